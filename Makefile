@@ -1,0 +1,53 @@
+# Sello: the two set-up commands are `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+
+.PHONY: help install up test test-fast synth demo bench deploy clean
+
+help:
+	@echo "make up      install, then run the local stack (API, emulator, outbox, Swagger UI)"
+	@echo "make test    install, then run every test (unit, integration, infra, end-to-end)"
+	@echo "make synth   CloudFormation into cdk.out/ (offline)"
+	@echo "make demo    the main job against a fresh local stack, step by step"
+	@echo "make bench   benchmarks, JSON into bench/results.json"
+	@echo "make deploy  deploy to the AWS account of your credentials (CDK)"
+
+$(UV):
+	$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.installed
+
+up: install
+	$(RUN) python -m local
+
+test: install
+	$(RUN) pytest -n 2 --dist loadgroup
+
+synth: install
+	$(RUN) python infra/app.py
+
+demo: install
+	$(RUN) python -m local.demo
+
+bench: install
+	$(RUN) python -m bench
+
+deploy: install
+	npm ci --no-audit --no-fund
+	npx cdk deploy --all --no-notices
+
+clean:
+	rm -rf .venv cdk.out node_modules .local

@@ -1,0 +1,1 @@
+"""Sello: serverless electronic invoicing."""

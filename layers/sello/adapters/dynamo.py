@@ -1,0 +1,149 @@
+"""The DynamoDB single table behind every repository. Items are plain dicts; keys follow catalog.TABLE."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from sello.adapters import aws
+from sello.catalog import TABLE
+from sello.errors import BadRequest
+
+PK, SK = TABLE.partition_key, TABLE.sort_key
+
+
+class ConditionFailed(Exception):
+    """A conditional write did not hold (the item existed, or its state changed)."""
+
+
+def _encode_cursor(key: dict | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError as exc:
+        raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor") from exc
+
+
+class DynamoStore:
+    def __init__(self, table_name: str):
+        self.table_name = table_name
+        self.table = aws.resource("dynamodb").Table(table_name)
+
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict | None:
+        return self.table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=consistent).get("Item")
+
+    def put(self, item: dict, *, unique: bool = False) -> None:
+        kwargs: dict[str, Any] = {"Item": item}
+        if unique:
+            kwargs["ConditionExpression"] = "attribute_not_exists(#pk)"
+            kwargs["ExpressionAttributeNames"] = {"#pk": PK}
+        try:
+            self.table.put_item(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConditionFailed(item[PK]) from exc
+            raise
+
+    def update(self, pk: str, sk: str, *, set_: dict | None = None, add: dict | None = None,
+               remove: Iterable[str] = (), condition: str | None = None,
+               values: dict | None = None) -> dict:
+        """SET / ADD / REMOVE in one call; `condition` may use :names from `values` and #names of fields."""
+        names, vals, clauses = {}, dict(values or {}), []
+        if set_:
+            parts = []
+            for i, (k, v) in enumerate(set_.items()):
+                names[f"#s{i}"] = k
+                vals[f":s{i}"] = v
+                parts.append(f"#s{i} = :s{i}")
+            clauses.append("SET " + ", ".join(parts))
+        if add:
+            parts = []
+            for i, (k, v) in enumerate(add.items()):
+                names[f"#a{i}"] = k
+                vals[f":a{i}"] = v
+                parts.append(f"#a{i} :a{i}")
+            clauses.append("ADD " + ", ".join(parts))
+        removes = list(remove)
+        if removes:
+            for i, k in enumerate(removes):
+                names[f"#r{i}"] = k
+            clauses.append("REMOVE " + ", ".join(f"#r{i}" for i in range(len(removes))))
+        kwargs: dict[str, Any] = {"Key": {PK: pk, SK: sk}, "UpdateExpression": " ".join(clauses),
+                                  "ReturnValues": "ALL_NEW"}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            for token in _field_tokens(condition):
+                names[f"#{token}"] = token
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if vals:
+            kwargs["ExpressionAttributeValues"] = vals
+        try:
+            return self.table.update_item(**kwargs)["Attributes"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConditionFailed(pk) from exc
+            raise
+
+    def delete(self, pk: str, sk: str) -> None:
+        self.table.delete_item(Key={PK: pk, SK: sk})
+
+    def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
+              index: bool = False, forward: bool = True) -> tuple[list[dict], str | None]:
+        pk_name, sk_name = (TABLE.gsi_partition_key, TABLE.gsi_sort_key) if index else (PK, SK)
+        cond = Key(pk_name).eq(pk)
+        if sk_prefix:
+            cond = cond & Key(sk_name).begins_with(sk_prefix)
+        kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "Limit": limit, "ScanIndexForward": forward}
+        if index:
+            kwargs["IndexName"] = TABLE.gsi_name
+        start = _decode_cursor(cursor)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        out = self.table.query(**kwargs)
+        return out.get("Items", []), _encode_cursor(out.get("LastEvaluatedKey"))
+
+    def transact(self, puts: Iterable[dict] = (), unique_puts: Iterable[dict] = (),
+                 updates: Iterable[dict] = ()) -> None:
+        """All or nothing. `updates` are raw Update dicts (Key, UpdateExpression, ...) without TableName."""
+        ops = [{"Put": {"TableName": self.table_name, "Item": _ser(i)}} for i in puts]
+        ops += [{"Put": {"TableName": self.table_name, "Item": _ser(i),
+                         "ConditionExpression": "attribute_not_exists(#pk)",
+                         "ExpressionAttributeNames": {"#pk": PK}}} for i in unique_puts]
+        for u in updates:
+            u = dict(u)
+            u["Key"] = _ser(u["Key"])
+            if "ExpressionAttributeValues" in u:
+                u["ExpressionAttributeValues"] = _ser(u["ExpressionAttributeValues"])
+            ops.append({"Update": {"TableName": self.table_name, **u}})
+        try:
+            aws.client("dynamodb").transact_write_items(TransactItems=ops)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                raise ConditionFailed(str(exc.response.get("CancellationReasons", ""))) from exc
+            raise
+
+
+def _field_tokens(condition: str) -> set[str]:
+    """Field names written as #name in a condition (the generated #s0/#a0/#r0 placeholders excluded)."""
+    return {t for t in re.findall(r"#([A-Za-z_][A-Za-z0-9_]*)", condition) if not re.fullmatch(r"[sar]\d+", t)}
+
+
+def _ser(item: dict) -> dict:
+    from boto3.dynamodb.types import TypeSerializer
+
+    s = TypeSerializer()
+    return {k: s.serialize(v) for k, v in item.items()}

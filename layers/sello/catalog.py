@@ -1,0 +1,85 @@
+"""The one table that says which Lambda function serves which API path, and how the shared
+resources are named and shaped. The CDK app and the local stack both read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str  # module path inside functions/, then ".handler"
+    description: str
+    prefixes: tuple[str, ...] = ()  # API paths served (each also with /{proxy+} below it)
+    memory_mb: int = 512
+    timeout_s: int = 29
+    heavy: bool = False  # needs lxml/signxml/reportlab
+
+
+API_FUNCTIONS = (
+    FunctionSpec("accounts", "api.accounts.handler", "Sign-up, confirmation and API keys",
+                 prefixes=("/v1/accounts", "/v1/api-keys")),
+    FunctionSpec("issuers", "api.issuers.handler", "Issuers and their signing certificates",
+                 prefixes=("/v1/issuers",)),
+)
+AUTHORIZER = FunctionSpec("authorizer", "api.authorizer.handler", "API key authorizer", memory_mb=256, timeout_s=10)
+SCHEDULED_FUNCTIONS = (
+    FunctionSpec("certificate_expiry", "scheduled.certificate_expiry.handler",
+                 "Daily warnings for certificates about to expire", timeout_s=300),
+)
+
+# Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
+WORKFLOW_FUNCTIONS = (
+    FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024, heavy=True),
+    FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority", heavy=True),
+    FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization", heavy=True),
+    FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF", heavy=True),
+    FunctionSpec("notify", "workflow.notify.handler", "Emails the customer the XML and the PDF"),
+    FunctionSpec("finish", "workflow.finish.handler", "Records the final status of a document"),
+)
+
+# Routes that need no API key (everything else goes through the authorizer).
+PUBLIC_ROUTES = (
+    ("POST", "/v1/accounts"),
+    ("POST", "/v1/accounts/confirm"),
+    ("POST", "/v1/accounts/resend-confirmation"),
+)
+
+
+def function_for_path(path: str) -> FunctionSpec | None:
+    for spec in API_FUNCTIONS:
+        for prefix in spec.prefixes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return spec
+    return None
+
+
+def is_public(method: str, path: str) -> bool:
+    return (method.upper(), path.rstrip("/") or "/") in PUBLIC_ROUTES
+
+
+# DynamoDB single table: key names and the one GSI.
+@dataclass(frozen=True)
+class TableSpec:
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    gsi_name: str = "gsi1"
+    gsi_partition_key: str = "gsi1pk"
+    gsi_sort_key: str = "gsi1sk"
+    ttl_attribute: str = "expires_at"
+    extra: dict = field(default_factory=dict)
+
+
+TABLE = TableSpec()
+
+
+def resource_names(stage: str, account: str = "000000000000") -> dict[str, str]:
+    """Physical names shared by the CDK app and the local stack."""
+    return {
+        "table": f"sello-{stage}",
+        "bucket": f"sello-{stage}-documents-{account}",
+        "key_alias": f"alias/sello-{stage}-certificates",
+        "state_machine": f"sello-{stage}-documents",
+        "configuration_set": f"sello-{stage}",
+    }

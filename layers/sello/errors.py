@@ -1,0 +1,70 @@
+"""Errors the API returns: each has a stable code, an HTTP status and, for input errors, a field path."""
+
+from __future__ import annotations
+
+
+class SelloError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, path: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.path = path
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.path:
+            body["path"] = self.path
+        return body
+
+
+class BadRequest(SelloError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(SelloError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(SelloError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(SelloError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(SelloError):
+    status = 410
+    code = "gone"
+
+
+class PayloadTooLarge(SelloError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(SelloError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(SelloError):
+    """Well-formed input that breaks a business rule (check digit, expired certificate, ...)."""
+
+    status = 422
+    code = "validation_error"
+
+
+class TooManyRequests(SelloError):
+    status = 429
+    code = "too_many_requests"

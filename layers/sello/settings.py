@@ -1,0 +1,33 @@
+"""One settings model, read from the environment (the same names in Lambda, locally and in tests)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SELLO_", extra="ignore")
+
+    stage: str = "local"
+    table_name: str = "sello-local"
+    bucket_name: str = "sello-local-documents"
+    # KMS key that wraps the data keys protecting certificate private keys.
+    key_id: str = "alias/sello-local-certificates"
+    state_machine_arn: str = ""
+    sender_email: str = "no-reply@sello.local"
+    ses_configuration_set: str = "sello-local"
+    public_base_url: str = "http://127.0.0.1:3000"
+
+    confirmation_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    confirmation_max_attempts: int = Field(default=5, gt=0)
+    confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
+    certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
+    max_body_bytes: int = 6 * 1024 * 1024
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

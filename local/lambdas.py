@@ -1,0 +1,74 @@
+"""Runs Lambda invocations made inside the emulator (Step Functions tasks) with the real handlers,
+in this process. It replaces moto's docker-less Lambda backend's echo with a dispatch by function
+name; this is moto-internal API, which is why moto is pinned."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from sello.catalog import API_FUNCTIONS, AUTHORIZER, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, FunctionSpec
+
+_EXTRA: dict[str, FunctionSpec] = {}
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+    invoked_function_arn: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def register(specs: tuple[FunctionSpec, ...] | list[FunctionSpec]) -> None:
+    """Adds function specs (e.g. the workflow tasks) that Step Functions may invoke."""
+    for spec in specs:
+        _EXTRA[spec.name] = spec
+
+
+def all_specs() -> dict[str, FunctionSpec]:
+    specs = {s.name: s for s in (*API_FUNCTIONS, AUTHORIZER, *SCHEDULED_FUNCTIONS, *WORKFLOW_FUNCTIONS)}
+    specs.update(_EXTRA)
+    return specs
+
+
+def load_handler(spec: FunctionSpec):
+    module_name, _, attr = spec.handler.rpartition(".")
+    module = importlib.import_module(f"functions.{module_name}")
+    return getattr(module, attr)
+
+
+def context_for(spec: FunctionSpec) -> LambdaContext:
+    return LambdaContext(function_name=spec.name, memory_limit_in_mb=spec.memory_mb,
+                         aws_request_id=str(uuid.uuid4()))
+
+
+def invoke(name: str, event: Any) -> Any:
+    spec = all_specs()[name]
+    return load_handler(spec)(event, context_for(spec))
+
+
+def install(stage: str) -> None:
+    prefix = f"sello-{stage}-"
+
+    def _invoke(self, function_name, qualifier, body, headers, response_headers):
+        name = function_name.rsplit(":", 1)[-1].removeprefix(prefix)
+        event = json.loads(body) if body else {}
+        try:
+            result = invoke(name, event)
+        except Exception as exc:  # what Lambda reports as an unhandled function error
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
+                               "stackTrace": traceback.format_exc().splitlines()[-5:]}).encode()
+        return json.dumps(result, default=str).encode()
+
+    LambdaSimpleBackend.invoke = _invoke
