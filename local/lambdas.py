@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from sello.catalog import API_FUNCTIONS, AUTHORIZER, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, FunctionSpec
 
 _EXTRA: dict[str, FunctionSpec] = {}
+# One event at a time per function, as in one warm Lambda container: the Powertools resolvers keep
+# the current event on the module-level app, so concurrent calls into one module would mix them up.
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 @dataclass
@@ -52,9 +57,16 @@ def context_for(spec: FunctionSpec) -> LambdaContext:
                          aws_request_id=str(uuid.uuid4()))
 
 
+def _lock(name: str) -> threading.RLock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(name, threading.RLock())
+
+
 def invoke(name: str, event: Any) -> Any:
     spec = all_specs()[name]
-    return load_handler(spec)(event, context_for(spec))
+    handler = load_handler(spec)
+    with _lock(name):
+        return handler(event, context_for(spec))
 
 
 def install(stage: str) -> None:

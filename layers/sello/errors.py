@@ -33,6 +33,11 @@ class Unauthorized(SelloError):
     code = "unauthorized"
 
 
+class Forbidden(SelloError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(SelloError):
     status = 404
     code = "not_found"

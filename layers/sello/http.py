@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from pydantic import BaseModel
 
 from sello.errors import PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
+from sello.models.accounts import Environment
 from sello.settings import get_settings
 
 logger = Logger(service="sello")
-
-Environment = Literal["test", "live"]
 
 # Pydantic error types mapped to the stable codes clients see.
 _CODES = {
@@ -27,6 +29,7 @@ _CODES = {
     "unsupported_content_type": "unsupported_media_type",
 }
 _BODY_TYPES = ("application/json", "multipart/form-data")
+_MEDIA_TYPES = "Send the body as application/json (or multipart/form-data where a file is uploaded)."
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,22 @@ class Principal:
     account_id: str
     environment: Environment
     key_id: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    path: str | None = None
+    details: list[dict] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def error_doc(description: str) -> dict:
+    """A route's `responses=` entry for an error, so the OpenAPI document shows the error shape."""
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
 
 def error_response(status: int, body: dict) -> Response:
@@ -64,21 +83,27 @@ def _validation_error(exc: RequestValidationError) -> Response:
     return error_response(422, {**details[0], "details": details})
 
 
+def _body_problem(event) -> SelloError | None:
+    """413 for a body over the limit, 415 for a body that is neither JSON nor multipart."""
+    body = event.body or ""
+    size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
+    if size > get_settings().max_body_bytes:
+        return PayloadTooLarge("The request body is larger than 6 MB.")
+    if event.http_method in ("POST", "PUT", "PATCH") and body:
+        headers = event.headers or {}
+        content_type = headers.get("content-type") or headers.get("Content-Type") or ""
+        if content_type.lower().split(";")[0].strip() not in _BODY_TYPES:
+            return UnsupportedMediaType(_MEDIA_TYPES)
+    return None
+
+
 def make_app(*routers: Router) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(enable_validation=True)
 
     def guard(app_: APIGatewayRestResolver, next_middleware):
-        event = app_.current_event
-        body = event.body or ""
-        size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
-        if size > get_settings().max_body_bytes:
-            raise PayloadTooLarge("The request body is larger than 6 MB.")
-        if event.http_method in ("POST", "PUT", "PATCH") and body:
-            content_type = (event.headers or {}).get("content-type") or (event.headers or {}).get("Content-Type") or ""
-            if not content_type.lower().split(";")[0].strip() in _BODY_TYPES:
-                raise UnsupportedMediaType(
-                    "Send the body as application/json (or multipart/form-data where a file is uploaded)."
-                )
+        problem = _body_problem(app_.current_event)
+        if problem:
+            raise problem
         return next_middleware(app_)
 
     app.use(middlewares=[guard])
@@ -87,9 +112,17 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
     def _sello_error(exc: SelloError):
         return error_response(exc.status, exc.to_dict())
 
+    # Powertools validates a route's body before any middleware runs, so the body checks are
+    # repeated here: an oversize or wrongly typed body gets 413/415, not a validation error.
     @app.exception_handler(RequestValidationError)
     def _request_error(exc: RequestValidationError):
-        return _validation_error(exc)
+        problem = _body_problem(app.current_event)
+        return error_response(problem.status, problem.to_dict()) if problem else _validation_error(exc)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_type(_exc: RequestUnsupportedContentType):
+        problem = _body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES)
+        return error_response(problem.status, problem.to_dict())
 
     @app.not_found
     def _not_found(_exc):

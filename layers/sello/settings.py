@@ -27,6 +27,14 @@ class Settings(BaseSettings):
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
     max_body_bytes: int = 6 * 1024 * 1024
 
+    # Document workflow: after the authority receives a document, the waits between authorization polls
+    # grow from the first to the cap by the rate; once the deadline after reception has passed, a
+    # document still in process ends as failed.
+    poll_first_wait_seconds: int = Field(default=5, ge=0)
+    poll_max_wait_seconds: int = Field(default=900, ge=0)
+    poll_backoff_rate: float = Field(default=2.0, ge=1)
+    poll_deadline_seconds: int = Field(default=24 * 3600, gt=0)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

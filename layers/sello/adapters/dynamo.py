@@ -28,13 +28,19 @@ def _encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> dict | None:
+def _decode_cursor(cursor: str | None, partition: tuple[str, str]) -> dict | None:
+    """The start key of a cursor, which must be a key of the partition being queried."""
     if not cursor:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError as exc:
-        raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor") from exc
+        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        start = None
+    name, value = partition
+    if not (isinstance(start, dict) and start.get(name) == value
+            and all(isinstance(v, str) for v in start.values())):
+        raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor")
+    return start
 
 
 class DynamoStore:
@@ -110,7 +116,7 @@ class DynamoStore:
         kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "Limit": limit, "ScanIndexForward": forward}
         if index:
             kwargs["IndexName"] = TABLE.gsi_name
-        start = _decode_cursor(cursor)
+        start = _decode_cursor(cursor, (pk_name, pk))
         if start:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)

@@ -1,0 +1,154 @@
+"""Issuers and their signing certificates."""
+
+from __future__ import annotations
+
+import base64
+import json
+from email import policy
+from email.parser import BytesParser
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, ValidationError
+
+from sello.errors import BadRequest
+from sello.http import error_doc, make_app, principal
+from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
+from sello.models.issuers import CreateIssuerRequest, IssuerList, IssuerView
+from sello.services import certificates, issuers
+
+router = Router()
+
+_ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
+_ISSUER_ID = Annotated[str, Path(description="The issuer's id (`iss_…`).")]
+_NOT_FOUND = error_doc("`issuer_not_found`")
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["certificate", "password"],
+            "properties": {
+                "certificate": {"type": "string", "format": "binary", "description": "The .p12/.pfx file."},
+                "password": {"type": "string", "format": "password"},
+                "notification_email": {"type": "string", "format": "email"},
+            },
+        }},
+        "application/json": {"schema": UploadCertificateRequest.model_json_schema()},
+    },
+}
+
+
+@router.post(
+    "/v1/issuers", summary="Register an issuer", tags=_ISSUERS,
+    description="A company that issues documents: tax id (checked for format and check digit), names, head "
+                "office, establishments with their emission points, and the flags its tax authority needs.",
+    responses={201: {"description": "Issuer registered",
+                     "content": {"application/json": {"model": IssuerView}}},
+               409: error_doc("`issuer_exists`"),
+               422: error_doc("`invalid_tax_id`, `unsupported_country` or an invalid field")},
+)
+def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> Response[IssuerView]:
+    view = issuers.default_service().create(principal(router).account_id, body)
+    return Response(status_code=201, content_type="application/json", body=view)
+
+
+@router.get("/v1/issuers", summary="List issuers", tags=_ISSUERS,
+            description="The account's issuers, oldest first, a page at a time.")
+def list_issuers(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = issuers.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> IssuerList:
+    return issuers.default_service().list(principal(router).account_id, limit, cursor)
+
+
+@router.get("/v1/issuers/<issuer_id>", summary="Get an issuer", tags=_ISSUERS, responses={404: _NOT_FOUND})
+def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
+    return issuers.default_service().view(principal(router).account_id, issuer_id)
+
+
+@router.put(
+    "/v1/issuers/<issuer_id>/certificate", summary="Upload the signing certificate", tags=_CERTIFICATES,
+    description="A PKCS#12 file (.p12/.pfx) with its password, as multipart/form-data (`certificate`, "
+                "`password`, `notification_email`) or as JSON with the file base64-encoded. The file must "
+                "hold the private key and a certificate for digital signature, valid now and issued to the "
+                "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
+                "certificate moves to the history. The optional `notification_email` receives the outcome.",
+    responses={404: _NOT_FOUND,
+               409: error_doc("`certificate_conflict`"),
+               422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, "
+                              "`certificate_key_missing`, `certificate_missing`, `certificate_key_mismatch`, "
+                              "`certificate_key_unsupported`, `certificate_not_for_signing`, "
+                              "`certificate_expired`, `certificate_not_yet_valid`, "
+                              "`certificate_tax_id_mismatch`")},
+    openapi_extensions={"requestBody": _UPLOAD_BODY},
+)
+def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
+    account_id = principal(router).account_id
+    return certificates.default_service().upload(account_id, issuer_id, _upload_request())
+
+
+@router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,
+            description="Public metadata of the active certificate and of the ones it replaced; never key "
+                        "material.",
+            responses={404: error_doc("`issuer_not_found` or `certificate_not_found`")})
+def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
+    return certificates.default_service().view(principal(router).account_id, issuer_id)
+
+
+# The upload body comes as JSON or multipart, so it is parsed here rather than by the resolver. ------
+
+def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
+    event = router.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    content_type = headers.get("content-type") or ""
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        return _validated(UploadCertificateForm, _form_fields(content_type, raw))
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+        raise RequestValidationError([error]) from None
+    return _validated(UploadCertificateRequest, data)
+
+
+def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
+    if not message.is_multipart():
+        raise BadRequest("The multipart/form-data body could not be read.", code="invalid_multipart")
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        if name == "certificate" or part.get_filename() is not None:
+            fields[name] = payload
+            continue
+        try:
+            fields[name] = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
+                             path=name) from None
+    return fields
+
+
+def _validated(model: type[BaseModel], data: Any):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Same error shape as bodies the resolver validates; `input` is left out (it may hold the password).
+        raise RequestValidationError([{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]}
+                                      for e in exc.errors()]) from None
+
+
+app = make_app(router)
+
+
+def handler(event, context):
+    return app.resolve(event, context)

@@ -1,0 +1,148 @@
+"""The REST API: one Lambda per API capability behind a REQUEST authorizer (API key in the
+Authorization header), routes from the catalog, JSON error bodies for the gateway's own answers,
+stage throttling and access logs."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from sello.catalog import API_FUNCTIONS, AUTHORIZER, PUBLIC_ROUTES, function_for_path
+
+from infra.data import Data
+from infra.function import SelloFunction, construct_name
+from infra.mail import Mail
+from infra.nag import acknowledge
+
+RATE_LIMIT = 50  # requests per second, across the stage
+BURST_LIMIT = 100
+SENDS_EMAIL = {"accounts", "issuers"}  # confirmation codes; certificate notifications
+WRAPS_CERTIFICATE_KEYS = {"issuers"}  # envelope-encrypts uploaded private keys
+BINARY_MEDIA_TYPES = ["multipart/form-data"]  # certificate uploads
+
+ACCESS_LOG = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "method": "$context.httpMethod",
+    "path": "$context.path",
+    "resource": "$context.resourcePath",
+    "status": "$context.status",
+    "latencyMs": "$context.responseLatency",
+    "bytes": "$context.responseLength",
+    "account": "$context.authorizer.account_id",
+    "environment": "$context.authorizer.environment",
+    "error": "$context.error.message",
+}
+
+
+def error_body(code: str, message: str) -> str:
+    """The API's error shape (sello.errors), for answers the gateway gives without a function."""
+    return json.dumps({"error": {"code": code, "message": message}})
+
+
+GATEWAY_RESPONSES = {
+    # response type: (status, body)
+    "UNAUTHORIZED": ("401", error_body("unauthorized", "Missing or invalid API key.")),
+    # The authorizer denies with its reason in the context (e.g. a revoked key).
+    "ACCESS_DENIED": ("403", '{"error":{"code":"$context.authorizer.error_code",'
+                             '"message":"$context.authorizer.error_message"}}'),
+    # REST APIs answer unknown routes with this 403; it is a plain "no such route".
+    "MISSING_AUTHENTICATION_TOKEN": ("404", error_body("not_found", "No such route.")),
+    "THROTTLED": ("429", error_body("too_many_requests", "Too many requests; retry later.")),
+    "REQUEST_TOO_LARGE": ("413", error_body("payload_too_large", "The request body is too large.")),
+    "DEFAULT_5_XX": (None, error_body("internal_error", "The API could not answer; retry later.")),
+}
+
+
+class Api(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, code: lambda_.Code,
+                 layer: lambda_.ILayerVersion, data: Data, mail: Mail) -> None:
+        super().__init__(scope, construct_id)
+
+        self.authorizer_function = SelloFunction(self, "Authorizer", spec=AUTHORIZER, stage=stage, code=code,
+                                                 layer=layer)
+        data.grant_table(self.authorizer_function, write=False)
+        self.functions: dict[str, SelloFunction] = {}
+        for spec in API_FUNCTIONS:
+            fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
+            data.grant_table(fn, write=True)
+            if spec.name in SENDS_EMAIL:
+                mail.grant_send(fn)
+            if spec.name in WRAPS_CERTIFICATE_KEYS:
+                data.grant_certificate_key(fn, "kms:GenerateDataKey", "kms:Decrypt")
+            self.functions[spec.name] = fn
+
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
+        self.rest_api = apigw.RestApi(
+            self, "RestApi",
+            rest_api_name=f"sello-{stage}",
+            description="Sello electronic-invoicing API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=stage,
+                throttling_rate_limit=RATE_LIMIT,
+                throttling_burst_limit=BURST_LIMIT,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG)),
+                metrics_enabled=True,
+            ),
+        )
+        self.authorizer = apigw.RequestAuthorizer(
+            self, "ApiKeyAuthorizer",
+            handler=self.authorizer_function.function,
+            identity_sources=[apigw.IdentitySource.header("Authorization")],
+            results_cache_ttl=Duration.seconds(0),  # no cache: a revoked key stops working at once
+        )
+        for response_type, (status, body) in GATEWAY_RESPONSES.items():
+            self.rest_api.add_gateway_response(
+                response_type.title().replace("_", ""),
+                type=getattr(apigw.ResponseType, response_type),
+                status_code=status,
+                templates={"application/json": body},
+            )
+        self._add_routes()
+        self._acknowledge()
+
+    def _add_routes(self) -> None:
+        protected = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
+        for spec in API_FUNCTIONS:
+            integration = apigw.LambdaIntegration(self.functions[spec.name].function, allow_test_invoke=False)
+            for prefix in spec.prefixes:
+                resource = self.rest_api.root.resource_for_path(prefix)
+                resource.add_method("ANY", integration, **protected)
+                resource.add_resource("{proxy+}").add_method("ANY", integration, **protected)
+            for method, path in PUBLIC_ROUTES:
+                if function_for_path(path) != spec:
+                    continue
+                resource = self.rest_api.root.resource_for_path(path)
+                if path not in spec.prefixes:  # a fixed path beside {proxy+}: other methods stay protected
+                    resource.add_method("ANY", integration, **protected)
+                public = resource.add_method(method, integration,
+                                             authorization_type=apigw.AuthorizationType.NONE)
+                acknowledge(public, "AwsSolutions-APIG4",
+                            f"{method} {path} is public on purpose (catalog.PUBLIC_ROUTES): sign-up and "
+                            "confirmation happen before the caller has an API key; the stage throttle and "
+                            "the service's attempt limits protect it.")
+
+    def _acknowledge(self) -> None:
+        api = self.rest_api
+        acknowledge(api, "AwsSolutions-APIG2",
+                    "Requests are validated in the functions (pydantic models through Powertools), which "
+                    "answer with the API's own error codes and field paths; a gateway validator would "
+                    "answer in a different shape.")
+        acknowledge(api, "AwsSolutions-COG4",
+                    "Callers are machines holding API keys, checked by the Lambda REQUEST authorizer "
+                    "against hashed keys in DynamoDB; there are no Cognito users.")
+        acknowledge(api, "AwsSolutions-APIG3",
+                    "No WAF web ACL by default: every non-public route needs an API key, the stage is "
+                    "throttled and a web ACL has a fixed monthly cost; an operator can associate one.")
+        acknowledge(api, "AwsSolutions-APIG6",
+                    "Access logs (JSON, every request) go to CloudWatch Logs; execution logging would need "
+                    "the account-wide API Gateway CloudWatch role, a per-region setting this app does not "
+                    "own.")

@@ -1,0 +1,108 @@
+"""Where state lives: the single DynamoDB table (customer-managed key), the KMS key that wraps
+certificate private keys, and the bucket for signed XML and PDFs."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from sello.catalog import TABLE, resource_names
+
+from infra.function import SelloFunction
+from infra.nag import acknowledge
+
+STRING = dynamodb.AttributeType.STRING
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
+        super().__init__(scope, construct_id)
+        names = resource_names(stage, Stack.of(self).account)
+
+        self.table_key = kms.Key(self, "TableKey", enable_key_rotation=True,
+                                 description=f"sello-{stage}: DynamoDB table encryption",
+                                 removal_policy=RemovalPolicy.RETAIN)
+        self.table = dynamodb.Table(
+            self, "Table",
+            table_name=names["table"],
+            partition_key=dynamodb.Attribute(name=TABLE.partition_key, type=STRING),
+            sort_key=dynamodb.Attribute(name=TABLE.sort_key, type=STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.table_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            time_to_live_attribute=TABLE.ttl_attribute,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.table.add_global_secondary_index(
+            index_name=TABLE.gsi_name,
+            partition_key=dynamodb.Attribute(name=TABLE.gsi_partition_key, type=STRING),
+            sort_key=dynamodb.Attribute(name=TABLE.gsi_sort_key, type=STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+        self.key_alias = names["key_alias"]
+        self.certificate_key = kms.Key(
+            self, "CertificateKey", enable_key_rotation=True, alias=self.key_alias,
+            description=f"sello-{stage}: wraps the data keys of certificate private keys",
+            removal_policy=RemovalPolicy.RETAIN)
+
+        access_logs = s3.Bucket(
+            self, "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.bucket = s3.Bucket(
+            self, "Documents",
+            bucket_name=names["bucket"],
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            versioned=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            enforce_ssl=True,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="documents/",
+            lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=Duration.days(90),
+                                              abort_incomplete_multipart_upload_after=Duration.days(7))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def grant_table(self, fn: SelloFunction, *, write: bool) -> None:
+        if write:
+            self.table.grant_read_write_data(fn.function)
+        else:
+            self.table.grant_read_data(fn.function)
+        fn.function.add_environment("SELLO_TABLE_NAME", self.table.table_name)
+        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.table)}.Arn>/index/*]",
+                    f"Queries on the table's one index ({TABLE.gsi_name}); CDK grants the table's indexes as "
+                    "<table>/index/*.")
+        if write:
+            for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+                acknowledge(fn.role, f"AwsSolutions-IAM5[Action::{action}]",
+                            "Scoped to the table's own KMS key: DynamoDB needs these to write items "
+                            "encrypted with a customer-managed key (the set CDK's table grant uses).")
+
+    def grant_documents(self, fn: SelloFunction) -> None:
+        fn.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject"], resources=[self.bucket.arn_for_objects("*")]))
+        fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
+        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/*]",
+                    "Object keys are made per document at run time (account/document id), so reads and "
+                    "writes cover the objects of this one bucket; no bucket-level or delete actions.")
+
+    def grant_certificate_key(self, fn: SelloFunction, *actions: str) -> None:
+        fn.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=list(actions), resources=[self.certificate_key.key_arn]))
+        fn.function.add_environment("SELLO_KEY_ID", self.key_alias)
+
+    @staticmethod
+    def _logical_id(construct: Construct) -> str:
+        return Stack.of(construct).get_logical_id(construct.node.default_child)
+

@@ -1,0 +1,66 @@
+"""The document workflow: one function per task and the Standard state machine defined by
+infra/workflow.asl.json (the same file the local stack runs); its ${fn_<name>} placeholders
+become the functions' ARNs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+from sello.catalog import WORKFLOW_FUNCTIONS, resource_names
+
+from infra.data import Data
+from infra.function import SelloFunction, construct_name
+from infra.mail import Mail
+from infra.nag import acknowledge
+
+ASL_FILE = Path(__file__).resolve().parent / "workflow.asl.json"
+DECRYPTS_CERTIFICATE_KEYS = {"sign"}
+SENDS_EMAIL = {"notify"}
+
+
+class Workflow(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, code: lambda_.Code,
+                 layer: lambda_.ILayerVersion, data: Data, mail: Mail) -> None:
+        super().__init__(scope, construct_id)
+        self.functions: dict[str, SelloFunction] = {}
+        for spec in WORKFLOW_FUNCTIONS:
+            fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
+            data.grant_table(fn, write=True)
+            data.grant_documents(fn)
+            if spec.name in DECRYPTS_CERTIFICATE_KEYS:
+                data.grant_certificate_key(fn, "kms:Decrypt")
+            if spec.name in SENDS_EMAIL:
+                mail.grant_send(fn)
+            self.functions[spec.name] = fn
+
+        role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
+                        description=f"sello-{stage} workflow: invokes its task functions")
+        role.add_to_policy(iam.PolicyStatement(
+            actions=["lambda:InvokeFunction"],
+            resources=[fn.function.function_arn for fn in self.functions.values()]))
+        self.state_machine = sfn.StateMachine(
+            self, "StateMachine",
+            state_machine_name=resource_names(stage, Stack.of(self).account)["state_machine"],
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            # Inline (DefinitionString), so the template alone shows the whole workflow.
+            definition_body=sfn.DefinitionBody.from_string(ASL_FILE.read_text()),
+            definition_substitutions={f"fn_{name}": fn.function.function_arn
+                                      for name, fn in self.functions.items()},
+            role=role,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(
+                destination=logs.LogGroup(self, "Logs", retention=logs.RetentionDays.THREE_MONTHS),
+                level=sfn.LogLevel.ALL,
+                include_execution_data=False,  # payloads carry customer and tax data
+            ),
+        )
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]",
+                    "Only the X-Ray (PutTraceSegments, GetSampling*) and CloudWatch Logs delivery actions "
+                    "that Step Functions needs for tracing and logging; AWS does not support "
+                    "resource-level permissions for them.")

@@ -1,0 +1,193 @@
+"""Accounts and API keys in the single table.
+
+| item               | pk                       | sk              |
+|--------------------|--------------------------|-----------------|
+| account            | ACCOUNT#<id>             | META            |
+| email (unique)     | EMAIL#<lowercased email> | META            |
+| key lookup         | APIKEY#<sha256 of key>   | META            |
+| key in its account | ACCOUNT#<id>             | APIKEY#<key id> |
+
+Both key items carry the same attributes and change together in one transaction. The confirmation
+code's attributes are named code_* (never `expires_at`, the table's TTL attribute)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
+from sello.ids import iso
+from sello.models.accounts import Account, ApiKey, Confirmation, email_key
+
+META = "META"
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def email_pk(email: str) -> str:
+    return f"EMAIL#{email_key(email)}"
+
+
+def key_lookup_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def key_sk(key_id: str) -> str:
+    return f"APIKEY#{key_id}"
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _account_item(account: Account) -> dict:
+    item = {PK: account_pk(account.id), SK: META, "type": "account", "id": account.id,
+            "company_name": account.company_name, "email": account.email, "status": account.status,
+            "created_at": iso(account.created_at)}
+    if account.confirmed_at:
+        item["confirmed_at"] = iso(account.confirmed_at)
+    if account.confirmation:
+        item.update(_code_attributes(account.confirmation))
+    return item
+
+
+def _code_attributes(c: Confirmation) -> dict:
+    return {"code_hash": c.code_hash, "code_expires_at": iso(c.expires_at), "code_sent_at": iso(c.sent_at),
+            "code_attempts": c.attempts}
+
+
+def _account(item: dict) -> Account:
+    confirmation = None
+    if item.get("code_hash"):
+        confirmation = Confirmation(code_hash=item["code_hash"], expires_at=_dt(item["code_expires_at"]),
+                                    sent_at=_dt(item["code_sent_at"]),
+                                    attempts=int(item.get("code_attempts", 0)))
+    return Account(id=item["id"], company_name=item["company_name"], email=item["email"],
+                   status=item["status"], created_at=_dt(item["created_at"]),
+                   confirmed_at=_dt(item.get("confirmed_at")), confirmation=confirmation)
+
+
+def _key_items(key: ApiKey) -> list[dict]:
+    attributes = {"type": "api_key", "id": key.id, "account_id": key.account_id,
+                  "environment": key.environment, "key_hash": key.key_hash, "hint": key.hint,
+                  "status": key.status, "created_at": iso(key.created_at)}
+    if key.name is not None:
+        attributes["name"] = key.name
+    if key.revoked_at:
+        attributes["revoked_at"] = iso(key.revoked_at)
+    return [{PK: key_lookup_pk(key.key_hash), SK: META, **attributes},
+            {PK: account_pk(key.account_id), SK: key_sk(key.id), **attributes}]
+
+
+def _key(item: dict) -> ApiKey:
+    return ApiKey(id=item["id"], account_id=item["account_id"], name=item.get("name"),
+                  environment=item["environment"], key_hash=item["key_hash"], hint=item["hint"],
+                  status=item["status"], created_at=_dt(item["created_at"]),
+                  revoked_at=_dt(item.get("revoked_at")))
+
+
+def _revocations(key: ApiKey, at: datetime) -> list[dict]:
+    """Updates that revoke both items of an active key."""
+    return [{
+        "Key": {PK: pk, SK: sk},
+        "UpdateExpression": "SET #status = :revoked, #revoked_at = :at",
+        "ConditionExpression": "#status = :active",
+        "ExpressionAttributeNames": {"#status": "status", "#revoked_at": "revoked_at"},
+        "ExpressionAttributeValues": {":revoked": "revoked", ":active": "active", ":at": iso(at)},
+    } for pk, sk in ((key_lookup_pk(key.key_hash), META), (account_pk(key.account_id), key_sk(key.id)))]
+
+
+class DynamoAccountsRepo:
+    def __init__(self, store: DynamoStore):
+        self.store = store
+
+    def create_account(self, account: Account, key: ApiKey | None = None) -> bool:
+        """The account, its unique email item (and optionally a first key), all or nothing.
+        False when the email is taken."""
+        email_item = {PK: email_pk(account.email), SK: META, "type": "account_email",
+                      "account_id": account.id}
+        items = [_account_item(account), email_item, *(_key_items(key) if key else ())]
+        try:
+            self.store.transact(unique_puts=items)
+        except ConditionFailed:
+            return False
+        return True
+
+    def find_account_id(self, email: str) -> str | None:
+        item = self.store.get(email_pk(email), META)
+        return item["account_id"] if item else None
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self.store.get(account_pk(account_id), META)
+        return _account(item) if item else None
+
+    def count_wrong_code(self, account_id: str, code_hash: str, max_attempts: int) -> bool:
+        try:
+            self.store.update(account_pk(account_id), META, add={"code_attempts": 1},
+                              condition="#code_hash = :hash AND #code_attempts < :max",
+                              values={":hash": code_hash, ":max": max_attempts})
+        except ConditionFailed:
+            return False
+        return True
+
+    def replace_code(self, account_id: str, confirmation: Confirmation, previous_sent_at: datetime) -> bool:
+        try:
+            self.store.update(account_pk(account_id), META, set_=_code_attributes(confirmation),
+                              condition="#status = :pending AND #code_sent_at = :previous",
+                              values={":pending": "pending_confirmation", ":previous": iso(previous_sent_at)})
+        except ConditionFailed:
+            return False
+        return True
+
+    def activate(self, account_id: str, code_hash: str, max_attempts: int, confirmed_at: datetime,
+                 key: ApiKey) -> bool:
+        """Activates a pending account whose code is still `code_hash` and not exhausted, and adds its
+        first key, in one transaction."""
+        update = {
+            "Key": {PK: account_pk(account_id), SK: META},
+            "UpdateExpression": "SET #status = :active, #confirmed_at = :at",
+            "ConditionExpression": "#status = :pending AND #code_hash = :hash AND #code_attempts < :max",
+            "ExpressionAttributeNames": {"#status": "status", "#confirmed_at": "confirmed_at",
+                                         "#code_hash": "code_hash", "#code_attempts": "code_attempts"},
+            "ExpressionAttributeValues": {":active": "active", ":pending": "pending_confirmation",
+                                          ":at": iso(confirmed_at), ":hash": code_hash, ":max": max_attempts},
+        }
+        try:
+            self.store.transact(unique_puts=_key_items(key), updates=[update])
+        except ConditionFailed:
+            return False
+        return True
+
+    def add_key(self, key: ApiKey) -> None:
+        self.store.transact(unique_puts=_key_items(key))
+
+    def get_key(self, account_id: str, key_id: str) -> ApiKey | None:
+        item = self.store.get(account_pk(account_id), key_sk(key_id))
+        return _key(item) if item else None
+
+    def list_keys(self, account_id: str) -> list[ApiKey]:
+        keys, cursor = [], None
+        while True:
+            items, cursor = self.store.query(account_pk(account_id), key_sk(""), limit=100, cursor=cursor)
+            keys += [_key(i) for i in items]
+            if not cursor:
+                return keys
+
+    def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        item = self.store.get(key_lookup_pk(key_hash), META)
+        return _key(item) if item else None
+
+    def revoke_key(self, key: ApiKey, at: datetime) -> bool:
+        try:
+            self.store.transact(updates=_revocations(key, at))
+        except ConditionFailed:
+            return False
+        return True
+
+    def rotate_key(self, old: ApiKey, new: ApiKey, at: datetime) -> bool:
+        try:
+            self.store.transact(unique_puts=_key_items(new), updates=_revocations(old, at))
+        except ConditionFailed:
+            return False
+        return True

@@ -1,0 +1,94 @@
+"""Country plugins. The API and the workflow pick a plugin by the issuer's country and never branch
+on the country otherwise. Adding a country means adding a package here and one line in _PLUGINS."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from sello.errors import Unprocessable
+
+# ISO 3166 alpha-2 code -> module that defines `plugin`.
+_PLUGINS = {"EC": "sello.countries.ec"}
+
+
+class AuthorityUnavailable(Exception):
+    """The authority could not be reached or answered with a temporary failure (transport error, HTTP
+    5xx, its own "internal error, try again"). The same call may be repeated later: the workflow
+    retries a submission with backoff, and keeps polling until its deadline."""
+
+
+@dataclass(frozen=True)
+class AuthorityMessage:
+    code: str  # the authority's own identifier, e.g. SRI "35"
+    message: str
+    detail: str = ""
+    warning: bool = False  # an advisory that does not stop the document
+
+    def to_item(self) -> dict:
+        return {"code": self.code, "message": self.message, "detail": self.detail, "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    # "received" also covers "already received" and "received, still being processed": in every such case
+    # the document must be polled, never sent again.
+    status: Literal["received", "rejected"]
+    messages: tuple[AuthorityMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    status: Literal["authorized", "processing", "rejected"]
+    number: str = ""  # authorization number (authorized only)
+    authorized_at: str = ""  # ISO 8601, as the authority states it (authorized only)
+    document: bytes = b""  # the authorized document to archive and deliver (authorized only)
+    messages: tuple[AuthorityMessage, ...] = ()
+
+
+class CountryPlugin(Protocol):
+    code: str  # "EC"
+    name: str  # "Ecuador"
+    authority: str  # "SRI"
+    tax_id_name: str  # what the tax id is called in messages: "RUC"
+    # Authority-specific issuer flags (e.g. Ecuador's obligado a llevar contabilidad); validated on registration.
+    issuer_flags_model: type[BaseModel]
+
+    def normalize_tax_id(self, tax_id: str, *, path: str = "tax_id") -> str:
+        """Returns the tax id in canonical form or raises Unprocessable(code="invalid_tax_id", path=path)."""
+
+    def certificate_tax_ids(self, certificate: Any) -> set[str]:
+        """Tax ids a signing certificate (cryptography x509.Certificate) is issued to, as this country encodes them."""
+
+    def certificate_matches(self, certificate: Any, tax_id: str) -> bool:
+        """Whether the certificate may sign for the issuer with this tax id."""
+
+    # Document lifecycle, one call per workflow task (services/workflow.py). `document` is the stored
+    # document item; `environment` is "test" or "live" (the API key's environment).
+    def sign(self, document: Mapping[str, Any], key: Any, cert: Any) -> bytes:
+        """The document in the authority's format, signed with the issuer's private key and certificate."""
+
+    def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
+        """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated."""
+
+    def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
+        """The authority's decision on a received document; raises AuthorityUnavailable like submit."""
+
+    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
+        """The printable PDF of an authorized document (`authorized` is PollOutcome.document)."""
+
+
+def supported_countries() -> tuple[str, ...]:
+    return tuple(_PLUGINS)
+
+
+def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
+    module = _PLUGINS.get((country or "").upper())
+    if module is None:
+        raise Unprocessable(f"Country {country!r} is not supported; supported: {', '.join(_PLUGINS)}.",
+                            code="unsupported_country", path=path)
+    return importlib.import_module(module).plugin

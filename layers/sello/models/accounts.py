@@ -1,0 +1,145 @@
+"""Accounts and API keys: the records the service works with, the request bodies it accepts and
+the views it returns. Secrets (confirmation codes, API keys) exist here only as sha256 hashes,
+except in `NewApiKeyView`, the one response that hands a new key over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Environment = Literal["test", "live"]
+AccountStatus = Literal["pending_confirmation", "active"]
+KeyStatus = Literal["active", "revoked"]
+
+
+def email_key(email: str) -> str:
+    """Emails are unique regardless of case."""
+    return email.strip().lower()
+
+
+# Records -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The pending confirmation code of an account (its hash only) and how it has been used."""
+
+    code_hash: str
+    expires_at: datetime
+    sent_at: datetime
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    company_name: str
+    email: str
+    status: str  # an AccountStatus; anything else (set by an operator) counts as inactive
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    confirmation: Confirmation | None = None
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    account_id: str
+    name: str | None
+    environment: Environment
+    key_hash: str
+    hint: str
+    status: KeyStatus
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+# Request bodies ------------------------------------------------------------------------------
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class SignUpRequest(_Body):
+    company_name: CompanyName = Field(description="Legal or trade name of the company.",
+                                      examples=["Acme S.A."])
+    email: EmailStr = Field(description="Where the confirmation code is sent.", examples=["ana@example.com"])
+
+
+class ConfirmRequest(_Body):
+    email: EmailStr = Field(examples=["ana@example.com"])
+    code: str = Field(min_length=1, max_length=128, description="The 40-character code from the email.")
+
+
+class ResendConfirmationRequest(_Body):
+    email: EmailStr = Field(examples=["ana@example.com"])
+
+
+class CreateApiKeyRequest(_Body):
+    environment: Environment = Field(
+        description="`test` keys reach the authority's test service, `live` keys its production service.")
+    name: KeyName | None = Field(default=None, examples=["Web store"])
+
+
+# Views ---------------------------------------------------------------------------------------
+
+class AccountView(BaseModel):
+    id: str
+    company_name: str
+    email: str
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, account: Account) -> AccountView:
+        return cls(id=account.id, company_name=account.company_name, email=account.email,
+                   status=account.status, created_at=account.created_at, confirmed_at=account.confirmed_at)
+
+
+class ApiKeyView(BaseModel):
+    """An API key as listed: never the key itself nor its hash."""
+
+    id: str
+    name: str | None
+    environment: Environment
+    status: KeyStatus
+    hint: str = Field(description="The key's prefix and last four characters, e.g. `sk_test_…a1b2`.")
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyView:
+        return cls(id=key.id, name=key.name, environment=key.environment, status=key.status, hint=key.hint,
+                   created_at=key.created_at, revoked_at=key.revoked_at)
+
+
+class NewApiKeyView(BaseModel):
+    """A key just created: `key` is shown this once and cannot be retrieved again."""
+
+    id: str
+    key: str
+    name: str | None
+    environment: Environment
+    created_at: datetime
+
+
+class ApiKeyList(BaseModel):
+    data: list[ApiKeyView]
+
+
+class ConfirmationView(BaseModel):
+    account: AccountView
+    api_key: NewApiKeyView
+
+
+class MeView(BaseModel):
+    account: AccountView
+    environment: Environment = Field(description="Environment of the API key used for this request.")
+    key_id: str

@@ -1,0 +1,125 @@
+"""Signing certificates: the upload bodies, the stored record (public metadata plus the private key
+sealed with a KMS data key) and the views, which never carry key material."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from sello.adapters.kms import Sealed
+
+# A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
+EXPIRING_DAYS = 30
+MAX_PASSWORD_LENGTH = 1024
+
+CertificateStatus = Literal["active", "expiring", "expired"]
+Password = Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH,
+                                description="The file's password; it is never stored.")]
+
+
+def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
+    if now >= valid_to:
+        return "expired"
+    if valid_to - now <= timedelta(days=EXPIRING_DAYS):
+        return "expiring"
+    return "active"
+
+
+# Request bodies --------------------------------------------------------------------------------
+
+class UploadCertificateRequest(BaseModel):
+    """The JSON form of PUT /v1/issuers/{id}/certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.")
+    password: Password
+    notification_email: EmailStr | None = Field(
+        default=None, description="Receives the result of this upload and the expiry warnings.")
+
+
+class UploadCertificateForm(BaseModel):
+    """The multipart/form-data form of PUT /v1/issuers/{id}/certificate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    certificate: bytes = Field(description="The PKCS#12 file (.p12/.pfx).")
+    password: Password
+    notification_email: EmailStr | None = Field(
+        default=None, description="Receives the result of this upload and the expiry warnings.")
+
+
+# Records ---------------------------------------------------------------------------------------
+
+@dataclass
+class Certificate:
+    """A certificate as stored. `private_key` is None once the certificate has been replaced."""
+
+    account_id: str
+    issuer_id: str
+    serial: str  # hexadecimal, upper case
+    subject: str
+    issuer: str
+    valid_from: datetime
+    valid_to: datetime
+    fingerprint_sha256: str
+    tax_ids: list[str]
+    certificate_der: bytes
+    status: Literal["active", "replaced"]
+    uploaded_at: datetime
+    notification_email: str | None = None
+    private_key: Sealed | None = None
+    replaced_at: datetime | None = None
+    warnings_sent: set[int] = field(default_factory=set)  # expiry warnings already emailed (days before)
+
+
+# Views -----------------------------------------------------------------------------------------
+
+class CertificateWarning(BaseModel):
+    code: str = Field(examples=["certificate_expiring"])
+    message: str
+
+
+class CertificateSummary(BaseModel):
+    serial: str = Field(description="Serial number, hexadecimal.")
+    subject: str
+    valid_from: datetime
+    valid_to: datetime
+    status: CertificateStatus = "active"
+
+    def at(self, now: datetime) -> CertificateSummary:
+        return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
+
+
+class CertificateHistoryEntry(BaseModel):
+    serial: str
+    subject: str
+    issuer: str
+    valid_from: datetime
+    valid_to: datetime
+    status: Literal["replaced"] = "replaced"
+    uploaded_at: datetime
+    replaced_at: datetime | None = None
+
+
+class CertificateView(BaseModel):
+    """Public metadata of the issuer's active certificate: never the key or the password."""
+
+    object: str = "certificate"
+    issuer_id: str
+    serial: str = Field(description="Serial number, hexadecimal.", examples=["5BAA826812650BCC"])
+    subject: str = Field(examples=["CN=ANA PEREZ,O=COMERCIAL DEMO S.A.,C=EC"])
+    issuer: str = Field(description="The certification authority that issued it.")
+    valid_from: datetime
+    valid_to: datetime
+    status: CertificateStatus
+    tax_ids: list[str] = Field(description="Tax ids (RUC, cédula) the certificate carries.")
+    fingerprint_sha256: str
+    notification_email: str | None = None
+    uploaded_at: datetime
+    warnings: list[CertificateWarning] = Field(default_factory=list)
+    history: list[CertificateHistoryEntry] = Field(
+        default_factory=list, description="Certificates this one replaced, newest first.")

@@ -1,0 +1,146 @@
+"""Issuers: the companies that issue documents, with their establishments and emission points.
+
+The request body is the same for every country; what only one authority needs travels in `flags`,
+which the country's plugin validates (for Ecuador: obligado_contabilidad, contribuyente_especial,
+agente_retencion, rimpe)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from sello.countries import get_plugin, supported_countries
+from sello.models.certificates import CertificateSummary
+
+CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
+                                               max_length=2)]
+Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Code = Annotated[str, StringConstraints(
+    strip_whitespace=True, pattern=r"^(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _unique_codes(items: list, what: str) -> list:
+    seen: set[str] = set()
+    for item in items:
+        if item.code in seen:
+            raise PydanticCustomError("duplicate_code", "{what} code {code} appears more than once",
+                                      {"what": what, "code": item.code})
+        seen.add(item.code)
+    return items
+
+
+class EmissionPoint(_Body):
+    code: Code = Field(description="Three digits, 001–999 (SRI punto de emisión).", examples=["001"])
+    name: Text300 | None = Field(default=None, examples=["Web store"])
+
+
+class Establishment(_Body):
+    code: Code = Field(description="Three digits, 001–999 (SRI establecimiento).", examples=["001"])
+    address: Text300 = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
+    name: Text300 | None = Field(default=None, examples=["Matriz"])
+    emission_points: list[EmissionPoint] = Field(min_length=1, max_length=999)
+
+    @field_validator("emission_points")
+    @classmethod
+    def _unique(cls, value: list[EmissionPoint]) -> list[EmissionPoint]:
+        return _unique_codes(value, "Emission point")
+
+
+class CreateIssuerRequest(_Body):
+    country: CountryCode = Field(description="ISO 3166 country code of the tax authority.", examples=["EC"])
+    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        description="The issuer's tax id (Ecuador: 13-digit RUC), checked for format and check digit.",
+        examples=["1799999990001"])
+    legal_name: Text300 = Field(examples=["Comercial Demo S.A."])
+    trade_name: Text300 | None = Field(default=None, examples=["Demo Store"])
+    head_office_address: Text300 = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
+    establishments: list[Establishment] = Field(min_length=1, max_length=999)
+    email: EmailStr | None = Field(default=None, description="Where certificate notices go when no other "
+                                                             "address is given.")
+    flags: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the country's authority needs to know about the issuer. Ecuador: "
+                    "`obligado_contabilidad` (bool, required), `contribuyente_especial` (resolution number, "
+                    "3–13 characters), `agente_retencion` (resolution number, up to 8 digits, no leading "
+                    "zeros), `rimpe` (`emprendedor` or `negocio_popular`).",
+        examples=[{"obligado_contabilidad": True, "agente_retencion": "1"}])
+
+    @field_validator("establishments")
+    @classmethod
+    def _unique(cls, value: list[Establishment]) -> list[Establishment]:
+        return _unique_codes(value, "Establishment")
+
+    @field_validator("flags")
+    @classmethod
+    def _country_flags(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Validated by the country's flags model (errors keep their `flags.<field>` path). An
+        unsupported country is reported on its own by the service."""
+        country = info.data.get("country")
+        if country not in supported_countries():
+            return value
+        return get_plugin(country).issuer_flags_model.model_validate(value).model_dump(exclude_none=True)
+
+
+# Records ---------------------------------------------------------------------------------------
+
+class Issuer(BaseModel):
+    """An issuer as stored (establishments and flags already validated)."""
+
+    id: str
+    account_id: str
+    country: str
+    tax_id: str
+    legal_name: str
+    trade_name: str | None = None
+    head_office_address: str
+    establishments: list[Establishment]
+    email: str | None = None
+    flags: dict[str, Any]
+    certificate: CertificateSummary | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+# Views -----------------------------------------------------------------------------------------
+
+class IssuerView(BaseModel):
+    id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
+    object: str = "issuer"
+    country: str
+    tax_id: str
+    legal_name: str
+    trade_name: str | None = None
+    head_office_address: str
+    establishments: list[Establishment]
+    email: str | None = None
+    flags: dict[str, Any]
+    certificate: CertificateSummary | None = Field(
+        default=None, description="The active signing certificate, if one was uploaded.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, issuer: Issuer, now: datetime) -> IssuerView:
+        data = issuer.model_dump(exclude={"account_id", "certificate"})
+        summary = issuer.certificate.at(now) if issuer.certificate else None
+        return cls(**data, certificate=summary)
+
+
+class IssuerList(BaseModel):
+    data: list[IssuerView]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")

@@ -1,0 +1,433 @@
+"""Signing certificates: upload (validate a PKCS#12 file and keep its private key sealed with a KMS
+data key), read the public metadata, load the key for signing, and warn before a certificate expires.
+
+Validation happens before anything is written, so a rejected upload stores nothing. Each rejection
+has its own code; the file's password is used to open it and then dropped (never stored, logged or
+repeated in a message). The RSA key is checked in full once, here (cryptography does it when the
+file is opened); the signing path later loads it with that check skipped, which is what keeps its
+cold start short."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from aws_lambda_powertools import Logger
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_der_private_key,
+    pkcs12,
+)
+
+from sello.adapters.accounts_repo import DynamoAccountsRepo
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.adapters.kms import KmsKeystore, Sealed, wipe
+from sello.adapters.mailer import Mail, SesMailer
+from sello.countries import CountryPlugin, get_plugin
+from sello.errors import Conflict, NotFound, SelloError, Unprocessable
+from sello.ids import utcnow
+from sello.models.accounts import Account
+from sello.models.certificates import (
+    Certificate,
+    CertificateHistoryEntry,
+    CertificateView,
+    CertificateWarning,
+    UploadCertificateForm,
+    UploadCertificateRequest,
+    certificate_status,
+)
+from sello.models.issuers import Issuer
+from sello.services.issuers import issuer_not_found
+from sello.settings import Settings, get_settings
+
+logger = Logger(service="sello")
+
+MIN_RSA_BITS = 2048
+
+
+class CertificatesRepo(Protocol):
+    def get_issuer(self, account_id: str, issuer_id: str) -> Issuer | None: ...
+    def list_certificates(self, account_id: str, issuer_id: str) -> list[Certificate]: ...
+    def get_certificate(self, account_id: str, issuer_id: str, serial: str) -> Certificate | None: ...
+    def activate_certificate(self, issuer: Issuer, new: Certificate, now: datetime) -> bool: ...
+    def certificates_expiring_on(self, day: date) -> list[Certificate]: ...
+    def claim_warning(self, certificate: Certificate, days: int) -> bool: ...
+    def release_warning(self, certificate: Certificate, days: int) -> None: ...
+
+
+class Keystore(Protocol):
+    def seal(self, plaintext: bytes | bytearray, context: dict[str, str]) -> Sealed: ...
+    def open(self, sealed: Sealed, context: dict[str, str]) -> bytearray: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str: ...
+
+
+class AccountsLookup(Protocol):
+    def get_account(self, account_id: str) -> Account | None: ...
+
+
+def key_context(account_id: str, issuer_id: str) -> dict[str, str]:
+    """KMS encryption context of an issuer's private key."""
+    return {"account_id": account_id, "issuer_id": issuer_id}
+
+
+# Reading and checking a PKCS#12 file --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckedCertificate:
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+    tax_ids: set[str]
+    warnings: list[CertificateWarning]
+
+
+def decode_base64_file(text: str, *, path: str) -> bytes:
+    try:
+        data = base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise Unprocessable("The certificate file is not valid base64.", code="invalid_certificate_file",
+                            path=path) from None
+    if not data:
+        raise Unprocessable("The certificate file is empty.", code="invalid_certificate_file", path=path)
+    return data
+
+
+def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str):
+    secret = password.encode()
+    # A file protected by an empty password may have been written with "" or with no password at all.
+    attempts: tuple[bytes | None, ...] = (secret,) if secret else (b"", None)
+    wrong_password = False
+    for attempt in attempts:
+        try:
+            with warnings.catch_warnings():
+                # Some CAs write BER instead of DER; cryptography reads it and warns.
+                warnings.simplefilter("ignore", UserWarning)
+                return pkcs12.load_pkcs12(data, attempt)
+        except UnsupportedAlgorithm:
+            raise Unprocessable("The certificate file uses an encryption this service cannot read.",
+                                code="invalid_certificate_file", path=file_path) from None
+        except ValueError as exc:
+            # cryptography says "Could not deserialize" for anything that is not PKCS#12 and
+            # "Invalid password or PKCS12 data" when the structure is fine but it does not open.
+            wrong_password = wrong_password or "password" in str(exc).lower()
+    if wrong_password:
+        raise Unprocessable("The password does not open this certificate file.",
+                            code="wrong_certificate_password", path=password_path)
+    raise Unprocessable("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged.",
+                        code="invalid_certificate_file", path=file_path)
+
+
+def _spki(public_key) -> bytes:
+    return public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def _matches_key(certificate: x509.Certificate, key_spki: bytes) -> bool:
+    try:
+        return _spki(certificate.public_key()) == key_spki
+    except (ValueError, UnsupportedAlgorithm):
+        return False
+
+
+def _for_signing(certificate: x509.Certificate) -> bool:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.KeyUsage).value.digital_signature
+    except (x509.ExtensionNotFound, ValueError):
+        return False
+
+
+def _day(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _describe(certificate: Certificate) -> str:
+    return (f"  Subject: {certificate.subject}\n  Issued by: {certificate.issuer}\n"
+            f"  Serial: {certificate.serial}\n")
+
+
+def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin, now: datetime,
+              file_path: str = "certificate", password_path: str = "password") -> CheckedCertificate:
+    """Opens the file and checks it can sign for `tax_id` now; raises Unprocessable otherwise."""
+    bundle = _open_p12(data, password, file_path=file_path, password_path=password_path)
+    certificates = [c.certificate for c in [bundle.cert, *bundle.additional_certs] if c is not None]
+    key = bundle.key
+
+    def reject(message: str, code: str) -> Unprocessable:
+        return Unprocessable(message, code=code, path=file_path)
+
+    if key is None:
+        raise reject("The certificate file holds no private key; export it again including the private key.",
+                     "certificate_key_missing")
+    if not certificates:
+        raise reject("The certificate file holds a private key but no certificate.", "certificate_missing")
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
+        raise reject(f"The private key must be RSA of at least {MIN_RSA_BITS} bits.",
+                     "certificate_key_unsupported")
+    key_spki = _spki(key.public_key())
+    own = [c for c in certificates if _matches_key(c, key_spki)]
+    if not own:
+        raise reject("None of the certificates in the file belongs to its private key.",
+                     "certificate_key_mismatch")
+    signing = [c for c in own if _for_signing(c)]
+    if not signing:
+        raise reject("The certificate is not meant for digital signatures (its key usage lacks "
+                     "digitalSignature).", "certificate_not_for_signing")
+    # Several signing certificates for one key (a renewal): prefer one valid now, then the newest.
+    certificate = max(signing, key=lambda c: (c.not_valid_before_utc <= now < c.not_valid_after_utc,
+                                               c.not_valid_after_utc))
+    valid_from, valid_to = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    if now >= valid_to:
+        raise reject(f"The certificate expired on {_day(valid_to)}.", "certificate_expired")
+    if now < valid_from:
+        raise reject(f"The certificate is not valid until {_day(valid_from)}.", "certificate_not_yet_valid")
+    tax_ids = plugin.certificate_tax_ids(certificate)
+    if not plugin.certificate_matches(certificate, tax_id):
+        carries = ", ".join(sorted(tax_ids)) or f"no {plugin.tax_id_name}"
+        raise reject(f"The certificate is not issued to {plugin.tax_id_name} {tax_id}; it carries {carries}.",
+                     "certificate_tax_id_mismatch")
+    notes = []
+    if certificate_status(valid_to, now) == "expiring":
+        days = (valid_to - now).days
+        notes.append(CertificateWarning(
+            code="certificate_expiring",
+            message=f"The certificate expires on {_day(valid_to)} (in {days} days); upload its replacement "
+                    "before then."))
+    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes)
+
+
+# The service ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    date: str
+    sent: int
+    failed: int
+
+
+class CertificateService:
+    def __init__(self, repo: CertificatesRepo, keystore: Keystore, mailer: Mailer, accounts: AccountsLookup,
+                 clock: Callable[[], datetime] = utcnow, settings: Settings | None = None):
+        self.repo = repo
+        self.keystore = keystore
+        self.mailer = mailer
+        self.accounts = accounts
+        self.clock = clock
+        self.settings = settings or get_settings()
+
+    def _issuer(self, account_id: str, issuer_id: str) -> Issuer:
+        issuer = self.repo.get_issuer(account_id, issuer_id)
+        if issuer is None:
+            raise issuer_not_found()
+        return issuer
+
+    # Upload ------------------------------------------------------------------------------------
+
+    def upload(self, account_id: str, issuer_id: str,
+               request: UploadCertificateRequest | UploadCertificateForm) -> CertificateView:
+        issuer = self._issuer(account_id, issuer_id)
+        plugin = get_plugin(issuer.country)
+        now = self.clock().replace(microsecond=0)
+        try:
+            if isinstance(request, UploadCertificateRequest):
+                file_path = "p12_base64"
+                data = decode_base64_file(request.p12_base64, path=file_path)
+            else:
+                file_path, data = "certificate", request.certificate
+            checked = check_p12(data, request.password, tax_id=issuer.tax_id, plugin=plugin, now=now,
+                                file_path=file_path)
+            certificate = self._store(issuer, checked, request.notification_email, now)
+        except SelloError as exc:
+            logger.info("certificate rejected", account_id=account_id, issuer_id=issuer_id, code=exc.code)
+            if request.notification_email:
+                self._notify_rejected(issuer, plugin, request.notification_email, exc)
+            raise
+        logger.info("certificate stored", account_id=account_id, issuer_id=issuer_id,
+                    serial=certificate.serial)
+        if request.notification_email:
+            self._notify_accepted(issuer, plugin, certificate, checked.warnings)
+        return self.view(account_id, issuer_id, warnings=checked.warnings)
+
+    def _store(self, issuer: Issuer, checked: CheckedCertificate, notification_email: str | None,
+               now: datetime) -> Certificate:
+        cert = checked.certificate
+        serial = format(cert.serial_number, "X")
+        previous = self.repo.get_certificate(issuer.account_id, issuer.id, serial)
+        pkcs8 = bytearray(checked.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()))
+        try:
+            sealed = self.keystore.seal(pkcs8, key_context(issuer.account_id, issuer.id))
+        finally:
+            wipe(pkcs8)
+        certificate = Certificate(
+            account_id=issuer.account_id, issuer_id=issuer.id, serial=serial,
+            subject=cert.subject.rfc4514_string(), issuer=cert.issuer.rfc4514_string(),
+            valid_from=cert.not_valid_before_utc, valid_to=cert.not_valid_after_utc,
+            fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex().upper(),
+            tax_ids=sorted(checked.tax_ids),
+            certificate_der=cert.public_bytes(Encoding.DER), status="active", uploaded_at=now,
+            notification_email=notification_email, private_key=sealed,
+            # The same certificate uploaded again keeps the warnings it was already sent.
+            warnings_sent=previous.warnings_sent if previous and previous.status == "active" else set(),
+        )
+        if not self.repo.activate_certificate(issuer, certificate, now):
+            raise Conflict("The issuer's certificate changed while this one was being stored; send it again.",
+                           code="certificate_conflict")
+        return certificate
+
+    # Reading -----------------------------------------------------------------------------------
+
+    def view(self, account_id: str, issuer_id: str,
+             warnings: list[CertificateWarning] | None = None) -> CertificateView:
+        issuer = self._issuer(account_id, issuer_id)
+        if issuer.certificate is None:
+            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+        certificates = self.repo.list_certificates(account_id, issuer_id)
+        active = next((c for c in certificates if c.serial == issuer.certificate.serial), None)
+        if active is None:
+            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+        now = self.clock()
+        status = certificate_status(active.valid_to, now)
+        if warnings is None:
+            warnings = []
+            if status == "expiring":
+                warnings.append(CertificateWarning(
+                    code="certificate_expiring",
+                    message=f"The certificate expires on {_day(active.valid_to)}; upload its replacement."))
+            elif status == "expired":
+                warnings.append(CertificateWarning(
+                    code="certificate_expired",
+                    message=f"The certificate expired on {_day(active.valid_to)}; documents cannot be signed "
+                            "until a valid one is uploaded."))
+        history = sorted((c for c in certificates if c is not active and c.status == "replaced"),
+                         key=lambda c: c.replaced_at or c.uploaded_at, reverse=True)
+        return CertificateView(
+            issuer_id=issuer_id, serial=active.serial, subject=active.subject, issuer=active.issuer,
+            valid_from=active.valid_from, valid_to=active.valid_to, status=status, tax_ids=active.tax_ids,
+            fingerprint_sha256=active.fingerprint_sha256, notification_email=active.notification_email,
+            uploaded_at=active.uploaded_at, warnings=warnings,
+            history=[CertificateHistoryEntry(serial=c.serial, subject=c.subject, issuer=c.issuer,
+                                             valid_from=c.valid_from, valid_to=c.valid_to,
+                                             uploaded_at=c.uploaded_at, replaced_at=c.replaced_at)
+                     for c in history],
+        )
+
+    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The issuer's private key and certificate, ready to sign. The key was checked in full on
+        upload, so it is loaded here without repeating that (slow) check."""
+        issuer = self._issuer(account_id, issuer_id)
+        active = (self.repo.get_certificate(account_id, issuer_id, issuer.certificate.serial)
+                  if issuer.certificate else None)
+        if active is None or active.private_key is None:
+            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+        pkcs8 = self.keystore.open(active.private_key, key_context(account_id, issuer_id))
+        try:
+            key = load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
+        finally:
+            wipe(pkcs8)
+        return key, x509.load_der_x509_certificate(active.certificate_der)
+
+    # Expiry warnings ---------------------------------------------------------------------------
+
+    def send_expiry_warnings(self, today: date) -> ExpiryReport:
+        """Emails every active certificate that expires exactly N days after `today`, for each N in
+        settings.certificate_warning_days; each (certificate, N) at most once."""
+        sent = failed = 0
+        for days in sorted(set(self.settings.certificate_warning_days), reverse=True):
+            for certificate in self.repo.certificates_expiring_on(today + timedelta(days=days)):
+                if days in certificate.warnings_sent or not self.repo.claim_warning(certificate, days):
+                    continue
+                try:
+                    self._warn(certificate, days)
+                except Exception:
+                    logger.exception("expiry warning not sent", account_id=certificate.account_id,
+                                     issuer_id=certificate.issuer_id, days=days)
+                    self.repo.release_warning(certificate, days)
+                    failed += 1
+                else:
+                    sent += 1
+        return ExpiryReport(date=today.isoformat(), sent=sent, failed=failed)
+
+    def _warn(self, certificate: Certificate, days: int) -> None:
+        issuer = self.repo.get_issuer(certificate.account_id, certificate.issuer_id)
+        if issuer is None:
+            return
+        recipient = certificate.notification_email or issuer.email
+        if not recipient:
+            account = self.accounts.get_account(certificate.account_id)
+            recipient = account.email if account else None
+        if not recipient:
+            logger.warning("no address for an expiry warning", account_id=certificate.account_id,
+                           issuer_id=issuer.id)
+            return
+        plugin = get_plugin(issuer.country)
+        when = "tomorrow" if days == 1 else f"in {days} days"
+        text = (
+            f"Hello,\n\nThe signing certificate of {issuer.legal_name} "
+            f"({plugin.tax_id_name} {issuer.tax_id}) expires {when}, on {_day(certificate.valid_to)}.\n\n"
+            f"{_describe(certificate)}\n"
+            "Documents cannot be signed once it has expired. Renew it with your certification authority and "
+            f"upload the new file with PUT /v1/issuers/{issuer.id}/certificate.\n"
+        )
+        self.mailer.send(Mail(to=recipient, subject=f"Your signing certificate for {issuer.legal_name} "
+                                                    f"expires {when}", text=text))
+
+    # Upload notifications ------------------------------------------------------------------------
+
+    def _notify_accepted(self, issuer: Issuer, plugin: CountryPlugin, certificate: Certificate,
+                         notes: list[CertificateWarning]) -> None:
+        lines = "".join(f"\nNote: {n.message}\n" for n in notes)
+        text = (
+            f"Hello,\n\nThe signing certificate for {issuer.legal_name} "
+            f"({plugin.tax_id_name} {issuer.tax_id}) was accepted and is now used to sign its documents.\n\n"
+            f"{_describe(certificate)}"
+            f"  Valid from: {_day(certificate.valid_from)}\n  Valid to: {_day(certificate.valid_to)}\n{lines}"
+        )
+        self._send_quietly(Mail(to=certificate.notification_email,
+                                subject=f"Signing certificate accepted for {issuer.legal_name}", text=text))
+
+    def _notify_rejected(self, issuer: Issuer, plugin: CountryPlugin, to: str, error: SelloError) -> None:
+        text = (
+            f"Hello,\n\nThe signing certificate uploaded for {issuer.legal_name} "
+            f"({plugin.tax_id_name} {issuer.tax_id}) was not accepted, and nothing was stored.\n\n"
+            f"  Reason: {error.message}\n  Code: {error.code}\n\n"
+            f"Fix the file and upload it again with PUT /v1/issuers/{issuer.id}/certificate.\n"
+        )
+        self._send_quietly(Mail(to=to, subject=f"Signing certificate not accepted for {issuer.legal_name}",
+                                text=text))
+
+    def _send_quietly(self, mail: Mail) -> None:
+        """Upload notices are a courtesy: failing to send one never changes the upload's outcome."""
+        try:
+            self.mailer.send(mail)
+        except Exception:
+            logger.exception("certificate notice not sent")
+
+
+def default_service() -> CertificateService:
+    settings = get_settings()
+    store = DynamoStore(settings.table_name)
+    return CertificateService(DynamoIssuersRepo(store), KmsKeystore(settings.key_id), SesMailer(),
+                              DynamoAccountsRepo(store), settings=settings)
+
+
+def load_signing_key(account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """The issuer's private key and certificate for the signing task."""
+    return default_service().load_signing_key(account_id, issuer_id)
+
+
+def send_expiry_warnings(today: date) -> ExpiryReport:
+    return default_service().send_expiry_warnings(today)
+

@@ -1,0 +1,76 @@
+"""Issuers: register a company that issues documents, read and list them. Everything is scoped to
+the caller's account, so another account's issuer is simply not found."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from aws_lambda_powertools import Logger
+
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.countries import get_plugin
+from sello.errors import Conflict, NotFound
+from sello.ids import new_id, utcnow
+from sello.models.issuers import CreateIssuerRequest, Issuer, IssuerList, IssuerView
+from sello.settings import get_settings
+
+logger = Logger(service="sello")
+
+DEFAULT_PAGE_SIZE = 20
+
+
+class IssuersRepo(Protocol):
+    def create_issuer(self, issuer: Issuer) -> bool: ...  # False when the tax id is taken in the account
+    def get_issuer(self, account_id: str, issuer_id: str) -> Issuer | None: ...
+    def list_issuers(self, account_id: str, limit: int,
+                     cursor: str | None) -> tuple[list[Issuer], str | None]: ...
+
+
+def issuer_not_found() -> NotFound:
+    return NotFound("No issuer with this id.", code="issuer_not_found", path="issuer_id")
+
+
+class IssuerService:
+    def __init__(self, repo: IssuersRepo, clock: Callable[[], datetime] = utcnow):
+        self.repo = repo
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
+    def create(self, account_id: str, request: CreateIssuerRequest) -> IssuerView:
+        plugin = get_plugin(request.country)
+        tax_id = plugin.normalize_tax_id(request.tax_id, path="tax_id")
+        now = self._now()
+        issuer = Issuer(
+            id=new_id("iss"), account_id=account_id, country=plugin.code, tax_id=tax_id,
+            legal_name=request.legal_name, trade_name=request.trade_name,
+            head_office_address=request.head_office_address, establishments=request.establishments,
+            email=request.email, flags=request.flags, created_at=now, updated_at=now,
+        )
+        if not self.repo.create_issuer(issuer):
+            raise Conflict(f"This account already has an issuer with {plugin.tax_id_name} {tax_id}.",
+                           code="issuer_exists", path="tax_id")
+        logger.info("issuer created", account_id=account_id, issuer_id=issuer.id, country=issuer.country)
+        return IssuerView.of(issuer, now)
+
+    def get(self, account_id: str, issuer_id: str) -> Issuer:
+        issuer = self.repo.get_issuer(account_id, issuer_id)
+        if issuer is None:
+            raise issuer_not_found()
+        return issuer
+
+    def view(self, account_id: str, issuer_id: str) -> IssuerView:
+        return IssuerView.of(self.get(account_id, issuer_id), self.clock())
+
+    def list(self, account_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> IssuerList:
+        issuers, next_cursor = self.repo.list_issuers(account_id, limit, cursor)
+        now = self.clock()
+        return IssuerList(data=[IssuerView.of(i, now) for i in issuers], next_cursor=next_cursor)
+
+
+def default_service() -> IssuerService:
+    return IssuerService(DynamoIssuersRepo(DynamoStore(get_settings().table_name)))

@@ -1,0 +1,271 @@
+"""The document workflow's use cases, one per Step Functions task (infra/workflow.asl.json):
+sign → submit → poll (waiting in between) → render → notify → finish.
+
+Every task gets the ids of one document, reads its item, does its step at most once and records it
+on the item, so a task that runs again (a Retry, a restarted execution) repeats nothing the authority
+or the customer would notice: a signed document is not signed again, a received one is never
+submitted again, an email goes out once. Failures worth retrying raise `Transient`, which the state
+machine retries with backoff; any other failure ends the document as failed or, once the authority
+has authorized it, as authorized with the delivery problem recorded.
+
+The client-visible status is `processing` until `finish` sets `authorized`, `rejected` or `failed`;
+the authority's progress is kept apart in `authority_status` (received → authorized | rejected).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from sello import countries
+from sello.adapters.blobs import S3Blobs, document_key
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
+from sello.adapters.mailer import Attachment, Mail, SesMailer
+from sello.countries import AuthorityMessage, AuthorityUnavailable
+from sello.ids import iso, utcnow
+from sello.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+XML, PDF = "application/xml", "application/pdf"
+
+# What a document that ends as failed tells the client, by the state machine's error name.
+_FAILURES = {
+    "Transient": ("authority_unavailable",
+                  "The tax authority could not be reached or kept failing; the document was not completed."),
+    "Sello.AuthorizationTimedOut": ("authorization_timed_out",
+                                    "The tax authority did not decide on the document within the deadline."),
+}
+_FAILED = ("processing_failed", "The document could not be processed.")
+_UNDELIVERED = ("delivery_failed", "The document is authorized, but its PDF or email could not be delivered.")
+
+
+class Transient(Exception):
+    """A failure worth retrying. Lambda reports it with errorType "Transient", the name the state
+    machine's Retry blocks match."""
+
+
+class DocumentStateError(Exception):
+    """The document is missing or not in a state this step can work on (not retried)."""
+
+
+# Ports: the adapters (DynamoStore, S3Blobs, SesMailer) satisfy them; tests may pass fakes.
+class Store(Protocol):
+    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict | None: ...
+
+    def update(self, pk: str, sk: str, *, set_: dict | None = None, add: dict | None = None,
+               remove: Any = (), condition: str | None = None, values: dict | None = None) -> dict: ...
+
+
+class Blobs(Protocol):
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str: ...
+
+
+class SigningCredentials(Protocol):
+    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[Any, Any]:
+        """The issuer's private key and certificate, ready for CountryPlugin.sign."""
+
+
+class TaskInput(BaseModel):
+    """What the state machine passes to every task."""
+
+    model_config = ConfigDict(extra="forbid")
+    account_id: str
+    document_id: str
+
+
+class StateError(BaseModel):
+    """An error as a Catch block or a Pass state hands it on."""
+
+    model_config = ConfigDict(extra="ignore")
+    Error: str
+    Cause: str = ""
+
+
+class FinishInput(TaskInput):
+    status: Literal["authorized", "rejected", "failed"]
+    error: StateError | None = None
+
+
+def document_keys(account_id: str, document_id: str) -> tuple[str, str]:
+    return f"ACCOUNT#{account_id}", f"DOC#{document_id}"
+
+
+def poll_wait_seconds(settings: Settings, polls: int) -> int:
+    """Seconds to wait before the next authorization poll, after `polls` answers of "processing"."""
+    growth = settings.poll_backoff_rate ** min(polls, 64)  # the cap comes long before; no float overflow
+    return int(min(settings.poll_first_wait_seconds * growth, settings.poll_max_wait_seconds))
+
+
+def _messages(messages: tuple[AuthorityMessage, ...]) -> list[dict]:
+    return [m.to_item() for m in messages]
+
+
+@dataclass
+class DocumentWorkflow:
+    store: Store
+    blobs: Blobs
+    mailer: Mailer
+    settings: Settings
+    credentials: SigningCredentials | None = None  # only the sign task needs them
+    clock: Callable[[], datetime] = utcnow
+
+    @classmethod
+    def from_settings(cls, credentials: SigningCredentials | None = None) -> DocumentWorkflow:
+        settings = get_settings()
+        return cls(store=DynamoStore(settings.table_name), blobs=S3Blobs(settings.bucket_name),
+                   mailer=SesMailer(), credentials=credentials, settings=settings)
+
+    # -- tasks ---------------------------------------------------------------------------------------
+
+    def sign(self, task: TaskInput) -> dict:
+        doc = self._load(task)
+        if not doc.get("signed_key"):
+            if self.credentials is None:
+                raise DocumentStateError("No signing credentials are configured for the sign task.")
+            key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"])
+            signed = self._plugin(doc).sign(doc, key, cert)
+            blob = document_key(task.account_id, task.document_id, "signed.xml")
+            self.blobs.put(blob, signed, XML)
+            try:
+                self._update(doc, signed_key=blob, signed_at=self._now(),
+                             condition="attribute_not_exists(#signed_key)")
+            except ConditionFailed:
+                pass  # another run of this task recorded the same file first
+        return {"status": "signed"}
+
+    def submit(self, task: TaskInput) -> dict:
+        doc = self._load(task)
+        if doc.get("received_at"):  # never send a document the authority already has
+            return {"status": "received", "wait_seconds": self._wait(0)}
+        signed = self._file(doc, "signed_key")
+        try:
+            outcome = self._plugin(doc).submit(signed, doc["environment"])
+        except AuthorityUnavailable as exc:
+            raise Transient(str(exc)) from exc
+        if outcome.status == "received":
+            try:
+                self._update(doc, received_at=self._now(), authority_status="received",
+                             authority_messages=_messages(outcome.messages),
+                             condition="attribute_not_exists(#received_at)")
+            except ConditionFailed:
+                pass  # recorded by another run of this task
+            return {"status": "received", "wait_seconds": self._wait(0)}
+        self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages))
+        return {"status": "rejected", "wait_seconds": 0}
+
+    def poll(self, task: TaskInput) -> dict:
+        doc = self._load(task)
+        if doc.get("authority_status") in ("authorized", "rejected"):
+            return {"status": doc["authority_status"], "wait_seconds": 0}
+        if not doc.get("received_at"):
+            raise DocumentStateError(f"Document {task.document_id} has not been received by the authority.")
+        try:
+            outcome = self._plugin(doc).poll(doc, doc["environment"])
+        except AuthorityUnavailable as exc:
+            log.warning("authority unavailable while polling document %s: %s", task.document_id, exc)
+            outcome = None
+        if outcome is not None and outcome.status == "authorized":
+            blob = document_key(task.account_id, task.document_id, "authorized.xml")
+            self.blobs.put(blob, outcome.document, XML)
+            self._update(doc, authority_status="authorized", authorization_number=outcome.number,
+                         authorized_at=outcome.authorized_at, authorized_key=blob,
+                         authority_messages=_messages(outcome.messages))
+            return {"status": "authorized", "wait_seconds": 0}
+        if outcome is not None and outcome.status == "rejected":
+            self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages))
+            return {"status": "rejected", "wait_seconds": 0}
+        # Undecided, or no answer at all (while waiting for a decision, an unreachable authority is no
+        # different from an undecided one): ask again after the next, growing wait, until the deadline.
+        deadline = datetime.fromisoformat(doc["received_at"]) + timedelta(
+            seconds=self.settings.poll_deadline_seconds)
+        if self.clock() >= deadline:
+            return {"status": "timed_out", "wait_seconds": 0}
+        fields = {"authority_messages": _messages(outcome.messages)} if outcome is not None else {}
+        updated = self._update(doc, add={"poll_count": 1}, **fields)
+        return {"status": "processing", "wait_seconds": self._wait(int(updated["poll_count"]))}
+
+    def render(self, task: TaskInput) -> dict:
+        doc = self._load(task)
+        if not doc.get("pdf_key"):
+            pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"))
+            blob = document_key(task.account_id, task.document_id, "document.pdf")
+            self.blobs.put(blob, pdf, PDF)
+            self._update(doc, pdf_key=blob)
+        return {"status": "rendered"}
+
+    def notify(self, task: TaskInput) -> dict:
+        doc = self._load(task)
+        if doc.get("notified_at"):
+            return {"status": "sent"}
+        to = (doc.get("customer") or {}).get("email")
+        if not to:
+            return {"status": "skipped"}
+        number = doc.get("authorization_number") or task.document_id
+        self.mailer.send(Mail(
+            to=to,
+            subject=f"Electronic document {number}",
+            text=f"Attached are the authorized electronic document {number} (XML) and its printable "
+                 "version (PDF).",
+            attachments=(Attachment(f"{task.document_id}.xml", self._file(doc, "authorized_key"), XML),
+                         Attachment(f"{task.document_id}.pdf", self._file(doc, "pdf_key"), PDF)),
+        ))
+        self._update(doc, notified_at=self._now(), notified_to=to)
+        return {"status": "sent"}
+
+    def finish(self, task: FinishInput) -> dict:
+        """Sets the final status once; a document already final keeps the status it has."""
+        fields: dict[str, Any] = {"status": task.status, "finished_at": self._now()}
+        if task.error is not None:
+            code, message = _UNDELIVERED if task.status == "authorized" else _FAILURES.get(
+                task.error.Error, _FAILED)
+            fields["delivery_error" if task.status == "authorized" else "error"] = {"code": code,
+                                                                                   "message": message}
+        pk, sk = document_keys(task.account_id, task.document_id)
+        try:
+            self._update({PK: pk, SK: sk}, **fields, condition="#status = :processing OR #status = :final",
+                         values={":processing": "processing", ":final": task.status})
+        except ConditionFailed:
+            return {"status": self._load(task)["status"]}
+        return {"status": task.status}
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _load(self, task: TaskInput) -> dict:
+        doc = self.store.get(*document_keys(task.account_id, task.document_id))
+        if doc is None:
+            raise DocumentStateError(f"Document {task.document_id} does not exist.")
+        return doc
+
+    def _update(self, doc: Mapping[str, Any], *, add: dict | None = None, condition: str | None = None,
+                values: dict | None = None, **fields: Any) -> dict:
+        fields["updated_at"] = self._now()
+        return self.store.update(doc[PK], doc[SK], set_=fields, add=add, condition=condition, values=values)
+
+    def _file(self, doc: Mapping[str, Any], field: str) -> bytes:
+        data = self.blobs.get(doc[field]) if doc.get(field) else None
+        if data is None:
+            name = field.removesuffix("_key")
+            raise DocumentStateError(f"Document {doc[SK].removeprefix('DOC#')} has no {name} file.")
+        return data
+
+    @staticmethod
+    def _plugin(doc: Mapping[str, Any]) -> countries.CountryPlugin:
+        return countries.get_plugin(doc["country"])
+
+    def _now(self) -> str:
+        return iso(self.clock())
+
+    def _wait(self, polls: int) -> int:
+        return poll_wait_seconds(self.settings, polls)

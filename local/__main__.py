@@ -1,0 +1,89 @@
+"""`python -m local` (what `make up` runs): starts the local stack in the foreground until Ctrl-C or
+SIGTERM. `--json-ready` prints one JSON line instead of the banner, for scripts and tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.stack import DEFAULT_OUTBOX, Stack, start_stack
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {value}")
+    return port
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
+    parser.add_argument("--api-port", type=_port, default=int(os.environ.get("SELLO_LOCAL_PORT", "3000")),
+                        help="port of the API (default: $SELLO_LOCAL_PORT or 3000; 0: a free one)")
+    parser.add_argument("--moto-port", type=_port, default=int(os.environ.get("SELLO_MOTO_PORT", "5050")),
+                        help="port of the AWS emulator (default: $SELLO_MOTO_PORT or 5050; 0: a free one)")
+    parser.add_argument("--outbox-dir", type=Path, default=DEFAULT_OUTBOX,
+                        help="where every sent email is written as an .eml file (default: .local/outbox)")
+    parser.add_argument("--no-seed", action="store_true", help="do not create the demo account")
+    parser.add_argument("--json-ready", action="store_true",
+                        help="print one JSON line with the URLs and the API key once ready")
+    return parser.parse_args(argv)
+
+
+def banner(stack: Stack) -> str:
+    api = stack.api_url
+    lines = [
+        f"Sello local stack ready in {stack.startup_seconds:.1f} s",
+        f"  API            {api}/v1",
+        f"  Swagger UI     {api}/docs",
+        f"  OpenAPI        {api}/openapi.json",
+        f"  Outbox         {api}/_local/outbox   (and .eml files in {stack.outbox_dir})",
+        f"  AWS emulator   {stack.moto_url}",
+    ]
+    if stack.api_key:
+        lines += [
+            f"  Demo account   {stack.account.get('email', '')} ({stack.account.get('id', '')})",
+            f"  Test API key   {stack.api_key}",
+            "",
+            f"  curl -H 'Authorization: Bearer {stack.api_key}' {api}/v1/accounts/me",
+        ]
+    lines += ["", "Ctrl-C stops everything (state lives in memory and is gone after a restart)."]
+    return "\n".join(lines)
+
+
+def ready_line(stack: Stack) -> str:
+    return json.dumps({
+        "sello_local": "ready",
+        "api_url": stack.api_url,
+        "moto_url": stack.moto_url,
+        "api_key": stack.api_key,
+        "account": stack.account,
+        "outbox_dir": str(stack.outbox_dir) if stack.outbox_dir else None,
+        "startup_seconds": round(stack.startup_seconds, 3),
+    }, default=str)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, seed=not args.no_seed,
+                        outbox_dir=args.outbox_dir)
+    try:
+        print(ready_line(stack) if args.json_ready else banner(stack), flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stack.stop()
+    print("Stopped.", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

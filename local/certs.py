@@ -1,0 +1,174 @@
+"""Development and test signing certificates: PKCS#12 files for a given RUC, password, validity
+window and key usage, issued by a local test CA ("mini-CA", the default) or self-signed.
+
+The RUC is written the way Ecuadorian CAs write it (see sello.countries.ec.certificates):
+- "security_data" (default): extensions 1.3.6.1.4.1.37746.3.11 (RUC) and .3.1 (cédula);
+- "bce": Banco Central del Ecuador, extensions 1.3.6.1.4.1.37947.3.11 / .3.1;
+- "uanataca": subjectAltName otherName 1.3.6.1.4.1.47286.102.3.11 / .3.1;
+- "subject": the subject's serialNumber attribute.
+Nothing here has any fiscal validity.
+
+    python -m local.certs --ruc 1799999990001 --password demo --days 365 --out demo.p12
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+DEMO_RUC = "1799999990001"
+DEMO_PASSWORD = "sello-demo"
+
+# How each carrier names its fields: (OID arc, as extension or as subjectAltName otherName).
+CARRIERS = {
+    "security_data": ("1.3.6.1.4.1.37746.3", "extension"),
+    "bce": ("1.3.6.1.4.1.37947.3", "extension"),
+    "uanataca": ("1.3.6.1.4.1.47286.102.3", "other_name"),
+    "subject": ("", "subject"),
+}
+KEY_USAGES = ("signing", "encipherment")
+
+
+@cache
+def rsa_key(slot: int = 1, bits: int = 2048) -> rsa.RSAPrivateKey:
+    """A key per slot, generated once per process (tests reuse them; generating one costs ~0.1 s)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def _utf8(value: str) -> bytes:
+    """DER UTF8String, the way CAs encode these field values."""
+    data = value.encode()
+    if len(data) < 0x80:
+        return bytes([0x0C, len(data)]) + data
+    size = (len(data).bit_length() + 7) // 8
+    return bytes([0x0C, 0x80 | size]) + len(data).to_bytes(size, "big") + data
+
+
+@dataclass(frozen=True)
+class LocalCA:
+    key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
+
+
+@cache
+def local_ca() -> LocalCA:
+    key = rsa_key(0)
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sello Test"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Sello Test CA (no fiscal validity)")])
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(start).not_valid_after(start + timedelta(days=365 * 40))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False, key_agreement=False,
+                                     key_cert_sign=True, crl_sign=True, encipher_only=False,
+                                     decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return LocalCA(key=key, certificate=certificate)
+
+
+def make_certificate(key: rsa.RSAPrivateKey, *, ruc: str | None = DEMO_RUC, cedula: str | None = None,
+                     common_name: str = "SELLO DEMO", organization: str | None = "COMERCIAL DEMO S.A.",
+                     not_before: datetime | None = None, not_after: datetime | None = None, days: int = 365,
+                     key_usage: str = "signing", carrier: str = "security_data", self_signed: bool = False,
+                     serial: int | None = None) -> x509.Certificate:
+    """A certificate for `key`. Validity defaults to [now − 1 day, not_before + days]."""
+    if key_usage not in KEY_USAGES:
+        raise ValueError(f"key_usage is one of {KEY_USAGES}")
+    arc, how = CARRIERS[carrier]
+    not_before = not_before or datetime.now(UTC) - timedelta(days=1)
+    not_after = not_after or not_before + timedelta(days=days)
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "EC")]
+    if organization:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    if how == "subject" and (ruc or cedula):
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, ruc or cedula))
+    subject = x509.Name(attributes)
+    ca = None if self_signed else local_ca()
+    signing = key_usage == "signing"
+    builder = (
+        x509.CertificateBuilder().subject_name(subject)
+        .issuer_name(subject if ca is None else ca.certificate.subject)
+        .public_key(key.public_key()).serial_number(serial or x509.random_serial_number())
+        .not_valid_before(not_before).not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=signing, content_commitment=signing,
+                                     key_encipherment=not signing, data_encipherment=not signing,
+                                     key_agreement=False, key_cert_sign=False, crl_sign=False,
+                                     encipher_only=False, decipher_only=False), critical=True)
+    )
+    fields = {f"{arc}.11": ruc, f"{arc}.1": cedula}
+    if how == "extension":
+        for oid, value in fields.items():
+            if value:
+                builder = builder.add_extension(
+                    x509.UnrecognizedExtension(x509.ObjectIdentifier(oid), _utf8(value)), critical=False)
+    elif how == "other_name":
+        names = [x509.OtherName(x509.ObjectIdentifier(oid), _utf8(value))
+                 for oid, value in fields.items() if value]
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    return builder.sign(key if ca is None else ca.key, hashes.SHA256())
+
+
+def pack_p12(key: rsa.RSAPrivateKey | None, certificate: x509.Certificate | None, password: str,
+             extra: Sequence[x509.Certificate] = (), *, legacy: bool = False, name: str = "sello") -> bytes:
+    """A PKCS#12 file. `legacy` uses SHA-1/3DES (as older tools write); the default AES-256."""
+    if legacy:
+        encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
+                      .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA1())
+                      .build(password.encode()))
+    elif password:
+        encryption = serialization.BestAvailableEncryption(password.encode())
+    else:
+        encryption = serialization.NoEncryption()
+    return pkcs12.serialize_key_and_certificates(name.encode(), key, certificate, list(extra) or None,
+                                                 encryption)
+
+
+def make_p12(*, ruc: str | None = DEMO_RUC, password: str = DEMO_PASSWORD, key_slot: int = 1,
+             self_signed: bool = False, legacy: bool = False, **certificate_options) -> bytes:
+    """A ready-to-upload PKCS#12 file: key, certificate and (with the mini-CA) the CA certificate.
+    `certificate_options` are those of make_certificate (cedula, days, not_before, not_after,
+    key_usage, carrier, common_name, organization, serial)."""
+    key = rsa_key(key_slot)
+    certificate = make_certificate(key, ruc=ruc, self_signed=self_signed, **certificate_options)
+    chain = () if self_signed else (local_ca().certificate,)
+    return pack_p12(key, certificate, password, chain, legacy=legacy)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local.certs", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ruc", default=DEMO_RUC)
+    parser.add_argument("--cedula")
+    parser.add_argument("--password", default=DEMO_PASSWORD)
+    parser.add_argument("--days", type=int, default=365, help="validity from yesterday (default 365)")
+    parser.add_argument("--key-usage", choices=KEY_USAGES, default="signing")
+    parser.add_argument("--carrier", choices=sorted(CARRIERS), default="security_data")
+    parser.add_argument("--self-signed", action="store_true")
+    parser.add_argument("--legacy", action="store_true", help="SHA-1/3DES encryption instead of AES-256")
+    parser.add_argument("--out", type=Path, default=Path("sello-demo.p12"))
+    args = parser.parse_args(argv)
+    data = make_p12(ruc=args.ruc, cedula=args.cedula, password=args.password, days=args.days,
+                    key_usage=args.key_usage, carrier=args.carrier, self_signed=args.self_signed,
+                    legacy=args.legacy)
+    args.out.write_bytes(data)
+    print(f"{args.out}: PKCS#12 for RUC {args.ruc}, valid {args.days} days, password {args.password!r}")
+
+
+if __name__ == "__main__":
+    main()

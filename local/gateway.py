@@ -1,0 +1,341 @@
+"""API Gateway (REST API, Lambda proxy integration, REQUEST authorizer) in front of the real
+handlers, as a small WSGI app. Routing reads the same catalog as the CDK app: each API function owns
+its path prefixes, as `<prefix>` and `<prefix>/{proxy+}` resources, and every route but the public
+ones goes through the authorizer first.
+
+Next to /v1 it serves what only exists locally: /openapi.json, /docs (Swagger UI), /_local/health,
+and the outbox of sent email under /_local/outbox."""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import secrets
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wrappers import Request, Response
+
+from local import lambdas, openapi
+from local.outbox import Outbox
+from local.resources import ACCOUNT, REGION
+from sello import catalog
+from sello.catalog import FunctionSpec
+
+API_ID = "sellolocal"
+STAGE = "local"
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit for a request payload
+# Bodies API Gateway hands over as text; anything else is treated as a binary media type and
+# base64-encoded (the API declares multipart/form-data and octet-stream as binary).
+_TEXT_TYPES = ("application/json", "application/xml", "application/x-www-form-urlencoded",
+               "application/javascript")
+
+Invoke = Callable[[str, dict], Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    function: FunctionSpec
+    resource: str  # the API Gateway resource template, e.g. /v1/issuers/{proxy+}
+    path_parameters: dict[str, str] | None
+
+
+def match(path: str) -> Route | None:
+    spec = catalog.function_for_path(path)
+    if spec is None:
+        return None
+    for prefix in spec.prefixes:
+        rest = path[len(prefix):] if path.startswith(prefix) else None
+        if rest in ("", "/"):
+            return Route(spec, prefix, None)
+        if rest is not None and rest.startswith("/"):
+            return Route(spec, prefix + "/{proxy+}", {"proxy": rest[1:]})
+    return None
+
+
+def error(status: int, code: str, message: str) -> Response:
+    return Response(json.dumps({"error": {"code": code, "message": message}}), status=status,
+                    content_type="application/json")
+
+
+def _is_text(content_type: str | None) -> bool:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    return (not mime or mime.startswith("text/") or mime in _TEXT_TYPES
+            or mime.endswith("+json") or mime.endswith("+xml"))
+
+
+def encode_body(data: bytes, content_type: str | None) -> tuple[str | None, bool]:
+    """(body, isBase64Encoded) as API Gateway passes a request body to a proxy integration."""
+    if not data:
+        return None, False
+    if _is_text(content_type):
+        try:
+            return data.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(data).decode("ascii"), True
+
+
+def _headers(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
+    multi: dict[str, list[str]] = {}
+    for name, value in request.headers.items():
+        multi.setdefault(name, []).append(value)
+    client = request.remote_addr or "127.0.0.1"
+    port = str(request.server[1]) if request.server and request.server[1] else "80"
+    trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+    for name, value in (("X-Forwarded-For", client), ("X-Forwarded-Port", port),
+                        ("X-Forwarded-Proto", request.scheme), ("X-Amzn-Trace-Id", trace)):
+        multi.setdefault(name, [value])
+    return {k: v[-1] for k, v in multi.items()}, multi
+
+
+def _query(request: Request) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    multi = request.args.to_dict(flat=False)
+    if not multi:
+        return None, None
+    return {k: v[-1] for k, v in multi.items()}, multi
+
+
+def request_context(request: Request, route: Route) -> dict:
+    now = datetime.now(UTC)
+    return {
+        "accountId": ACCOUNT,
+        "apiId": API_ID,
+        "domainName": request.host,
+        "domainPrefix": request.host.split(".")[0].split(":")[0],
+        "extendedRequestId": secrets.token_urlsafe(12),
+        "httpMethod": request.method,
+        "identity": {
+            "accessKey": None, "accountId": None, "caller": None, "cognitoAuthenticationProvider": None,
+            "cognitoAuthenticationType": None, "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
+            "principalOrgId": None, "sourceIp": request.remote_addr or "127.0.0.1", "user": None,
+            "userAgent": request.headers.get("User-Agent"), "userArn": None,
+        },
+        "path": f"/{STAGE}{request.path}",
+        "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+        "requestId": str(uuid.uuid4()),
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "resourceId": route.function.name,
+        "resourcePath": route.resource,
+        "stage": STAGE,
+    }
+
+
+def method_arn(method: str, path: str) -> str:
+    return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
+
+
+def authorizer_event(request: Request, route: Route) -> dict:
+    """A REQUEST authorizer event (identity source: the Authorization header)."""
+    headers, multi_headers = _headers(request)
+    query, multi_query = _query(request)
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn(request.method, request.path),
+        "resource": route.resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": route.path_parameters,
+        "stageVariables": None,
+        "requestContext": request_context(request, route),
+    }
+
+
+def proxy_event(request: Request, route: Route, body: bytes, authorizer: dict | None = None) -> dict:
+    """The event a Lambda proxy integration receives for this request."""
+    headers, multi_headers = _headers(request)
+    query, multi_query = _query(request)
+    text, is_base64 = encode_body(body, request.content_type)
+    context = request_context(request, route)
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    return {
+        "resource": route.resource,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": route.path_parameters,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _as_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _allows(policy: dict, arn: str) -> bool:
+    """IAM-style evaluation of an authorizer policy for execute-api:Invoke on `arn`: an explicit
+    Deny wins, otherwise some Allow must match."""
+    allowed = False
+    for statement in (policy or {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if not any(fnmatch.fnmatchcase(arn, pattern) for pattern in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def to_response(result: Any) -> Response:
+    """Maps a Lambda proxy result back to HTTP, as API Gateway does (502 when it is malformed)."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return error(502, "bad_gateway", "The function returned a malformed proxy response.")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    headers = Headers()
+    multi = result.get("multiValueHeaders") or {}
+    for name, value in (result.get("headers") or {}).items():
+        if name not in multi:
+            headers.add(name, str(value))
+    for name, values in multi.items():
+        for value in values:
+            headers.add(name, str(value))
+    if "Content-Type" not in headers:
+        headers["Content-Type"] = "application/json"
+    return Response(data, status=result["statusCode"], headers=headers)
+
+
+class Gateway:
+    """The WSGI app. `invoke(name, event)` runs a function by its catalog name (the real handlers
+    by default; tests may pass their own)."""
+
+    def __init__(self, outbox: Outbox | None = None, invoke: Invoke = lambdas.invoke, *,
+                 health: dict | None = None):
+        self.outbox = outbox
+        self.invoke = invoke
+        self.health = health or {}
+        self._openapi: str | None = None
+        self.local_routes = Map([
+            Rule("/_local/health", endpoint="health", methods=["GET"]),
+            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
+            Rule("/docs", endpoint="docs", methods=["GET"]),
+            Rule("/docs/<any('swagger-ui-bundle.min.js', 'swagger-ui.min.css'):asset>", endpoint="asset",
+                 methods=["GET"]),
+            Rule("/_local/outbox", endpoint="outbox", methods=["GET"]),
+            Rule("/_local/outbox/<int:n>.eml", endpoint="eml", methods=["GET"]),
+        ], strict_slashes=False)
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        return self.dispatch(Request(environ))(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path == "/v1" or request.path.startswith("/v1/"):
+            return self.api(request)
+        try:
+            endpoint, args = self.local_routes.bind_to_environ(request.environ).match()
+        except HTTPException as exc:  # 404 or 405
+            code = "route_not_found" if isinstance(exc, NotFound) else "method_not_allowed"
+            return error(exc.code or 404, code, f"No route for {request.method} {request.path}.")
+        try:
+            return getattr(self, f"local_{endpoint}")(**args)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            return error(500, "internal_error", "The local endpoint failed; see the local stack's log.")
+
+    # --- /v1: what API Gateway does -------------------------------------------------------------
+    def api(self, request: Request) -> Response:
+        route = match(request.path)
+        if route is None:
+            return error(404, "route_not_found", f"No route for {request.method} {request.path}.")
+        body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            while request.stream.read(1 << 20):  # let the client finish sending before it reads the answer
+                pass
+            return error(413, "payload_too_large", "The request is over the 10 MB API Gateway accepts.")
+        authorizer = None
+        if not catalog.is_public(request.method, request.path):
+            authorizer = self.authorize(request, route)
+            if isinstance(authorizer, Response):
+                return authorizer
+        try:
+            result = self.invoke(route.function.name, proxy_event(request, route, body, authorizer))
+        except Exception:  # an unhandled error in the function: API Gateway answers 502
+            traceback.print_exc(file=sys.stderr)
+            return error(502, "internal_error", "The function failed; see the local stack's log.")
+        return to_response(result)
+
+    def authorize(self, request: Request, route: Route) -> dict | Response:
+        """The requestContext.authorizer for an allowed request, or the error response."""
+        unauthorized = error(401, "unauthorized", "A valid API key is required.")
+        if not request.headers.get("Authorization"):
+            return unauthorized  # identity source missing: API Gateway does not call the authorizer
+        try:
+            result = self.invoke(catalog.AUTHORIZER.name, authorizer_event(request, route))
+        except Exception as exc:
+            if str(exc) != "Unauthorized":  # the documented way to answer 401; anything else is a bug
+                traceback.print_exc(file=sys.stderr)
+            return unauthorized
+        context = (result or {}).get("context") or {}
+        if not _allows((result or {}).get("policyDocument") or {}, method_arn(request.method, request.path)):
+            return error(403, context.get("error_code") or "forbidden",
+                         context.get("error_message") or "The API key may not call this route.")
+        authorizer = {k: _as_string(v) for k, v in context.items()}
+        authorizer["principalId"] = str(result.get("principalId", ""))
+        authorizer["integrationLatency"] = 0
+        return authorizer
+
+    # --- local-only endpoints -------------------------------------------------------------------
+    def local_health(self) -> Response:
+        return Response(json.dumps({"status": "ok", **self.health}), content_type="application/json")
+
+    def local_openapi(self) -> Response:
+        if self._openapi is None:
+            self._openapi = openapi.merged_spec()
+        return Response(self._openapi, content_type="application/json")
+
+    def local_docs(self) -> Response:
+        return Response(openapi.swagger_html("/openapi.json", "/docs"),
+                        content_type="text/html; charset=utf-8")
+
+    def local_asset(self, asset: str) -> Response:
+        mime = "text/javascript" if asset.endswith(".js") else "text/css"
+        return Response(openapi.swagger_asset(asset), content_type=f"{mime}; charset=utf-8")
+
+    def local_outbox(self) -> Response:
+        messages = self.outbox.summaries() if self.outbox else []
+        return Response(json.dumps(messages, indent=2), content_type="application/json")
+
+    def local_eml(self, n: int) -> Response:
+        data = self.outbox.raw(n) if self.outbox else None
+        if data is None:
+            return error(404, "message_not_found", f"The outbox has no message {n}.")
+        return Response(data, content_type="message/rfc822")
+
+
+class AccessLog(WSGIRequestHandler):
+    """One line per request on stderr, without the emulator's own traffic."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        started = getattr(self, "_started", None)
+        took = f" {(time.perf_counter() - started) * 1000:.0f} ms" if started else ""
+        print(f"{self.command} {self.path} -> {code}{took}", file=sys.stderr, flush=True)
+
+    def run_wsgi(self) -> None:
+        self._started = time.perf_counter()
+        super().run_wsgi()

@@ -1,0 +1,109 @@
+"""Builders for the events Lambda functions receive, shared by the tests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sello import catalog
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+STAGE = "test"
+REGION = "us-east-1"
+AWS_ACCOUNT = "123456789012"
+API_ID = "a1b2c3d4e5"
+
+
+def load_event(name: str) -> dict:
+    """A sample event or body from events/, e.g. load_event("accounts/sign_up.json")."""
+    return json.loads((EVENTS / name).read_text())
+
+
+def _resource(path: str) -> tuple[str, dict | None]:
+    """The API Gateway resource a path reaches (each function's prefix, and {proxy+} below it)."""
+    spec = catalog.function_for_path(path)
+    if spec is None:
+        return path, None
+    prefix = next(p for p in spec.prefixes if path == p or path.startswith(p + "/"))
+    if path == prefix:
+        return prefix, None
+    return prefix + "/{proxy+}", {"proxy": path[len(prefix) + 1:]}
+
+
+def authorizer_context(principal: Any) -> dict:
+    """requestContext.authorizer as API Gateway passes on an Allow of our authorizer (values as strings)."""
+    values = principal if isinstance(principal, dict) else {
+        "account_id": principal.account_id, "environment": principal.environment, "key_id": principal.key_id}
+    return {**{k: str(v) for k, v in values.items()}, "principalId": str(values["account_id"]),
+            "integrationLatency": 0}
+
+
+def api_event(method: str, path: str, body: Any = None, headers: dict | None = None, principal: Any = None,
+              query: dict | None = None) -> dict:
+    """A REST API (v1) Lambda proxy event. Dicts and lists are sent as JSON with its content type;
+    bytes are base64-encoded; `principal` (a sello.http.Principal or a dict) becomes the authorizer
+    context."""
+    headers = dict(headers or {})
+    is_base64 = False
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+    elif isinstance(body, bytes):
+        body, is_base64 = base64.b64encode(body).decode(), True
+    headers.setdefault("Host", f"{API_ID}.execute-api.{REGION}.amazonaws.com")
+    headers.setdefault("User-Agent", "pytest")
+    resource, path_parameters = _resource(path)
+    now = time.time()
+    context = {
+        "accountId": AWS_ACCOUNT,
+        "apiId": API_ID,
+        "domainName": headers["Host"],
+        "httpMethod": method,
+        "identity": {"sourceIp": "203.0.113.10", "userAgent": headers["User-Agent"], "accessKey": None,
+                     "accountId": None, "caller": None, "user": None, "userArn": None},
+        "path": f"/{STAGE}{path}",
+        "protocol": "HTTP/1.1",
+        "requestId": str(uuid.uuid4()),
+        "requestTimeEpoch": int(now * 1000),
+        "resourceId": "abc123",
+        "resourcePath": resource,
+        "stage": STAGE,
+    }
+    if principal is not None:
+        context["authorizer"] = authorizer_context(principal)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def method_arn(method: str, path: str) -> str:
+    return f"arn:aws:execute-api:{REGION}:{AWS_ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
+
+
+def authorizer_event(method: str, path: str, headers: dict | None = None) -> dict:
+    """A REST API Lambda REQUEST authorizer event."""
+    proxy = api_event(method, path, headers=headers)
+    return {"type": "REQUEST", "methodArn": method_arn(method, path),
+            **{k: proxy[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
+                                     "queryStringParameters", "multiValueQueryStringParameters",
+                                     "pathParameters", "stageVariables", "requestContext")}}
+
+
+def response_json(response: dict) -> Any:
+    return json.loads(response["body"]) if response.get("body") else None

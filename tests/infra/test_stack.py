@@ -1,0 +1,401 @@
+"""The synthesized CloudFormation template: resources, their key properties, routes and
+authorization, IAM scope per function, the workflow definition, schedule, DLQs and alarms."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from sello.catalog import (
+    API_FUNCTIONS,
+    AUTHORIZER,
+    PUBLIC_ROUTES,
+    SCHEDULED_FUNCTIONS,
+    TABLE,
+    WORKFLOW_FUNCTIONS,
+    function_for_path,
+    resource_names,
+)
+from sello.settings import Settings
+
+from tests.infra.conftest import ACCOUNT, REGION, SENDER, STAGE
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)
+NAMES = resource_names(STAGE, ACCOUNT)
+WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                 "s3:PutObject", "kms:Encrypt", "kms:GenerateDataKey", "ses:SendEmail",
+                 "states:StartExecution"}
+TLS_ONLY = {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def one(resources: dict[str, dict]) -> tuple[str, dict]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.items()))
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def logical_id(synth, type_: str, name_prefix: str) -> str:
+    (lid, _), = [(k, v) for k, v in synth.resources(type_).items() if k.startswith(name_prefix)]
+    return lid
+
+
+@pytest.fixture(scope="module")
+def functions(synth) -> dict[str, tuple[str, dict]]:
+    """catalog name -> (logical id, properties) of its Lambda function."""
+    found = {}
+    for lid, res in synth.resources("AWS::Lambda::Function").items():
+        name = res["Properties"]["FunctionName"].removeprefix(f"sello-{STAGE}-")
+        found[name] = (lid, res["Properties"])
+    return found
+
+
+@pytest.fixture(scope="module")
+def statements(synth, functions) -> dict[str, list[dict]]:
+    """catalog name -> every IAM statement attached to its function's role."""
+    policies = synth.resources("AWS::IAM::Policy").values()
+    result = {}
+    for name, (_, props) in functions.items():
+        role = props["Role"]["Fn::GetAtt"][0]
+        result[name] = [s for p in policies if {"Ref": role} in p["Properties"]["Roles"]
+                        for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return result
+
+
+def actions_of(stmts: list[dict]) -> set[str]:
+    return {a for s in stmts for a in as_list(s["Action"])}
+
+
+def granted(stmts: list[dict], action: str) -> list[dict]:
+    return [s for s in stmts if action in as_list(s["Action"])]
+
+
+def test_resource_counts(synth):
+    counts = {
+        "AWS::Lambda::Function": len(ALL_FUNCTIONS),
+        "AWS::Lambda::LayerVersion": 1,
+        "AWS::DynamoDB::Table": 1,
+        "AWS::KMS::Key": 2,
+        "AWS::KMS::Alias": 1,
+        "AWS::S3::Bucket": 2,  # documents + their access logs
+        "AWS::StepFunctions::StateMachine": 1,
+        "AWS::ApiGateway::RestApi": 1,
+        "AWS::ApiGateway::Authorizer": 1,
+        "AWS::ApiGateway::Stage": 1,
+        "AWS::SES::ConfigurationSet": 1,
+        "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
+        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
+        # one per function, failed + timed-out executions, API 5xx, one per DLQ
+        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS),
+    }
+    for type_, count in counts.items():
+        synth.template.resource_count_is(type_, count)
+
+
+def test_every_function_is_python313_arm64_with_the_layer_and_its_catalog_handler(synth, functions):
+    layer = logical_id(synth, "AWS::Lambda::LayerVersion", "Dependencies")
+    assert set(functions) == {spec.name for spec in ALL_FUNCTIONS}
+    for spec in ALL_FUNCTIONS:
+        _, props = functions[spec.name]
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["Handler"] == spec.handler
+        assert props["MemorySize"] == spec.memory_mb and props["Timeout"] == spec.timeout_s
+        assert props["Layers"] == [{"Ref": layer}]
+    synth.template.has_resource_properties("AWS::Lambda::LayerVersion", {
+        "CompatibleRuntimes": ["python3.13"], "CompatibleArchitectures": ["arm64"]})
+
+
+def test_environment_names_are_settings_fields_and_follow_the_grants(synth, functions):
+    table = {"Ref": logical_id(synth, "AWS::DynamoDB::Table", "DataTable")}
+    documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
+    fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
+    email = {"accounts", "issuers", "notify", "certificate_expiry"}
+    key = {"issuers", "sign"}
+    bucket = {spec.name for spec in WORKFLOW_FUNCTIONS}
+    for name, (_, props) in functions.items():
+        env = props["Environment"]["Variables"]
+        sello_vars = {k for k in env if k.startswith("SELLO_")}
+        assert sello_vars <= fields, f"{name}: {sello_vars - fields} are not Settings fields"
+        assert env["SELLO_STAGE"] == STAGE and env["POWERTOOLS_SERVICE_NAME"] == "sello"
+        assert env["SELLO_TABLE_NAME"] == table
+        assert ("SELLO_SENDER_EMAIL" in env) == (name in email), name
+        assert ("SELLO_SES_CONFIGURATION_SET" in env) == (name in email), name
+        assert ("SELLO_KEY_ID" in env) == (name in key), name
+        assert ("SELLO_BUCKET_NAME" in env) == (name in bucket), name
+        assert "SELLO_STATE_MACHINE_ARN" not in env  # nothing starts executions yet
+        if name in bucket:
+            assert env["SELLO_BUCKET_NAME"] == documents
+        if name in key:
+            assert env["SELLO_KEY_ID"] == NAMES["key_alias"]
+        if name in email:
+            assert env["SELLO_SENDER_EMAIL"] == {"Ref": "SenderEmail"}
+
+
+def test_table_is_on_demand_with_pitr_ttl_gsi_and_a_customer_managed_key(synth):
+    table_key = logical_id(synth, "AWS::KMS::Key", "DataTableKey")
+    _, table = one(synth.resources("AWS::DynamoDB::Table"))
+    props = table["Properties"]
+    assert props["TableName"] == NAMES["table"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS",
+                                         "KMSMasterKeyId": {"Fn::GetAtt": [table_key, "Arn"]}}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TABLE.ttl_attribute, "Enabled": True}
+    assert props["KeySchema"] == [{"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
+                                  {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"}]
+    (gsi,) = props["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == TABLE.gsi_name
+    assert gsi["KeySchema"] == [{"AttributeName": TABLE.gsi_partition_key, "KeyType": "HASH"},
+                                {"AttributeName": TABLE.gsi_sort_key, "KeyType": "RANGE"}]
+    assert table["DeletionPolicy"] == "Retain"
+
+
+def test_keys_rotate_and_the_certificate_key_has_the_catalog_alias(synth):
+    for key in synth.resources("AWS::KMS::Key").values():
+        assert key["Properties"]["EnableKeyRotation"] is True
+    certificate_key = logical_id(synth, "AWS::KMS::Key", "DataCertificateKey")
+    synth.template.has_resource_properties("AWS::KMS::Alias", {
+        "AliasName": NAMES["key_alias"], "TargetKeyId": {"Fn::GetAtt": [certificate_key, "Arn"]}})
+
+
+def test_buckets_are_encrypted_private_tls_only_and_documents_are_versioned_and_logged(synth):
+    buckets = synth.resources("AWS::S3::Bucket")
+    documents = logical_id(synth, "AWS::S3::Bucket", "DataDocuments")
+    access_logs = logical_id(synth, "AWS::S3::Bucket", "DataAccessLogs")
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True}
+    doc = buckets[documents]["Properties"]
+    assert doc["BucketName"] == NAMES["bucket"]
+    assert doc["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert doc["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": access_logs}
+
+    tls_only = {bucket: False for bucket in buckets}
+    for policy in synth.resources("AWS::S3::BucketPolicy").values():
+        for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if stmt["Effect"] == "Deny" and stmt.get("Condition") == TLS_ONLY:
+                assert stmt["Action"] == "s3:*" and stmt["Principal"] == {"AWS": "*"}
+                tls_only[policy["Properties"]["Bucket"]["Ref"]] = True
+    assert all(tls_only.values()), tls_only
+
+
+def api_methods(synth) -> dict[tuple[str, str], dict]:
+    """(HTTP method, path) -> properties of each API Gateway method."""
+    resources = synth.resources("AWS::ApiGateway::Resource")
+
+    def path(resource_id) -> str:
+        if "Ref" not in resource_id:  # the root resource
+            return ""
+        props = resources[resource_id["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+            for m in synth.resources("AWS::ApiGateway::Method").values()}
+
+
+def test_routes_come_from_the_catalog_public_ones_without_the_authorizer(synth, functions):
+    authorizer_id, authorizer = one(synth.resources("AWS::ApiGateway::Authorizer"))
+    assert authorizer["Properties"]["Type"] == "REQUEST"
+    assert authorizer["Properties"]["IdentitySource"] == "method.request.header.Authorization"
+    assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0
+    assert authorizer["Properties"]["AuthorizerUri"]["Fn::Join"][1][-2] == {
+        "Fn::GetAtt": [functions["authorizer"][0], "Arn"]}
+
+    methods = api_methods(synth)
+    expected = set(PUBLIC_ROUTES)
+    for spec in API_FUNCTIONS:
+        for prefix in spec.prefixes:
+            expected |= {("ANY", prefix), ("ANY", f"{prefix}/{{proxy+}}")}
+    expected |= {("ANY", path) for _, path in PUBLIC_ROUTES}
+    assert set(methods) == expected
+
+    for (http_method, path), props in methods.items():
+        if (http_method, path) in PUBLIC_ROUTES:
+            assert props["AuthorizationType"] == "NONE" and "AuthorizerId" not in props, path
+        else:
+            assert props["AuthorizationType"] == "CUSTOM", (http_method, path)
+            assert props["AuthorizerId"] == {"Ref": authorizer_id}, (http_method, path)
+        owner = function_for_path(path)
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert {"Fn::GetAtt": [functions[owner.name][0], "Arn"]} in props["Integration"]["Uri"]["Fn::Join"][1]
+
+
+def test_gateway_answers_use_the_api_error_shape(synth):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()}
+    unauthorized = responses["UNAUTHORIZED"]
+    assert unauthorized["StatusCode"] == "401"
+    body = json.loads(unauthorized["ResponseTemplates"]["application/json"])
+    assert body["error"]["code"] == "unauthorized"
+    denied = responses["ACCESS_DENIED"]
+    assert denied["StatusCode"] == "403"
+    body = json.loads(denied["ResponseTemplates"]["application/json"])
+    assert body == {"error": {"code": "$context.authorizer.error_code",
+                              "message": "$context.authorizer.error_message"}}
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    for props in responses.values():
+        assert set(json.loads(props["ResponseTemplates"]["application/json"])) == {"error"}
+
+
+def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
+    _, stage = one(synth.resources("AWS::ApiGateway::Stage"))
+    props = stage["Properties"]
+    assert props["StageName"] == STAGE
+    (settings,) = props["MethodSettings"]
+    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
+    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+    access_logs = logical_id(synth, "AWS::Logs::LogGroup", "ApiAccessLogs")
+    assert props["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_logs, "Arn"]}
+    log_format = json.loads(props["AccessLogSetting"]["Format"])
+    assert log_format["requestId"] == "$context.requestId" and log_format["status"] == "$context.status"
+    _, api = one(synth.resources("AWS::ApiGateway::RestApi"))
+    assert "multipart/form-data" in api["Properties"]["BinaryMediaTypes"]
+
+
+def test_no_function_role_has_wildcard_actions_or_resources(statements):
+    for name, stmts in statements.items():
+        for stmt in stmts:
+            assert stmt["Effect"] == "Allow"
+            for action in as_list(stmt["Action"]):
+                assert action != "*" and not action.endswith(":*"), (name, action)
+            assert "*" not in as_list(stmt["Resource"]), (name, stmt)
+
+
+def test_authorizer_only_reads_the_table(statements):
+    actions = actions_of(statements["authorizer"])
+    assert "dynamodb:GetItem" in actions
+    assert not actions & WRITE_ACTIONS
+    assert not any(a.startswith(("s3:", "ses:", "states:")) for a in actions)
+
+
+def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
+    certificate_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataCertificateKey"), "Arn"]}
+
+    def users(action: str) -> set[str]:
+        return {name for name, stmts in statements.items()
+                if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
+
+    assert users("kms:Decrypt") == {"sign", "issuers"}
+    assert users("kms:GenerateDataKey") == {"issuers"}
+    for name in ("sign", "issuers"):  # nothing else may touch that key
+        on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
+        assert actions_of(on_key) <= {"kms:Decrypt", "kms:GenerateDataKey"}
+
+
+def test_only_mail_senders_send_email_from_the_sender_address(statements):
+    senders = {name for name, stmts in statements.items() if granted(stmts, "ses:SendEmail")}
+    assert senders == {"accounts", "issuers", "notify", "certificate_expiry"}
+    for name in senders:
+        (stmt,) = granted(statements[name], "ses:SendEmail")
+        assert stmt["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+        assert len(stmt["Resource"]) == 3  # the address, its domain, the configuration set
+
+
+def test_documents_bucket_is_for_workflow_tasks_only(statements):
+    users = {name for name, stmts in statements.items() if granted(stmts, "s3:PutObject")}
+    assert users == {spec.name for spec in WORKFLOW_FUNCTIONS}
+    assert not any(granted(stmts, "states:StartExecution") for stmts in statements.values())
+
+
+def test_sender_is_a_parameter_and_the_configuration_set_is_named(synth):
+    parameter = synth.json["Parameters"]["SenderEmail"]
+    assert parameter["Default"] == SENDER
+    assert re.fullmatch(parameter["AllowedPattern"], SENDER)
+    assert not re.fullmatch(parameter["AllowedPattern"], "not an address")
+    synth.template.has_resource_properties("AWS::SES::ConfigurationSet", {"Name": NAMES["configuration_set"]})
+
+
+def definition(synth) -> tuple[dict, dict]:
+    _, machine = one(synth.resources("AWS::StepFunctions::StateMachine"))
+    return machine["Properties"], machine
+
+
+def test_state_machine_is_standard_logged_traced_and_invokes_only_its_tasks(synth, functions):
+    props, _ = definition(synth)
+    assert props["StateMachineName"] == NAMES["state_machine"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    assert props["LoggingConfiguration"]["IncludeExecutionData"] is False
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["DefinitionSubstitutions"] == {
+        f"fn_{spec.name}": {"Fn::GetAtt": [functions[spec.name][0], "Arn"]} for spec in WORKFLOW_FUNCTIONS}
+
+    role = props["RoleArn"]["Fn::GetAtt"][0]
+    role_statements = [s for p in synth.resources("AWS::IAM::Policy").values()
+                       if {"Ref": role} in p["Properties"]["Roles"]
+                       for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    (stmt,) = granted(role_statements, "lambda:InvokeFunction")
+    assert sorted(stmt["Resource"], key=str) == sorted(
+        ({"Fn::GetAtt": [functions[spec.name][0], "Arn"]} for spec in WORKFLOW_FUNCTIONS), key=str)
+
+
+def test_workflow_definition_retries_every_task_and_catches_failures(synth):
+    props, _ = definition(synth)
+    text = props["DefinitionString"]
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(props["DefinitionSubstitutions"])
+    for placeholder in props["DefinitionSubstitutions"]:
+        arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{placeholder}"
+        text = text.replace("${" + placeholder + "}", arn)
+    states = json.loads(text)["States"]
+    tasks = {name: state for name, state in states.items() if state["Type"] == "Task"}
+    assert {t["Parameters"]["FunctionName"].rsplit(":", 1)[1] for t in tasks.values()} == {
+        f"fn_{spec.name}" for spec in WORKFLOW_FUNCTIONS}
+    for name, task in tasks.items():
+        assert task["Retry"] and all(r["MaxAttempts"] > 0 for r in task["Retry"]), name
+        for catch in task.get("Catch", []):
+            assert catch["Next"] in states, name
+        if not task["Parameters"]["FunctionName"].endswith("fn_finish"):
+            # a failing step is never the end: it is caught and recorded
+            assert any("States.ALL" in c["ErrorEquals"] for c in task.get("Catch", [])), name
+
+
+def test_schedule_runs_daily_with_a_dead_letter_queue(synth, functions):
+    queue = logical_id(synth, "AWS::SQS::Queue", "JobsCertificateExpiryDeadLetters")
+    fn_id, fn = functions["certificate_expiry"]
+    _, rule = one(synth.resources("AWS::Events::Rule"))
+    assert rule["Properties"]["ScheduleExpression"] == "cron(0 13 * * ? *)"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+    assert fn["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}}
+
+
+def test_dead_letter_queues_are_encrypted_and_tls_only(synth):
+    queues = synth.resources("AWS::SQS::Queue")
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    denied = set()
+    for policy in synth.resources("AWS::SQS::QueuePolicy").values():
+        for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if stmt["Effect"] == "Deny" and stmt["Condition"] == TLS_ONLY:
+                denied |= {q["Ref"] for q in policy["Properties"]["Queues"]}
+    assert denied == set(queues)
+
+
+def test_alarms_cover_every_function_the_workflow_the_api_and_the_dlqs(synth, functions):
+    alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
+
+    def watched(namespace: str, metric: str) -> list:
+        return [d["Value"] for a in alarms if a["Namespace"] == namespace and a["MetricName"] == metric
+                for d in a["Dimensions"]]
+
+    assert sorted(watched("AWS/Lambda", "Errors"), key=str) == sorted(
+        ({"Ref": lid} for lid, _ in functions.values()), key=str)
+    machine = logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")
+    assert watched("AWS/States", "ExecutionsFailed") == [{"Ref": machine}]
+    assert watched("AWS/ApiGateway", "5XXError") == [f"sello-{STAGE}"]
+    queue = logical_id(synth, "AWS::SQS::Queue", "JobsCertificateExpiryDeadLetters")
+    assert watched("AWS/SQS", "ApproximateNumberOfMessagesVisible") == [{"Fn::GetAtt": [queue, "QueueName"]}]
+    for alarm in alarms:
+        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

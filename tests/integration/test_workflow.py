@@ -1,0 +1,280 @@
+"""The document workflow on the emulator: the real ASL file, executed by the emulator's Step Functions
+engine, dispatching to the real task handlers, which work against the emulated DynamoDB, S3 and SES.
+Only the country is fake: an authority that answers from a script, so every path can be driven."""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from collections import Counter
+
+import pytest
+
+from sello import countries
+from sello.adapters import aws as aws_clients
+from sello.adapters.blobs import S3Blobs, document_key
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.workflow import StepFunctionsStarter
+from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
+from sello.services.workflow import poll_wait_seconds
+from sello.settings import Settings, get_settings
+
+ACCOUNT = "acc_workflow00000000000001"
+CUSTOMER = "buyer@example.com"
+RECEIVED = SubmitOutcome("received")
+PROCESSING = PollOutcome("processing")
+
+
+def authorized(number: str = "1234567890") -> PollOutcome:
+    return PollOutcome("authorized", number=number, authorized_at="2026-03-02T10:15:00-05:00",
+                       document=f"<authorization number='{number}'/>".encode(),
+                       messages=(AuthorityMessage("60", "AMBIENTE DE PRUEBAS", warning=True),))
+
+
+class ScriptedAuthority:
+    """A country plugin whose authority gives the scripted answers in turn (the last one repeats).
+    An exception in a script is raised instead of answered."""
+
+    code, name, authority = "ZZ", "Testland", "TTA"
+
+    def __init__(self):
+        self.submit_script: list = [RECEIVED]
+        self.poll_script: list = [authorized()]
+        self.calls: Counter[str] = Counter()
+        self.accepted: list[bytes] = []  # documents the authority took in
+        self.fail_signing = False
+
+    @staticmethod
+    def _next(script: list):
+        answer = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def sign(self, document, key, cert) -> bytes:
+        self.calls["sign"] += 1
+        if self.fail_signing:
+            raise ValueError("the builder cannot express this document")
+        return f"<document id='{document['sk']}' signed-by='{cert}' key='{key}'/>".encode()
+
+    def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
+        self.calls["submit"] += 1
+        outcome = self._next(self.submit_script)
+        if outcome.status == "received":
+            self.accepted.append(signed_xml)
+        return outcome
+
+    def poll(self, document, environment: str) -> PollOutcome:
+        self.calls["poll"] += 1
+        return self._next(self.poll_script)
+
+    def render(self, document, authorized: bytes) -> bytes:
+        return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized
+
+
+class FakeCredentials:
+    def load_signing_key(self, account_id: str, issuer_id: str):
+        return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
+
+
+@pytest.fixture
+def authority(aws, monkeypatch):
+    """Registers the scripted country as "ZZ", hands the sign task fake credentials and makes the
+    waits between polls zero seconds."""
+    import functions.workflow.sign as sign_task
+
+    plugin = ScriptedAuthority()
+    module = types.ModuleType("scripted_country")
+    module.plugin = plugin
+    monkeypatch.setitem(sys.modules, "scripted_country", module)
+    monkeypatch.setitem(countries._PLUGINS, "ZZ", "scripted_country")
+    monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
+    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
+    get_settings.cache_clear()
+    yield plugin
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def run(aws):
+    """Inserts a document item, starts its execution and waits for it; returns (execution, item)."""
+    store = DynamoStore(aws["SELLO_TABLE_NAME"])
+    starter = StepFunctionsStarter(aws["SELLO_STATE_MACHINE_ARN"])
+
+    def _run(document_id: str, **fields):
+        store.put({"pk": f"ACCOUNT#{ACCOUNT}", "sk": f"DOC#{document_id}", "country": "ZZ",
+                   "environment": "test", "status": "processing", "issuer_id": "iss_1",
+                   "customer": {"name": "Buyer", "email": CUSTOMER}, **fields})
+        arn = starter.start(ACCOUNT, document_id)
+        return wait_for(arn), store.get(f"ACCOUNT#{ACCOUNT}", f"DOC#{document_id}")
+
+    return _run
+
+
+def wait_for(execution_arn: str, timeout: float = 20.0) -> dict:
+    sfn = aws_clients.client("stepfunctions")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        execution = sfn.describe_execution(executionArn=execution_arn)
+        if execution["status"] != "RUNNING":
+            return execution
+        time.sleep(0.05)
+    raise AssertionError(f"execution still running after {timeout} s")
+
+
+def blob(aws, document_id: str, filename: str) -> bytes | None:
+    return S3Blobs(aws["SELLO_BUCKET_NAME"]).get(document_key(ACCOUNT, document_id, filename))
+
+
+def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachable_authority(
+        aws, authority, run, outbox):
+    authority.submit_script = [AuthorityUnavailable("HTTP 503"), RECEIVED]
+    authority.poll_script = [PROCESSING, AuthorityUnavailable("read timeout"), authorized("0203202601")]
+
+    execution, item = run("doc_happy")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "authorized"
+    assert item["authority_status"] == "authorized"
+    assert item["authorization_number"] == "0203202601"
+    assert item["authorized_at"] == "2026-03-02T10:15:00-05:00"
+    assert int(item["poll_count"]) == 2
+    assert item["authority_messages"] == [{"code": "60", "message": "AMBIENTE DE PRUEBAS", "detail": "",
+                                           "warning": True}]
+    assert "error" not in item and "delivery_error" not in item
+    # Two calls, one of which failed in transit: the authority took the document in exactly once.
+    assert authority.calls["submit"] == 2
+    assert authority.accepted == [blob(aws, "doc_happy", "signed.xml")]
+    assert b"signed-by='cert-of-iss_1'" in authority.accepted[0]
+    assert authority.calls["poll"] == 3
+    assert blob(aws, "doc_happy", "authorized.xml") == b"<authorization number='0203202601'/>"
+    pdf = blob(aws, "doc_happy", "document.pdf")
+    assert pdf.startswith(b"%PDF") and b"0203202601" in pdf
+
+    [mail] = outbox()
+    assert mail["To"] == CUSTOMER
+    assert "0203202601" in mail["Subject"]
+    files = {part.get_filename(): (part.get_content_type(), part.get_content())
+             for part in mail.iter_attachments()}
+    assert files == {"doc_happy.xml": ("application/xml", b"<authorization number='0203202601'/>"),
+                     "doc_happy.pdf": ("application/pdf", pdf)}
+
+
+def test_tasks_run_again_change_nothing(aws, authority, run, outbox):
+    from local.lambdas import invoke
+
+    execution, _ = run("doc_again")
+    assert execution["status"] == "SUCCEEDED"
+    ids = {"account_id": ACCOUNT, "document_id": "doc_again"}
+
+    assert invoke("sign", ids) == {"status": "signed"}
+    assert invoke("submit", ids)["status"] == "received"
+    assert invoke("poll", ids)["status"] == "authorized"
+    assert invoke("notify", ids) == {"status": "sent"}
+    assert invoke("finish", {**ids, "status": "failed", "error": {"Error": "Transient"}}) == {
+        "status": "authorized"}
+    # Starting the document's workflow again finds the execution it already had.
+    assert StepFunctionsStarter(aws["SELLO_STATE_MACHINE_ARN"]).start(ACCOUNT, "doc_again") == \
+        execution["executionArn"]
+
+    assert authority.calls == Counter({"sign": 1, "submit": 1, "poll": 1})
+    assert len(outbox()) == 1
+    item = DynamoStore(aws["SELLO_TABLE_NAME"]).get(f"ACCOUNT#{ACCOUNT}", "DOC#doc_again")
+    assert item["status"] == "authorized" and "error" not in item
+    executions = aws_clients.client("stepfunctions").list_executions(
+        stateMachineArn=aws["SELLO_STATE_MACHINE_ARN"])["executions"]
+    assert [e["name"] for e in executions] == ["doc_again"]
+
+
+def test_a_document_the_authority_already_has_is_polled_not_submitted(aws, authority, run):
+    S3Blobs(aws["SELLO_BUCKET_NAME"]).put(document_key(ACCOUNT, "doc_resumed", "signed.xml"), b"<signed/>",
+                                          "application/xml")
+
+    execution, item = run("doc_resumed", signed_key=document_key(ACCOUNT, "doc_resumed", "signed.xml"),
+                          received_at="2026-03-02T15:00:00Z", authority_status="received")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "authorized"
+    assert authority.calls["sign"] == 0 and authority.calls["submit"] == 0
+    assert authority.calls["poll"] == 1
+
+
+def test_rejected_on_submission(aws, authority, run, outbox):
+    authority.submit_script = [SubmitOutcome("rejected", messages=(
+        AuthorityMessage("35", "DOCUMENTO INVALIDO", detail="fechaEmision is expected"),))]
+
+    execution, item = run("doc_returned")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "rejected"
+    assert item["authority_messages"] == [{"code": "35", "message": "DOCUMENTO INVALIDO",
+                                           "detail": "fechaEmision is expected", "warning": False}]
+    assert "received_at" not in item
+    assert authority.calls["poll"] == 0
+    assert blob(aws, "doc_returned", "document.pdf") is None
+    assert outbox() == []
+
+
+def test_rejected_by_the_authorization(aws, authority, run, outbox):
+    authority.poll_script = [PROCESSING, PollOutcome("rejected", messages=(
+        AuthorityMessage("39", "FIRMA INVALIDA"),))]
+
+    execution, item = run("doc_denied")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "rejected"
+    assert [m["code"] for m in item["authority_messages"]] == ["39"]
+    assert authority.calls["submit"] == 1 and authority.calls["poll"] == 2
+    assert blob(aws, "doc_denied", "authorized.xml") is None
+    assert outbox() == []
+
+
+def test_failed_when_signing_fails(aws, authority, run, outbox):
+    authority.fail_signing = True
+
+    execution, item = run("doc_unsigned")
+
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "Sello.DocumentFailed"
+    assert item["status"] == "failed"
+    assert item["error"] == {"code": "processing_failed", "message": "The document could not be processed."}
+    assert authority.calls["sign"] == 1  # not a retryable error
+    assert authority.calls["submit"] == 0
+    assert blob(aws, "doc_unsigned", "signed.xml") is None
+    assert outbox() == []
+
+
+def test_failed_when_the_authority_does_not_decide_before_the_deadline(aws, authority, run, monkeypatch):
+    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "1")
+    monkeypatch.setenv("SELLO_POLL_DEADLINE_SECONDS", "1")
+    get_settings.cache_clear()
+    authority.poll_script = [PROCESSING, AuthorityUnavailable("connection refused")]
+
+    execution, item = run("doc_undecided")
+
+    assert execution["status"] == "FAILED"
+    assert item["status"] == "failed"
+    assert item["error"]["code"] == "authorization_timed_out"
+    assert item["authority_status"] == "received"
+    assert authority.calls["submit"] == 1 and authority.calls["poll"] >= 1
+
+
+def test_a_failed_email_leaves_the_document_authorized(aws, authority, run, outbox, monkeypatch):
+    monkeypatch.setenv("SELLO_SENDER_EMAIL", "unverified@elsewhere.test")
+    get_settings.cache_clear()
+
+    execution, item = run("doc_unmailed")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "authorized"
+    assert item["delivery_error"]["code"] == "delivery_failed"
+    assert "notified_at" not in item
+    assert blob(aws, "doc_unmailed", "document.pdf") is not None
+    assert outbox() == []
+
+
+def test_poll_waits_grow_to_the_cap():
+    settings = Settings(poll_first_wait_seconds=5, poll_backoff_rate=2, poll_max_wait_seconds=30)
+    assert [poll_wait_seconds(settings, n) for n in range(6)] == [5, 10, 20, 30, 30, 30]
+    assert poll_wait_seconds(settings, 10_000) == 30

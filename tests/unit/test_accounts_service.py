@@ -1,0 +1,416 @@
+"""The accounts service with in-memory fakes for its ports: sign-up, confirmation codes, API keys,
+the key check, and account scoping."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sello.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from sello.ids import sha256_hex
+from sello.models.accounts import ApiKeyView, CreateApiKeyRequest, SignUpRequest, email_key
+from sello.services.accounts import AccountService
+from sello.settings import Settings
+
+CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.M)
+SETTINGS = Settings(confirmation_ttl_seconds=3600, confirmation_max_attempts=3,
+                    confirmation_resend_interval_seconds=60)
+
+
+class FakeRepo:
+    """Keeps records in dicts and honours the same conditions as the DynamoDB repository."""
+
+    def __init__(self):
+        self.accounts, self.emails, self.keys = {}, {}, {}
+
+    def create_account(self, account, key=None):
+        if email_key(account.email) in self.emails:
+            return False
+        self.accounts[account.id] = account
+        self.emails[email_key(account.email)] = account.id
+        if key:
+            self.keys[key.key_hash] = key
+        return True
+
+    def find_account_id(self, email):
+        return self.emails.get(email_key(email))
+
+    def get_account(self, account_id):
+        return self.accounts.get(account_id)
+
+    def _code_usable(self, account, code_hash, max_attempts):
+        c = account.confirmation
+        return c is not None and c.code_hash == code_hash and c.attempts < max_attempts
+
+    def count_wrong_code(self, account_id, code_hash, max_attempts):
+        account = self.accounts[account_id]
+        if not self._code_usable(account, code_hash, max_attempts):
+            return False
+        c = account.confirmation
+        self.accounts[account_id] = replace(account, confirmation=replace(c, attempts=c.attempts + 1))
+        return True
+
+    def replace_code(self, account_id, confirmation, previous_sent_at):
+        account = self.accounts[account_id]
+        if account.status != "pending_confirmation" or account.confirmation.sent_at != previous_sent_at:
+            return False
+        self.accounts[account_id] = replace(account, confirmation=confirmation)
+        return True
+
+    def activate(self, account_id, code_hash, max_attempts, confirmed_at, key):
+        account = self.accounts[account_id]
+        usable = self._code_usable(account, code_hash, max_attempts)
+        if account.status != "pending_confirmation" or not usable:
+            return False
+        self.accounts[account_id] = replace(account, status="active", confirmed_at=confirmed_at)
+        self.keys[key.key_hash] = key
+        return True
+
+    def add_key(self, key):
+        self.keys[key.key_hash] = key
+
+    def get_key(self, account_id, key_id):
+        return next((k for k in self.keys.values() if k.account_id == account_id and k.id == key_id), None)
+
+    def list_keys(self, account_id):
+        return [k for k in self.keys.values() if k.account_id == account_id]
+
+    def key_by_hash(self, key_hash):
+        return self.keys.get(key_hash)
+
+    def revoke_key(self, key, at):
+        current = self.keys[key.key_hash]
+        if current.status != "active":
+            return False
+        self.keys[key.key_hash] = replace(current, status="revoked", revoked_at=at)
+        return True
+
+    def rotate_key(self, old, new, at):
+        if not self.revoke_key(old, at):
+            return False
+        self.keys[new.key_hash] = new
+        return True
+
+
+class FakeMailer:
+    def __init__(self):
+        self.sent = []
+
+    def send(self, mail):
+        self.sent.append(mail)
+        return f"msg-{len(self.sent)}"
+
+    def last_code(self) -> str:
+        return CODE.search(self.sent[-1].text).group(1)
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float):
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def repo():
+    return FakeRepo()
+
+
+@pytest.fixture
+def mailer():
+    return FakeMailer()
+
+
+@pytest.fixture
+def service(repo, mailer, clock):
+    return AccountService(repo, mailer, clock=clock, settings=SETTINGS)
+
+
+def sign_up(service, email="ana@example.com", company="Comercial Andina S.A."):
+    return service.sign_up(SignUpRequest(company_name=company, email=email))
+
+
+def active_account(service, mailer, email="ana@example.com"):
+    """Signs up and confirms; returns (account id, plaintext test key)."""
+    sign_up(service, email)
+    result = service.confirm(email, mailer.last_code())
+    return result.account.id, result.api_key.key
+
+
+# Sign-up ---------------------------------------------------------------------------------------
+
+def test_sign_up_creates_a_pending_account_and_mails_a_code_kept_only_as_a_hash(service, repo, mailer, clock):
+    account = sign_up(service)
+
+    assert account.status == "pending_confirmation"
+    assert [m.to for m in mailer.sent] == ["ana@example.com"]
+    code = mailer.last_code()
+    stored = repo.accounts[account.id]
+    assert stored.confirmation.code_hash == sha256_hex(code)
+    assert stored.confirmation.expires_at == clock.now + timedelta(seconds=SETTINGS.confirmation_ttl_seconds)
+    assert stored.confirmation.attempts == 0
+    assert code not in repr(repo.accounts) and code not in account.model_dump_json()
+
+
+def test_codes_are_40_random_alphanumerics(service, mailer):
+    for i in range(3):
+        sign_up(service, f"user{i}@example.com")
+    codes = [CODE.search(m.text).group(1) for m in mailer.sent]
+    assert len(set(codes)) == 3 and all(len(c) == 40 for c in codes)
+
+
+def test_an_email_signs_up_once_regardless_of_case(service, repo, mailer):
+    sign_up(service, "ana@example.com")
+    with pytest.raises(Conflict) as err:
+        sign_up(service, "ANA@Example.com")
+    assert (err.value.code, err.value.status, err.value.path) == ("email_taken", 409, "email")
+    assert len(repo.accounts) == 1 and len(mailer.sent) == 1
+
+
+# Confirmation ------------------------------------------------------------------------------------
+
+def test_confirming_activates_the_account_and_hands_over_a_test_key_once(service, repo, mailer):
+    sign_up(service)
+    result = service.confirm("Ana@Example.com", mailer.last_code())
+
+    assert result.account.status == "active" and result.account.confirmed_at is not None
+    assert re.fullmatch(r"sk_test_[A-Za-z0-9]{40}", result.api_key.key)
+    assert result.api_key.environment == "test"
+    assert repo.accounts[result.account.id].status == "active"
+    stored = repo.keys[sha256_hex(result.api_key.key)]
+    assert (stored.account_id, stored.id, stored.status) == (result.account.id, result.api_key.id, "active")
+    assert result.api_key.key not in repr(repo.keys)
+    assert service.authenticate(result.api_key.key).id == result.api_key.id
+
+
+def test_a_wrong_code_is_rejected_and_counted(service, repo, mailer):
+    account = sign_up(service)
+    with pytest.raises(Unprocessable) as err:
+        service.confirm("ana@example.com", "x" * 40)
+    assert (err.value.code, err.value.path, err.value.status) == ("invalid_confirmation_code", "code", 422)
+    assert repo.accounts[account.id].confirmation.attempts == 1
+    assert repo.accounts[account.id].status == "pending_confirmation"
+
+
+def test_after_the_wrong_code_limit_even_the_right_code_is_refused(service, repo, mailer):
+    account = sign_up(service)
+    code = mailer.last_code()
+    for _ in range(SETTINGS.confirmation_max_attempts):
+        with pytest.raises(Unprocessable):
+            service.confirm("ana@example.com", "wrong")
+    with pytest.raises(TooManyRequests) as err:
+        service.confirm("ana@example.com", code)
+    assert (err.value.code, err.value.status) == ("too_many_attempts", 429)
+    assert repo.accounts[account.id].status == "pending_confirmation"
+    assert repo.keys == {}
+
+
+def test_a_new_code_after_the_limit_works_again(service, mailer, clock):
+    sign_up(service)
+    for _ in range(SETTINGS.confirmation_max_attempts):
+        with pytest.raises(Unprocessable):
+            service.confirm("ana@example.com", "wrong")
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    service.resend_confirmation("ana@example.com")
+    assert service.confirm("ana@example.com", mailer.last_code()).account.status == "active"
+
+
+def test_an_expired_code_is_gone(service, repo, mailer, clock):
+    account = sign_up(service)
+    clock.advance(SETTINGS.confirmation_ttl_seconds)
+    with pytest.raises(Gone) as err:
+        service.confirm("ana@example.com", mailer.last_code())
+    assert (err.value.code, err.value.status) == ("confirmation_code_expired", 410)
+    assert repo.accounts[account.id].status == "pending_confirmation"
+
+
+def test_a_wrong_code_for_an_expired_confirmation_says_only_that_it_is_wrong(service, mailer, clock):
+    sign_up(service)
+    clock.advance(SETTINGS.confirmation_ttl_seconds + 1)
+    with pytest.raises(Unprocessable) as err:
+        service.confirm("ana@example.com", "wrong")
+    assert err.value.code == "invalid_confirmation_code"
+
+
+def test_a_reused_code_is_already_confirmed(service, mailer):
+    sign_up(service)
+    code = mailer.last_code()
+    service.confirm("ana@example.com", code)
+    with pytest.raises(Conflict) as err:
+        service.confirm("ana@example.com", code)
+    assert (err.value.code, err.value.status) == ("already_confirmed", 409)
+    with pytest.raises(Unprocessable):
+        service.confirm("ana@example.com", "some other code")
+
+
+def test_an_unknown_email_gets_the_same_answer_as_a_wrong_code(service, mailer):
+    sign_up(service)
+    with pytest.raises(Unprocessable) as wrong:
+        service.confirm("ana@example.com", "wrong")
+    with pytest.raises(Unprocessable) as unknown:
+        service.confirm("nobody@example.com", "wrong")
+    assert unknown.value.to_dict() == wrong.value.to_dict()
+
+
+# Re-sending the code -----------------------------------------------------------------------------
+
+def test_resending_replaces_the_code_and_resets_the_attempts(service, repo, mailer, clock):
+    account = sign_up(service)
+    old = mailer.last_code()
+    with pytest.raises(Unprocessable):
+        service.confirm("ana@example.com", "wrong")
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+
+    service.resend_confirmation("ANA@example.com")
+
+    new = mailer.last_code()
+    assert new != old and len(mailer.sent) == 2
+    pending = repo.accounts[account.id].confirmation
+    assert (pending.code_hash, pending.attempts, pending.sent_at) == (sha256_hex(new), 0, clock.now)
+    with pytest.raises(Unprocessable):
+        service.confirm("ana@example.com", old)
+    assert service.confirm("ana@example.com", new).account.status == "active"
+
+
+def test_resending_too_soon_is_rate_limited(service, mailer, clock):
+    sign_up(service)
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds - 1)
+    with pytest.raises(TooManyRequests) as err:
+        service.resend_confirmation("ana@example.com")
+    assert (err.value.code, err.value.status) == ("too_many_requests", 429)
+    assert len(mailer.sent) == 1
+
+
+def test_resending_for_unknown_or_active_accounts_sends_nothing(service, mailer, clock):
+    active_account(service, mailer)
+    clock.advance(3600)
+    service.resend_confirmation("nobody@example.com")
+    service.resend_confirmation("ana@example.com")
+    assert len(mailer.sent) == 1
+
+
+# API keys ---------------------------------------------------------------------------------------
+
+def test_a_live_key_is_created_and_listed_without_secrets(service, mailer, clock):
+    account_id, test_key = active_account(service, mailer)
+    clock.advance(5)
+    new = service.create_key(account_id, CreateApiKeyRequest(environment="live", name="Web store"))
+
+    assert re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", new.key) and new.name == "Web store"
+    listed = service.list_keys(account_id)
+    assert [k.id for k in listed][0] == new.id  # newest first
+    views = [ApiKeyView.of(k).model_dump_json() for k in listed]
+    hints = [ApiKeyView.of(k).hint for k in listed]
+    assert hints == [f"sk_live_…{new.key[-4:]}", f"sk_test_…{test_key[-4:]}"]
+    for secret in (new.key, test_key, sha256_hex(new.key), sha256_hex(test_key)):
+        assert not any(secret in v for v in views)
+    assert service.authenticate(new.key).environment == "live"
+
+
+def test_a_revoked_key_is_refused_by_the_key_check(service, mailer, clock):
+    account_id, key = active_account(service, mailer)
+    key_id = service.authenticate(key).id
+    clock.advance(1)
+
+    revoked = service.revoke_key(account_id, key_id)
+
+    assert (revoked.status, revoked.revoked_at) == ("revoked", clock.now)
+    with pytest.raises(Forbidden) as err:
+        service.authenticate(key)
+    assert (err.value.code, err.value.status) == ("api_key_revoked", 403)
+    assert service.revoke_key(account_id, key_id).revoked_at == clock.now  # revoking again changes nothing
+
+
+def test_rotating_revokes_the_old_key_and_keeps_environment_and_name(service, mailer):
+    account_id, _ = active_account(service, mailer)
+    live = service.create_key(account_id, CreateApiKeyRequest(environment="live", name="ERP"))
+
+    new = service.rotate_key(account_id, live.id)
+
+    assert (new.environment, new.name) == ("live", "ERP") and new.key != live.key and new.id != live.id
+    assert service.authenticate(new.key).id == new.id
+    with pytest.raises(Forbidden):
+        service.authenticate(live.key)
+    with pytest.raises(Conflict) as err:
+        service.rotate_key(account_id, live.id)
+    assert err.value.code == "api_key_revoked"
+
+
+def test_another_accounts_keys_are_not_found(service, mailer):
+    a_id, _ = active_account(service, mailer, "a@example.com")
+    b_id, b_key = active_account(service, mailer, "b@example.com")
+    b_key_id = service.authenticate(b_key).id
+
+    for action in (service.revoke_key, service.rotate_key):
+        with pytest.raises(NotFound) as err:
+            action(a_id, b_key_id)
+        assert (err.value.code, err.value.status) == ("api_key_not_found", 404)
+    assert b_key_id not in [k.id for k in service.list_keys(a_id)]
+    assert service.authenticate(b_key).status == "active"
+
+
+@pytest.mark.parametrize("key_id", ["", "nope", "key_" + "a" * 2000, "KEY_ABC", "key_abc#META"])
+def test_malformed_key_ids_are_not_found(service, mailer, key_id):
+    account_id, _ = active_account(service, mailer)
+    with pytest.raises(NotFound):
+        service.revoke_key(account_id, key_id)
+
+
+def test_a_pending_account_cannot_manage_keys(service):
+    account = sign_up(service)
+    with pytest.raises(Forbidden) as err:
+        service.create_key(account.id, CreateApiKeyRequest(environment="test"))
+    assert err.value.code == "account_inactive"
+
+
+# The key check ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("token", ["", "sk_test_", "sk_test_short", "sk_prod_" + "a" * 40,
+                                   "pk_test_" + "a" * 40, "sk_test_" + "a" * 41, "sk_test_" + "-" * 40])
+def test_malformed_keys_are_unauthorized(service, token):
+    with pytest.raises(Unauthorized):
+        service.authenticate(token)
+
+
+def test_an_unknown_key_is_unauthorized(service, mailer):
+    active_account(service, mailer)
+    with pytest.raises(Unauthorized):
+        service.authenticate("sk_test_" + "A" * 40)
+
+
+def test_a_key_of_an_inactive_account_is_forbidden(service, repo, mailer):
+    account_id, key = active_account(service, mailer)
+    repo.accounts[account_id] = replace(repo.accounts[account_id], status="suspended")
+    with pytest.raises(Forbidden) as err:
+        service.authenticate(key)
+    assert err.value.code == "account_inactive"
+
+
+# Seeding (local stack) -----------------------------------------------------------------------
+
+def test_seeding_creates_an_active_account_and_is_idempotent_per_email(service, repo, mailer):
+    account, key = service.seed_account("Demo S.A.", "demo@example.com")
+    again, other_key = service.seed_account("Demo S.A.", "DEMO@example.com")
+
+    assert account["status"] == "active" and again["id"] == account["id"]
+    assert key != other_key
+    assert {service.authenticate(k).account_id for k in (key, other_key)} == {account["id"]}
+    assert len(repo.accounts) == 1 and mailer.sent == []
+
+
+def test_seeding_refuses_an_unconfirmed_account(service):
+    sign_up(service, "demo@example.com")
+    with pytest.raises(Conflict):
+        service.seed_account("Demo S.A.", "demo@example.com")
