@@ -8,7 +8,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 PYTHON ?= python3
 UV_VERSION := 0.13.8
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
 .PHONY: help install up test test-fast synth demo bench deploy clean
@@ -21,8 +21,10 @@ help:
 	@echo "make bench   benchmarks, JSON into bench/results.json"
 	@echo "make deploy  deploy to the AWS account of your credentials (CDK)"
 
-$(UV):
-	$(PYTHON) -m pip install --user --quiet "uv==$(UV_VERSION)"
+# uv itself comes from PyPI into a private virtualenv when the machine has none.
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 .venv/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
@@ -50,4 +52,4 @@ deploy: install
 	npx cdk deploy --all --no-notices
 
 clean:
-	rm -rf .venv cdk.out node_modules .local
+	rm -rf .venv .tools cdk.out node_modules .local

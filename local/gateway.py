@@ -339,3 +339,8 @@ class AccessLog(WSGIRequestHandler):
     def run_wsgi(self) -> None:
         self._started = time.perf_counter()
         super().run_wsgi()
+
+
+class QuietLog(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass

@@ -14,15 +14,15 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
-from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-REGION = "us-east-1"
+from local.resources import ACCOUNT, REGION
+
 
 
 def raw_messages() -> list[bytes]:
     """The MIME bytes of every message SES accepted so far."""
-    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    backend = ses_backends[ACCOUNT][REGION]
     out: list[bytes] = []
     for m in list(backend.sent_messages):
         raw = getattr(m, "raw_data", None)

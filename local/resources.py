@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from moto.core import DEFAULT_ACCOUNT_ID
+
 from sello.adapters import aws
 from sello.catalog import TABLE, WORKFLOW_FUNCTIONS, resource_names
 
 REGION = "us-east-1"
-ACCOUNT = "000000000000"
+ACCOUNT = DEFAULT_ACCOUNT_ID  # the emulator's account: ARNs it returns use it too
 ASL_FILE = Path(__file__).resolve().parent.parent / "infra" / "workflow.asl.json"
 
 

@@ -82,7 +82,7 @@ def _serve(server: BaseWSGIServer, name: str) -> None:
 
 
 def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
-                outbox_dir: Path | None = DEFAULT_OUTBOX) -> Stack:
+                outbox_dir: Path | None = DEFAULT_OUTBOX, access_log: bool = True) -> Stack:
     """Starts everything and returns once the API answers. Port 0 picks a free port."""
     started = time.perf_counter()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log; the API logs its own
@@ -99,7 +99,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         lambdas.install(STAGE)
 
         app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url})
-        server = make_server(HOST, api_port, app, threaded=True, request_handler=gateway.AccessLog)
+        server = make_server(HOST, api_port, app, threaded=True,
+                             request_handler=gateway.AccessLog if access_log else gateway.QuietLog)
         stack._stops.append(server.server_close)
         stack.api_url = f"http://{HOST}:{server.server_port}"
 

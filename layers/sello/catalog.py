@@ -74,7 +74,7 @@ class TableSpec:
 TABLE = TableSpec()
 
 
-def resource_names(stage: str, account: str = "000000000000") -> dict[str, str]:
+def resource_names(stage: str, account: str) -> dict[str, str]:
     """Physical names shared by the CDK app and the local stack."""
     return {
         "table": f"sello-{stage}",

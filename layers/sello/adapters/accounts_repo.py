@@ -14,15 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.ids import iso
 from sello.models.accounts import Account, ApiKey, Confirmation, email_key
 
 META = "META"
 
-
-def account_pk(account_id: str) -> str:
-    return f"ACCOUNT#{account_id}"
 
 
 def email_pk(email: str) -> str:
@@ -36,9 +33,6 @@ def key_lookup_pk(key_hash: str) -> str:
 def key_sk(key_id: str) -> str:
     return f"APIKEY#{key_id}"
 
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _account_item(account: Account) -> dict:
@@ -60,12 +54,12 @@ def _code_attributes(c: Confirmation) -> dict:
 def _account(item: dict) -> Account:
     confirmation = None
     if item.get("code_hash"):
-        confirmation = Confirmation(code_hash=item["code_hash"], expires_at=_dt(item["code_expires_at"]),
-                                    sent_at=_dt(item["code_sent_at"]),
+        confirmation = Confirmation(code_hash=item["code_hash"], expires_at=parse_dt(item["code_expires_at"]),
+                                    sent_at=parse_dt(item["code_sent_at"]),
                                     attempts=int(item.get("code_attempts", 0)))
     return Account(id=item["id"], company_name=item["company_name"], email=item["email"],
-                   status=item["status"], created_at=_dt(item["created_at"]),
-                   confirmed_at=_dt(item.get("confirmed_at")), confirmation=confirmation)
+                   status=item["status"], created_at=parse_dt(item["created_at"]),
+                   confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=confirmation)
 
 
 def _key_items(key: ApiKey) -> list[dict]:
@@ -83,8 +77,8 @@ def _key_items(key: ApiKey) -> list[dict]:
 def _key(item: dict) -> ApiKey:
     return ApiKey(id=item["id"], account_id=item["account_id"], name=item.get("name"),
                   environment=item["environment"], key_hash=item["key_hash"], hint=item["hint"],
-                  status=item["status"], created_at=_dt(item["created_at"]),
-                  revoked_at=_dt(item.get("revoked_at")))
+                  status=item["status"], created_at=parse_dt(item["created_at"]),
+                  revoked_at=parse_dt(item.get("revoked_at")))
 
 
 def _revocations(key: ApiKey, at: datetime) -> list[dict]:

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -16,6 +17,15 @@ from sello.catalog import TABLE
 from sello.errors import BadRequest
 
 PK, SK = TABLE.partition_key, TABLE.sort_key
+
+
+def account_pk(account_id: str) -> str:
+    """Every item of an account lives under this partition key: scoping is by construction."""
+    return f"ACCOUNT#{account_id}"
+
+
+def parse_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 class ConditionFailed(Exception):

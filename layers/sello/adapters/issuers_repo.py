@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.adapters.kms import Sealed
 from sello.catalog import TABLE
 from sello.ids import iso
@@ -24,9 +24,6 @@ from sello.models.issuers import Issuer
 
 GSI_PK, GSI_SK = TABLE.gsi_partition_key, TABLE.gsi_sort_key
 
-
-def account_pk(account_id: str) -> str:
-    return f"ACCOUNT#{account_id}"
 
 
 def issuer_sk(issuer_id: str) -> str:
@@ -44,9 +41,6 @@ def certificate_sk(issuer_id: str, serial: str = "") -> str:
 def expiry_pk(day: date) -> str:
     return f"CERTEXP#{day.isoformat()}"
 
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 def _summary_item(summary: CertificateSummary) -> dict:
@@ -97,13 +91,13 @@ def _certificate(item: dict) -> Certificate:
     sealed = item.get("private_key")
     return Certificate(
         account_id=item["account_id"], issuer_id=item["issuer_id"], serial=item["serial"],
-        subject=item["subject"], issuer=item["issuer"], valid_from=_dt(item["valid_from"]),
-        valid_to=_dt(item["valid_to"]),
+        subject=item["subject"], issuer=item["issuer"], valid_from=parse_dt(item["valid_from"]),
+        valid_to=parse_dt(item["valid_to"]),
         fingerprint_sha256=item["fingerprint_sha256"], tax_ids=list(item.get("tax_ids", [])),
         certificate_der=bytes(item["certificate_der"]), status=item["status"],
-        uploaded_at=_dt(item["uploaded_at"]),
+        uploaded_at=parse_dt(item["uploaded_at"]),
         notification_email=item.get("notification_email"),
-        private_key=Sealed.from_item(sealed) if sealed else None, replaced_at=_dt(item.get("replaced_at")),
+        private_key=Sealed.from_item(sealed) if sealed else None, replaced_at=parse_dt(item.get("replaced_at")),
         warnings_sent={int(d) for d in item.get("warnings_sent", ())},
     )
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
-from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk
 from sello.adapters.mailer import Attachment, Mail, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
@@ -99,7 +99,7 @@ class FinishInput(TaskInput):
 
 
 def document_keys(account_id: str, document_id: str) -> tuple[str, str]:
-    return f"ACCOUNT#{account_id}", f"DOC#{document_id}"
+    return account_pk(account_id), f"DOC#{document_id}"
 
 
 def poll_wait_seconds(settings: Settings, polls: int) -> int:

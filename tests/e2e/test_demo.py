@@ -1,0 +1,29 @@
+"""`make demo` from a fresh start: every step answers as expected and the run ends successfully."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def test_demo_runs_the_main_job_end_to_end():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SELLO_", "MOTO_"))}
+    done = subprocess.run([sys.executable, "-m", "local.demo"], cwd=REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = done.stdout
+    assert "POST /v1/accounts -> 201" in out
+    assert "code of 40 characters" in out
+    assert "POST /v1/accounts/confirm -> 200" in out and "account.status: active" in out
+    assert "POST /v1/issuers -> 201" in out and "tax_id: 1799999990001" in out
+    assert "/certificate -> 200" in out and "status: active" in out
+    assert "'Signing certificate accepted" in out
+    # The key is shown shortened, never whole.
+    assert "sk_test_" in out and not any(len(tok) > 20 and tok.startswith("sk_test_") for tok in out.split())
