@@ -19,7 +19,7 @@ help:
 	@echo "make synth   CloudFormation into cdk.out/ (offline)"
 	@echo "make demo    the main job against a fresh local stack, step by step"
 	@echo "make bench   benchmarks, JSON into bench/results.json"
-	@echo "make deploy  deploy to the AWS account of your credentials (CDK)"
+	@echo "make deploy  SENDER_EMAIL=... [STAGE=dev]: deploy to the AWS account of your credentials (CDK)"
 
 # uv itself comes from PyPI into a private virtualenv when the machine has none.
 .tools/bin/uv:
@@ -47,9 +47,11 @@ demo: install
 bench: install
 	$(RUN) python -m bench
 
+STAGE ?= dev
 deploy: install
+	@test -n "$(SENDER_EMAIL)" || { echo "usage: make deploy SENDER_EMAIL=billing@your-domain [STAGE=dev]"; exit 2; }
 	npm ci --no-audit --no-fund
-	npx cdk deploy --all --no-notices
+	npx cdk deploy --all --no-notices --context stage=$(STAGE) --parameters SenderEmail=$(SENDER_EMAIL)
 
 clean:
 	rm -rf .venv .tools cdk.out node_modules .local

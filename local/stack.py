@@ -107,7 +107,6 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         aws.reset()
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
         stack.env = resources.create_resources(STAGE, sender, asl=resources.asl_substitutions(STAGE))
-        stack.env["SELLO_PUBLIC_BASE_URL"] = stack.api_url
         os.environ.update(stack.env)
         get_settings.cache_clear()
         aws.resource("dynamodb")  # create the shared clients before request threads race for them

@@ -19,7 +19,6 @@ class Settings(BaseSettings):
     state_machine_arn: str = ""
     sender_email: str = "no-reply@sello.local"
     ses_configuration_set: str = "sello-local"
-    public_base_url: str = "http://127.0.0.1:3000"
 
     confirmation_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     confirmation_max_attempts: int = Field(default=5, gt=0)
