@@ -11,7 +11,14 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from sello.catalog import API_FUNCTIONS, AUTHORIZER, PUBLIC_ROUTES, function_for_path
+from sello.catalog import (
+    API_FUNCTIONS,
+    AUTHORIZER,
+    BINARY_MEDIA_TYPES,
+    GATEWAY_ERRORS,
+    PUBLIC_ROUTES,
+    function_for_path,
+)
 
 from infra.data import Data
 from infra.function import SelloFunction, construct_name
@@ -21,8 +28,9 @@ from infra.nag import acknowledge
 RATE_LIMIT = 50  # requests per second, across the stage
 BURST_LIMIT = 100
 SENDS_EMAIL = {"accounts", "issuers"}  # confirmation codes; certificate notifications
-WRAPS_CERTIFICATE_KEYS = {"issuers"}  # envelope-encrypts uploaded private keys
-BINARY_MEDIA_TYPES = ["multipart/form-data"]  # certificate uploads
+# Envelope-encrypts uploaded private keys: asks KMS for a data key (plaintext + wrapped copy) and
+# never unwraps one; only the workflow's sign task decrypts.
+WRAPS_CERTIFICATE_KEYS = {"issuers"}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -39,23 +47,16 @@ ACCESS_LOG = {
 }
 
 
-def error_body(code: str, message: str) -> str:
-    """The API's error shape (sello.errors), for answers the gateway gives without a function."""
-    return json.dumps({"error": {"code": code, "message": message}})
-
-
-GATEWAY_RESPONSES = {
-    # response type: (status, body)
-    "UNAUTHORIZED": ("401", error_body("unauthorized", "Missing or invalid API key.")),
-    # The authorizer denies with its reason in the context (e.g. a revoked key).
-    "ACCESS_DENIED": ("403", '{"error":{"code":"$context.authorizer.error_code",'
-                             '"message":"$context.authorizer.error_message"}}'),
-    # REST APIs answer unknown routes with this 403; it is a plain "no such route".
-    "MISSING_AUTHENTICATION_TOKEN": ("404", error_body("not_found", "No such route.")),
-    "THROTTLED": ("429", error_body("too_many_requests", "Too many requests; retry later.")),
-    "REQUEST_TOO_LARGE": ("413", error_body("payload_too_large", "The request body is too large.")),
-    "DEFAULT_5_XX": (None, error_body("internal_error", "The API could not answer; retry later.")),
-}
+def gateway_response(response_type: str) -> tuple[str | None, str]:
+    """(status, application/json template) of one catalog.GATEWAY_ERRORS entry, in the API's error
+    shape (sello.errors)."""
+    status, code, message = GATEWAY_ERRORS[response_type]
+    if response_type == "ACCESS_DENIED":  # the authorizer's Deny says why (e.g. a revoked key)
+        code, message = "$context.authorizer.error_code", "$context.authorizer.error_message"
+    # messageString is API Gateway's own message, already a quoted JSON string.
+    text = json.dumps(message) if message is not None else "$context.error.messageString"
+    body = '{"error":{"code":' + json.dumps(code) + ',"message":' + text + "}}"
+    return (str(status) if status is not None else None), body
 
 
 class Api(Construct):
@@ -73,7 +74,7 @@ class Api(Construct):
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:
-                data.grant_certificate_key(fn, "kms:GenerateDataKey", "kms:Decrypt")
+                data.grant_certificate_key(fn, "kms:GenerateDataKey")
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
@@ -82,7 +83,7 @@ class Api(Construct):
             rest_api_name=f"sello-{stage}",
             description="Sello electronic-invoicing API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            binary_media_types=BINARY_MEDIA_TYPES,
+            binary_media_types=list(BINARY_MEDIA_TYPES),
             cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=stage,
@@ -99,10 +100,11 @@ class Api(Construct):
             identity_sources=[apigw.IdentitySource.header("Authorization")],
             results_cache_ttl=Duration.seconds(0),  # no cache: a revoked key stops working at once
         )
-        for response_type, (status, body) in GATEWAY_RESPONSES.items():
+        for response_type in GATEWAY_ERRORS:
+            status, body = gateway_response(response_type)
             self.rest_api.add_gateway_response(
                 response_type.title().replace("_", ""),
-                type=getattr(apigw.ResponseType, response_type),
+                type=apigw.ResponseType.of(response_type),
                 status_code=status,
                 templates={"application/json": body},
             )

@@ -60,13 +60,16 @@ def source_hash() -> str:
     return digest.hexdigest()
 
 
-def _uv() -> str:
-    # `uv run` sets UV; `pip install --user uv` (the Makefile's bootstrap) puts it in ~/.local/bin.
-    uv = (os.environ.get("UV") or shutil.which("uv")
-          or shutil.which("uv", path=str(Path.home() / ".local" / "bin")))
+LOCAL_UV = ROOT / ".tools" / "bin" / "uv"  # where `make install` bootstraps uv when none is on PATH
+
+
+def find_uv() -> str:
+    """The uv that `make` uses: `uv run`'s own ($UV), else the one on PATH, else the Makefile's
+    bootstrap in the repository."""
+    uv = os.environ.get("UV") or shutil.which("uv") or shutil.which(LOCAL_UV.name, path=str(LOCAL_UV.parent))
     if not uv:
-        raise RuntimeError("building the Lambda layer needs uv (to export the locked dependencies); "
-                           "`make install` installs it")
+        raise RuntimeError("building the Lambda layer needs uv (to export the locked dependencies), found "
+                           f"neither on PATH nor at {LOCAL_UV}; `make install` installs it there")
     return uv
 
 
@@ -84,7 +87,7 @@ class PipBundling:
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # options: nothing to read
         target = Path(output_dir) / "python"
-        exported = _run([_uv(), *UV_EXPORT])
+        exported = _run([find_uv(), *UV_EXPORT])
         with tempfile.TemporaryDirectory() as tmp:
             requirements = Path(tmp) / "requirements.txt"
             requirements.write_text("\n".join(runtime_requirements(exported)) + "\n")

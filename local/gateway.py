@@ -3,6 +3,18 @@ handlers, as a small WSGI app. Routing reads the same catalog as the CDK app: ea
 its path prefixes, as `<prefix>` and `<prefix>/{proxy+}` resources, and every route but the public
 ones goes through the authorizer first.
 
+The answers API Gateway gives by itself (no key, an authorizer that fails, an unknown route, a
+request too large, a function that fails) are the catalog's GATEWAY_ERRORS, which the CDK app
+declares as gateway responses. Request bodies whose type is one of catalog.BINARY_MEDIA_TYPES reach
+the function base64-encoded, any other as text; a base64 function result is decoded only when the
+first Accept type is binary too.
+
+Two size limits apply before a function runs: API Gateway takes at most 10 MB of payload, and a
+synchronous Lambda invocation at most 6 MB of event, the JSON of the whole proxy event (headers,
+request context and the body, which base64 makes a third larger: a multipart upload over about
+4.5 MB is already too much). Either one answers 413 payload_too_large, as in AWS the function never
+sees such a request; the functions check their own 6 MB body limit as well.
+
 Next to /v1 it serves what only exists locally: /openapi.json, /docs (Swagger UI), /_local/health,
 and the outbox of sent email under /_local/outbox."""
 
@@ -36,10 +48,8 @@ from sello.catalog import FunctionSpec
 API_ID = "sellolocal"
 STAGE = "local"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit for a request payload
-# Bodies API Gateway hands over as text; anything else is treated as a binary media type and
-# base64-encoded (the API declares multipart/form-data and octet-stream as binary).
-_TEXT_TYPES = ("application/json", "application/xml", "application/x-www-form-urlencoded",
-               "application/javascript")
+MAX_EVENT_BYTES = 6 * 1024 * 1024  # Lambda's limit for a synchronous invocation's payload (the event)
+FUNCTION_FAILED = "Internal server error"  # API Gateway's message when a function fails or answers garbage
 
 Invoke = Callable[[str, dict], Any]
 
@@ -69,22 +79,32 @@ def error(status: int, code: str, message: str) -> Response:
                     content_type="application/json")
 
 
-def _is_text(content_type: str | None) -> bool:
-    mime = (content_type or "").split(";")[0].strip().lower()
-    return (not mime or mime.startswith("text/") or mime in _TEXT_TYPES
-            or mime.endswith("+json") or mime.endswith("+xml"))
+def gateway_error(response_type: str, *, status: int | None = None, message: str | None = None) -> Response:
+    """The gateway response of that type (catalog.GATEWAY_ERRORS); `status` and `message` stand in
+    for API Gateway's own where the catalog keeps them (DEFAULT_4XX/5XX)."""
+    default_status, code, default_message = catalog.GATEWAY_ERRORS[response_type]
+    return error(default_status or status or 500, code, default_message or message or "")
+
+
+def is_binary(media_type: str | None) -> bool:
+    """Whether a Content-Type (or Accept) value is one of the API's binary media types."""
+    mime = (media_type or "").split(";")[0].strip().lower()
+    return bool(mime) and any(fnmatch.fnmatchcase(mime, t) for t in catalog.BINARY_MEDIA_TYPES)
 
 
 def encode_body(data: bytes, content_type: str | None) -> tuple[str | None, bool]:
-    """(body, isBase64Encoded) as API Gateway passes a request body to a proxy integration."""
+    """(body, isBase64Encoded) as API Gateway passes a request body to a proxy integration: base64
+    for a binary media type, otherwise UTF-8 text (bytes that are not UTF-8 do not survive)."""
     if not data:
         return None, False
-    if _is_text(content_type):
-        try:
-            return data.decode("utf-8"), False
-        except UnicodeDecodeError:
-            pass
-    return base64.b64encode(data).decode("ascii"), True
+    if is_binary(content_type):
+        return base64.b64encode(data).decode("ascii"), True
+    return data.decode("utf-8", errors="replace"), False
+
+
+def event_size(event: dict) -> int:
+    """Bytes of the event as Lambda receives it (JSON, UTF-8)."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def _headers(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -202,12 +222,15 @@ def _allows(policy: dict, arn: str) -> bool:
     return allowed
 
 
-def to_response(result: Any) -> Response:
-    """Maps a Lambda proxy result back to HTTP, as API Gateway does (502 when it is malformed)."""
+def to_response(result: Any, accept: str | None = None) -> Response:
+    """Maps a Lambda proxy result back to HTTP, as API Gateway does (502 when it is malformed). A
+    base64 body is decoded only when the first type the client accepts is a binary media type;
+    otherwise the client gets the base64 text."""
     if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
-        return error(502, "bad_gateway", "The function returned a malformed proxy response.")
+        return gateway_error("DEFAULT_5XX", status=502, message=FUNCTION_FAILED)
     body = result.get("body") or ""
-    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    decode = result.get("isBase64Encoded") and is_binary((accept or "").split(",")[0])
+    data = base64.b64decode(body) if decode else body.encode("utf-8")
     headers = Headers()
     multi = result.get("multiValueHeaders") or {}
     for name, value in (result.get("headers") or {}).items():
@@ -249,9 +272,11 @@ class Gateway:
             return self.api(request)
         try:
             endpoint, args = self.local_routes.bind_to_environ(request.environ).match()
-        except HTTPException as exc:  # 404 or 405
-            code = "route_not_found" if isinstance(exc, NotFound) else "method_not_allowed"
-            return error(exc.code or 404, code, f"No route for {request.method} {request.path}.")
+        except NotFound:
+            return gateway_error("MISSING_AUTHENTICATION_TOKEN")
+        except HTTPException as exc:  # 405 on a local endpoint
+            return error(exc.code or 405, "method_not_allowed",
+                         f"No route for {request.method} {request.path}.")
         try:
             return getattr(self, f"local_{endpoint}")(**args)
         except Exception:
@@ -262,41 +287,49 @@ class Gateway:
     def api(self, request: Request) -> Response:
         route = match(request.path)
         if route is None:
-            return error(404, "route_not_found", f"No route for {request.method} {request.path}.")
+            return gateway_error("MISSING_AUTHENTICATION_TOKEN")
         body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
         if len(body) > MAX_PAYLOAD_BYTES:
             while request.stream.read(1 << 20):  # let the client finish sending before it reads the answer
                 pass
-            return error(413, "payload_too_large", "The request is over the 10 MB API Gateway accepts.")
+            return gateway_error("REQUEST_TOO_LARGE")
         authorizer = None
         if not catalog.is_public(request.method, request.path):
             authorizer = self.authorize(request, route)
             if isinstance(authorizer, Response):
                 return authorizer
+        event = proxy_event(request, route, body, authorizer)
+        if event_size(event) > MAX_EVENT_BYTES:  # Lambda refuses the invocation; the function never runs
+            return gateway_error("REQUEST_TOO_LARGE")
         try:
-            result = self.invoke(route.function.name, proxy_event(request, route, body, authorizer))
+            result = self.invoke(route.function.name, event)
         except Exception:  # an unhandled error in the function: API Gateway answers 502
             traceback.print_exc(file=sys.stderr)
-            return error(502, "internal_error", "The function failed; see the local stack's log.")
-        return to_response(result)
+            return gateway_error("DEFAULT_5XX", status=502, message=FUNCTION_FAILED)
+        return to_response(result, request.headers.get("Accept"))
 
     def authorize(self, request: Request, route: Route) -> dict | Response:
-        """The requestContext.authorizer for an allowed request, or the error response."""
-        unauthorized = error(401, "unauthorized", "A valid API key is required.")
+        """The requestContext.authorizer for an allowed request, or the error response: 401 without
+        the Authorization header or when the authorizer raises "Unauthorized", 403 for a Deny, 500
+        when the authorizer fails otherwise or answers something that is not a policy."""
         if not request.headers.get("Authorization"):
-            return unauthorized  # identity source missing: API Gateway does not call the authorizer
+            return gateway_error("UNAUTHORIZED")  # identity source missing: the authorizer is not called
         try:
             result = self.invoke(catalog.AUTHORIZER.name, authorizer_event(request, route))
         except Exception as exc:
-            if str(exc) != "Unauthorized":  # the documented way to answer 401; anything else is a bug
-                traceback.print_exc(file=sys.stderr)
-            return unauthorized
-        context = (result or {}).get("context") or {}
-        if not _allows((result or {}).get("policyDocument") or {}, method_arn(request.method, request.path)):
-            return error(403, context.get("error_code") or "forbidden",
-                         context.get("error_message") or "The API key may not call this route.")
+            if str(exc) == "Unauthorized":  # the documented way to answer 401
+                return gateway_error("UNAUTHORIZED")
+            traceback.print_exc(file=sys.stderr)
+            return gateway_error("AUTHORIZER_FAILURE")
+        if not (isinstance(result, dict) and isinstance(result.get("policyDocument"), dict)
+                and "principalId" in result):
+            return gateway_error("AUTHORIZER_CONFIGURATION_ERROR")
+        context = result.get("context") or {}
+        if not _allows(result["policyDocument"], method_arn(request.method, request.path)):
+            _, code, message = catalog.GATEWAY_ERRORS["ACCESS_DENIED"]
+            return error(403, context.get("error_code") or code, context.get("error_message") or message)
         authorizer = {k: _as_string(v) for k, v in context.items()}
-        authorizer["principalId"] = str(result.get("principalId", ""))
+        authorizer["principalId"] = str(result["principalId"])
         authorizer["integrationLatency"] = 0
         return authorizer
 

@@ -1,5 +1,12 @@
 """Creates, in the emulator, the resources the CDK app declares: same names, keys and settings
-(catalog.py is the source of both)."""
+(catalog.py is the source of names and keys; tests/infra/test_local_parity.py holds the settings
+against the synthesized template). The emulator records the settings without acting on them (no
+backups, no key rotation, no expiry).
+
+Left out on purpose: the documents bucket's TLS-only policy, because the emulator evaluates a bucket
+policy's conditions without looking at the request, so `Deny unless aws:SecureTransport` would deny
+every request (and the local endpoints are plain HTTP); the bucket of S3 server access logs (the
+emulator delivers none); log groups and alarms; the API itself (local/gateway.py stands in)."""
 
 from __future__ import annotations
 
@@ -29,7 +36,8 @@ def asl_substitutions(stage: str) -> dict[str, str]:
     return {f"fn_{spec.name}": function_arn(stage, spec.name) for spec in WORKFLOW_FUNCTIONS}
 
 
-def create_table(name: str) -> None:
+def create_table(name: str, key_arn: str) -> None:
+    """On demand, the one GSI, TTL, point-in-time recovery, encrypted with its own KMS key."""
     ddb = aws.client("dynamodb")
     ddb.create_table(
         TableName=name,
@@ -46,24 +54,54 @@ def create_table(name: str) -> None:
                           {"AttributeName": TABLE.gsi_sort_key, "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
         }],
-        SSESpecification={"Enabled": True, "SSEType": "KMS"},
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
     )
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
         "Enabled": True, "AttributeName": TABLE.ttl_attribute})
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+
+
+def create_key(description: str) -> str:
+    """A symmetric key with yearly rotation; returns its ARN."""
+    kms = aws.client("kms")
+    key = kms.create_key(Description=description, KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    return key["Arn"]
+
+
+def create_bucket(name: str) -> None:
+    """Private (owner-enforced, public access blocked), S3-encrypted and versioned; old versions
+    expire after 90 days and abandoned multipart uploads after 7."""
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [{
+        "ID": "versions-and-uploads", "Filter": {"Prefix": ""}, "Status": "Enabled",
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
 
 
 def create_resources(stage: str, sender: str, asl: dict[str, str] | None = None) -> dict[str, str]:
     """Creates everything and returns the environment variables the functions read."""
     names = resource_names(stage, ACCOUNT)
-    create_table(names["table"])
-    aws.client("s3").create_bucket(Bucket=names["bucket"])
-    kms = aws.client("kms")
-    key_id = kms.create_key(Description="Sello certificate private keys", KeyUsage="ENCRYPT_DECRYPT")[
-        "KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=names["key_alias"], TargetKeyId=key_id)
+    create_table(names["table"], create_key(f"sello-{stage}: DynamoDB table encryption"))
+    create_bucket(names["bucket"])
+    certificate_key = create_key(f"sello-{stage}: wraps the data keys of certificate private keys")
+    aws.client("kms").create_alias(AliasName=names["key_alias"], TargetKeyId=certificate_key)
     ses = aws.client("sesv2")
     ses.create_email_identity(EmailIdentity=sender)
-    ses.create_configuration_set(ConfigurationSetName=names["configuration_set"])
+    ses.create_configuration_set(
+        ConfigurationSetName=names["configuration_set"],
+        ReputationOptions={"ReputationMetricsEnabled": True},
+        SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]})
     env = {
         "SELLO_STAGE": stage,
         "SELLO_TABLE_NAME": names["table"],
@@ -78,7 +116,8 @@ def create_resources(stage: str, sender: str, asl: dict[str, str] | None = None)
             definition = definition.replace("${" + placeholder + "}", value)
         sm = aws.client("stepfunctions").create_state_machine(
             name=names["state_machine"], definition=definition,
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sello-{stage}-workflow", type="STANDARD")
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sello-{stage}-workflow", type="STANDARD",
+            tracingConfiguration={"enabled": True})
         env["SELLO_STATE_MACHINE_ARN"] = sm["stateMachineArn"]
     return env
 

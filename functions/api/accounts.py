@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from sello.http import error_doc, make_app, principal
+from sello.http import error_doc, make_app, principal, route_responses
 from sello.models.accounts import (
     AccountView,
     ApiKeyList,
@@ -27,35 +26,28 @@ router = Router()
 
 _ACCOUNTS, _KEYS = ["Accounts"], ["API keys"]
 _KEY_ID = Annotated[str, Path(description="The key's id (`key_…`).")]
-
-
-def _doc(description: str, model: type) -> dict:
-    return {"description": description, "content": {"application/json": {"model": model}}}
-
-
-def _created(model) -> Response:
-    return Response(status_code=201, content_type="application/json", body=model)
+_EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; nothing was kept, try again.")
 
 
 @router.post(
-    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS,
+    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS, status_code=201,
     description="Creates an account in `pending_confirmation` and emails it a 40-character confirmation "
                 "code.",
-    responses={201: _doc("Account created", AccountView),
-               409: error_doc("`email_taken`")},
+    responses=route_responses(201, "Account created", {409: error_doc("`email_taken`"), 503: _EMAIL_NOT_SENT},
+                              body=True, public=True),
 )
-def sign_up(body: Annotated[SignUpRequest, Body()]) -> Response[AccountView]:
-    return _created(default_service().sign_up(body))
+def sign_up(body: Annotated[SignUpRequest, Body()]) -> AccountView:
+    return default_service().sign_up(body)
 
 
 @router.post(
     "/v1/accounts/confirm", summary="Confirm an account", tags=_ACCOUNTS,
     description="Activates the account and returns its first test API key, shown only this once.",
-    responses={200: _doc("Account active", ConfirmationView),
-               409: error_doc("`already_confirmed`"),
-               410: error_doc("`confirmation_code_expired`"),
-               422: error_doc("`invalid_confirmation_code`"),
-               429: error_doc("`too_many_attempts`")},
+    responses=route_responses(200, "Account active", {409: error_doc("`already_confirmed`"),
+                                                       410: error_doc("`confirmation_code_expired`"),
+                                                       422: error_doc("`invalid_confirmation_code`"),
+                                                       429: error_doc("`too_many_attempts`")},
+                              body=True, public=True),
 )
 def confirm(body: Annotated[ConfirmRequest, Body()]) -> ConfirmationView:
     return default_service().confirm(body.email, body.code)
@@ -63,16 +55,18 @@ def confirm(body: Annotated[ConfirmRequest, Body()]) -> ConfirmationView:
 
 @router.post(
     "/v1/accounts/resend-confirmation", summary="Send a new confirmation code", tags=_ACCOUNTS,
+    status_code=202,
     description="Always answers 202; a pending account gets a new code and the previous one stops working.",
-    responses={202: {"description": "Accepted"}, 429: error_doc("`too_many_requests`")},
+    responses=route_responses(202, "Accepted", {429: error_doc("`too_many_requests`"), 503: _EMAIL_NOT_SENT},
+                              body=True, public=True),
 )
-def resend_confirmation(body: Annotated[ResendConfirmationRequest, Body()]) -> Response[dict]:
+def resend_confirmation(body: Annotated[ResendConfirmationRequest, Body()]) -> dict:
     default_service().resend_confirmation(body.email)
-    return Response(status_code=202, content_type="application/json", body={})
+    return {}
 
 
 @router.get("/v1/accounts/me", summary="The caller's account", tags=_ACCOUNTS,
-            responses={403: error_doc("`api_key_revoked` or `account_inactive`")})
+            responses=route_responses(200, "The account and the API key of the request"))
 def me() -> MeView:
     caller = principal(router)
     return MeView(account=default_service().get_account(caller.account_id), environment=caller.environment,
@@ -80,36 +74,40 @@ def me() -> MeView:
 
 
 @router.get("/v1/api-keys", summary="List API keys", tags=_KEYS,
-            description="Every key of the account, newest first, without the keys themselves.")
+            description="Every key of the account, newest first, without the keys themselves.",
+            responses=route_responses(200, "The account's keys"))
 def list_api_keys() -> ApiKeyList:
     keys = default_service().list_keys(principal(router).account_id)
     return ApiKeyList(data=[ApiKeyView.of(k) for k in keys])
 
 
 @router.post(
-    "/v1/api-keys", summary="Create an API key", tags=_KEYS,
+    "/v1/api-keys", summary="Create an API key", tags=_KEYS, status_code=201,
     description="The response carries the key; it is shown only this once.",
-    responses={201: _doc("Key created", NewApiKeyView)},
+    responses=route_responses(201, "Key created", body=True),
 )
-def create_api_key(body: Annotated[CreateApiKeyRequest, Body()]) -> Response[NewApiKeyView]:
-    return _created(default_service().create_key(principal(router).account_id, body))
+def create_api_key(body: Annotated[CreateApiKeyRequest, Body()]) -> NewApiKeyView:
+    return default_service().create_key(principal(router).account_id, body)
 
 
-@router.delete("/v1/api-keys/<key_id>", summary="Revoke an API key", tags=_KEYS,
-               responses={404: error_doc("`api_key_not_found`")})
+@router.delete(
+    "/v1/api-keys/<key_id>", summary="Revoke an API key", tags=_KEYS,
+    description="The account's last active key cannot be revoked: create another key first (or rotate it).",
+    responses=route_responses(200, "Key revoked", {404: error_doc("`api_key_not_found`"),
+                                                    409: error_doc("`last_active_key`")}),
+)
 def revoke_api_key(key_id: _KEY_ID) -> ApiKeyView:
     return ApiKeyView.of(default_service().revoke_key(principal(router).account_id, key_id))
 
 
 @router.post(
-    "/v1/api-keys/<key_id>/rotate", summary="Rotate an API key", tags=_KEYS,
+    "/v1/api-keys/<key_id>/rotate", summary="Rotate an API key", tags=_KEYS, status_code=201,
     description="Issues a new key with the same environment and name and revokes the old one at once.",
-    responses={201: _doc("New key", NewApiKeyView),
-               404: error_doc("`api_key_not_found`"),
-               409: error_doc("`api_key_revoked`")},
+    responses=route_responses(201, "New key", {404: error_doc("`api_key_not_found`"),
+                                               409: error_doc("`api_key_revoked`")}),
 )
-def rotate_api_key(key_id: _KEY_ID) -> Response[NewApiKeyView]:
-    return _created(default_service().rotate_key(principal(router).account_id, key_id))
+def rotate_api_key(key_id: _KEY_ID) -> NewApiKeyView:
+    return default_service().rotate_key(principal(router).account_id, key_id)
 
 
 app = make_app(router)

@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import base64
-import json
 from email import policy
 from email.parser import BytesParser
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, ValidationError
 
 from sello.errors import BadRequest
-from sello.http import error_doc, make_app, principal
+from sello.http import error_doc, make_app, parse_json, principal, route_responses
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
-from sello.models.issuers import CreateIssuerRequest, IssuerList, IssuerView
+from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
 from sello.services import certificates, issuers
 
 router = Router()
 
 _ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
-_ISSUER_ID = Annotated[str, Path(description="The issuer's id (`iss_…`).")]
+_ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
+                                             "Any other value is `issuer_not_found`.")]
 _NOT_FOUND = error_doc("`issuer_not_found`")
+
 
 _UPLOAD_BODY = {
     "required": True,
@@ -43,21 +43,21 @@ _UPLOAD_BODY = {
 
 
 @router.post(
-    "/v1/issuers", summary="Register an issuer", tags=_ISSUERS,
+    "/v1/issuers", summary="Register an issuer", tags=_ISSUERS, status_code=201,
     description="A company that issues documents: tax id (checked for format and check digit), names, head "
                 "office, establishments with their emission points, and the flags its tax authority needs.",
-    responses={201: {"description": "Issuer registered",
-                     "content": {"application/json": {"model": IssuerView}}},
-               409: error_doc("`issuer_exists`"),
-               422: error_doc("`invalid_tax_id`, `unsupported_country` or an invalid field")},
+    responses=route_responses(201, "Issuer registered", {
+        409: error_doc("`issuer_exists`"),
+        422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
+                       f"{MAX_ISSUER_BYTES // 1000} KB as JSON)")}, body=True),
 )
-def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> Response[IssuerView]:
-    view = issuers.default_service().create(principal(router).account_id, body)
-    return Response(status_code=201, content_type="application/json", body=view)
+def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
+    return issuers.default_service().create(principal(router).account_id, body)
 
 
 @router.get("/v1/issuers", summary="List issuers", tags=_ISSUERS,
-            description="The account's issuers, oldest first, a page at a time.")
+            description="The account's issuers, oldest first, a page at a time.",
+            responses=route_responses(200, "A page of issuers", {400: error_doc("`invalid_cursor`")}))
 def list_issuers(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = issuers.DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
@@ -65,7 +65,8 @@ def list_issuers(
     return issuers.default_service().list(principal(router).account_id, limit, cursor)
 
 
-@router.get("/v1/issuers/<issuer_id>", summary="Get an issuer", tags=_ISSUERS, responses={404: _NOT_FOUND})
+@router.get("/v1/issuers/<issuer_id>", summary="Get an issuer", tags=_ISSUERS,
+            responses=route_responses(200, "The issuer", {404: _NOT_FOUND}))
 def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
     return issuers.default_service().view(principal(router).account_id, issuer_id)
 
@@ -77,13 +78,14 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "hold the private key and a certificate for digital signature, valid now and issued to the "
                 "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
                 "certificate moves to the history. The optional `notification_email` receives the outcome.",
-    responses={404: _NOT_FOUND,
-               409: error_doc("`certificate_conflict`"),
-               422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, "
-                              "`certificate_key_missing`, `certificate_missing`, `certificate_key_mismatch`, "
-                              "`certificate_key_unsupported`, `certificate_not_for_signing`, "
-                              "`certificate_expired`, `certificate_not_yet_valid`, "
-                              "`certificate_tax_id_mismatch`")},
+    responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon", {
+        400: error_doc("`invalid_multipart`"),
+        404: _NOT_FOUND,
+        409: error_doc("`certificate_conflict`"),
+        422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
+                       "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
+                       "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "
+                       "`certificate_tax_id_mismatch`")}, body=True),
     openapi_extensions={"requestBody": _UPLOAD_BODY},
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
@@ -94,7 +96,8 @@ def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,
             description="Public metadata of the active certificate and of the ones it replaced; never key "
                         "material.",
-            responses={404: error_doc("`issuer_not_found` or `certificate_not_found`")})
+            responses=route_responses(200, "The active certificate and its history", {
+                404: error_doc("`issuer_not_found` or `certificate_not_found`")}))
 def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     return certificates.default_service().view(principal(router).account_id, issuer_id)
 
@@ -109,7 +112,7 @@ def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
     if content_type.split(";")[0].strip().lower() == "multipart/form-data":
         return _validated(UploadCertificateForm, _form_fields(content_type, raw))
     try:
-        data = json.loads(raw) if raw.strip() else {}
+        data = parse_json(raw.decode("utf-8")) if raw.strip() else {}
     except ValueError:
         error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
         raise RequestValidationError([error]) from None
@@ -147,7 +150,7 @@ def _validated(model: type[BaseModel], data: Any):
                                       for e in exc.errors()]) from None
 
 
-app = make_app(router)
+app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate",))
 
 
 def handler(event, context):

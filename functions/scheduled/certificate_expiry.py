@@ -1,5 +1,7 @@
 """Daily (EventBridge schedule): emails a warning 30, 15, 7 and 1 days (settings.certificate_warning_days)
-before each active signing certificate expires, once per certificate and threshold.
+before each active signing certificate expires, once per certificate and threshold. A warning whose
+day was missed (a failed run) still goes out on one of the next two days, as long as the next, more
+urgent threshold has not been reached by then.
 
 The day counted from is the event's `time` (UTC), so a re-delivered or replayed event acts on the
 day it was scheduled for. Certificates are found through the expiry index, not by scanning."""

@@ -83,3 +83,30 @@ def resource_names(stage: str, account: str) -> dict[str, str]:
         "state_machine": f"sello-{stage}-documents",
         "configuration_set": f"sello-{stage}",
     }
+
+
+# What API Gateway answers by itself, before or instead of a function, by gateway response type:
+# (status, code, message). infra/api.py declares them as gateway responses and the local gateway
+# answers with them. A None status keeps API Gateway's own; a None message is its own text
+# ($context.error.messageString).
+GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
+    "UNAUTHORIZED": (401, "unauthorized", "A valid API key is required."),
+    # The authorizer's Deny carries its own error_code/error_message; these stand in when it does not.
+    "ACCESS_DENIED": (403, "forbidden", "The API key may not call this route."),
+    # REST APIs answer a path or method no resource has with this one (a 403 by default).
+    "MISSING_AUTHENTICATION_TOKEN": (404, "route_not_found", "No such route."),
+    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request is too large."),
+    "THROTTLED": (429, "too_many_requests", "Too many requests; retry later."),
+    # The authorizer function failed (raised something other than "Unauthorized") or answered
+    # something that is not a policy.
+    "AUTHORIZER_FAILURE": (500, "authorizer_failure", "The API key could not be checked; retry later."),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, "authorizer_failure",
+                                       "The API key could not be checked; retry later."),
+    "DEFAULT_4XX": (None, "bad_request", None),
+    "DEFAULT_5XX": (None, "gateway_error", None),
+}
+
+# Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
+# body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte
+# stream stays intact until the function answers it.
+BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12")

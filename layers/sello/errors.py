@@ -73,3 +73,10 @@ class Unprocessable(SelloError):
 class TooManyRequests(SelloError):
     status = 429
     code = "too_many_requests"
+
+
+class ServiceUnavailable(SelloError):
+    """A service the request depends on failed; nothing was kept and the request can be retried."""
+
+    status = 503
+    code = "service_unavailable"

@@ -3,7 +3,10 @@ bodies and content types, and the caller's identity as the authorizer passed it 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
@@ -15,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import BaseModel
 
-from sello.errors import PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
+from sello.errors import BadRequest, PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
 from sello.models.accounts import Environment
 from sello.settings import get_settings
 
@@ -55,8 +58,60 @@ def error_doc(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
 
+# The errors any route can answer, documented once; `route_responses` picks those that apply.
+COMMON_ERRORS = {
+    400: error_doc("`invalid_json`: the body is not JSON encoded as UTF-8."),
+    401: error_doc("`missing_api_key` or `invalid_api_key`: send an API key as "
+                   "`Authorization: Bearer sk_…`."),
+    403: error_doc("`api_key_revoked` or `account_inactive`."),
+    413: error_doc("`payload_too_large`: the body is over 6 MB."),
+    415: error_doc("`unsupported_media_type`: " + _MEDIA_TYPES),
+    422: error_doc("`missing_field`, `unknown_field` or `invalid_value`: `path` names the field, `details` "
+                   "lists every problem."),
+}
+_BODY_ERRORS = (400, 413, 415)
+_KEY_ERRORS = (401, 403)
+
+
+def route_responses(status: int, description: str, errors: dict[int, dict] | None = None, *,
+                    body: bool = False, public: bool = False) -> dict:
+    """A route's `responses=`: its success response (Powertools takes the schema from the return
+    annotation), the COMMON_ERRORS that apply (400, 413 and 415 to routes with a `body`, 401 and 403
+    to routes behind the API key, unless `public`) and the route's own `errors` (from `error_doc`);
+    where both document a status, the descriptions are joined."""
+    skip = (() if body else _BODY_ERRORS) + (_KEY_ERRORS if public else ())
+    docs = {code: doc for code, doc in COMMON_ERRORS.items() if code not in skip}
+    for code, doc in (errors or {}).items():
+        docs[code] = error_doc(f"{doc['description']}; {docs[code]['description']}") if code in docs else doc
+    return {status: {"description": description}, **dict(sorted(docs.items()))}
+
+
 def error_response(status: int, body: dict) -> Response:
     return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}))
+
+
+def parse_json(text: str):
+    """json.loads for request bodies. Text the parser cannot take (nesting too deep, an integer of
+    more than 4300 digits, NaN or Infinity, which are not JSON) fails like a syntax error, so the
+    caller gets 400 invalid_json instead of an internal error."""
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise json.JSONDecodeError(f"unreadable JSON ({type(exc).__name__})", text, 0) from None
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _is_body(data: bytes, event) -> bool:
+    """Whether `data` is the request body, which API Gateway base64-encodes when it is not text."""
+    try:
+        return bool(event.is_base64_encoded) and data == base64.b64decode(event.body or "")
+    except binascii.Error:
+        return False
 
 
 def _path(loc) -> str:
@@ -66,42 +121,63 @@ def _path(loc) -> str:
     return ".".join(parts)
 
 
+def _message(msg: str) -> str:
+    """Pydantic's message without the "Value error, " it puts before a validator's own words."""
+    return msg.removeprefix("Value error, ")
+
+
 def _validation_error(exc: RequestValidationError) -> Response:
     errors = list(exc.errors())
     first = errors[0] if errors else {"type": "invalid", "loc": ("body",), "msg": "Invalid request"}
     kind = first.get("type", "invalid")
     if kind == "json_invalid":
-        return error_response(400, {"code": "invalid_json", "message": "The request body is not valid JSON.",
-                                    "path": "body"})
+        return _invalid_json("The request body is not valid JSON.")
     if kind == "unsupported_content_type":
         return error_response(415, {"code": "unsupported_media_type", "message": first.get("msg", "")})
     details = [
         {"code": _CODES.get(e.get("type", ""), "invalid_value"), "path": _path(e.get("loc", ())),
-         "message": e.get("msg", "")}
+         "message": _message(e.get("msg", ""))}
         for e in errors
     ]
     return error_response(422, {**details[0], "details": details})
 
 
-def _body_problem(event) -> SelloError | None:
-    """413 for a body over the limit, 415 for a body that is neither JSON nor multipart."""
+def _invalid_json(message: str) -> Response:
+    return error_response(400, {"code": "invalid_json", "message": message, "path": "body"})
+
+
+def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError | None:
+    """413 for a body over the limit; 415 for a body that is not JSON, or multipart where the route
+    does not take a file; 400 for multipart without its boundary."""
     body = event.body or ""
-    size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode())
+    size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode(errors="surrogatepass"))
     if size > get_settings().max_body_bytes:
         return PayloadTooLarge("The request body is larger than 6 MB.")
     if event.http_method in ("POST", "PUT", "PATCH") and body:
         headers = event.headers or {}
-        content_type = headers.get("content-type") or headers.get("Content-Type") or ""
-        if content_type.lower().split(";")[0].strip() not in _BODY_TYPES:
+        content_type = (headers.get("content-type") or headers.get("Content-Type") or "").lower()
+        media_type, _, params = content_type.partition(";")
+        media_type = media_type.strip()
+        if media_type == "multipart/form-data" and any(p.fullmatch(event.path or "") for p in multipart):
+            if "boundary=" not in params:
+                return BadRequest("A multipart/form-data body needs its boundary parameter.",
+                                  code="invalid_multipart", path="body")
+        elif media_type != "application/json":
             return UnsupportedMediaType(_MEDIA_TYPES)
     return None
 
 
-def make_app(*routers: Router) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGatewayRestResolver:
+    """`multipart_paths`: regular expressions of the paths whose routes read multipart/form-data
+    bodies themselves (file uploads); every other body must be JSON."""
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json)
+    multipart = tuple(re.compile(p) for p in multipart_paths)
+
+    def body_problem(event) -> SelloError | None:
+        return _body_problem(event, multipart)
 
     def guard(app_: APIGatewayRestResolver, next_middleware):
-        problem = _body_problem(app_.current_event)
+        problem = body_problem(app_.current_event)
         if problem:
             raise problem
         return next_middleware(app_)
@@ -116,12 +192,12 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
     # repeated here: an oversize or wrongly typed body gets 413/415, not a validation error.
     @app.exception_handler(RequestValidationError)
     def _request_error(exc: RequestValidationError):
-        problem = _body_problem(app.current_event)
+        problem = body_problem(app.current_event)
         return error_response(problem.status, problem.to_dict()) if problem else _validation_error(exc)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_type(_exc: RequestUnsupportedContentType):
-        problem = _body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES)
+        problem = body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES)
         return error_response(problem.status, problem.to_dict())
 
     @app.not_found
@@ -130,8 +206,24 @@ def make_app(*routers: Router) -> APIGatewayRestResolver:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception):
+        # A body the route cannot parse (e.g. Powertools' multipart parser) is the client's problem.
+        problem = body_problem(app.current_event)
+        if problem:
+            return error_response(problem.status, problem.to_dict())
         logger.exception("unhandled error")
         return error_response(500, {"code": "internal_error", "message": "Something went wrong on our side."})
+
+    # Powertools decodes a base64 body as UTF-8 before parsing it as JSON; only that failure is
+    # the client's, any other UnicodeDecodeError is ours.
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(exc: UnicodeDecodeError):
+        event = app.current_event
+        if not _is_body(exc.object, event):
+            return _unexpected(exc)
+        problem = body_problem(event)
+        if problem:
+            return error_response(problem.status, problem.to_dict())
+        return _invalid_json("The request body is not UTF-8 encoded JSON.")
 
     for router in routers:
         app.include_router(router)

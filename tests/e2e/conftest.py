@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,8 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 STARTUP_TIMEOUT_S = 30
+# The confirmation email shows the code on a line of its own, indented four spaces.
+CONFIRMATION_CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,37 @@ class LocalStack:
     def client(self, api_key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=30, trust_env=False)
+
+    def outbox(self) -> list[dict]:
+        """Every message in /_local/outbox, oldest first (numbered from 1 in `n`)."""
+        with self.client() as client:
+            response = client.get("/_local/outbox")
+        response.raise_for_status()
+        return response.json()
+
+    def mail_to(self, to: str, *, after: int = 0, timeout: float = 10) -> dict:
+        """The first message to `to` numbered above `after`, waiting for it to show up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for message in self.outbox():
+                if message["n"] > after and message["to"] == to:
+                    return message
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no email to {to} after message {after} within {timeout} s")
+            time.sleep(0.1)
+
+    def new_account(self, company_name: str) -> tuple[dict, str]:
+        """A new account (unique email), signed up and confirmed over HTTP as a client does it:
+        (the account, its test API key)."""
+        email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+        with self.client() as client:
+            created = client.post("/v1/accounts", json={"company_name": company_name, "email": email})
+            assert created.status_code == 201, created.text
+            code = CONFIRMATION_CODE.search(self.mail_to(email)["text"]).group(1)
+            confirmed = client.post("/v1/accounts/confirm", json={"email": email, "code": code})
+        assert confirmed.status_code == 200, confirmed.text
+        body = confirmed.json()
+        return body["account"], body["api_key"]["key"]
 
 
 def _ready_line(stdout: Path) -> dict | None:

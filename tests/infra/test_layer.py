@@ -39,6 +39,44 @@ urllib3==2.8.0
     ]
 
 
+def _executable(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def no_uv(tmp_path, monkeypatch):
+    """No uv anywhere: $UV unset, an empty PATH, the repository bootstrap under tmp_path."""
+    from infra import layer
+
+    monkeypatch.delenv("UV", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(layer, "LOCAL_UV", tmp_path / "repo" / ".tools" / "bin" / "uv")
+    return layer
+
+
+def test_uv_is_found_on_path_first_then_in_the_makefile_bootstrap(no_uv, tmp_path, monkeypatch):
+    with pytest.raises(RuntimeError, match=r"neither on PATH nor at .*\.tools/bin/uv"):
+        no_uv.find_uv()
+    bootstrap = _executable(no_uv.LOCAL_UV)
+    assert no_uv.find_uv() == str(bootstrap)
+    on_path = _executable(tmp_path / "empty" / "uv")
+    assert no_uv.find_uv() == str(on_path)
+    monkeypatch.setenv("UV", "/opt/uv-from-uv-run")
+    assert no_uv.find_uv() == "/opt/uv-from-uv-run"
+
+
+def test_the_bootstrap_location_is_the_one_the_makefile_uses():
+    from infra.layer import LOCAL_UV, ROOT
+
+    makefile = (ROOT / "Makefile").read_text()
+    relative = LOCAL_UV.relative_to(ROOT).as_posix()
+    assert re.search(rf"^{re.escape(relative)}:", makefile, re.MULTILINE), relative
+    assert f"|| echo {relative}" in makefile
+
+
 @pytest.mark.slow
 def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     """Slow (pip downloads about 20 MB of wheels on a cold cache): the layer exactly as deployed."""

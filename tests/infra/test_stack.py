@@ -10,6 +10,8 @@ import pytest
 from sello.catalog import (
     API_FUNCTIONS,
     AUTHORIZER,
+    BINARY_MEDIA_TYPES,
+    GATEWAY_ERRORS,
     PUBLIC_ROUTES,
     SCHEDULED_FUNCTIONS,
     TABLE,
@@ -230,22 +232,44 @@ def test_routes_come_from_the_catalog_public_ones_without_the_authorizer(synth, 
         assert {"Fn::GetAtt": [functions[owner.name][0], "Arn"]} in props["Integration"]["Uri"]["Fn::Join"][1]
 
 
-def test_gateway_answers_use_the_api_error_shape(synth):
+def gateway_body(template: str) -> dict:
+    """A gateway response template as JSON, with API Gateway's own (already quoted) message filled in."""
+    return json.loads(template.replace("$context.error.messageString", '"Missing Authentication Token"'))
+
+
+def test_gateway_answers_use_the_api_error_shape_and_the_catalog_codes(synth):
     responses = {r["Properties"]["ResponseType"]: r["Properties"]
                  for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()}
-    unauthorized = responses["UNAUTHORIZED"]
-    assert unauthorized["StatusCode"] == "401"
-    body = json.loads(unauthorized["ResponseTemplates"]["application/json"])
-    assert body["error"]["code"] == "unauthorized"
-    denied = responses["ACCESS_DENIED"]
-    assert denied["StatusCode"] == "403"
-    body = json.loads(denied["ResponseTemplates"]["application/json"])
-    assert body == {"error": {"code": "$context.authorizer.error_code",
-                              "message": "$context.authorizer.error_message"}}
-    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
-    assert responses["THROTTLED"]["StatusCode"] == "429"
-    for props in responses.values():
-        assert set(json.loads(props["ResponseTemplates"]["application/json"])) == {"error"}
+    assert set(responses) == set(GATEWAY_ERRORS)
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"} <= set(
+        responses)
+    for response_type, props in responses.items():
+        status, code, message = GATEWAY_ERRORS[response_type]
+        assert props.get("StatusCode") == (str(status) if status else None), response_type
+        body = gateway_body(props["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}, response_type
+        if response_type == "ACCESS_DENIED":  # the authorizer's reason, e.g. a revoked key
+            assert body["error"] == {"code": "$context.authorizer.error_code",
+                                     "message": "$context.authorizer.error_message"}
+            continue
+        assert body["error"]["code"] == code, response_type
+        assert body["error"]["message"] == (message or "Missing Authentication Token"), response_type
+
+    def answer(response_type: str) -> tuple[str | None, str]:
+        props = responses[response_type]
+        body = gateway_body(props["ResponseTemplates"]["application/json"])
+        return props.get("StatusCode"), body["error"]["code"]
+
+    # the same codes the functions' resolver and the local gateway use
+    assert answer("MISSING_AUTHENTICATION_TOKEN") == ("404", "route_not_found")
+    assert answer("UNAUTHORIZED") == ("401", "unauthorized")
+    assert answer("AUTHORIZER_FAILURE") == ("500", "authorizer_failure")
+    assert answer("THROTTLED") == ("429", "too_many_requests")
+    assert answer("REQUEST_TOO_LARGE") == ("413", "payload_too_large")
+    # any other gateway error keeps its status and API Gateway's message, in the API's shape
+    assert answer("DEFAULT_4XX") == (None, "bad_request")
+    assert answer("DEFAULT_5XX") == (None, "gateway_error")
+    assert "$context.error.messageString" in responses["DEFAULT_4XX"]["ResponseTemplates"]["application/json"]
 
 
 def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
@@ -260,7 +284,8 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     log_format = json.loads(props["AccessLogSetting"]["Format"])
     assert log_format["requestId"] == "$context.requestId" and log_format["status"] == "$context.status"
     _, api = one(synth.resources("AWS::ApiGateway::RestApi"))
-    assert "multipart/form-data" in api["Properties"]["BinaryMediaTypes"]
+    assert api["Properties"]["BinaryMediaTypes"] == list(BINARY_MEDIA_TYPES)
+    assert "multipart/form-data" in BINARY_MEDIA_TYPES
 
 
 def test_no_function_role_has_wildcard_actions_or_resources(statements):
@@ -286,11 +311,12 @@ def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
         return {name for name, stmts in statements.items()
                 if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
 
-    assert users("kms:Decrypt") == {"sign", "issuers"}
+    # issuers only seals uploaded keys; sign is the one function that unwraps them
+    assert users("kms:Decrypt") == {"sign"}
     assert users("kms:GenerateDataKey") == {"issuers"}
-    for name in ("sign", "issuers"):  # nothing else may touch that key
+    for name, allowed in (("sign", {"kms:Decrypt"}), ("issuers", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
-        assert actions_of(on_key) <= {"kms:Decrypt", "kms:GenerateDataKey"}
+        assert actions_of(on_key) == allowed, name
 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):

@@ -3,6 +3,7 @@ through the real handler, DynamoDB, SES and the authorizer, all emulated by moto
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -139,8 +140,33 @@ def _raw(body: str, content_type: str | None = "application/json") -> dict:
     return event
 
 
+def _bytes(data: bytes, content_type: str = "application/json") -> dict:
+    """A body API Gateway passes base64-encoded, as it does with bytes that are not UTF-8 text."""
+    event = _raw("", content_type)
+    event["body"], event["isBase64Encoded"] = base64.b64encode(data).decode(), True
+    return event
+
+
+LATIN1_BODY = json.dumps({"company_name": "Panadería Niño", "email": EMAIL},
+                         ensure_ascii=False).encode("latin-1")
+
 BAD_SIGN_UPS = {
     "malformed json": (lambda: _raw('{"company_name": "Acme", "email": '), 400, "invalid_json", "body"),
+    "latin-1 body": (lambda: _bytes(LATIN1_BODY), 400, "invalid_json", "body"),
+    "latin-1 body declared": (lambda: _bytes(LATIN1_BODY, "application/json; charset=latin-1"),
+                              400, "invalid_json", "body"),
+    "nested 100k deep": (lambda: _raw("[" * 100_000), 400, "invalid_json", "body"),
+    "deep in a field": (lambda: _raw('{"company_name": ' + "[" * 5000 + "]" * 5000
+                                     + f', "email": "{EMAIL}"}}'), 400, "invalid_json", "body"),
+    "integer of 5000 digits": (lambda: _raw('{"company_name": ' + "7" * 5000 + f', "email": "{EMAIL}"}}'),
+                               400, "invalid_json", "body"),
+    "NaN": (lambda: _raw(f'{{"company_name": NaN, "email": "{EMAIL}"}}'), 400, "invalid_json", "body"),
+    "NUL in company": (lambda: with_body("sign_up", company_name="Acme\x00 S.A."), 422, "invalid_value",
+                       "company_name"),
+    "line break in company": (lambda: with_body("sign_up", company_name="Acme\r\nBcc: x@example.com"),
+                              422, "invalid_value", "company_name"),
+    "DEL in company": (lambda: with_body("sign_up", company_name="Acme\x7f"), 422, "invalid_value",
+                       "company_name"),
     "unknown field": (lambda: with_body("sign_up", plan="gold"), 422, "unknown_field", "plan"),
     "missing field": (lambda: _raw(json.dumps({"company_name": "Acme"})), 422, "missing_field", "email"),
     "invalid email": (lambda: with_body("sign_up", email="not-an-email"), 422, "invalid_value", "email"),
@@ -163,8 +189,63 @@ def test_bad_sign_ups_get_a_clear_4xx_and_store_nothing(aws, outbox, case):
 
     assert status == status_wanted
     assert body["error"]["code"] == code and body["error"]["message"]
+    assert not body["error"]["message"].startswith("Value error")
     assert body["error"].get("path") == path
     assert items() == [] and outbox() == []
+
+
+def test_control_characters_are_refused_with_a_plain_message(aws, outbox):
+    status, body = call(with_body("sign_up", company_name="Acme\nS.A."))
+
+    assert (status, body["error"]["path"]) == (422, "company_name")
+    assert body["error"]["message"] == "must not contain control characters (line breaks, tabs, NUL)"
+    assert items() == [] and outbox() == []
+
+
+@pytest.fixture
+def use_sender(aws, monkeypatch):
+    """Switches the sender address; SES rejects every message from an address it has not verified."""
+
+    def use(sender: str) -> None:
+        monkeypatch.setenv("SELLO_SENDER_EMAIL", sender)
+        get_settings.cache_clear()
+
+    return use
+
+
+UNVERIFIED = "no-reply@unverified.test"
+
+
+def test_a_sign_up_ses_rejects_keeps_nothing_and_can_be_retried(aws, outbox, use_sender):
+    use_sender(UNVERIFIED)
+
+    status, body = call(load_event("accounts/sign_up.json"))
+
+    assert (status, body["error"]["code"]) == (503, "email_not_sent")
+    assert body["error"]["message"] == (
+        "We could not send the confirmation email; nothing was kept, try again.")
+    assert items() == [] and outbox() == []
+    use_sender(aws["SELLO_SENDER_EMAIL"])
+    account, code = signed_up(outbox)
+    assert account_item(account["id"])["code_hash"] == sha256_hex(code)
+
+
+def test_a_resend_ses_rejects_keeps_the_code_and_can_be_retried_at_once(aws, outbox, use_sender):
+    from sello.adapters import aws as clients
+
+    account, old = signed_up(outbox)
+    # The first code went out long enough ago for a new one to be due.
+    sent_long_ago = {**account_item(account["id"]), "code_sent_at": "2020-01-01T00:00:00Z"}
+    clients.resource("dynamodb").Table(get_settings().table_name).put_item(Item=sent_long_ago)
+    use_sender(UNVERIFIED)
+
+    status, body = call(load_event("accounts/resend_confirmation.json"))
+
+    assert (status, body["error"]["code"]) == (503, "email_not_sent")
+    assert account_item(account["id"]) == sent_long_ago
+    use_sender(aws["SELLO_SENDER_EMAIL"])
+    assert call(load_event("accounts/resend_confirmation.json")) == (202, {})
+    assert last_code(outbox) != old and len(outbox()) == 2
 
 
 # Confirmation ------------------------------------------------------------------------------------
@@ -324,11 +405,30 @@ def test_keys_are_created_listed_revoked_and_rotated(aws, outbox):
     assert lookups == statuses  # both items of every key changed together
 
 
+def test_the_last_active_key_cannot_be_revoked_until_there_is_another(aws, outbox):
+    _, key = confirmed(outbox)
+    key_id = authorize(key)["context"]["key_id"]
+    before = items()
+
+    status, body = call(as_caller("revoke_api_key", key, f"/v1/api-keys/{key_id}"))
+
+    assert (status, body["error"]["code"], body["error"]["path"]) == (409, "last_active_key", "key_id")
+    assert body["error"]["message"] == "This is the account's last active API key. Create another key first."
+    assert items() == before and authorize(key)["context"]["key_id"] == key_id
+    status, live = call(as_caller("create_api_key", key))
+    assert status == 201
+    status, revoked = call(as_caller("revoke_api_key", key, f"/v1/api-keys/{key_id}"))  # the caller's own key
+    assert (status, revoked["id"], revoked["status"]) == (200, key_id, "revoked")
+    status, body = call(as_caller("revoke_api_key", live["key"], f"/v1/api-keys/{live['id']}"))
+    assert (status, body["error"]["code"]) == (409, "last_active_key")
+
+
 @pytest.mark.parametrize("body,code,path", [
     ({"environment": "prod"}, "invalid_value", "environment"),
     ({"name": "ERP"}, "missing_field", "environment"),
     ({"environment": "live", "scopes": ["all"]}, "unknown_field", "scopes"),
     ({"environment": "live", "name": "x" * 101}, "invalid_value", "name"),
+    ({"environment": "live", "name": "ERP\tmain"}, "invalid_value", "name"),
 ])
 def test_bad_key_requests_are_refused_and_store_nothing(aws, outbox, body, code, path):
     _, key = confirmed(outbox)

@@ -1,6 +1,8 @@
-"""The daily certificate-expiry function: warnings 30, 15, 7 and 1 days before, on those days only,
-once each, to the right address; replaced certificates are not warned about. DynamoDB, KMS and SES
-are emulated by moto; the days are driven by the scheduled event's `time`."""
+"""The daily certificate-expiry function: warnings 30, 15, 7 and 1 days before, once each, to the
+right address; a warning whose day was missed goes out in the next two days, and only the most
+urgent one due; replaced certificates are not warned about; one certificate's mail problem does not
+hold up the others. DynamoDB, KMS and SES are emulated by moto; the days are driven by the scheduled
+event's `time`."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sello.adapters.kms import KmsKeystore
 from sello.adapters.mailer import Mail, SesMailer
 from sello.models.accounts import Account
 from sello.models.certificates import UploadCertificateForm
-from sello.models.issuers import CreateIssuerRequest
+from sello.models.issuers import CreateIssuerRequest, Issuer
 from sello.services.certificates import CertificateService
 from sello.services.issuers import IssuerService
 from sello.settings import get_settings
@@ -34,10 +36,10 @@ def store() -> DynamoStore:
     return DynamoStore(get_settings().table_name)
 
 
-def service(mailer=None) -> CertificateService:
+def service(mailer=None, **options) -> CertificateService:
     settings = get_settings()
     return CertificateService(DynamoIssuersRepo(store()), KmsKeystore(settings.key_id), mailer or SesMailer(),
-                              DynamoAccountsRepo(store()))
+                              DynamoAccountsRepo(store()), **options)
 
 
 def new_issuer(tax_id: str = certs.DEMO_RUC, email: str | None = "billing@issuer.example.com") -> str:
@@ -71,7 +73,12 @@ def warnings_to(outbox, address: str) -> list[str]:
     return [m["Subject"] for m in expiry_mails(outbox) if m["To"] == address]
 
 
-def test_warnings_go_out_on_the_threshold_days_only_and_once(aws, outbox):
+def subjects(outbox, address: str = "certs@issuer.example.com") -> list[str]:
+    return [s.removeprefix("Your signing certificate for Comercial Andina S.A. expires ")
+            for s in warnings_to(outbox, address)]
+
+
+def test_warnings_go_out_on_the_threshold_days_when_run_daily_and_once(aws, outbox):
     expires_on = TODAY + timedelta(days=40)
     upload(new_issuer(), expires_on, notification_email="certs@issuer.example.com")
     days_with_mail = []
@@ -94,6 +101,49 @@ def test_warnings_go_out_on_the_threshold_days_only_and_once(aws, outbox):
     # Running a threshold day again sends nothing more.
     assert run(expires_on - timedelta(days=7))["sent"] == 0
     assert len(expiry_mails(outbox)) == 4
+
+
+def test_a_missed_warning_day_is_caught_up_later(aws, outbox):
+    expires_on = TODAY + timedelta(days=40)
+    upload(new_issuer(), expires_on, notification_email="certs@issuer.example.com")
+
+    def run_at(days_left: int, mailer=None) -> tuple[int, int]:
+        day = expires_on - timedelta(days=days_left)
+        if mailer:
+            report = service(mailer).send_expiry_warnings(day)
+            return report.sent, report.failed
+        report = run(day)
+        return report["sent"], report["failed"]
+
+    assert run_at(30, FailingMailer()) == (0, 1)  # SES down on the 30-day run
+    assert run_at(29) == (1, 0)
+    assert run_at(28) == (0, 0)
+    # No run at all with 15 and 14 days left, nor in the whole 7-day window (7, 6, 5).
+    assert run_at(13) == (1, 0)
+    assert run_at(4) == (0, 0)
+    assert run_at(0) == (1, 0)  # the 1-day run was missed: the certificate still expires today
+    assert subjects(outbox) == ["in 29 days", "in 13 days", "today"]
+
+
+def test_a_certificate_already_inside_a_threshold_gets_only_the_most_urgent_warning(aws, outbox):
+    expires_on = TODAY + timedelta(days=14)
+    upload(new_issuer(), expires_on, notification_email="certs@issuer.example.com")
+    for offset in range(3):
+        run(TODAY + timedelta(days=offset))
+    assert subjects(outbox) == ["in 14 days"]
+    [item] = store().query(f"ACCOUNT#{ACCOUNT}", "CERT#")[0]
+    assert item["warnings_sent"] == {15}
+    run(expires_on - timedelta(days=7))
+    assert subjects(outbox) == ["in 14 days", "in 7 days"]
+
+
+def test_an_expired_certificate_is_not_warned_about(aws, outbox):
+    expires_on = TODAY + timedelta(days=30)
+    upload(new_issuer(), expires_on, notification_email="certs@issuer.example.com")
+    later = datetime.combine(expires_on, time(16), tzinfo=UTC)  # after it expired at 15:30
+    report = service(clock=lambda: later).send_expiry_warnings(expires_on)
+    assert (report.sent, report.failed) == (0, 0)
+    assert expiry_mails(outbox) == []
 
 
 def test_the_address_falls_back_to_the_issuer_then_the_account(aws, outbox):
@@ -121,6 +171,47 @@ def test_a_replaced_certificate_is_not_warned_about(aws, outbox):
 class FailingMailer:
     def send(self, mail: Mail) -> str:
         raise ConnectionError("SES unavailable")
+
+
+class RefusingMailer(SesMailer):
+    """Sends everything except mail to one address, which fails the way a bad header does."""
+
+    def __init__(self, refused: str):
+        self.refused = refused
+
+    def send(self, mail: Mail) -> str:
+        if mail.to == self.refused:
+            raise ValueError("Header values may not contain linefeed or carriage return characters")
+        return super().send(mail)
+
+
+def test_a_mail_problem_with_one_certificate_does_not_hold_up_the_others(aws, outbox):
+    upload(new_issuer(certs.DEMO_RUC), TODAY + timedelta(days=7), "first@issuer.example.com")
+    upload(new_issuer("1792060346001"), TODAY + timedelta(days=7), "second@issuer.example.com",
+           ruc="1792060346001", key_slot=2)
+    report = service(RefusingMailer("first@issuer.example.com")).send_expiry_warnings(TODAY)
+    assert (report.sent, report.failed) == (1, 1)
+    assert len(warnings_to(outbox, "second@issuer.example.com")) == 1
+    # The refused one is tried again on the next run; the other is not repeated.
+    assert run(TODAY)["sent"] == 1
+    assert len(warnings_to(outbox, "first@issuer.example.com")) == 1
+    assert len(warnings_to(outbox, "second@issuer.example.com")) == 1
+
+
+def test_names_stored_with_line_breaks_do_not_break_the_emails(aws, outbox):
+    """Issuers registered before control characters were refused may have them in their names."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = load_event("issuers/create_issuer.body.json")
+    issuer = Issuer(id="iss_legacyname0000000000", account_id=ACCOUNT, country="EC", tax_id=certs.DEMO_RUC,
+                    legal_name="Comercial\nAndina\x00 S.A.", head_office_address=body["head_office_address"],
+                    establishments=body["establishments"], flags=body["flags"], created_at=now,
+                    updated_at=now)
+    assert DynamoIssuersRepo(store()).create_issuer(issuer)
+    upload(issuer.id, TODAY + timedelta(days=1), "certs@issuer.example.com")
+    assert [m["Subject"] for m in outbox()] == ["Signing certificate accepted for Comercial Andina S.A."]
+    assert run(TODAY) == {"date": TODAY.isoformat(), "sent": 1, "failed": 0}
+    assert warnings_to(outbox, "certs@issuer.example.com") == [
+        "Your signing certificate for Comercial Andina S.A. expires tomorrow"]
 
 
 def test_a_warning_that_could_not_be_sent_is_tried_again(aws, outbox):

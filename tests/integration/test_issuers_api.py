@@ -186,6 +186,24 @@ BAD_ISSUERS = [
     ({"flags": {"obligado_contabilidad": True, "rimpe": "general"}}, 422, "invalid_value", "flags.rimpe"),
     ({"flags": {"obligado_contabilidad": True, "regimen": "x"}}, 422, "unknown_field", "flags.regimen"),
     ({"website": "https://example.com"}, 422, "unknown_field", "website"),
+    # Control characters would break the email subjects and documents these names go into.
+    ({"legal_name": "Comercial\nAndina"}, 422, "invalid_value", "legal_name"),
+    ({"trade_name": "Andina\x00Store"}, 422, "invalid_value", "trade_name"),
+    ({"head_office_address": "Av. Amazonas\tN34"}, 422, "invalid_value", "head_office_address"),
+    ({"establishments": [{"code": "001", "address": "Qui\rto", "emission_points": [{"code": "001"}]}]},
+     422, "invalid_value", "establishments.0.address"),
+    ({"establishments": [{"code": "001", "address": "Quito", "name": "Matriz\x7f",
+                          "emission_points": [{"code": "001"}]}]},
+     422, "invalid_value", "establishments.0.name"),
+    ({"establishments": [{"code": "001", "address": "Quito",
+                          "emission_points": [{"code": "001", "name": "Caja\x1b1"}]}]},
+     422, "invalid_value", "establishments.0.emission_points.0.name"),
+    ({"flags": {"obligado_contabilidad": True, "contribuyente_especial": "53\n68"}}, 422, "invalid_value",
+     "flags.contribuyente_especial"),
+    ({"legal_name": "x" * 301}, 422, "invalid_value", "legal_name"),
+    ({"establishments": [{"code": "001", "address": "Quito", "name": "x" * 101,
+                          "emission_points": [{"code": "001"}]}]},
+     422, "invalid_value", "establishments.0.name"),
 ]
 
 
@@ -196,6 +214,39 @@ def test_bad_issuers_get_a_code_and_path_and_nothing_is_stored(aws, subtests):
             assert got_status == status, body
             assert (body["error"]["code"], body["error"].get("path")) == (code, path)
             assert items() == []
+
+
+def establishments(count: int, points: int, name_length: int = 100) -> list[dict]:
+    """`count` establishments of `points` emission points each, with every text at its longest."""
+    points_list = [{"code": f"{p:03d}", "name": "P" * name_length} for p in range(1, points + 1)]
+    return [{"code": f"{e:03d}", "address": "A" * 300, "name": "N" * name_length,
+             "emission_points": points_list} for e in range(1, count + 1)]
+
+
+def test_establishments_and_emission_points_are_limited_to_100(aws):
+    status, body = request("POST", "/v1/issuers", issuer_body(establishments=establishments(101, 1)))
+    assert (status, body["error"]["code"], body["error"]["path"]) == (422, "invalid_value", "establishments")
+    status, body = request("POST", "/v1/issuers", issuer_body(establishments=establishments(1, 101)))
+    assert (status, body["error"]["code"], body["error"]["path"]) == (
+        422, "invalid_value", "establishments.0.emission_points")
+    assert items() == []
+
+
+def test_an_issuer_too_large_to_store_is_refused_and_nothing_is_stored(aws):
+    # 40 × 100 emission points with the longest names: about 600 KB, more than a DynamoDB item holds.
+    body = issuer_body(establishments=establishments(40, 100))
+    assert len(json.dumps(body)) > 500_000
+    status, error = request("POST", "/v1/issuers", body)
+    assert status == 422, error
+    assert (error["error"]["code"], error["error"]["path"]) == ("issuer_too_large", "establishments")
+    assert items() == []
+
+
+def test_a_large_issuer_within_the_limits_is_stored_whole(aws):
+    issuer = create_issuer(establishments=establishments(100, 10))
+    status, fetched = request("GET", f"/v1/issuers/{issuer['id']}")
+    assert status == 200 and fetched == issuer
+    assert [len(e["emission_points"]) for e in fetched["establishments"]] == [10] * 100
 
 
 def test_missing_fields_and_malformed_json(aws):
@@ -228,6 +279,40 @@ def test_another_accounts_issuer_is_not_found(aws):
     status, page = request("GET", "/v1/issuers", principal=ACCOUNT_B)
     assert status == 200 and page["data"] == []
     assert len(certificate_items()) == 1
+
+
+@pytest.fixture
+def dynamodb_key_limits(monkeypatch):
+    """DynamoDB refuses a sort key over 1024 bytes with a ValidationException (the emulator does not)."""
+    from botocore.exceptions import ClientError
+
+    from sello.adapters.dynamo import DynamoStore
+
+    def refuse_long(method):
+        def checked(self, pk, sk="", *args, **kwargs):
+            if len(sk.encode()) > 1024:
+                raise ClientError({"Error": {"Code": "ValidationException",
+                                             "Message": "Sort key exceeds 1024 bytes"}}, method.__name__)
+            return method(self, pk, sk, *args, **kwargs)
+        return checked
+
+    for name in ("get", "query"):
+        monkeypatch.setattr(DynamoStore, name, refuse_long(getattr(DynamoStore, name)))
+
+
+@pytest.mark.parametrize("issuer_id", ["iss_" + "a" * 1100, "iss_" + "a" * 19, "iss_" + "A" * 20,
+                                       "ISS_" + "a" * 20, "acct_" + "a" * 20, "iss_" + "a" * 19 + "-"])
+def test_an_issuer_id_that_cannot_exist_is_not_found(aws, dynamodb_key_limits, issuer_id):
+    create_issuer()
+    path = f"/v1/issuers/{issuer_id}"
+    certificate = {"p12_base64": base64.b64encode(certs.make_p12(password=PASSWORD)).decode(),
+                   "password": PASSWORD}
+    for method, route, body in (("GET", path, None), ("GET", f"{path}/certificate", None),
+                                ("PUT", f"{path}/certificate", certificate)):
+        status, error = request(method, route, body)
+        assert (status, error["error"]["code"], error["error"]["path"]) == (404, "issuer_not_found",
+                                                                            "issuer_id"), route
+    assert certificate_items() == []
 
 
 def test_without_the_authorizers_context_there_is_no_access(aws):
@@ -449,3 +534,20 @@ def test_wrong_content_type_and_malformed_json(aws):
     status, body = call(json_event("PUT", path, '{"p12_base64": '))
     assert (status, body["error"]["code"]) == (400, "invalid_json")
     assert certificate_items() == []
+
+
+def test_every_route_documents_its_success_response():
+    from functions.api.issuers import app
+
+    paths = json.loads(app.get_openapi_json_schema())["paths"]
+    expected = {("post", "/v1/issuers"): ("201", "IssuerView"), ("get", "/v1/issuers"): ("200", "IssuerList"),
+                ("get", "/v1/issuers/{issuer_id}"): ("200", "IssuerView"),
+                ("put", "/v1/issuers/{issuer_id}/certificate"): ("200", "CertificateView"),
+                ("get", "/v1/issuers/{issuer_id}/certificate"): ("200", "CertificateView")}
+    documented = {}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            status = next(s for s in operation["responses"] if s.startswith("2"))
+            schema = operation["responses"][status]["content"]["application/json"]["schema"]
+            documented[(method, path)] = (status, schema["$ref"].rsplit("/", 1)[1])
+    assert documented == expected

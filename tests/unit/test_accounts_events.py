@@ -41,3 +41,22 @@ def test_there_is_a_sample_for_every_route():
         event = load_event(f"accounts/{name}")
         samples.add((event["httpMethod"], re.sub(r"/key_[a-z0-9]+", "/{key_id}", event["path"])))
     assert samples == routes
+
+
+def test_every_route_documents_its_success_body_and_the_error_shape():
+    from functions.api.accounts import app
+
+    paths = json.loads(app.get_openapi_json_schema())["paths"]
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            success = [code for code in responses if code.startswith("2")]
+            assert len(success) == 1, (method, path)
+            assert responses[success[0]]["content"]["application/json"]["schema"], (method, path)
+            errors = {code: r for code, r in responses.items() if code[0] in "45"}
+            assert "422" in errors, (method, path)
+            for code, response in errors.items():
+                assert response["content"]["application/json"]["schema"] == error_ref, (method, path, code)
+            assert ("401" in errors) is not catalog.is_public(method, path), (method, path)
+            assert ("400" in errors) is ("requestBody" in operation), (method, path)

@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sello.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from sello.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
 from sello.ids import sha256_hex
 from sello.models.accounts import ApiKeyView, CreateApiKeyRequest, SignUpRequest, email_key
 from sello.services.accounts import AccountService
@@ -53,11 +62,22 @@ class FakeRepo:
         self.accounts[account_id] = replace(account, confirmation=replace(c, attempts=c.attempts + 1))
         return True
 
-    def replace_code(self, account_id, confirmation, previous_sent_at):
+    def replace_code(self, account_id, confirmation, current):
         account = self.accounts[account_id]
-        if account.status != "pending_confirmation" or account.confirmation.sent_at != previous_sent_at:
+        held = account.confirmation
+        if account.status != "pending_confirmation" or (held.code_hash, held.sent_at) != (
+                current.code_hash, current.sent_at):
             return False
         self.accounts[account_id] = replace(account, confirmation=confirmation)
+        return True
+
+    def discard_pending(self, account):
+        held = self.accounts.get(account.id)
+        if held is None or held.status != "pending_confirmation" or (
+                held.confirmation.code_hash != account.confirmation.code_hash):
+            return False
+        del self.accounts[account.id]
+        del self.emails[email_key(account.email)]
         return True
 
     def activate(self, account_id, code_hash, max_attempts, confirmed_at, key):
@@ -81,9 +101,9 @@ class FakeRepo:
     def key_by_hash(self, key_hash):
         return self.keys.get(key_hash)
 
-    def revoke_key(self, key, at):
+    def revoke_key(self, key, at, spare=None):
         current = self.keys[key.key_hash]
-        if current.status != "active":
+        if current.status != "active" or (spare is not None and self.keys[spare.key_hash].status != "active"):
             return False
         self.keys[key.key_hash] = replace(current, status="revoked", revoked_at=at)
         return True
@@ -98,8 +118,11 @@ class FakeRepo:
 class FakeMailer:
     def __init__(self):
         self.sent = []
+        self.failure: Exception | None = None  # raised by send when set, as SES errors would be
 
     def send(self, mail):
+        if self.failure:
+            raise self.failure
         self.sent.append(mail)
         return f"msg-{len(self.sent)}"
 
@@ -177,6 +200,21 @@ def test_an_email_signs_up_once_regardless_of_case(service, repo, mailer):
         sign_up(service, "ANA@Example.com")
     assert (err.value.code, err.value.status, err.value.path) == ("email_taken", 409, "email")
     assert len(repo.accounts) == 1 and len(mailer.sent) == 1
+
+
+def test_a_sign_up_whose_email_fails_keeps_nothing_and_can_be_retried(service, repo, mailer):
+    mailer.failure = ConnectionError("SES unreachable")
+    with pytest.raises(ServiceUnavailable) as err:
+        sign_up(service)
+    assert (err.value.code, err.value.status) == ("email_not_sent", 503)
+    assert "nothing was kept" in err.value.message
+    assert (repo.accounts, repo.emails, mailer.sent) == ({}, {}, [])
+
+    mailer.failure = None
+    account = sign_up(service)
+
+    assert repo.accounts[account.id].confirmation.code_hash == sha256_hex(mailer.last_code())
+    assert service.confirm("ana@example.com", mailer.last_code()).account.status == "active"
 
 
 # Confirmation ------------------------------------------------------------------------------------
@@ -293,6 +331,38 @@ def test_resending_too_soon_is_rate_limited(service, mailer, clock):
     assert len(mailer.sent) == 1
 
 
+def test_a_resend_whose_email_fails_keeps_the_previous_code_and_can_be_retried_at_once(service, repo, mailer,
+                                                                                     clock):
+    account = sign_up(service)
+    old = mailer.last_code()
+    with pytest.raises(Unprocessable):
+        service.confirm("ana@example.com", "wrong")
+    before = repo.accounts[account.id].confirmation
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    mailer.failure = ConnectionError("SES unreachable")
+
+    with pytest.raises(ServiceUnavailable) as err:
+        service.resend_confirmation("ana@example.com")
+
+    assert (err.value.code, err.value.status) == ("email_not_sent", 503)
+    assert repo.accounts[account.id].confirmation == before  # same code, attempts and send time
+    mailer.failure = None
+    service.resend_confirmation("ana@example.com")  # no wait: the failed mail did not count
+    new = mailer.last_code()
+    assert new != old and len(mailer.sent) == 2
+    assert service.confirm("ana@example.com", new).account.status == "active"
+
+
+def test_the_previous_code_still_works_after_a_failed_resend(service, mailer, clock):
+    sign_up(service)
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    mailer.failure = ConnectionError("SES unreachable")
+    with pytest.raises(ServiceUnavailable):
+        service.resend_confirmation("ana@example.com")
+    mailer.failure = None
+    assert service.confirm("ana@example.com", mailer.last_code()).account.status == "active"
+
+
 def test_resending_for_unknown_or_active_accounts_sends_nothing(service, mailer, clock):
     active_account(service, mailer)
     clock.advance(3600)
@@ -322,6 +392,7 @@ def test_a_live_key_is_created_and_listed_without_secrets(service, mailer, clock
 def test_a_revoked_key_is_refused_by_the_key_check(service, mailer, clock):
     account_id, key = active_account(service, mailer)
     key_id = service.authenticate(key).id
+    service.create_key(account_id, CreateApiKeyRequest(environment="test"))
     clock.advance(1)
 
     revoked = service.revoke_key(account_id, key_id)
@@ -346,6 +417,52 @@ def test_rotating_revokes_the_old_key_and_keeps_environment_and_name(service, ma
     with pytest.raises(Conflict) as err:
         service.rotate_key(account_id, live.id)
     assert err.value.code == "api_key_revoked"
+
+
+def test_the_last_active_key_cannot_be_revoked_but_can_be_rotated(service, mailer):
+    account_id, key = active_account(service, mailer)
+    key_id = service.authenticate(key).id
+
+    with pytest.raises(Conflict) as err:
+        service.revoke_key(account_id, key_id)
+
+    assert (err.value.code, err.value.status, err.value.path) == ("last_active_key", 409, "key_id")
+    assert service.authenticate(key).status == "active"
+    rotated = service.rotate_key(account_id, key_id)
+    with pytest.raises(Conflict) as err:
+        service.revoke_key(account_id, rotated.id)
+    assert err.value.code == "last_active_key"
+    live = service.create_key(account_id, CreateApiKeyRequest(environment="live"))
+    assert service.revoke_key(account_id, rotated.id).status == "revoked"
+    assert [k.id for k in service.list_keys(account_id) if k.status == "active"] == [live.id]
+
+
+class RacingRepo(FakeRepo):
+    """Revokes the spare just before the first revocation lands, as a concurrent request could."""
+
+    def revoke_key(self, key, at, spare=None):
+        if spare is not None and not getattr(self, "raced", False):
+            self.raced = True
+            super().revoke_key(spare, at)
+        return super().revoke_key(key, at, spare)
+
+
+@pytest.mark.parametrize("extra_keys,outcome", [(1, "last_active_key"), (2, "revoked")])
+def test_a_spare_revoked_meanwhile_does_not_lock_the_account_out(mailer, clock, extra_keys, outcome):
+    service = AccountService(RacingRepo(), mailer, clock=clock, settings=SETTINGS)
+    account_id, key = active_account(service, mailer)
+    for _ in range(extra_keys):
+        clock.advance(1)
+        service.create_key(account_id, CreateApiKeyRequest(environment="test"))
+    key_id = service.authenticate(key).id
+
+    if outcome == "revoked":
+        assert service.revoke_key(account_id, key_id).status == "revoked"
+    else:
+        with pytest.raises(Conflict) as err:
+            service.revoke_key(account_id, key_id)
+        assert err.value.code == outcome
+    assert [k.status for k in service.list_keys(account_id)].count("active") == 1
 
 
 def test_another_accounts_keys_are_not_found(service, mailer):

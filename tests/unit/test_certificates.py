@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from local import certs
 from sello.countries import get_plugin
 from sello.errors import Unprocessable
-from sello.services.certificates import check_p12, decode_base64_file
+from sello.services.certificates import check_p12, decode_base64_file, warning_windows
 
 PLUGIN = get_plugin("EC")
 RUC = certs.DEMO_RUC
@@ -166,3 +166,10 @@ def test_base64_files_may_be_wrapped_but_must_be_base64():
         with pytest.raises(Unprocessable) as err:
             decode_base64_file(bad, path="p12_base64")
         assert (err.value.code, err.value.path) == ("invalid_certificate_file", "p12_base64")
+
+
+def test_expiry_warning_windows_catch_up_two_days_without_overlapping():
+    windows = {threshold: list(days) for threshold, days in warning_windows((30, 15, 7, 1))}
+    assert windows == {30: [28, 29, 30], 15: [13, 14, 15], 7: [5, 6, 7], 1: [0, 1]}
+    # Thresholds closer than the catch-up never share a day; the most urgent keeps its own.
+    assert {t: list(d) for t, d in warning_windows((3, 2, 1))} == {1: [0, 1], 2: [2], 3: [3]}

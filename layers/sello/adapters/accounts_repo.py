@@ -21,7 +21,6 @@ from sello.models.accounts import Account, ApiKey, Confirmation, email_key
 META = "META"
 
 
-
 def email_pk(email: str) -> str:
     return f"EMAIL#{email_key(email)}"
 
@@ -32,7 +31,6 @@ def key_lookup_pk(key_hash: str) -> str:
 
 def key_sk(key_id: str) -> str:
     return f"APIKEY#{key_id}"
-
 
 
 def _account_item(account: Account) -> dict:
@@ -125,11 +123,35 @@ class DynamoAccountsRepo:
             return False
         return True
 
-    def replace_code(self, account_id: str, confirmation: Confirmation, previous_sent_at: datetime) -> bool:
+    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation) -> bool:
+        """Puts `confirmation` in place of `current`, if the account is still pending with that code."""
         try:
             self.store.update(account_pk(account_id), META, set_=_code_attributes(confirmation),
-                              condition="#status = :pending AND #code_sent_at = :previous",
-                              values={":pending": "pending_confirmation", ":previous": iso(previous_sent_at)})
+                              condition="#status = :pending AND #code_hash = :hash AND #code_sent_at = :sent",
+                              values={":pending": "pending_confirmation", ":hash": current.code_hash,
+                                      ":sent": iso(current.sent_at)})
+        except ConditionFailed:
+            return False
+        return True
+
+    def discard_pending(self, account: Account) -> bool:
+        """Deletes an account and its email item, in one transaction, if the account is still pending
+        with the code it was created with. False when it changed meanwhile."""
+        account_delete = {
+            "Key": {PK: account_pk(account.id), SK: META},
+            "ConditionExpression": "#status = :pending AND #code_hash = :hash",
+            "ExpressionAttributeNames": {"#status": "status", "#code_hash": "code_hash"},
+            "ExpressionAttributeValues": {":pending": "pending_confirmation",
+                                          ":hash": account.confirmation.code_hash},
+        }
+        email_delete = {
+            "Key": {PK: email_pk(account.email), SK: META},
+            "ConditionExpression": "#account_id = :id",
+            "ExpressionAttributeNames": {"#account_id": "account_id"},
+            "ExpressionAttributeValues": {":id": account.id},
+        }
+        try:
+            self.store.transact(deletes=[account_delete, email_delete])
         except ConditionFailed:
             return False
         return True
@@ -172,9 +194,16 @@ class DynamoAccountsRepo:
         item = self.store.get(key_lookup_pk(key_hash), META)
         return _key(item) if item else None
 
-    def revoke_key(self, key: ApiKey, at: datetime) -> bool:
+    def revoke_key(self, key: ApiKey, at: datetime, spare: ApiKey) -> bool:
+        """Revokes an active key while `spare`, another key of the account, is still active."""
+        spare_active = {
+            "Key": {PK: account_pk(spare.account_id), SK: key_sk(spare.id)},
+            "ConditionExpression": "#status = :active",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":active": "active"},
+        }
         try:
-            self.store.transact(updates=_revocations(key, at))
+            self.store.transact(updates=_revocations(key, at), checks=[spare_active])
         except ConditionFailed:
             return False
         return True

@@ -38,17 +38,19 @@ def _encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None, partition: tuple[str, str]) -> dict | None:
-    """The start key of a cursor, which must be a key of the partition being queried."""
+def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk_prefix: str) -> dict | None:
+    """The start key a cursor carries. Only a key the query could have returned is accepted: exactly
+    the `keys` attributes (the queried partition and sort keys first, then the table's for an index),
+    all non-empty strings, in the queried partition and within the queried sort key prefix."""
     if not cursor:
         return None
     try:
         start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):
         start = None
-    name, value = partition
-    if not (isinstance(start, dict) and start.get(name) == value
-            and all(isinstance(v, str) for v in start.values())):
+    if not (isinstance(start, dict) and sorted(start) == sorted(keys)
+            and all(isinstance(v, str) and v for v in start.values())
+            and start[keys[0]] == partition and start[keys[1]].startswith(sk_prefix)):
         raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor")
     return start
 
@@ -126,25 +128,29 @@ class DynamoStore:
         kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "Limit": limit, "ScanIndexForward": forward}
         if index:
             kwargs["IndexName"] = TABLE.gsi_name
-        start = _decode_cursor(cursor, (pk_name, pk))
+        keys = (pk_name, sk_name, PK, SK) if index else (PK, SK)
+        start = _decode_cursor(cursor, keys, pk, sk_prefix)
         if start:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)
         return out.get("Items", []), _encode_cursor(out.get("LastEvaluatedKey"))
 
     def transact(self, puts: Iterable[dict] = (), unique_puts: Iterable[dict] = (),
-                 updates: Iterable[dict] = ()) -> None:
-        """All or nothing. `updates` are raw Update dicts (Key, UpdateExpression, ...) without TableName."""
+                 updates: Iterable[dict] = (), deletes: Iterable[dict] = (),
+                 checks: Iterable[dict] = ()) -> None:
+        """All or nothing. `updates`, `deletes` and `checks` (ConditionCheck) are raw operation dicts
+        (Key, UpdateExpression / ConditionExpression, ...) without TableName."""
         ops = [{"Put": {"TableName": self.table_name, "Item": _ser(i)}} for i in puts]
         ops += [{"Put": {"TableName": self.table_name, "Item": _ser(i),
                          "ConditionExpression": "attribute_not_exists(#pk)",
                          "ExpressionAttributeNames": {"#pk": PK}}} for i in unique_puts]
-        for u in updates:
-            u = dict(u)
-            u["Key"] = _ser(u["Key"])
-            if "ExpressionAttributeValues" in u:
-                u["ExpressionAttributeValues"] = _ser(u["ExpressionAttributeValues"])
-            ops.append({"Update": {"TableName": self.table_name, **u}})
+        for kind, raw in (("Update", updates), ("Delete", deletes), ("ConditionCheck", checks)):
+            for op in raw:
+                op = dict(op)
+                op["Key"] = _ser(op["Key"])
+                if "ExpressionAttributeValues" in op:
+                    op["ExpressionAttributeValues"] = _ser(op["ExpressionAttributeValues"])
+                ops.append({kind: {"TableName": self.table_name, **op}})
         try:
             aws.client("dynamodb").transact_write_items(TransactItems=ops)
         except ClientError as exc:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from sello.models.common import text
 
 Environment = Literal["test", "live"]
 AccountStatus = Literal["pending_confirmation", "active"]
@@ -62,8 +64,8 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-CompanyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+CompanyName = text(200)
+KeyName = text(100)
 
 
 class SignUpRequest(_Body):

@@ -22,12 +22,22 @@ from pydantic_core import PydanticCustomError
 
 from sello.countries import get_plugin, supported_countries
 from sello.models.certificates import CertificateSummary
+from sello.models.common import text
 
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                                max_length=2)]
-Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# razonSocial, nombreComercial, dirMatriz and dirEstablecimiento: at most 300 characters for SRI.
+AuthorityText = text(300)
+TaxId = text(32)
+# Names that only this API uses (never printed on a document).
+Label = text(100)
 Code = Annotated[str, StringConstraints(
     strip_whitespace=True, pattern=r"^(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})$")]
+
+MAX_ESTABLISHMENTS = 100
+MAX_EMISSION_POINTS = 100
+# A stored issuer is one DynamoDB item (at most 400 KB with its certificate summary and key names).
+MAX_ISSUER_BYTES = 350_000
 
 
 class _Body(BaseModel):
@@ -46,14 +56,19 @@ def _unique_codes(items: list, what: str) -> list:
 
 class EmissionPoint(_Body):
     code: Code = Field(description="Three digits, 001–999 (SRI punto de emisión).", examples=["001"])
-    name: Text300 | None = Field(default=None, examples=["Web store"])
+    name: Label | None = Field(default=None, description="Your own label for it, up to 100 characters.",
+                               examples=["Web store"])
 
 
 class Establishment(_Body):
     code: Code = Field(description="Three digits, 001–999 (SRI establecimiento).", examples=["001"])
-    address: Text300 = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
-    name: Text300 | None = Field(default=None, examples=["Matriz"])
-    emission_points: list[EmissionPoint] = Field(min_length=1, max_length=999)
+    address: AuthorityText = Field(description="Up to 300 characters (SRI dirEstablecimiento).",
+                                   examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
+    name: Label | None = Field(default=None, description="Your own label for it, up to 100 characters.",
+                               examples=["Matriz"])
+    emission_points: list[EmissionPoint] = Field(
+        min_length=1, max_length=MAX_EMISSION_POINTS,
+        description=f"1 to {MAX_EMISSION_POINTS} emission points, each code once.")
 
     @field_validator("emission_points")
     @classmethod
@@ -63,13 +78,20 @@ class Establishment(_Body):
 
 class CreateIssuerRequest(_Body):
     country: CountryCode = Field(description="ISO 3166 country code of the tax authority.", examples=["EC"])
-    tax_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+    tax_id: TaxId = Field(
         description="The issuer's tax id (Ecuador: 13-digit RUC), checked for format and check digit.",
         examples=["1799999990001"])
-    legal_name: Text300 = Field(examples=["Comercial Demo S.A."])
-    trade_name: Text300 | None = Field(default=None, examples=["Demo Store"])
-    head_office_address: Text300 = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
-    establishments: list[Establishment] = Field(min_length=1, max_length=999)
+    legal_name: AuthorityText = Field(description="Up to 300 characters (SRI razonSocial).",
+                                      examples=["Comercial Demo S.A."])
+    trade_name: AuthorityText | None = Field(default=None, description="Up to 300 characters (SRI "
+                                                                       "nombreComercial).",
+                                             examples=["Demo Store"])
+    head_office_address: AuthorityText = Field(description="Up to 300 characters (SRI dirMatriz).",
+                                               examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
+    establishments: list[Establishment] = Field(
+        min_length=1, max_length=MAX_ESTABLISHMENTS,
+        description=f"1 to {MAX_ESTABLISHMENTS} establishments, each code once. The whole issuer must stay "
+                    f"under {MAX_ISSUER_BYTES // 1000} KB as JSON.")
     email: EmailStr | None = Field(default=None, description="Where certificate notices go when no other "
                                                              "address is given.")
     flags: dict[str, Any] = Field(

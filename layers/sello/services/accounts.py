@@ -19,7 +19,16 @@ from aws_lambda_powertools import Logger
 from sello.adapters.accounts_repo import DynamoAccountsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.mailer import Mail, SesMailer
-from sello.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from sello.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
 from sello.ids import iso, new_id, random_token, sha256_hex, utcnow
 from sello.models.accounts import (
     Account,
@@ -41,6 +50,7 @@ KEY_RANDOM_LENGTH = 40
 KEY_PATTERN = re.compile(rf"sk_(test|live)_[A-Za-z0-9]{{{KEY_RANDOM_LENGTH}}}")
 KEY_ID_PATTERN = re.compile(r"key_[a-z0-9]{1,64}")
 DEFAULT_KEY_NAME = "Default"
+REVOKE_TRIES = 3
 
 
 class AccountsRepo(Protocol):
@@ -50,20 +60,30 @@ class AccountsRepo(Protocol):
     def find_account_id(self, email: str) -> str | None: ...  # emails match regardless of case
     def get_account(self, account_id: str) -> Account | None: ...
     def count_wrong_code(self, account_id: str, code_hash: str, max_attempts: int) -> bool: ...
-    def replace_code(self, account_id: str, confirmation: Confirmation,
-                     previous_sent_at: datetime) -> bool: ...
+    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation) -> bool: ...
+    def discard_pending(self, account: Account) -> bool: ...
     def activate(self, account_id: str, code_hash: str, max_attempts: int, confirmed_at: datetime,
                  key: ApiKey) -> bool: ...
     def add_key(self, key: ApiKey) -> None: ...
     def get_key(self, account_id: str, key_id: str) -> ApiKey | None: ...
     def list_keys(self, account_id: str) -> list[ApiKey]: ...
     def key_by_hash(self, key_hash: str) -> ApiKey | None: ...
-    def revoke_key(self, key: ApiKey, at: datetime) -> bool: ...
+    def revoke_key(self, key: ApiKey, at: datetime, spare: ApiKey) -> bool: ...  # while spare is active
     def rotate_key(self, old: ApiKey, new: ApiKey, at: datetime) -> bool: ...
 
 
 class Mailer(Protocol):
     def send(self, mail: Mail) -> str: ...
+
+
+def _email_not_sent() -> ServiceUnavailable:
+    return ServiceUnavailable("We could not send the confirmation email; nothing was kept, try again.",
+                              code="email_not_sent")
+
+
+def _last_active_key() -> Conflict:
+    return Conflict("This is the account's last active API key. Create another key first.",
+                    code="last_active_key", path="key_id")
 
 
 def _invalid_code() -> Unprocessable:
@@ -91,8 +111,11 @@ class AccountService:
                           status="pending_confirmation", created_at=now, confirmation=confirmation)
         if not self.repo.create_account(account):
             raise Conflict("An account with this email already exists.", code="email_taken", path="email")
+        if not self._send_code(account, code, confirmation):
+            if not self.repo.discard_pending(account):
+                logger.error("unconfirmable account kept", account_id=account.id)
+            raise _email_not_sent()
         logger.info("account created", account_id=account.id)
-        self._send_code(account, code, confirmation)
         return AccountView.of(account)
 
     def _by_email(self, email: str) -> Account | None:
@@ -135,30 +158,40 @@ class AccountService:
         if account is None or account.status != "pending_confirmation" or account.confirmation is None:
             return
         now = self._now()
-        previous = account.confirmation.sent_at
+        previous = account.confirmation
         wait = timedelta(seconds=self.settings.confirmation_resend_interval_seconds)
         too_soon = TooManyRequests("A code was sent moments ago. Wait a little before asking again.")
-        if now < previous + wait:
+        if now < previous.sent_at + wait:
             raise too_soon
         code, confirmation = self._new_code(now)
         if not self.repo.replace_code(account.id, confirmation, previous):
             raise too_soon
+        if not self._send_code(account, code, confirmation):
+            # The previous code, its attempts and its send time come back: it still works, and
+            # asking again is not rate limited by a mail that never left.
+            self.repo.replace_code(account.id, previous, confirmation)
+            raise _email_not_sent()
         logger.info("confirmation code re-sent", account_id=account.id)
-        self._send_code(account, code, confirmation)
 
     def _new_code(self, now: datetime) -> tuple[str, Confirmation]:
         code = random_token(CODE_LENGTH)
         expires = now + timedelta(seconds=self.settings.confirmation_ttl_seconds)
         return code, Confirmation(code_hash=sha256_hex(code), expires_at=expires, sent_at=now)
 
-    def _send_code(self, account: Account, code: str, confirmation: Confirmation) -> None:
+    def _send_code(self, account: Account, code: str, confirmation: Confirmation) -> bool:
+        """Mails the code; False when the mail could not be sent (SES refused it or failed)."""
         text = (
             f"Hello,\n\nUse this code to confirm the Sello account of {account.company_name}:\n\n"
             f"    {code}\n\n"
             f"It expires at {iso(confirmation.expires_at)}. Send it with POST /v1/accounts/confirm together "
             "with this email address.\n\nIf you did not sign up for Sello, ignore this message.\n"
         )
-        self.mailer.send(Mail(to=account.email, subject="Confirm your Sello account", text=text))
+        try:
+            self.mailer.send(Mail(to=account.email, subject="Confirm your Sello account", text=text))
+        except Exception as exc:  # only the type is logged: an error's text could quote the mail
+            logger.warning("confirmation email not sent", account_id=account.id, error=type(exc).__name__)
+            return False
+        return True
 
     # The caller's account -----------------------------------------------------------------------
 
@@ -189,16 +222,22 @@ class AccountService:
         return _new_key_view(plaintext, key)
 
     def revoke_key(self, account_id: str, key_id: str) -> ApiKey:
-        """Revokes a key of this account; revoking a revoked key changes nothing."""
+        """Revokes a key of this account; revoking a revoked key changes nothing. The last active
+        key cannot be revoked (the account would be locked out): the write only holds while another
+        key, the spare, is still active, and is retried when a concurrent change broke it."""
         self._require_active(account_id)
-        key = self._own_key(account_id, key_id)
-        if key.status == "revoked":
-            return key
         now = self._now()
-        if not self.repo.revoke_key(key, now):
-            return self.repo.get_key(account_id, key_id) or key
-        logger.info("api key revoked", account_id=account_id, key_id=key.id)
-        return replace(key, status="revoked", revoked_at=now)
+        for _ in range(REVOKE_TRIES):
+            key = self._own_key(account_id, key_id)
+            if key.status == "revoked":
+                return key
+            spares = [k for k in self.repo.list_keys(account_id) if k.status == "active" and k.id != key.id]
+            if not spares:
+                raise _last_active_key()
+            if self.repo.revoke_key(key, now, spares[0]):
+                logger.info("api key revoked", account_id=account_id, key_id=key.id)
+                return replace(key, status="revoked", revoked_at=now)
+        raise Conflict("The keys of this account changed meanwhile; try again.", code="concurrent_change")
 
     def rotate_key(self, account_id: str, key_id: str) -> NewApiKeyView:
         """A new key with the same environment and name; the old one is revoked in the same write."""

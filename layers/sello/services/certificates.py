@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -50,12 +51,15 @@ from sello.models.certificates import (
     certificate_status,
 )
 from sello.models.issuers import Issuer
-from sello.services.issuers import issuer_not_found
+from sello.services.issuers import check_issuer_id, issuer_not_found
 from sello.settings import Settings, get_settings
 
 logger = Logger(service="sello")
 
 MIN_RSA_BITS = 2048
+# An expiry warning whose day was missed (the run failed) still goes out up to this many days later.
+WARNING_CATCH_UP_DAYS = 2
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class CertificatesRepo(Protocol):
@@ -154,6 +158,12 @@ def _day(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _mail(to: str, subject: str, text: str) -> Mail:
+    """Email headers cannot hold line breaks: any control character (names stored before they were
+    refused may have some) becomes a space."""
+    return Mail(to=to, subject=" ".join(_CONTROL.sub(" ", subject).split()), text=text)
+
+
 def _describe(certificate: Certificate) -> str:
     return (f"  Subject: {certificate.subject}\n  Issued by: {certificate.issuer}\n"
             f"  Serial: {certificate.serial}\n")
@@ -211,6 +221,19 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
 
 # The service ------------------------------------------------------------------------------------
 
+def warning_windows(thresholds: Iterable[int],
+                    catch_up: int = WARNING_CATCH_UP_DAYS) -> list[tuple[int, range]]:
+    """Each expiry-warning threshold (days before expiry) with the days left it is sent at: from the
+    threshold down to `catch_up` days below it, but not into a more urgent threshold's days, nor
+    past the expiry day. So the windows never overlap, and a certificate that is already within
+    15 days gets the 15-day warning, never the 30-day one."""
+    windows, previous = [], -1
+    for threshold in sorted(set(thresholds)):
+        windows.append((threshold, range(max(threshold - catch_up, previous + 1), threshold + 1)))
+        previous = threshold
+    return windows
+
+
 @dataclass(frozen=True)
 class ExpiryReport:
     date: str
@@ -229,7 +252,7 @@ class CertificateService:
         self.settings = settings or get_settings()
 
     def _issuer(self, account_id: str, issuer_id: str) -> Issuer:
-        issuer = self.repo.get_issuer(account_id, issuer_id)
+        issuer = self.repo.get_issuer(account_id, check_issuer_id(issuer_id))
         if issuer is None:
             raise issuer_not_found()
         return issuer
@@ -342,22 +365,29 @@ class CertificateService:
     # Expiry warnings ---------------------------------------------------------------------------
 
     def send_expiry_warnings(self, today: date) -> ExpiryReport:
-        """Emails every active certificate that expires exactly N days after `today`, for each N in
-        settings.certificate_warning_days; each (certificate, N) at most once."""
+        """Emails the active certificates that reached a threshold of settings.certificate_warning_days
+        (days before expiry) in the last few days, with the most urgent threshold each reached; each
+        (certificate, threshold) at most once. A problem with one certificate's email is logged and
+        counted, and the others still go out."""
+        now = self.clock()
         sent = failed = 0
-        for days in sorted(set(self.settings.certificate_warning_days), reverse=True):
-            for certificate in self.repo.certificates_expiring_on(today + timedelta(days=days)):
-                if days in certificate.warnings_sent or not self.repo.claim_warning(certificate, days):
-                    continue
-                try:
-                    self._warn(certificate, days)
-                except Exception:
-                    logger.exception("expiry warning not sent", account_id=certificate.account_id,
-                                     issuer_id=certificate.issuer_id, days=days)
-                    self.repo.release_warning(certificate, days)
-                    failed += 1
-                else:
-                    sent += 1
+        for threshold, days_left in warning_windows(self.settings.certificate_warning_days):
+            for days in days_left:
+                for certificate in self.repo.certificates_expiring_on(today + timedelta(days=days)):
+                    if (certificate.valid_to <= now
+                            # This warning, or a more urgent one, already went.
+                            or any(d <= threshold for d in certificate.warnings_sent)
+                            or not self.repo.claim_warning(certificate, threshold)):
+                        continue
+                    try:
+                        self._warn(certificate, days)
+                    except Exception:
+                        logger.exception("expiry warning not sent", account_id=certificate.account_id,
+                                         issuer_id=certificate.issuer_id, days=threshold)
+                        self.repo.release_warning(certificate, threshold)
+                        failed += 1
+                    else:
+                        sent += 1
         return ExpiryReport(date=today.isoformat(), sent=sent, failed=failed)
 
     def _warn(self, certificate: Certificate, days: int) -> None:
@@ -373,7 +403,7 @@ class CertificateService:
                            issuer_id=issuer.id)
             return
         plugin = get_plugin(issuer.country)
-        when = "tomorrow" if days == 1 else f"in {days} days"
+        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
         text = (
             f"Hello,\n\nThe signing certificate of {issuer.legal_name} "
             f"({plugin.tax_id_name} {issuer.tax_id}) expires {when}, on {_day(certificate.valid_to)}.\n\n"
@@ -381,8 +411,8 @@ class CertificateService:
             "Documents cannot be signed once it has expired. Renew it with your certification authority and "
             f"upload the new file with PUT /v1/issuers/{issuer.id}/certificate.\n"
         )
-        self.mailer.send(Mail(to=recipient, subject=f"Your signing certificate for {issuer.legal_name} "
-                                                    f"expires {when}", text=text))
+        self.mailer.send(_mail(recipient, f"Your signing certificate for {issuer.legal_name} expires {when}",
+                               text))
 
     # Upload notifications ------------------------------------------------------------------------
 
@@ -395,8 +425,8 @@ class CertificateService:
             f"{_describe(certificate)}"
             f"  Valid from: {_day(certificate.valid_from)}\n  Valid to: {_day(certificate.valid_to)}\n{lines}"
         )
-        self._send_quietly(Mail(to=certificate.notification_email,
-                                subject=f"Signing certificate accepted for {issuer.legal_name}", text=text))
+        self._send_quietly(_mail(certificate.notification_email,
+                                 f"Signing certificate accepted for {issuer.legal_name}", text))
 
     def _notify_rejected(self, issuer: Issuer, plugin: CountryPlugin, to: str, error: SelloError) -> None:
         text = (
@@ -405,8 +435,7 @@ class CertificateService:
             f"  Reason: {error.message}\n  Code: {error.code}\n\n"
             f"Fix the file and upload it again with PUT /v1/issuers/{issuer.id}/certificate.\n"
         )
-        self._send_quietly(Mail(to=to, subject=f"Signing certificate not accepted for {issuer.legal_name}",
-                                text=text))
+        self._send_quietly(_mail(to, f"Signing certificate not accepted for {issuer.legal_name}", text))
 
     def _send_quietly(self, mail: Mail) -> None:
         """Upload notices are a courtesy: failing to send one never changes the upload's outcome."""

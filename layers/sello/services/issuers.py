@@ -3,6 +3,7 @@ the caller's account, so another account's issuer is simply not found."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -12,14 +13,17 @@ from aws_lambda_powertools import Logger
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.countries import get_plugin
-from sello.errors import Conflict, NotFound
+from sello.errors import Conflict, NotFound, Unprocessable
 from sello.ids import new_id, utcnow
-from sello.models.issuers import CreateIssuerRequest, Issuer, IssuerList, IssuerView
+from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, Issuer, IssuerList, IssuerView
 from sello.settings import get_settings
 
 logger = Logger(service="sello")
 
 DEFAULT_PAGE_SIZE = 20
+# What new_id("iss") produces. Anything else cannot exist, and is refused before it reaches a key
+# (DynamoDB refuses sort keys over 1024 bytes).
+ISSUER_ID = re.compile(r"iss_[a-z0-9]{20}")
 
 
 class IssuersRepo(Protocol):
@@ -31,6 +35,13 @@ class IssuersRepo(Protocol):
 
 def issuer_not_found() -> NotFound:
     return NotFound("No issuer with this id.", code="issuer_not_found", path="issuer_id")
+
+
+def check_issuer_id(issuer_id: str) -> str:
+    """`issuer_id` if it has the form of an issuer id; issuer_not_found otherwise."""
+    if not ISSUER_ID.fullmatch(issuer_id):
+        raise issuer_not_found()
+    return issuer_id
 
 
 class IssuerService:
@@ -51,6 +62,10 @@ class IssuerService:
             head_office_address=request.head_office_address, establishments=request.establishments,
             email=request.email, flags=request.flags, created_at=now, updated_at=now,
         )
+        if len(issuer.model_dump_json().encode()) > MAX_ISSUER_BYTES:
+            raise Unprocessable(f"The issuer is larger than {MAX_ISSUER_BYTES // 1000} KB; register fewer "
+                                "establishments or emission points, or shorter names.",
+                                code="issuer_too_large", path="establishments")
         if not self.repo.create_issuer(issuer):
             raise Conflict(f"This account already has an issuer with {plugin.tax_id_name} {tax_id}.",
                            code="issuer_exists", path="tax_id")
@@ -58,7 +73,7 @@ class IssuerService:
         return IssuerView.of(issuer, now)
 
     def get(self, account_id: str, issuer_id: str) -> Issuer:
-        issuer = self.repo.get_issuer(account_id, issuer_id)
+        issuer = self.repo.get_issuer(account_id, check_issuer_id(issuer_id))
         if issuer is None:
             raise issuer_not_found()
         return issuer

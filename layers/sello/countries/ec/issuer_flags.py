@@ -7,11 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from sello.models.common import text
+
 # contribuyenteRimpe literals (SRI ficha técnica, Anexo 22).
 RIMPE_LEGENDS = {
     "emprendedor": "CONTRIBUYENTE RÉGIMEN RIMPE",
     "negocio_popular": "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE",
 }
+
+# contribuyenteEspecial: 3 to 13 characters.
+ResolutionNumber = text(13, min_length=3)
 
 
 class EcuadorIssuerFlags(BaseModel):
@@ -19,7 +24,7 @@ class EcuadorIssuerFlags(BaseModel):
 
     obligado_contabilidad: bool = Field(
         description="Whether the issuer must keep accounting books (obligadoContabilidad SI/NO).")
-    contribuyente_especial: Annotated[str, StringConstraints(min_length=3, max_length=13)] | None = Field(
+    contribuyente_especial: ResolutionNumber | None = Field(
         default=None, description="Resolution number that made the issuer a special taxpayer.",
         examples=["5368"])
     agente_retencion: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,7}$")] | None = Field(

@@ -1,0 +1,107 @@
+"""The local stack's resources against the synthesized template: what local/resources.py creates in
+the emulator for a stage has the names, keys and settings the CDK app declares for that stage."""
+
+from __future__ import annotations
+
+import pytest
+
+from local import resources
+from sello.adapters import aws as aws_clients
+from tests.infra.conftest import ACCOUNT, SENDER, STAGE
+
+pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
+
+
+def only(synth, type_: str) -> dict:
+    """Properties of the one resource of that type (or, for buckets, the one with a name)."""
+    found = [r["Properties"] for r in synth.resources(type_).values()
+             if type_ != "AWS::S3::Bucket" or "BucketName" in r["Properties"]]
+    assert len(found) == 1, found
+    return found[0]
+
+
+@pytest.fixture
+def local(aws) -> dict[str, str]:
+    """The environment of the same stage as the template, created in the emulator."""
+    assert resources.ACCOUNT == ACCOUNT  # names carry the account: both sides use the same one
+    return resources.create_resources(STAGE, SENDER, asl=resources.asl_substitutions(STAGE))
+
+
+def test_table_name_keys_index_ttl_and_recovery(synth, local):
+    template = only(synth, "AWS::DynamoDB::Table")
+    ddb = aws_clients.client("dynamodb")
+    table = ddb.describe_table(TableName=local["SELLO_TABLE_NAME"])["Table"]
+    assert table["TableName"] == template["TableName"]
+    assert table["KeySchema"] == template["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=str) == sorted(template["AttributeDefinitions"], key=str)
+    assert table["BillingModeSummary"]["BillingMode"] == template["BillingMode"]
+    ((gsi,), (template_gsi,)) = table["GlobalSecondaryIndexes"], template["GlobalSecondaryIndexes"]
+    assert (gsi["IndexName"], gsi["KeySchema"], gsi["Projection"]) == (
+        template_gsi["IndexName"], template_gsi["KeySchema"], template_gsi["Projection"])
+    ttl = ddb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
+    assert {"AttributeName": ttl["AttributeName"], "Enabled": ttl["TimeToLiveStatus"] == "ENABLED"} == (
+        template["TimeToLiveSpecification"])
+    pitr = ddb.describe_continuous_backups(TableName=table["TableName"])["ContinuousBackupsDescription"]
+    assert (pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED") is (
+        template["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"])
+    assert table["SSEDescription"]["SSEType"] == template["SSESpecification"]["SSEType"]
+
+
+def test_keys_alias_descriptions_and_rotation(synth, local):
+    kms = aws_clients.client("kms")
+    alias = only(synth, "AWS::KMS::Alias")["AliasName"]
+    assert local["SELLO_KEY_ID"] == alias
+    assert alias in {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+
+    declared = {k["Properties"]["Description"]: k["Properties"]["EnableKeyRotation"]
+                for k in synth.resources("AWS::KMS::Key").values()}
+    created = {}
+    for key in kms.list_keys()["Keys"]:
+        metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if metadata["Description"].startswith(f"sello-{STAGE}:"):
+            created[metadata["Description"]] = kms.get_key_rotation_status(
+                KeyId=key["KeyId"])["KeyRotationEnabled"]
+    assert created == declared
+    table_key = aws_clients.client("dynamodb").describe_table(TableName=local["SELLO_TABLE_NAME"])[
+        "Table"]["SSEDescription"]["KMSMasterKeyArn"]
+    assert kms.describe_key(KeyId=table_key)["KeyMetadata"]["Description"] == next(
+        d for d in declared if "DynamoDB" in d)
+
+
+def test_documents_bucket_settings(synth, local):
+    template = only(synth, "AWS::S3::Bucket")
+    s3 = aws_clients.client("s3")
+    bucket = local["SELLO_BUCKET_NAME"]
+    assert bucket == template["BucketName"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == template["VersioningConfiguration"]["Status"]
+    (encryption,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    (declared,) = template["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ApplyServerSideEncryptionByDefault"] == declared["ServerSideEncryptionByDefault"]
+    assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"] == (
+        template["PublicAccessBlockConfiguration"])
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership == template["OwnershipControls"]
+    (lifecycle,) = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    (declared,) = template["LifecycleConfiguration"]["Rules"]
+    assert lifecycle["Status"] == declared["Status"]
+    assert lifecycle["AbortIncompleteMultipartUpload"] == declared["AbortIncompleteMultipartUpload"]
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == (
+        declared["NoncurrentVersionExpiration"]["NoncurrentDays"])
+
+
+def test_state_machine_and_configuration_set(synth, local):
+    template = only(synth, "AWS::StepFunctions::StateMachine")
+    machine = aws_clients.client("stepfunctions").describe_state_machine(
+        stateMachineArn=local["SELLO_STATE_MACHINE_ARN"])
+    assert machine["name"] == template["StateMachineName"]
+    assert machine["type"] == template["StateMachineType"]
+    assert machine["tracingConfiguration"]["enabled"] is template["TracingConfiguration"]["Enabled"]
+
+    template = only(synth, "AWS::SES::ConfigurationSet")
+    config = aws_clients.client("sesv2").get_configuration_set(
+        ConfigurationSetName=local["SELLO_SES_CONFIGURATION_SET"])
+    assert config["ConfigurationSetName"] == template["Name"]
+    assert config["ReputationOptions"]["ReputationMetricsEnabled"] is (
+        template["ReputationOptions"]["ReputationMetricsEnabled"])
+    assert sorted(config["SuppressionOptions"]["SuppressedReasons"]) == sorted(
+        template["SuppressionOptions"]["SuppressedReasons"])
