@@ -16,6 +16,7 @@ BASELINES = (
 COLD_IMPORTS = (
     ("api_accounts", "functions.api.accounts", 300),
     ("api_issuers", "functions.api.issuers", 300),
+    ("api_documents", "functions.api.documents", 300),
     ("authorizer", "functions.api.authorizer", 300),
     ("workflow_sign", "functions.workflow.sign", 700),
     ("certificate_expiry", "functions.scheduled.certificate_expiry", None),

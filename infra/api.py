@@ -31,6 +31,8 @@ SENDS_EMAIL = {"accounts", "issuers"}  # confirmation codes; certificate notific
 # Envelope-encrypts uploaded private keys: asks KMS for a data key (plaintext + wrapped copy) and
 # never unwraps one; only the workflow's sign task decrypts.
 WRAPS_CERTIFICATE_KEYS = {"issuers"}
+# Functions whose routes only read: documents are written by the workflow tasks.
+READS_ONLY = {"documents"}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -70,7 +72,7 @@ class Api(Construct):
         self.functions: dict[str, SelloFunction] = {}
         for spec in API_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, write=True)
+            data.grant_table(fn, write=spec.name not in READS_ONLY)
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:

@@ -65,6 +65,8 @@ def match(path: str) -> Route | None:
     spec = catalog.function_for_path(path)
     if spec is None:
         return None
+    if any(path == public for _, public in catalog.PUBLIC_ROUTES):  # a fixed resource beside {proxy+}
+        return Route(spec, path, None)
     for prefix in spec.prefixes:
         rest = path[len(prefix):] if path.startswith(prefix) else None
         if rest in ("", "/"):

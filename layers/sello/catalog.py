@@ -22,6 +22,8 @@ API_FUNCTIONS = (
                  prefixes=("/v1/accounts", "/v1/api-keys")),
     FunctionSpec("issuers", "api.issuers.handler", "Issuers and their signing certificates",
                  prefixes=("/v1/issuers",)),
+    FunctionSpec("documents", "api.documents.handler", "Documents: their status and the authority's answer",
+                 prefixes=("/v1/documents",)),
 )
 AUTHORIZER = FunctionSpec("authorizer", "api.authorizer.handler", "API key authorizer", memory_mb=256, timeout_s=10)
 SCHEDULED_FUNCTIONS = (

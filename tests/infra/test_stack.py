@@ -304,6 +304,22 @@ def test_authorizer_only_reads_the_table(statements):
     assert not any(a.startswith(("s3:", "ses:", "states:")) for a in actions)
 
 
+def test_documents_function_only_reads_the_table_and_its_key(synth, statements):
+    table = logical_id(synth, "AWS::DynamoDB::Table", "DataTable")
+    table_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataTableKey"), "Arn"]}
+    stmts = statements["documents"]
+    actions = actions_of(stmts)
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions
+    assert not actions & WRITE_ACTIONS
+    assert not any(a.startswith(("s3:", "ses:", "states:")) for a in actions)
+    for stmt in granted(stmts, "dynamodb:Query"):
+        assert as_list(stmt["Resource"]) == [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Join": ["", [
+            {"Fn::GetAtt": [table, "Arn"]}, "/index/*"]]}]
+    kms = [s for s in stmts if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+    assert kms and all(as_list(s["Resource"]) == [table_key] for s in kms)
+    assert actions_of(kms) == {"kms:Decrypt", "kms:DescribeKey"}
+
+
 def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
     certificate_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataCertificateKey"), "Arn"]}
 

@@ -290,5 +290,9 @@ def test_every_declared_binary_media_type_is_base64_encoded():
 def test_routes_come_from_the_catalog():
     assert match("/v1/accounts").resource == "/v1/accounts"
     assert match("/v1/api-keys/key_1").path_parameters == {"proxy": "key_1"}
+    assert match("/v1/accounts/me").resource == "/v1/accounts/{proxy+}"
+    # A public route is a fixed resource of its own beside {proxy+}, as the CDK app declares it.
+    assert match("/v1/accounts/confirm").resource == "/v1/accounts/confirm"
+    assert match("/v1/accounts/confirm").path_parameters is None
     assert match("/v1/accountsx") is None
     assert match("/v2/accounts") is None

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from sello.adapters import aws
@@ -120,15 +120,20 @@ class DynamoStore:
         self.table.delete_item(Key={PK: pk, SK: sk})
 
     def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
-              index: bool = False, forward: bool = True) -> tuple[list[dict], str | None]:
-        pk_name, sk_name = (TABLE.gsi_partition_key, TABLE.gsi_sort_key) if index else (PK, SK)
+              index: bool = False, forward: bool = True,
+              where: ConditionBase | None = None) -> tuple[list[dict], str | None]:
+        """One page. With `where` (a FilterExpression), DynamoDB reads `limit` items and returns those
+        that match, so a page may be short, or empty with a cursor, while more items follow."""
+        pk_name, sk_name = _key_names(index)
         cond = Key(pk_name).eq(pk)
         if sk_prefix:
             cond = cond & Key(sk_name).begins_with(sk_prefix)
         kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "Limit": limit, "ScanIndexForward": forward}
         if index:
             kwargs["IndexName"] = TABLE.gsi_name
-        keys = (pk_name, sk_name, PK, SK) if index else (PK, SK)
+        if where is not None:
+            kwargs["FilterExpression"] = where
+        keys = _cursor_keys(index)
         start = _decode_cursor(cursor, keys, pk, sk_prefix)
         if start:
             kwargs["ExclusiveStartKey"] = start
@@ -157,6 +162,21 @@ class DynamoStore:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
                 raise ConditionFailed(str(exc.response.get("CancellationReasons", ""))) from exc
             raise
+
+
+def _key_names(index: bool) -> tuple[str, str]:
+    return (TABLE.gsi_partition_key, TABLE.gsi_sort_key) if index else (PK, SK)
+
+
+def _cursor_keys(index: bool) -> tuple[str, ...]:
+    """The attributes of a query's LastEvaluatedKey: the queried keys, then the table's for an index."""
+    return (*_key_names(index), PK, SK) if index else (PK, SK)
+
+
+def cursor_after(item: dict, *, index: bool = False) -> str:
+    """The cursor of a page that ends with `item` (one a query returned): the next query goes on
+    right after it, as with the cursor DynamoDB's own page end gives."""
+    return _encode_cursor({k: item[k] for k in _cursor_keys(index)})
 
 
 def _field_tokens(condition: str) -> set[str]:

@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict
 
 from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
-from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk
+from sello.adapters.documents_repo import document_keys
+from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Attachment, Mail, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
@@ -96,10 +97,6 @@ class StateError(BaseModel):
 class FinishInput(TaskInput):
     status: Literal["authorized", "rejected", "failed"]
     error: StateError | None = None
-
-
-def document_keys(account_id: str, document_id: str) -> tuple[str, str]:
-    return account_pk(account_id), f"DOC#{document_id}"
 
 
 def poll_wait_seconds(settings: Settings, polls: int) -> int:

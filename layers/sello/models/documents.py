@@ -1,0 +1,136 @@
+"""Documents: the stored record and the view the API returns. The names are the same for every
+country; what only one authority has (Ecuador's clave de acceso, say) maps onto a neutral field
+(`access_key`). The workflow (services/workflow.py) fills the authority's fields as the document
+moves on, so every one of them may still be missing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sello.models.accounts import Environment
+
+DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
+DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)
+# What the authority has done with the document so far; None until it has received it.
+AuthorityStatus = Literal["received", "authorized", "rejected"]
+
+
+class AuthorityMessage(BaseModel):
+    code: str = Field(description="The authority's own identifier of the message.", examples=["60"])
+    message: str
+    detail: str = ""
+    warning: bool = Field(default=False, description="An advisory that did not stop the document.")
+
+
+class Problem(BaseModel):
+    code: str
+    message: str
+
+
+class Totals(BaseModel):
+    """Amounts as decimal strings, in the document's currency."""
+
+    model_config = ConfigDict(extra="ignore")
+    currency: str | None = Field(default=None, examples=["USD"])
+    subtotal: Decimal | None = Field(default=None, description="Before taxes and after discounts.")
+    discount: Decimal | None = None
+    tax: Decimal | None = None
+    total: Decimal | None = None
+
+
+# Records ---------------------------------------------------------------------------------------
+
+class Document(BaseModel):
+    """A document as stored. Attributes the workflow keeps for itself (poll count, timestamps of its
+    steps) are ignored when an item is read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    account_id: str
+    environment: Environment
+    type: str  # country-neutral document type, e.g. "invoice"
+    country: str
+    issuer_id: str
+    status: DocumentStatus = "processing"
+    customer: dict[str, Any] = Field(default_factory=dict)
+    totals: Totals | None = None
+    access_key: str | None = None
+    authority_status: AuthorityStatus | None = None
+    authority_messages: list[AuthorityMessage] = Field(default_factory=list)
+    authorization_number: str | None = None
+    authorized_at: datetime | None = None
+    received_at: datetime | None = None
+    signed_key: str | None = None
+    authorized_key: str | None = None
+    pdf_key: str | None = None
+    error: Problem | None = None
+    delivery_error: Problem | None = None
+    created_at: datetime
+    updated_at: datetime | None = None
+
+
+# Views -----------------------------------------------------------------------------------------
+
+class CustomerSummary(BaseModel):
+    name: str | None = None
+    tax_id: str | None = None
+    email: str | None = None
+
+
+class AuthorityView(BaseModel):
+    status: AuthorityStatus | None = Field(
+        default=None, description="What the tax authority has done with the document: `received`, "
+                                  "`authorized` or `rejected`; null until it has received it.")
+    access_key: str | None = Field(default=None, description="The key the authority knows the document "
+                                                             "by (Ecuador: the 49-digit clave de acceso).")
+    authorization_number: str | None = None
+    authorized_at: datetime | None = Field(default=None, description="As the authority states it.")
+    received_at: datetime | None = None
+    messages: list[AuthorityMessage] = Field(default_factory=list,
+                                             description="The authority's messages, warnings included.")
+
+
+class DocumentView(BaseModel):
+    id: str = Field(examples=["doc_7m2k9x4v1c8b3n6q0w5e"])
+    object: str = "document"
+    type: str = Field(examples=["invoice"])
+    country: str = Field(examples=["EC"])
+    environment: Environment
+    issuer_id: str
+    status: DocumentStatus = Field(description="`processing` until the document is `authorized`, `rejected` "
+                                               "or `failed`.")
+    customer: CustomerSummary | None = None
+    totals: Totals | None = None
+    authority: AuthorityView
+    error: Problem | None = Field(default=None, description="Why the document failed or was rejected.")
+    delivery_error: Problem | None = Field(
+        default=None, description="The document is authorized, but its PDF or email could not be delivered.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, doc: Document) -> DocumentView:
+        customer = CustomerSummary.model_validate(
+            {k: doc.customer[k] for k in CustomerSummary.model_fields if doc.customer.get(k)})
+        return cls(
+            id=doc.id, type=doc.type, country=doc.country, environment=doc.environment,
+            issuer_id=doc.issuer_id, status=doc.status,
+            customer=customer if customer.model_fields_set else None,
+            totals=doc.totals,
+            authority=AuthorityView(status=doc.authority_status, access_key=doc.access_key,
+                                    authorization_number=doc.authorization_number,
+                                    authorized_at=doc.authorized_at, received_at=doc.received_at,
+                                    messages=doc.authority_messages),
+            error=doc.error, delivery_error=doc.delivery_error,
+            created_at=doc.created_at, updated_at=doc.updated_at or doc.created_at,
+        )
+
+
+class DocumentList(BaseModel):
+    data: list[DocumentView] = Field(description="Newest first.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")

@@ -1,0 +1,278 @@
+"""The documents function in process: REST proxy events (the samples in events/documents and built
+ones) through the real handler, against documents stored in the emulated table by the repository the
+API reads them with."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from local.lambdas import context_for
+from sello import catalog
+from sello.adapters import documents_repo
+from sello.adapters.documents_repo import DynamoDocumentsRepo
+from sello.adapters.dynamo import DynamoStore
+from sello.ids import new_id
+from sello.models.documents import Document
+from sello.services.workflow import DocumentWorkflow, FinishInput, StateError
+from sello.settings import get_settings
+from tests.helpers import api_event, authorizer_context, load_event, response_json
+
+DOCUMENTS = next(s for s in catalog.API_FUNCTIONS if s.name == "documents")
+SAMPLE_DOCUMENT = "doc_demo0000000000000000"
+DEMO = {"account_id": "acct_demo0000000000000000", "environment": "test", "key_id": "key_demo"}
+TEST_A = {"account_id": "acct_a0000000000000000000", "environment": "test", "key_id": "key_a"}
+LIVE_A = {**TEST_A, "environment": "live", "key_id": "key_a_live"}
+TEST_B = {"account_id": "acct_b0000000000000000000", "environment": "test", "key_id": "key_b"}
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ACCESS_KEY = "0203202601179999999000110010010000000011234567813"
+NOT_FOUND = (404, "document_not_found", "document_id")
+
+
+def call(event: dict) -> tuple[int, dict | None]:
+    from functions.api import documents
+
+    response = documents.handler(event, context_for(DOCUMENTS))
+    return response["statusCode"], response_json(response)
+
+
+def request(method: str, path: str, principal: dict = TEST_A, **kwargs):
+    return call(api_event(method, path, principal=principal, **kwargs))
+
+
+def sample(name: str, principal: dict = DEMO) -> dict:
+    event = load_event(f"documents/{name}.json")
+    event["requestContext"]["authorizer"] = authorizer_context(principal)
+    return event
+
+
+@pytest.fixture
+def repo(aws) -> DynamoDocumentsRepo:
+    return DynamoDocumentsRepo(DynamoStore(aws["SELLO_TABLE_NAME"]))
+
+
+@pytest.fixture
+def insert(repo):
+    """Stores a document of `principal`'s account and environment, created `minutes` after T0."""
+
+    def _insert(principal: dict = TEST_A, minutes: int = 0, **fields) -> Document:
+        doc = Document.model_validate({
+            "id": new_id("doc"), "account_id": principal["account_id"],
+            "environment": principal["environment"], "type": "invoice", "country": "EC", "issuer_id": "iss_demo0000000000000000",
+            "created_at": T0 + timedelta(minutes=minutes), **fields})
+        assert repo.put_new(doc)
+        return doc
+
+    return _insert
+
+
+def list_ids(principal: dict = TEST_A, **query) -> list[str]:
+    status, page = request("GET", "/v1/documents", principal=principal,
+                           query={k: str(v) for k, v in query.items()} or None)
+    assert status == 200, page
+    return [d["id"] for d in page["data"]]
+
+
+def walk(principal: dict = TEST_A, **query) -> tuple[list[str], int]:
+    """Every id the list hands out, following next_cursor to the end; and the number of pages."""
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {k: str(v) for k, v in query.items()} | ({"cursor": cursor} if cursor else {})
+        status, page = request("GET", "/v1/documents", principal=principal, query=params)
+        assert status == 200, page
+        assert len(page["data"]) <= int(query.get("limit", 20))
+        seen += [d["id"] for d in page["data"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            return seen, pages
+
+
+def test_get_the_sample_document_with_the_authoritys_fields(insert):
+    messages = [{"code": "60", "message": "ESTE PROCESO FUE REALIZADO EN EL AMBIENTE DE PRUEBAS",
+                 "detail": "", "warning": True}]
+    insert(DEMO, id=SAMPLE_DOCUMENT, status="authorized", access_key=ACCESS_KEY,
+           authority_status="authorized", authority_messages=messages, authorization_number=ACCESS_KEY,
+           authorized_at="2026-03-02T10:15:00-05:00", received_at="2026-03-02T15:14:58Z",
+           customer={"name": "Consumidor Andino", "tax_id": "1710034065", "email": "buyer@example.com",
+                     "address": "Quito"},
+           totals={"currency": "USD", "subtotal": "10.00", "tax": "1.50", "total": "11.50"},
+           signed_key="acct/doc/signed.xml", updated_at=T0 + timedelta(seconds=30))
+
+    status, doc = call(sample("get_document"))
+    assert status == 200, doc
+    assert (doc["id"], doc["object"], doc["type"], doc["country"], doc["environment"], doc["status"]) == (
+        SAMPLE_DOCUMENT, "document", "invoice", "EC", "test", "authorized")
+    assert doc["authority"] == {
+        "status": "authorized", "access_key": ACCESS_KEY, "authorization_number": ACCESS_KEY,
+        "authorized_at": "2026-03-02T10:15:00-05:00", "received_at": "2026-03-02T15:14:58Z",
+        "messages": messages}
+    assert doc["customer"] == {"name": "Consumidor Andino", "tax_id": "1710034065",
+                               "email": "buyer@example.com"}
+    assert doc["totals"] == {"currency": "USD", "subtotal": "10.00", "discount": None, "tax": "1.50",
+                             "total": "11.50"}
+    assert (doc["created_at"], doc["updated_at"]) == ("2026-03-02T15:00:00Z", "2026-03-02T15:00:30Z")
+    assert doc["error"] is None and doc["delivery_error"] is None
+    assert "account_id" not in doc and "signed_key" not in json.dumps(doc)  # storage details stay inside
+
+
+def test_a_new_document_shows_only_what_it_has(insert):
+    created = insert(customer={})
+    status, doc = request("GET", f"/v1/documents/{created.id}")
+    assert status == 200, doc
+    assert doc["status"] == "processing"
+    assert doc["authority"] == {"status": None, "access_key": None, "authorization_number": None,
+                                "authorized_at": None, "received_at": None, "messages": []}
+    assert doc["customer"] is None and doc["totals"] is None
+    assert doc["updated_at"] == doc["created_at"]
+
+
+def test_what_the_workflow_records_is_what_the_api_shows(aws, insert):
+    """Field names agree with services/workflow.py: a document the workflow ends as failed reads so."""
+    created = insert()
+    workflow = DocumentWorkflow(store=DynamoStore(aws["SELLO_TABLE_NAME"]), blobs=None, mailer=None,
+                                settings=get_settings())
+    workflow.finish(FinishInput(account_id=TEST_A["account_id"], document_id=created.id, status="failed",
+                                error=StateError(Error="Transient")))
+    status, doc = request("GET", f"/v1/documents/{created.id}")
+    assert status == 200, doc
+    assert doc["status"] == "failed"
+    assert doc["error"]["code"] == "authority_unavailable"
+    assert doc["updated_at"] > doc["created_at"]
+
+
+def test_list_is_newest_first_from_the_sample_event(insert):
+    created = [insert(DEMO, minutes=m).id for m in (5, 0, 10)]
+    status, page = call(sample("list_documents"))
+    assert status == 200, page
+    assert [d["id"] for d in page["data"]] == [created[2], created[0], created[1]]
+    assert page["next_cursor"] is None or list_ids(DEMO, cursor=page["next_cursor"]) == []
+
+
+def test_documents_created_in_the_same_second_keep_one_order(insert):
+    created = {insert().id for _ in range(4)}
+    first = list_ids()
+    assert set(first) == created and list_ids() == first
+    assert walk(limit=1)[0] == first
+
+
+def test_paging_with_limit_one_walks_every_document_once(insert):
+    created = [insert(minutes=m).id for m in range(5)]
+    seen, pages = walk(limit=1)
+    assert seen == created[::-1]
+    assert pages in (5, 6)  # DynamoDB may hand out a cursor for a last page that turns out empty
+
+
+def test_status_filter_from_the_sample_event(insert):
+    statuses = ["authorized", "processing", "authorized", "rejected", "failed", "authorized"]
+    created = [insert(DEMO, minutes=m, status=s).id for m, s in enumerate(statuses)]
+    status, page = call(sample("list_documents_by_status"))
+    assert status == 200, page
+    assert [d["id"] for d in page["data"]] == [created[5], created[2], created[0]]
+    assert {d["status"] for d in page["data"]} == {"authorized"}
+    for wanted in ("processing", "rejected", "failed"):
+        assert list_ids(DEMO, status=wanted) == [created[statuses.index(wanted)]]
+
+
+def test_filtered_pages_are_full_and_the_cursor_goes_on_after_the_last_one(insert):
+    statuses = ["authorized" if m % 3 == 0 else "processing" for m in range(12)]
+    created = [insert(minutes=m, status=s).id for m, s in enumerate(statuses)]
+    authorized = [i for i, s in zip(created, statuses, strict=True) if s == "authorized"][::-1]
+    status, page = request("GET", "/v1/documents", query={"status": "authorized", "limit": "3"})
+    assert [d["id"] for d in page["data"]] == authorized[:3]
+    assert walk(status="authorized", limit=3)[0] == authorized
+    assert walk(status="authorized", limit=1)[0] == authorized
+    assert walk(status="processing", limit=5)[0] == [i for i in created[::-1] if i not in authorized]
+
+
+def test_a_filtered_page_that_reads_its_budget_ends_early_without_losing_anything(insert, monkeypatch):
+    monkeypatch.setattr(documents_repo, "FILTERED_BATCH", 2)
+    monkeypatch.setattr(documents_repo, "MAX_QUERIES", 2)
+    statuses = ["rejected" if m in (0, 9) else "authorized" for m in range(10)]
+    created = [insert(minutes=m, status=s).id for m, s in enumerate(statuses)]
+    status, page = request("GET", "/v1/documents", query={"status": "rejected", "limit": "2"})
+    assert status == 200
+    # Two queries of two items read the newest four: one match, so the page stops short, with a cursor.
+    assert [d["id"] for d in page["data"]] == [created[9]] and page["next_cursor"]
+    assert walk(status="rejected", limit=2)[0] == [created[9], created[0]]
+
+
+def test_a_test_key_never_sees_live_documents_and_the_other_way_round(insert):
+    test_doc, live_doc = insert(TEST_A), insert(LIVE_A, minutes=1)
+    assert list_ids(TEST_A) == [test_doc.id]
+    assert list_ids(LIVE_A) == [live_doc.id]
+    for principal, other in ((TEST_A, live_doc), (LIVE_A, test_doc)):
+        status, body = request("GET", f"/v1/documents/{other.id}", principal=principal)
+        assert (status, body["error"]["code"]) == (404, "document_not_found")
+    status, doc = request("GET", f"/v1/documents/{live_doc.id}", principal=LIVE_A)
+    assert (status, doc["environment"]) == (200, "live")
+
+
+def test_a_cursor_of_one_environment_is_refused_in_the_other(insert):
+    for m in range(3):
+        insert(TEST_A, minutes=m)
+    insert(LIVE_A)
+    status, page = request("GET", "/v1/documents", query={"limit": "1"})
+    assert status == 200 and page["next_cursor"]
+    status, body = request("GET", "/v1/documents", principal=LIVE_A, query={"cursor": page["next_cursor"]})
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_another_accounts_document_is_not_found(insert):
+    theirs = insert(TEST_B)
+    status, body = request("GET", f"/v1/documents/{theirs.id}")
+    assert (status, body["error"]["code"], body["error"]["path"]) == NOT_FOUND
+    assert list_ids(TEST_A) == []
+    assert list_ids(TEST_B) == [theirs.id]
+
+
+@pytest.mark.parametrize("document_id", ["doc_" + "a" * 1100, "doc_" + "a" * 19, "doc_" + "A" * 20,
+                                         "DOC_" + "a" * 20, "iss_" + "a" * 20, "doc_" + "a" * 19 + "-"])
+def test_an_id_that_cannot_exist_is_not_found_without_asking_the_table(aws, monkeypatch, document_id):
+    def no_read(*args, **kwargs):
+        raise AssertionError("the table was read")
+
+    monkeypatch.setattr(DynamoStore, "get", no_read)
+    status, body = request("GET", f"/v1/documents/{document_id}")
+    assert (status, body["error"]["code"], body["error"]["path"]) == NOT_FOUND
+
+
+def test_an_unknown_document_is_not_found(aws):
+    status, body = request("GET", f"/v1/documents/{new_id('doc')}")
+    assert (status, body["error"]["code"]) == (404, "document_not_found")
+
+
+def cursor_of(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def test_bad_list_parameters_are_client_errors(insert, subtests):
+    insert()
+    other_partition = {"gsi1pk": f"DOCS#{TEST_B['account_id']}#test", "gsi1sk": "2026#doc_x",
+                       "pk": f"ACCOUNT#{TEST_B['account_id']}", "sk": "DOC#doc_x"}
+    cases = [({"status": "paid"}, 422, "invalid_status", "status"),
+             ({"status": "AUTHORIZED"}, 422, "invalid_status", "status"),
+             ({"limit": "0"}, 422, "invalid_value", "query.limit"),
+             ({"limit": "101"}, 422, "invalid_value", "query.limit"),
+             ({"limit": "ten"}, 422, "invalid_value", "query.limit"),
+             ({"cursor": "%%%"}, 400, "invalid_cursor", "cursor"),
+             ({"cursor": cursor_of({"pk": "ACCOUNT#x", "sk": "DOC#y"})}, 400, "invalid_cursor", "cursor"),
+             ({"cursor": cursor_of(other_partition)}, 400, "invalid_cursor", "cursor")]
+    for query, status, code, path in cases:
+        with subtests.test(query=query):
+            got, body = request("GET", "/v1/documents", query=query)
+            assert (got, body["error"]["code"], body["error"]["path"]) == (status, code, path)
+
+
+def test_without_the_authorizers_context_there_is_no_access(aws):
+    status, body = request("GET", "/v1/documents", principal=None)
+    assert (status, body["error"]["code"]) == (401, "missing_api_key")
+
+
+def test_put_new_never_overwrites(repo, insert):
+    created = insert(status="authorized")
+    assert repo.put_new(created.model_copy(update={"status": "processing"})) is False
+    assert repo.get(TEST_A["account_id"], created.id).status == "authorized"
