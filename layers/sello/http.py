@@ -167,10 +167,29 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError |
     return None
 
 
+def _lower_media_type(value: str) -> str:
+    """Media types are case-insensitive, parameters (a multipart boundary) are not."""
+    media_type, sep, params = value.partition(";")
+    return media_type.strip().lower() + sep + params
+
+
+class _Resolver(APIGatewayRestResolver):
+    def resolve(self, event, context):
+        # Powertools matches the content type case-sensitively; normalize it once on the way in.
+        if isinstance(event, dict):
+            for name, value in (event.get("headers") or {}).items():
+                if name.lower() == "content-type" and isinstance(value, str):
+                    event["headers"][name] = _lower_media_type(value)
+            for name, values in (event.get("multiValueHeaders") or {}).items():
+                if name.lower() == "content-type" and isinstance(values, list):
+                    event["multiValueHeaders"][name] = [_lower_media_type(v) for v in values]
+        return super().resolve(event, context)
+
+
 def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGatewayRestResolver:
     """`multipart_paths`: regular expressions of the paths whose routes read multipart/form-data
     bodies themselves (file uploads); every other body must be JSON."""
-    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_json)
+    app = _Resolver(enable_validation=True, json_body_deserializer=parse_json)
     multipart = tuple(re.compile(p) for p in multipart_paths)
 
     def body_problem(event) -> SelloError | None:

@@ -152,3 +152,9 @@ def test_route_responses_documents_the_success_model_and_the_errors_that_apply()
 def test_a_routes_own_error_joins_the_common_one_of_its_status():
     merged = route_responses(200, "OK", {422: error_doc("`invalid_code`")})[422]
     assert merged["description"] == f"`invalid_code`; {COMMON_ERRORS[422]['description']}"
+
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8"])
+def test_media_types_are_matched_without_regard_to_case(content_type):
+    assert post(json.dumps({"name": "Ana"}), content_type=content_type) == (201, {"text": "Hello Ana"})
