@@ -11,7 +11,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install up test test-fast synth demo bench deploy clean
+.PHONY: help install up test synth demo bench deploy clean
 
 help:
 	@echo "make up      install, then run the local stack (API, emulator, outbox, Swagger UI)"

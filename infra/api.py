@@ -53,8 +53,6 @@ def gateway_response(response_type: str) -> tuple[str | None, str]:
     """(status, application/json template) of one catalog.GATEWAY_ERRORS entry, in the API's error
     shape (sello.errors)."""
     status, code, message = GATEWAY_ERRORS[response_type]
-    if response_type == "ACCESS_DENIED":  # the authorizer's Deny says why (e.g. a revoked key)
-        code, message = "$context.authorizer.error_code", "$context.authorizer.error_message"
     # messageString is API Gateway's own message, already a quoted JSON string.
     text = json.dumps(message) if message is not None else "$context.error.messageString"
     body = '{"error":{"code":' + json.dumps(code) + ',"message":' + text + "}}"

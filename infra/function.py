@@ -9,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from sello.catalog import FunctionSpec
+from sello.catalog import FunctionSpec, function_name
 
 from infra.layer import ARCHITECTURE, ROOT, RUNTIME
 from infra.nag import acknowledge
@@ -35,7 +35,7 @@ class SelloFunction(Construct):
                  code: lambda_.Code, layer: lambda_.ILayerVersion,
                  dead_letter_queue: sqs.IQueue | None = None) -> None:
         super().__init__(scope, construct_id)
-        self.name = name = f"sello-{stage}-{spec.name}"
+        self.name = name = function_name(stage, spec.name)
         self.log_group = logs.LogGroup(
             self, "Logs", log_group_name=f"/aws/lambda/{name}", retention=logs.RetentionDays.ONE_MONTH,
             # A named group left behind would make the next deployment of the same stage fail.
@@ -57,7 +57,7 @@ class SelloFunction(Construct):
             role=self.role,
             log_group=self.log_group,
             dead_letter_queue=dead_letter_queue,
-            environment={"SELLO_STAGE": stage, "POWERTOOLS_SERVICE_NAME": SERVICE_NAME},
+            environment={"POWERTOOLS_SERVICE_NAME": SERVICE_NAME},
         )
         acknowledge(self.function, "AwsSolutions-L1",
                     "python3.13 on purpose: the layer's wheels (lxml, cryptography, pydantic-core) are built "

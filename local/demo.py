@@ -46,13 +46,13 @@ def show(response: httpx.Response, *fields: str) -> dict:
     return body
 
 
-def run(api: httpx.Client) -> None:
+def run(api: httpx.Client, email: str = EMAIL) -> None:
     step(1, "Sign up")
-    show(api.post("/v1/accounts", json={"company_name": "Comercial Andina S.A.", "email": EMAIL}),
+    show(api.post("/v1/accounts", json={"company_name": "Comercial Andina S.A.", "email": email}),
          "id", "status")
 
     step(2, "Read the confirmation code from the local outbox")
-    mail = [m for m in api.get("/_local/outbox").json() if m["to"] == EMAIL][-1]
+    mail = [m for m in api.get("/_local/outbox").json() if m["to"] == email][-1]
     match = CODE.search(mail["text"])
     if not match:
         raise DemoFailed("no confirmation code in the email")
@@ -60,7 +60,7 @@ def run(api: httpx.Client) -> None:
     print(f"    email: {mail['subject']!r} to {mail['to']} (code of {len(code)} characters)")
 
     step(3, "Confirm the account: the response hands over a test API key, once")
-    confirmed = show(api.post("/v1/accounts/confirm", json={"email": EMAIL, "code": code}),
+    confirmed = show(api.post("/v1/accounts/confirm", json={"email": email, "code": code}),
                      "account.status", "api_key.environment")
     key = confirmed["api_key"]["key"]
     print(f"    api_key: {key[:12]}… (use it as 'Authorization: Bearer <key>')")
@@ -74,15 +74,15 @@ def run(api: httpx.Client) -> None:
     p12 = make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD)
     show(api.put(f"/v1/issuers/{issuer['id']}/certificate",
                  files={"certificate": ("demo.p12", p12, "application/x-pkcs12")},
-                 data={"password": DEMO_PASSWORD, "notification_email": EMAIL}),
+                 data={"password": DEMO_PASSWORD, "notification_email": email}),
          "serial", "status", "valid_to")
 
     step(6, "Read the certificate's metadata back (never any key material)")
     show(api.get(f"/v1/issuers/{issuer['id']}/certificate"), "subject", "issuer", "status")
 
     step(7, "The notice about the certificate in the outbox")
-    notices = [m for m in api.get("/_local/outbox").json() if m["to"] == EMAIL]
-    print(f"    {len(notices)} emails to {EMAIL}: " + "; ".join(repr(m["subject"]) for m in notices))
+    notices = [m for m in api.get("/_local/outbox").json() if m["to"] == email]
+    print(f"    {len(notices)} emails to {email}: " + "; ".join(repr(m["subject"]) for m in notices))
 
 
 def main() -> int:

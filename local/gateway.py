@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import json
+import re
 import secrets
 import sys
 import time
@@ -44,12 +45,14 @@ from local.outbox import Outbox
 from local.resources import ACCOUNT, REGION
 from sello import catalog
 from sello.catalog import FunctionSpec
+from sello.http import media_type
 
 API_ID = "sellolocal"
 STAGE = "local"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit for a request payload
 MAX_EVENT_BYTES = 6 * 1024 * 1024  # Lambda's limit for a synchronous invocation's payload (the event)
 FUNCTION_FAILED = "Internal server error"  # API Gateway's message when a function fails or answers garbage
+_AUTHORIZER_VALUE = re.compile(r"\$context\.authorizer\.(\w+)")
 
 Invoke = Callable[[str, dict], Any]
 
@@ -81,16 +84,22 @@ def error(status: int, code: str, message: str) -> Response:
                     content_type="application/json")
 
 
-def gateway_error(response_type: str, *, status: int | None = None, message: str | None = None) -> Response:
+def gateway_error(response_type: str, *, status: int | None = None, message: str | None = None,
+                  authorizer: dict | None = None) -> Response:
     """The gateway response of that type (catalog.GATEWAY_ERRORS); `status` and `message` stand in
-    for API Gateway's own where the catalog keeps them (DEFAULT_4XX/5XX)."""
+    for API Gateway's own where the catalog keeps them (DEFAULT_4XX/5XX), and `authorizer` (the
+    context the authorizer answered with) fills in its `$context.authorizer.<key>` values."""
     default_status, code, default_message = catalog.GATEWAY_ERRORS[response_type]
-    return error(default_status or status or 500, code, default_message or message or "")
+
+    def fill(text: str) -> str:
+        return _AUTHORIZER_VALUE.sub(lambda m: _as_string((authorizer or {}).get(m.group(1), "")), text)
+
+    return error(default_status or status or 500, fill(code), fill(default_message or message or ""))
 
 
-def is_binary(media_type: str | None) -> bool:
+def is_binary(value: str | None) -> bool:
     """Whether a Content-Type (or Accept) value is one of the API's binary media types."""
-    mime = (media_type or "").split(";")[0].strip().lower()
+    mime = media_type(value)
     return bool(mime) and any(fnmatch.fnmatchcase(mime, t) for t in catalog.BINARY_MEDIA_TYPES)
 
 
@@ -159,13 +168,11 @@ def method_arn(method: str, path: str) -> str:
     return f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{STAGE}/{method}{path}"
 
 
-def authorizer_event(request: Request, route: Route) -> dict:
-    """A REQUEST authorizer event (identity source: the Authorization header)."""
+def _event(request: Request, route: Route) -> dict:
+    """What the proxy integration's event and the authorizer's have in common."""
     headers, multi_headers = _headers(request)
     query, multi_query = _query(request)
     return {
-        "type": "REQUEST",
-        "methodArn": method_arn(request.method, request.path),
         "resource": route.resource,
         "path": request.path,
         "httpMethod": request.method,
@@ -179,28 +186,19 @@ def authorizer_event(request: Request, route: Route) -> dict:
     }
 
 
+def authorizer_event(request: Request, route: Route) -> dict:
+    """A REQUEST authorizer event (identity source: the Authorization header)."""
+    arn = method_arn(request.method, request.path)
+    return {"type": "REQUEST", "methodArn": arn, **_event(request, route)}
+
+
 def proxy_event(request: Request, route: Route, body: bytes, authorizer: dict | None = None) -> dict:
     """The event a Lambda proxy integration receives for this request."""
-    headers, multi_headers = _headers(request)
-    query, multi_query = _query(request)
-    text, is_base64 = encode_body(body, request.content_type)
-    context = request_context(request, route)
+    event = _event(request, route)
     if authorizer is not None:
-        context["authorizer"] = authorizer
-    return {
-        "resource": route.resource,
-        "path": request.path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": route.path_parameters,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": text,
-        "isBase64Encoded": is_base64,
-    }
+        event["requestContext"]["authorizer"] = authorizer
+    text, is_base64 = encode_body(body, request.content_type)
+    return {**event, "body": text, "isBase64Encoded": is_base64}
 
 
 def _as_string(value: Any) -> str:
@@ -328,8 +326,7 @@ class Gateway:
             return gateway_error("AUTHORIZER_CONFIGURATION_ERROR")
         context = result.get("context") or {}
         if not _allows(result["policyDocument"], method_arn(request.method, request.path)):
-            _, code, message = catalog.GATEWAY_ERRORS["ACCESS_DENIED"]
-            return error(403, context.get("error_code") or code, context.get("error_message") or message)
+            return gateway_error("ACCESS_DENIED", authorizer=context)
         authorizer = {k: _as_string(v) for k, v in context.items()}
         authorizer["principalId"] = str(result["principalId"])
         authorizer["integrationLatency"] = 0

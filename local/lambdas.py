@@ -14,9 +14,15 @@ from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 
-from sello.catalog import API_FUNCTIONS, AUTHORIZER, SCHEDULED_FUNCTIONS, WORKFLOW_FUNCTIONS, FunctionSpec
+from sello.catalog import (
+    API_FUNCTIONS,
+    AUTHORIZER,
+    SCHEDULED_FUNCTIONS,
+    WORKFLOW_FUNCTIONS,
+    FunctionSpec,
+    function_name,
+)
 
-_EXTRA: dict[str, FunctionSpec] = {}
 # One event at a time per function, as in one warm Lambda container: the Powertools resolvers keep
 # the current event on the module-level app, so concurrent calls into one module would mix them up.
 _LOCKS: dict[str, threading.RLock] = {}
@@ -34,16 +40,8 @@ class LambdaContext:
         return 30_000
 
 
-def register(specs: tuple[FunctionSpec, ...] | list[FunctionSpec]) -> None:
-    """Adds function specs (e.g. the workflow tasks) that Step Functions may invoke."""
-    for spec in specs:
-        _EXTRA[spec.name] = spec
-
-
 def all_specs() -> dict[str, FunctionSpec]:
-    specs = {s.name: s for s in (*API_FUNCTIONS, AUTHORIZER, *SCHEDULED_FUNCTIONS, *WORKFLOW_FUNCTIONS)}
-    specs.update(_EXTRA)
-    return specs
+    return {s.name: s for s in (*API_FUNCTIONS, AUTHORIZER, *SCHEDULED_FUNCTIONS, *WORKFLOW_FUNCTIONS)}
 
 
 def load_handler(spec: FunctionSpec):
@@ -70,10 +68,10 @@ def invoke(name: str, event: Any) -> Any:
 
 
 def install(stage: str) -> None:
-    prefix = f"sello-{stage}-"
+    prefix = function_name(stage, "")  # what every function name of the stage starts with
 
-    def _invoke(self, function_name, qualifier, body, headers, response_headers):
-        name = function_name.rsplit(":", 1)[-1].removeprefix(prefix)
+    def _invoke(self, target, qualifier, body, headers, response_headers):
+        name = target.rsplit(":", 1)[-1].removeprefix(prefix)  # `target`: the function's name or ARN
         event = json.loads(body) if body else {}
         try:
             result = invoke(name, event)

@@ -10,21 +10,16 @@ emulator delivers none); log groups and alarms; the API itself (local/gateway.py
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from sello.adapters import aws
-from sello.catalog import TABLE, WORKFLOW_FUNCTIONS, resource_names
+from sello.catalog import TABLE, WORKFLOW_FUNCTIONS, function_name, resource_names
 
 REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the emulator's account: ARNs it returns use it too
 ASL_FILE = Path(__file__).resolve().parent.parent / "infra" / "workflow.asl.json"
-
-
-def function_name(stage: str, name: str) -> str:
-    return f"sello-{stage}-{name}"
 
 
 def function_arn(stage: str, name: str) -> str:
@@ -89,7 +84,7 @@ def create_bucket(name: str) -> None:
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
 
 
-def create_resources(stage: str, sender: str, asl: dict[str, str] | None = None) -> dict[str, str]:
+def create_resources(stage: str, sender: str) -> dict[str, str]:
     """Creates everything and returns the environment variables the functions read."""
     names = resource_names(stage, ACCOUNT)
     create_table(names["table"], create_key(f"sello-{stage}: DynamoDB table encryption"))
@@ -103,24 +98,18 @@ def create_resources(stage: str, sender: str, asl: dict[str, str] | None = None)
         ReputationOptions={"ReputationMetricsEnabled": True},
         SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]})
     env = {
-        "SELLO_STAGE": stage,
         "SELLO_TABLE_NAME": names["table"],
         "SELLO_BUCKET_NAME": names["bucket"],
         "SELLO_KEY_ID": names["key_alias"],
         "SELLO_SENDER_EMAIL": sender,
         "SELLO_SES_CONFIGURATION_SET": names["configuration_set"],
     }
-    if ASL_FILE.exists():
-        definition = ASL_FILE.read_text()
-        for placeholder, value in (asl or {}).items():
-            definition = definition.replace("${" + placeholder + "}", value)
-        sm = aws.client("stepfunctions").create_state_machine(
-            name=names["state_machine"], definition=definition,
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sello-{stage}-workflow", type="STANDARD",
-            tracingConfiguration={"enabled": True})
-        env["SELLO_STATE_MACHINE_ARN"] = sm["stateMachineArn"]
+    definition = ASL_FILE.read_text()
+    for placeholder, value in asl_substitutions(stage).items():
+        definition = definition.replace("${" + placeholder + "}", value)
+    sm = aws.client("stepfunctions").create_state_machine(
+        name=names["state_machine"], definition=definition,
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/sello-{stage}-workflow", type="STANDARD",
+        tracingConfiguration={"enabled": True})
+    env["SELLO_STATE_MACHINE_ARN"] = sm["stateMachineArn"]
     return env
-
-
-def dumps(env: dict[str, str]) -> str:
-    return json.dumps(env, indent=2, sort_keys=True)

@@ -106,7 +106,7 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
 
         aws.reset()
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
-        stack.env = resources.create_resources(STAGE, sender, asl=resources.asl_substitutions(STAGE))
+        stack.env = resources.create_resources(STAGE, sender)
         os.environ.update(stack.env)
         get_settings.cache_clear()
         aws.resource("dynamodb")  # create the shared clients before request threads race for them

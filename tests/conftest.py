@@ -46,7 +46,7 @@ def aws(monkeypatch):
     config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     with mock_aws(config=config):
         lambdas.install("test")
-        env = resources.create_resources("test", SENDER, asl=resources.asl_substitutions("test"))
+        env = resources.create_resources("test", SENDER)
         for k, v in env.items():
             monkeypatch.setenv(k, v)
         get_settings.cache_clear()

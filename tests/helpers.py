@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from sello import catalog
+from local.gateway import match
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 STAGE = "test"
@@ -24,14 +24,10 @@ def load_event(name: str) -> dict:
 
 
 def _resource(path: str) -> tuple[str, dict | None]:
-    """The API Gateway resource a path reaches (each function's prefix, and {proxy+} below it)."""
-    spec = catalog.function_for_path(path)
-    if spec is None:
-        return path, None
-    prefix = next(p for p in spec.prefixes if path == p or path.startswith(p + "/"))
-    if path == prefix:
-        return prefix, None
-    return prefix + "/{proxy+}", {"proxy": path[len(prefix) + 1:]}
+    """The API Gateway resource a path reaches and its path parameters, routed as the local gateway
+    routes it (a public route is a fixed resource; other paths are a prefix or {proxy+} below it)."""
+    route = match(path)
+    return (route.resource, route.path_parameters) if route else (path, None)
 
 
 def authorizer_context(principal: Any) -> dict:

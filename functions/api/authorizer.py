@@ -3,8 +3,10 @@
 - no key, a malformed or an unknown key: raises "Unauthorized", which API Gateway answers with 401;
 - a revoked key or an inactive account: a Deny policy whose context carries `error_code` and
   `error_message` (API Gateway answers 403 with them);
-- otherwise an Allow policy for the whole stage (so API Gateway can cache it across routes), with
-  the context the functions read: account_id, environment ("test"/"live") and key_id.
+- otherwise an Allow policy covering the whole stage, with the context the functions read:
+  account_id, environment ("test"/"live") and key_id. The API does not cache authorizer results
+  (a revoked key stops at once); covering the whole stage is harmless now and stays correct if
+  caching is ever turned on.
 
 The key and its hash never reach a log line."""
 

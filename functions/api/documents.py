@@ -7,7 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from sello.http import error_doc, make_app, principal, route_responses
+from sello.http import PageCursor, PageLimit, error_doc, make_app, principal, route_responses
+from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.documents import DOCUMENT_STATUSES, DocumentList, DocumentView
 from sello.services import documents
 
@@ -25,11 +26,11 @@ _DOCUMENTS = ["Documents"]
 def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
-    limit: Annotated[int, Query(ge=1, le=documents.MAX_PAGE_SIZE,
-                                description="Page size.")] = documents.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> DocumentList:
-    return documents.default_service().list(principal(router), status, limit, cursor)
+    caller = principal(router)
+    return documents.default_service().list(caller.account_id, caller.environment, status, limit, cursor)
 
 
 @router.get("/v1/documents/<document_id>", summary="Get a document", tags=_DOCUMENTS,
@@ -39,7 +40,8 @@ def get_document(
     document_id: Annotated[str, Path(description="The document's id: `doc_` and 20 lower-case letters or "
                                                  "digits. Any other value is `document_not_found`.")],
 ) -> DocumentView:
-    return documents.default_service().get(principal(router), document_id)
+    caller = principal(router)
+    return documents.default_service().get(caller.account_id, caller.environment, document_id)
 
 
 app = make_app(router)

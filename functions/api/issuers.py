@@ -9,12 +9,23 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ValidationError
 
 from sello.errors import BadRequest
-from sello.http import error_doc, make_app, parse_json, principal, route_responses
+from sello.http import (
+    PageCursor,
+    PageLimit,
+    error_doc,
+    make_app,
+    media_type,
+    parse_json,
+    principal,
+    request_content_type,
+    route_responses,
+)
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
+from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
 from sello.services import certificates, issuers
 
@@ -59,8 +70,8 @@ def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
             description="The account's issuers, oldest first, a page at a time.",
             responses=route_responses(200, "A page of issuers", {400: error_doc("`invalid_cursor`")}))
 def list_issuers(
-    limit: Annotated[int, Query(ge=1, le=100, description="Page size.")] = issuers.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
 ) -> IssuerList:
     return issuers.default_service().list(principal(router).account_id, limit, cursor)
 
@@ -106,10 +117,9 @@ def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
 
 def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
     event = router.current_event
-    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    content_type = headers.get("content-type") or ""
+    content_type = request_content_type(event)
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
-    if content_type.split(";")[0].strip().lower() == "multipart/form-data":
+    if media_type(content_type) == "multipart/form-data":
         return _validated(UploadCertificateForm, _form_fields(content_type, raw))
     try:
         data = parse_json(raw.decode("utf-8")) if raw.strip() else {}

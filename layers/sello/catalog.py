@@ -3,7 +3,7 @@ resources are named and shaped. The CDK app and the local stack both read it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,6 @@ class FunctionSpec:
     prefixes: tuple[str, ...] = ()  # API paths served (each also with /{proxy+} below it)
     memory_mb: int = 512
     timeout_s: int = 29
-    heavy: bool = False  # needs lxml/signxml/reportlab
 
 
 API_FUNCTIONS = (
@@ -33,10 +32,10 @@ SCHEDULED_FUNCTIONS = (
 
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
 WORKFLOW_FUNCTIONS = (
-    FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024, heavy=True),
-    FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority", heavy=True),
-    FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization", heavy=True),
-    FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF", heavy=True),
+    FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024),
+    FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority"),
+    FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization"),
+    FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF"),
     FunctionSpec("notify", "workflow.notify.handler", "Emails the customer the XML and the PDF"),
     FunctionSpec("finish", "workflow.finish.handler", "Records the final status of a document"),
 )
@@ -70,10 +69,14 @@ class TableSpec:
     gsi_partition_key: str = "gsi1pk"
     gsi_sort_key: str = "gsi1sk"
     ttl_attribute: str = "expires_at"
-    extra: dict = field(default_factory=dict)
 
 
 TABLE = TableSpec()
+
+
+def function_name(stage: str, name: str) -> str:
+    """A function's physical name (FunctionSpec.name within the stage)."""
+    return f"sello-{stage}-{name}"
 
 
 def resource_names(stage: str, account: str) -> dict[str, str]:
@@ -90,11 +93,12 @@ def resource_names(stage: str, account: str) -> dict[str, str]:
 # What API Gateway answers by itself, before or instead of a function, by gateway response type:
 # (status, code, message). infra/api.py declares them as gateway responses and the local gateway
 # answers with them. A None status keeps API Gateway's own; a None message is its own text
-# ($context.error.messageString).
+# ($context.error.messageString). `$context.authorizer.<key>` is that value of the context the
+# authorizer answered with, which API Gateway puts in (empty when the context has no such key).
 GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
     "UNAUTHORIZED": (401, "unauthorized", "A valid API key is required."),
-    # The authorizer's Deny carries its own error_code/error_message; these stand in when it does not.
-    "ACCESS_DENIED": (403, "forbidden", "The API key may not call this route."),
+    # A Deny says why in its context: functions/api/authorizer.py sets both (e.g. api_key_revoked).
+    "ACCESS_DENIED": (403, "$context.authorizer.error_code", "$context.authorizer.error_message"),
     # REST APIs answer a path or method no resource has with this one (a 403 by default).
     "MISSING_AUTHENTICATION_TOKEN": (404, "route_not_found", "No such route."),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request is too large."),

@@ -8,6 +8,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from typing import Annotated
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -16,11 +17,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel
 
+from sello.catalog import GATEWAY_ERRORS
 from sello.errors import BadRequest, PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
 from sello.models.accounts import Environment
-from sello.settings import get_settings
+from sello.models.common import MAX_PAGE_SIZE
 
 logger = Logger(service="sello")
 
@@ -31,8 +34,16 @@ _CODES = {
     "missing": "missing_field",
     "unsupported_content_type": "unsupported_media_type",
 }
-_BODY_TYPES = ("application/json", "multipart/form-data")
+# The largest request body the functions take: the size of Lambda's limit on a synchronous payload.
+MAX_BODY_BYTES = 6 * 1024 * 1024
+_TOO_LARGE = f"{MAX_BODY_BYTES // (1024 * 1024)} MB"
 _MEDIA_TYPES = "Send the body as application/json (or multipart/form-data where a file is uploaded)."
+
+
+# The query parameters of a route that lists a page at a time (the default size is
+# models.common.DEFAULT_PAGE_SIZE).
+PageLimit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
+PageCursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
 @dataclass(frozen=True)
@@ -61,10 +72,12 @@ def error_doc(description: str) -> dict:
 # The errors any route can answer, documented once; `route_responses` picks those that apply.
 COMMON_ERRORS = {
     400: error_doc("`invalid_json`: the body is not JSON encoded as UTF-8."),
-    401: error_doc("`missing_api_key` or `invalid_api_key`: send an API key as "
-                   "`Authorization: Bearer sk_…`."),
+    # API Gateway answers these before a function runs: the authorizer refuses a missing, malformed
+    # or unknown key with 401, and a Deny carries its reason as the 403 code.
+    401: error_doc(f"`{GATEWAY_ERRORS['UNAUTHORIZED'][1]}`: no API key, or not a valid one; send an API key "
+                   "as `Authorization: Bearer sk_…`."),
     403: error_doc("`api_key_revoked` or `account_inactive`."),
-    413: error_doc("`payload_too_large`: the body is over 6 MB."),
+    413: error_doc(f"`payload_too_large`: the body is over {_TOO_LARGE}."),
     415: error_doc("`unsupported_media_type`: " + _MEDIA_TYPES),
     422: error_doc("`missing_field`, `unknown_field` or `invalid_value`: `path` names the field, `details` "
                    "lists every problem."),
@@ -104,6 +117,17 @@ def parse_json(text: str):
 
 def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON value")
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type (or Accept) value: lower case (media types are
+    case-insensitive), without its parameters."""
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def request_content_type(event) -> str:
+    """The request's Content-Type header as sent (any header-name case), "" without one."""
+    return event.headers.get("content-type") or ""
 
 
 def _is_body(data: bytes, event) -> bool:
@@ -151,26 +175,24 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError |
     does not take a file; 400 for multipart without its boundary."""
     body = event.body or ""
     size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode(errors="surrogatepass"))
-    if size > get_settings().max_body_bytes:
-        return PayloadTooLarge("The request body is larger than 6 MB.")
+    if size > MAX_BODY_BYTES:
+        return PayloadTooLarge(f"The request body is larger than {_TOO_LARGE}.")
     if event.http_method in ("POST", "PUT", "PATCH") and body:
-        headers = event.headers or {}
-        content_type = (headers.get("content-type") or headers.get("Content-Type") or "").lower()
-        media_type, _, params = content_type.partition(";")
-        media_type = media_type.strip()
-        if media_type == "multipart/form-data" and any(p.fullmatch(event.path or "") for p in multipart):
-            if "boundary=" not in params:
+        content_type = request_content_type(event)
+        media = media_type(content_type)
+        if media == "multipart/form-data" and any(p.fullmatch(event.path or "") for p in multipart):
+            if "boundary=" not in content_type.partition(";")[2].lower():
                 return BadRequest("A multipart/form-data body needs its boundary parameter.",
                                   code="invalid_multipart", path="body")
-        elif media_type != "application/json":
+        elif media != "application/json":
             return UnsupportedMediaType(_MEDIA_TYPES)
     return None
 
 
 def _lower_media_type(value: str) -> str:
     """Media types are case-insensitive, parameters (a multipart boundary) are not."""
-    media_type, sep, params = value.partition(";")
-    return media_type.strip().lower() + sep + params
+    _, sep, params = value.partition(";")
+    return media_type(value) + sep + params
 
 
 class _Resolver(APIGatewayRestResolver):

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import string
 from datetime import UTC, datetime
 
 _ALPHABET = string.ascii_lowercase + string.digits
+ID_LENGTH = 20
 
 
-def new_id(prefix: str, length: int = 20) -> str:
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+def new_id(prefix: str) -> str:
+    """`prefix`, "_" and ID_LENGTH random lower-case letters or digits, e.g. iss_0a1b2c3d4e5f6g7h8i9j."""
+    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(ID_LENGTH))
+
+
+def is_id(value: str, prefix: str) -> bool:
+    """Whether `value` has the form new_id(prefix) gives. An id of any other form names nothing, so
+    it is refused before it reaches a key (DynamoDB refuses sort keys over 1024 bytes)."""
+    return re.fullmatch(rf"{re.escape(prefix)}_[a-z0-9]{{{ID_LENGTH}}}", value) is not None
 
 
 def random_token(length: int) -> str:

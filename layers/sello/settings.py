@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SELLO_", extra="ignore")
 
-    stage: str = "local"
     table_name: str = "sello-local"
     bucket_name: str = "sello-local-documents"
     # KMS key that wraps the data keys protecting certificate private keys.
@@ -24,7 +23,6 @@ class Settings(BaseSettings):
     confirmation_max_attempts: int = Field(default=5, gt=0)
     confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
-    max_body_bytes: int = 6 * 1024 * 1024
 
     # Document workflow: after the authority receives a document, the waits between authorization polls
     # grow from the first to the cap by the rate; once the deadline after reception has passed, a

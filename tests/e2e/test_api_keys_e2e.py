@@ -1,7 +1,7 @@
 """API keys over HTTP against the local stack, in accounts of this module's own (the seeded demo key
 stays untouched): create, revoke and rotate keys and see the gateway's authorizer honour it at once;
-bad request bodies get their 4xx through the gateway. Every revocation leaves the account another
-active key, so these tests hold whether or not the last active key may be revoked."""
+bad request bodies get their 4xx through the gateway. The last active key of an account cannot be
+revoked (409 last_active_key), so every other revocation here leaves the account another active key."""
 
 from __future__ import annotations
 

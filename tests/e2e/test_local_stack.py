@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import pytest
@@ -18,16 +17,6 @@ CODE = re.compile(r"\b[A-Za-z0-9]{40}\b")
 def _error_code(response) -> str:
     assert response.headers["content-type"].startswith("application/json")
     return response.json()["error"]["code"]
-
-
-def _wait_for_mail(client, to: str, timeout: float = 10) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for message in client.get("/_local/outbox").json():
-            if message["to"] == to:
-                return message
-        time.sleep(0.1)
-    raise AssertionError(f"no email to {to} in the outbox after {timeout} s")
 
 
 def test_health(local_stack):
@@ -108,7 +97,7 @@ def test_sign_up_email_lands_in_the_outbox_and_its_code_confirms_the_account(loc
     with local_stack.client() as client:
         created = client.post("/v1/accounts", json={"company_name": "E2E Company", "email": email})
         assert created.status_code == 201, created.text
-        message = _wait_for_mail(client, email)
+        message = local_stack.mail_to(email)
         codes = CODE.findall(message["text"])
         assert len(codes) == 1, message["text"]
         raw = client.get(message["eml"])

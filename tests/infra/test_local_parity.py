@@ -1,11 +1,16 @@
-"""The local stack's resources against the synthesized template: what local/resources.py creates in
-the emulator for a stage has the names, keys and settings the CDK app declares for that stage."""
+"""The local stack against the synthesized template: what local/resources.py creates in the emulator
+for a stage has the names, keys and settings the CDK app declares for that stage, and the local
+gateway answers a Deny as the declared gateway response does."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from werkzeug.test import Client
 
 from local import resources
+from local.gateway import Gateway
 from sello.adapters import aws as aws_clients
 from tests.infra.conftest import ACCOUNT, SENDER, STAGE
 
@@ -24,7 +29,7 @@ def only(synth, type_: str) -> dict:
 def local(aws) -> dict[str, str]:
     """The environment of the same stage as the template, created in the emulator."""
     assert resources.ACCOUNT == ACCOUNT  # names carry the account: both sides use the same one
-    return resources.create_resources(STAGE, SENDER, asl=resources.asl_substitutions(STAGE))
+    return resources.create_resources(STAGE, SENDER)
 
 
 def test_table_name_keys_index_ttl_and_recovery(synth, local):
@@ -105,3 +110,25 @@ def test_state_machine_and_configuration_set(synth, local):
         template["ReputationOptions"]["ReputationMetricsEnabled"])
     assert sorted(config["SuppressionOptions"]["SuppressedReasons"]) == sorted(
         template["SuppressionOptions"]["SuppressedReasons"])
+
+
+@pytest.mark.parametrize("context", [
+    {"error_code": "api_key_revoked", "error_message": "This API key has been revoked."},
+    {},  # a Deny that gives no reason: both answer with empty values, neither invents one
+], ids=["with a reason", "without"])
+def test_a_deny_answers_the_same_locally_and_deployed(synth, context):
+    (declared,) = [r["Properties"] for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()
+                   if r["Properties"]["ResponseType"] == "ACCESS_DENIED"]
+    body = declared["ResponseTemplates"]["application/json"]
+    for key in ("error_code", "error_message"):  # API Gateway's substitution
+        body = body.replace(f"$context.authorizer.{key}", context.get(key, ""))
+    assert "$context" not in body
+
+    def deny(name: str, event: dict) -> dict:
+        assert name == "authorizer"
+        statement = {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [event["methodArn"]]}
+        return {"principalId": "denied", "context": context,
+                "policyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+
+    answer = Client(Gateway(invoke=deny)).get("/v1/api-keys", headers={"Authorization": "Bearer sk_test_x"})
+    assert (answer.status_code, answer.json) == (int(declared["StatusCode"]), json.loads(body))

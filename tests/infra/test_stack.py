@@ -124,7 +124,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         env = props["Environment"]["Variables"]
         sello_vars = {k for k in env if k.startswith("SELLO_")}
         assert sello_vars <= fields, f"{name}: {sello_vars - fields} are not Settings fields"
-        assert env["SELLO_STAGE"] == STAGE and env["POWERTOOLS_SERVICE_NAME"] == "sello"
+        assert env["POWERTOOLS_SERVICE_NAME"] == "sello"
         assert env["SELLO_TABLE_NAME"] == table
         assert ("SELLO_SENDER_EMAIL" in env) == (name in email), name
         assert ("SELLO_SES_CONFIGURATION_SET" in env) == (name in email), name

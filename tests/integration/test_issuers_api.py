@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
+from functions.workflow.sign import credentials
 from local import certs
 from local.lambdas import context_for
 from sello import catalog
 from sello.adapters import aws as aws_clients
-from sello.services.certificates import load_signing_key
 from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, load_event, response_json
 
@@ -376,12 +376,12 @@ def test_upload_the_sample_multipart_event(aws):
 def test_the_stored_key_signs_for_the_uploaded_certificate(aws):
     issuer = create_issuer()
     assert upload_json(issuer["id"], certs.make_p12(password=PASSWORD, key_slot=3))[0] == 200
-    key, certificate = load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
+    key, certificate = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
     assert key.private_numbers() == certs.rsa_key(3).private_numbers()
     signature = key.sign(b"<factura/>", padding.PKCS1v15(), hashes.SHA1())
     certificate.public_key().verify(signature, b"<factura/>", padding.PKCS1v15(), hashes.SHA1())
     with pytest.raises(Exception) as err:
-        load_signing_key(ACCOUNT_B["account_id"], issuer["id"])
+        credentials().load_signing_key(ACCOUNT_B["account_id"], issuer["id"])
     assert getattr(err.value, "code", None) == "issuer_not_found"
 
 
@@ -399,7 +399,7 @@ def test_replacing_keeps_the_old_certificate_as_history(aws):
     old, new = stored[first["serial"]], stored[second["serial"]]
     assert old["status"] == "replaced" and "private_key" not in old and "gsi1pk" not in old
     assert new["status"] == "active" and "private_key" in new and new["gsi1pk"].startswith("CERTEXP#")
-    key, _ = load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
+    key, _ = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
     assert key.private_numbers() == certs.rsa_key(2).private_numbers()
 
     # Uploading the current certificate again changes nothing in the history.

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from local.gateway import match
 from sello import catalog
 from tests.helpers import EVENTS, load_event
 
@@ -18,7 +19,10 @@ BODIES = sorted(p.name for p in (EVENTS / "accounts").glob("*.body.json"))
 @pytest.mark.parametrize("name", PROXY_EVENTS)
 def test_proxy_events_reach_the_accounts_function_and_carry_an_authorizer_context_unless_public(name):
     event = load_event(f"accounts/{name}")
-    assert catalog.function_for_path(event["path"]).name == "accounts"
+    route = match(event["path"])
+    assert route.function.name == "accounts"
+    assert (event["resource"], event["pathParameters"]) == (route.resource, route.path_parameters)
+    assert event["requestContext"]["resourcePath"] == event["resource"]
     public = catalog.is_public(event["httpMethod"], event["path"])
     assert ("authorizer" in event["requestContext"]) is not public
     assert event["requestContext"]["path"] == f"/{event['requestContext']['stage']}{event['path']}"

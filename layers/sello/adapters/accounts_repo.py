@@ -183,12 +183,7 @@ class DynamoAccountsRepo:
         return _key(item) if item else None
 
     def list_keys(self, account_id: str) -> list[ApiKey]:
-        keys, cursor = [], None
-        while True:
-            items, cursor = self.store.query(account_pk(account_id), key_sk(""), limit=100, cursor=cursor)
-            keys += [_key(i) for i in items]
-            if not cursor:
-                return keys
+        return [_key(i) for i in self.store.query_all(account_pk(account_id), key_sk(""))]
 
     def key_by_hash(self, key_hash: str) -> ApiKey | None:
         item = self.store.get(key_lookup_pk(key_hash), META)

@@ -60,8 +60,9 @@ class DynamoStore:
         self.table_name = table_name
         self.table = aws.resource("dynamodb").Table(table_name)
 
-    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict | None:
-        return self.table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=consistent).get("Item")
+    def get(self, pk: str, sk: str) -> dict | None:
+        """A strongly consistent read."""
+        return self.table.get_item(Key={PK: pk, SK: sk}, ConsistentRead=True).get("Item")
 
     def put(self, item: dict, *, unique: bool = False) -> None:
         kwargs: dict[str, Any] = {"Item": item}
@@ -76,24 +77,19 @@ class DynamoStore:
             raise
 
     def update(self, pk: str, sk: str, *, set_: dict | None = None, add: dict | None = None,
-               remove: Iterable[str] = (), condition: str | None = None,
+               remove: Iterable[str] = (), delete: dict | None = None, condition: str | None = None,
                values: dict | None = None) -> dict:
-        """SET / ADD / REMOVE in one call; `condition` may use :names from `values` and #names of fields."""
+        """SET / ADD / REMOVE / DELETE (elements from a set) in one call; `condition` may use :names
+        from `values` and #names of fields."""
         names, vals, clauses = {}, dict(values or {}), []
-        if set_:
+        for action, tag, fields, form in (("SET", "s", set_, "{} = {}"), ("ADD", "a", add, "{} {}"),
+                                          ("DELETE", "d", delete, "{} {}")):
             parts = []
-            for i, (k, v) in enumerate(set_.items()):
-                names[f"#s{i}"] = k
-                vals[f":s{i}"] = v
-                parts.append(f"#s{i} = :s{i}")
-            clauses.append("SET " + ", ".join(parts))
-        if add:
-            parts = []
-            for i, (k, v) in enumerate(add.items()):
-                names[f"#a{i}"] = k
-                vals[f":a{i}"] = v
-                parts.append(f"#a{i} :a{i}")
-            clauses.append("ADD " + ", ".join(parts))
+            for i, (k, v) in enumerate((fields or {}).items()):
+                names[f"#{tag}{i}"], vals[f":{tag}{i}"] = k, v
+                parts.append(form.format(f"#{tag}{i}", f":{tag}{i}"))
+            if parts:
+                clauses.append(f"{action} " + ", ".join(parts))
         removes = list(remove)
         if removes:
             for i, k in enumerate(removes):
@@ -116,9 +112,6 @@ class DynamoStore:
                 raise ConditionFailed(pk) from exc
             raise
 
-    def delete(self, pk: str, sk: str) -> None:
-        self.table.delete_item(Key={PK: pk, SK: sk})
-
     def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
               index: bool = False, forward: bool = True,
               where: ConditionBase | None = None) -> tuple[list[dict], str | None]:
@@ -139,6 +132,15 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)
         return out.get("Items", []), _encode_cursor(out.get("LastEvaluatedKey"))
+
+    def query_all(self, pk: str, sk_prefix: str = "", *, index: bool = False) -> list[dict]:
+        """Every item the query finds, read page after page."""
+        items, cursor = [], None
+        while True:
+            page, cursor = self.query(pk, sk_prefix, limit=100, cursor=cursor, index=index)
+            items += page
+            if not cursor:
+                return items
 
     def transact(self, puts: Iterable[dict] = (), unique_puts: Iterable[dict] = (),
                  updates: Iterable[dict] = (), deletes: Iterable[dict] = (),
@@ -180,8 +182,9 @@ def cursor_after(item: dict, *, index: bool = False) -> str:
 
 
 def _field_tokens(condition: str) -> set[str]:
-    """Field names written as #name in a condition (the generated #s0/#a0/#r0 placeholders excluded)."""
-    return {t for t in re.findall(r"#([A-Za-z_][A-Za-z0-9_]*)", condition) if not re.fullmatch(r"[sar]\d+", t)}
+    """Field names written as #name in a condition (the generated #s0/#a0/#r0/#d0 placeholders excluded)."""
+    tokens = re.findall(r"#([A-Za-z_][A-Za-z0-9_]*)", condition)
+    return {t for t in tokens if not re.fullmatch(r"[sard]\d+", t)}
 
 
 def _ser(item: dict) -> dict:

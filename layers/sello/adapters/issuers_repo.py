@@ -132,13 +132,8 @@ class DynamoIssuersRepo:
     # Certificates --------------------------------------------------------------------------------
 
     def list_certificates(self, account_id: str, issuer_id: str) -> list[Certificate]:
-        out, cursor = [], None
-        while True:
-            items, cursor = self.store.query(account_pk(account_id), certificate_sk(issuer_id), limit=100,
-                                             cursor=cursor)
-            out += [_certificate(i) for i in items]
-            if not cursor:
-                return out
+        items = self.store.query_all(account_pk(account_id), certificate_sk(issuer_id))
+        return [_certificate(i) for i in items]
 
     def get_certificate(self, account_id: str, issuer_id: str, serial: str) -> Certificate | None:
         item = self.store.get(account_pk(account_id), certificate_sk(issuer_id, serial))
@@ -185,12 +180,7 @@ class DynamoIssuersRepo:
 
     def certificates_expiring_on(self, day: date) -> list[Certificate]:
         """Active certificates whose validity ends on `day` (UTC)."""
-        out, cursor = [], None
-        while True:
-            items, cursor = self.store.query(expiry_pk(day), limit=100, cursor=cursor, index=True)
-            out += [_certificate(i) for i in items]
-            if not cursor:
-                return out
+        return [_certificate(i) for i in self.store.query_all(expiry_pk(day), index=True)]
 
     def claim_warning(self, certificate: Certificate, days: int) -> bool:
         """Records that the `days` warning goes out; False when it already went (or the certificate
@@ -207,10 +197,6 @@ class DynamoIssuersRepo:
 
     def release_warning(self, certificate: Certificate, days: int) -> None:
         """Undoes claim_warning when the email could not be sent, so the next run tries again."""
-        self.store.table.update_item(
-            Key={PK: account_pk(certificate.account_id),
-                 SK: certificate_sk(certificate.issuer_id, certificate.serial)},
-            UpdateExpression="DELETE #warnings_sent :days",
-            ExpressionAttributeNames={"#warnings_sent": "warnings_sent"},
-            ExpressionAttributeValues={":days": {days}},
-        )
+        self.store.update(account_pk(certificate.account_id),
+                          certificate_sk(certificate.issuer_id, certificate.serial),
+                          delete={"warnings_sent": {days}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Protocol
 
 from sello.adapters import aws
 from sello.settings import get_settings
@@ -23,6 +24,12 @@ class Mail:
     subject: str
     text: str
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+
+
+class Mailer(Protocol):
+    """The port the services send mail through; SesMailer is the adapter, tests may pass fakes."""
+
+    def send(self, mail: Mail) -> str: ...  # the message id
 
 
 class SesMailer:

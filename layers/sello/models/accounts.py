@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
 
-from sello.models.common import text
+from sello.models.common import RequestBody, text
 
 Environment = Literal["test", "live"]
 AccountStatus = Literal["pending_confirmation", "active"]
@@ -60,30 +60,26 @@ class ApiKey:
 
 # Request bodies ------------------------------------------------------------------------------
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 CompanyName = text(200)
 KeyName = text(100)
 
 
-class SignUpRequest(_Body):
+class SignUpRequest(RequestBody):
     company_name: CompanyName = Field(description="Legal or trade name of the company.",
                                       examples=["Acme S.A."])
     email: EmailStr = Field(description="Where the confirmation code is sent.", examples=["ana@example.com"])
 
 
-class ConfirmRequest(_Body):
+class ConfirmRequest(RequestBody):
     email: EmailStr = Field(examples=["ana@example.com"])
     code: str = Field(min_length=1, max_length=128, description="The 40-character code from the email.")
 
 
-class ResendConfirmationRequest(_Body):
+class ResendConfirmationRequest(RequestBody):
     email: EmailStr = Field(examples=["ana@example.com"])
 
 
-class CreateApiKeyRequest(_Body):
+class CreateApiKeyRequest(RequestBody):
     environment: Environment = Field(
         description="`test` keys reach the authority's test service, `live` keys its production service.")
     name: KeyName | None = Field(default=None, examples=["Web store"])

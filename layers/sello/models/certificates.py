@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
 
 from sello.adapters.kms import Sealed
+from sello.models.common import RequestBody
 
 # A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
 EXPIRING_DAYS = 30
@@ -30,10 +31,8 @@ def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
 
 # Request bodies --------------------------------------------------------------------------------
 
-class UploadCertificateRequest(BaseModel):
+class UploadCertificateRequest(RequestBody):
     """The JSON form of PUT /v1/issuers/{id}/certificate."""
-
-    model_config = ConfigDict(extra="forbid")
 
     p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.")
     password: Password
@@ -41,10 +40,8 @@ class UploadCertificateRequest(BaseModel):
         default=None, description="Receives the result of this upload and the expiry warnings.")
 
 
-class UploadCertificateForm(BaseModel):
+class UploadCertificateForm(RequestBody):
     """The multipart/form-data form of PUT /v1/issuers/{id}/certificate."""
-
-    model_config = ConfigDict(extra="forbid")
 
     certificate: bytes = Field(description="The PKCS#12 file (.p12/.pfx).")
     password: Password

@@ -1,17 +1,29 @@
-"""Field types shared by the request models."""
+"""What the request models share: the base of request bodies, printable text fields, and the
+page sizes of lists."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters that tax documents, email headers and PDFs cannot carry.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+# Lists come a page at a time: this many items unless the caller asks for 1 to MAX_PAGE_SIZE.
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class RequestBody(BaseModel):
+    """A request body: a field it does not declare is refused (unknown_field)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def _printable(value: str) -> str:
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValueError("must not contain control characters (line breaks, tabs, NUL)")
     return value
 

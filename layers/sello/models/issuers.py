@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
@@ -22,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from sello.countries import get_plugin, supported_countries
 from sello.models.certificates import CertificateSummary
-from sello.models.common import text
+from sello.models.common import RequestBody, text
 
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                                max_length=2)]
@@ -40,10 +39,6 @@ MAX_EMISSION_POINTS = 100
 MAX_ISSUER_BYTES = 350_000
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def _unique_codes(items: list, what: str) -> list:
     seen: set[str] = set()
     for item in items:
@@ -54,13 +49,13 @@ def _unique_codes(items: list, what: str) -> list:
     return items
 
 
-class EmissionPoint(_Body):
+class EmissionPoint(RequestBody):
     code: Code = Field(description="Three digits, 001–999 (SRI punto de emisión).", examples=["001"])
     name: Label | None = Field(default=None, description="Your own label for it, up to 100 characters.",
                                examples=["Web store"])
 
 
-class Establishment(_Body):
+class Establishment(RequestBody):
     code: Code = Field(description="Three digits, 001–999 (SRI establecimiento).", examples=["001"])
     address: AuthorityText = Field(description="Up to 300 characters (SRI dirEstablecimiento).",
                                    examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
@@ -76,7 +71,7 @@ class Establishment(_Body):
         return _unique_codes(value, "Emission point")
 
 
-class CreateIssuerRequest(_Body):
+class CreateIssuerRequest(RequestBody):
     country: CountryCode = Field(description="ISO 3166 country code of the tax authority.", examples=["EC"])
     tax_id: TaxId = Field(
         description="The issuer's tax id (Ecuador: 13-digit RUC), checked for format and check digit.",

@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 
 from sello.adapters.accounts_repo import DynamoAccountsRepo
 from sello.adapters.dynamo import DynamoStore
-from sello.adapters.mailer import Mail, SesMailer
+from sello.adapters.mailer import Mail, Mailer, SesMailer
 from sello.errors import (
     Conflict,
     Forbidden,
@@ -29,7 +29,7 @@ from sello.errors import (
     Unauthorized,
     Unprocessable,
 )
-from sello.ids import iso, new_id, random_token, sha256_hex, utcnow
+from sello.ids import is_id, iso, new_id, random_token, sha256_hex, utcnow
 from sello.models.accounts import (
     Account,
     AccountView,
@@ -48,7 +48,6 @@ logger = Logger(service="sello")
 CODE_LENGTH = 40
 KEY_RANDOM_LENGTH = 40
 KEY_PATTERN = re.compile(rf"sk_(test|live)_[A-Za-z0-9]{{{KEY_RANDOM_LENGTH}}}")
-KEY_ID_PATTERN = re.compile(r"key_[a-z0-9]{1,64}")
 DEFAULT_KEY_NAME = "Default"
 REVOKE_TRIES = 3
 
@@ -70,10 +69,6 @@ class AccountsRepo(Protocol):
     def key_by_hash(self, key_hash: str) -> ApiKey | None: ...
     def revoke_key(self, key: ApiKey, at: datetime, spare: ApiKey) -> bool: ...  # while spare is active
     def rotate_key(self, old: ApiKey, new: ApiKey, at: datetime) -> bool: ...
-
-
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> str: ...
 
 
 def _email_not_sent() -> ServiceUnavailable:
@@ -255,7 +250,7 @@ class AccountService:
         return _new_key_view(plaintext, new)
 
     def _own_key(self, account_id: str, key_id: str) -> ApiKey:
-        key = self.repo.get_key(account_id, key_id) if KEY_ID_PATTERN.fullmatch(key_id) else None
+        key = self.repo.get_key(account_id, key_id) if is_id(key_id, "key") else None
         if key is None:
             raise NotFound("No API key with this id.", code="api_key_not_found", path="key_id")
         return key

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from sello.adapters.accounts_repo import DynamoAccountsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore, Sealed, wipe
-from sello.adapters.mailer import Mail, SesMailer
+from sello.adapters.mailer import Mail, Mailer, SesMailer
 from sello.countries import CountryPlugin, get_plugin
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.ids import utcnow
@@ -50,8 +49,9 @@ from sello.models.certificates import (
     UploadCertificateRequest,
     certificate_status,
 )
+from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
-from sello.services.issuers import check_issuer_id, issuer_not_found
+from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import Settings, get_settings
 
 logger = Logger(service="sello")
@@ -59,11 +59,9 @@ logger = Logger(service="sello")
 MIN_RSA_BITS = 2048
 # An expiry warning whose day was missed (the run failed) still goes out up to this many days later.
 WARNING_CATCH_UP_DAYS = 2
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class CertificatesRepo(Protocol):
-    def get_issuer(self, account_id: str, issuer_id: str) -> Issuer | None: ...
+class CertificatesRepo(IssuerLookup, Protocol):
     def list_certificates(self, account_id: str, issuer_id: str) -> list[Certificate]: ...
     def get_certificate(self, account_id: str, issuer_id: str, serial: str) -> Certificate | None: ...
     def activate_certificate(self, issuer: Issuer, new: Certificate, now: datetime) -> bool: ...
@@ -75,10 +73,6 @@ class CertificatesRepo(Protocol):
 class Keystore(Protocol):
     def seal(self, plaintext: bytes | bytearray, context: dict[str, str]) -> Sealed: ...
     def open(self, sealed: Sealed, context: dict[str, str]) -> bytearray: ...
-
-
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> str: ...
 
 
 class AccountsLookup(Protocol):
@@ -161,7 +155,7 @@ def _day(ts: datetime) -> str:
 def _mail(to: str, subject: str, text: str) -> Mail:
     """Email headers cannot hold line breaks: any control character (names stored before they were
     refused may have some) becomes a space."""
-    return Mail(to=to, subject=" ".join(_CONTROL.sub(" ", subject).split()), text=text)
+    return Mail(to=to, subject=" ".join(CONTROL_CHARACTERS.sub(" ", subject).split()), text=text)
 
 
 def _describe(certificate: Certificate) -> str:
@@ -251,17 +245,11 @@ class CertificateService:
         self.clock = clock
         self.settings = settings or get_settings()
 
-    def _issuer(self, account_id: str, issuer_id: str) -> Issuer:
-        issuer = self.repo.get_issuer(account_id, check_issuer_id(issuer_id))
-        if issuer is None:
-            raise issuer_not_found()
-        return issuer
-
     # Upload ------------------------------------------------------------------------------------
 
     def upload(self, account_id: str, issuer_id: str,
                request: UploadCertificateRequest | UploadCertificateForm) -> CertificateView:
-        issuer = self._issuer(account_id, issuer_id)
+        issuer = find_issuer(self.repo, account_id, issuer_id)
         plugin = get_plugin(issuer.country)
         now = self.clock().replace(microsecond=0)
         try:
@@ -314,7 +302,7 @@ class CertificateService:
 
     def view(self, account_id: str, issuer_id: str,
              warnings: list[CertificateWarning] | None = None) -> CertificateView:
-        issuer = self._issuer(account_id, issuer_id)
+        issuer = find_issuer(self.repo, account_id, issuer_id)
         if issuer.certificate is None:
             raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
         certificates = self.repo.list_certificates(account_id, issuer_id)
@@ -350,7 +338,7 @@ class CertificateService:
     def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         """The issuer's private key and certificate, ready to sign. The key was checked in full on
         upload, so it is loaded here without repeating that (slow) check."""
-        issuer = self._issuer(account_id, issuer_id)
+        issuer = find_issuer(self.repo, account_id, issuer_id)
         active = (self.repo.get_certificate(account_id, issuer_id, issuer.certificate.serial)
                   if issuer.certificate else None)
         if active is None or active.private_key is None:
@@ -450,11 +438,6 @@ def default_service() -> CertificateService:
     store = DynamoStore(settings.table_name)
     return CertificateService(DynamoIssuersRepo(store), KmsKeystore(settings.key_id), SesMailer(),
                               DynamoAccountsRepo(store), settings=settings)
-
-
-def load_signing_key(account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    """The issuer's private key and certificate for the signing task."""
-    return default_service().load_signing_key(account_id, issuer_id)
 
 
 def send_expiry_warnings(today: date) -> ExpiryReport:

@@ -3,20 +3,16 @@ key's environment; any other document is simply not found."""
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from sello.adapters.documents_repo import DynamoDocumentsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.errors import NotFound, Unprocessable
-from sello.http import Principal
+from sello.ids import is_id
+from sello.models.accounts import Environment
+from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.documents import DOCUMENT_STATUSES, Document, DocumentList, DocumentView
 from sello.settings import get_settings
-
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
-# What new_id("doc") produces. Anything else cannot exist, and is refused before it reaches a key.
-DOCUMENT_ID = re.compile(r"doc_[a-z0-9]{20}")
 
 
 class DocumentsRepo(Protocol):
@@ -33,22 +29,20 @@ class DocumentService:
     def __init__(self, repo: DocumentsRepo):
         self.repo = repo
 
-    def get(self, principal: Principal, document_id: str) -> DocumentView:
-        if not DOCUMENT_ID.fullmatch(document_id):
-            raise document_not_found()
-        doc = self.repo.get(principal.account_id, document_id)
-        if doc is None or doc.environment != principal.environment:
+    def get(self, account_id: str, environment: Environment, document_id: str) -> DocumentView:
+        doc = self.repo.get(account_id, document_id) if is_id(document_id, "doc") else None
+        if doc is None or doc.environment != environment:
             raise document_not_found()
         return DocumentView.of(doc)
 
-    def list(self, principal: Principal, status: str | None = None, limit: int = DEFAULT_PAGE_SIZE,
-             cursor: str | None = None) -> DocumentList:
-        """A page of at most `limit` (1 to MAX_PAGE_SIZE, as the route checks) documents, newest first."""
+    def list(self, account_id: str, environment: Environment, status: str | None = None,
+             limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> DocumentList:
+        """A page of at most `limit` documents (1 to MAX_PAGE_SIZE, as the route checks), newest first."""
         if status is not None and status not in DOCUMENT_STATUSES:
             raise Unprocessable(f"status must be one of {', '.join(DOCUMENT_STATUSES)}.",
                                 code="invalid_status", path="status")
-        docs, next_cursor = self.repo.list(principal.account_id, principal.environment, limit=limit,
-                                           cursor=cursor, status=status)
+        docs, next_cursor = self.repo.list(account_id, environment, limit=limit, cursor=cursor,
+                                           status=status)
         return DocumentList(data=[DocumentView.of(d) for d in docs], next_cursor=next_cursor)
 
 

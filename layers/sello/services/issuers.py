@@ -3,7 +3,6 @@ the caller's account, so another account's issuer is simply not found."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -14,21 +13,20 @@ from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.countries import get_plugin
 from sello.errors import Conflict, NotFound, Unprocessable
-from sello.ids import new_id, utcnow
+from sello.ids import is_id, new_id, utcnow
+from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, Issuer, IssuerList, IssuerView
 from sello.settings import get_settings
 
 logger = Logger(service="sello")
 
-DEFAULT_PAGE_SIZE = 20
-# What new_id("iss") produces. Anything else cannot exist, and is refused before it reaches a key
-# (DynamoDB refuses sort keys over 1024 bytes).
-ISSUER_ID = re.compile(r"iss_[a-z0-9]{20}")
 
-
-class IssuersRepo(Protocol):
-    def create_issuer(self, issuer: Issuer) -> bool: ...  # False when the tax id is taken in the account
+class IssuerLookup(Protocol):
     def get_issuer(self, account_id: str, issuer_id: str) -> Issuer | None: ...
+
+
+class IssuersRepo(IssuerLookup, Protocol):
+    def create_issuer(self, issuer: Issuer) -> bool: ...  # False when the tax id is taken in the account
     def list_issuers(self, account_id: str, limit: int,
                      cursor: str | None) -> tuple[list[Issuer], str | None]: ...
 
@@ -37,11 +35,12 @@ def issuer_not_found() -> NotFound:
     return NotFound("No issuer with this id.", code="issuer_not_found", path="issuer_id")
 
 
-def check_issuer_id(issuer_id: str) -> str:
-    """`issuer_id` if it has the form of an issuer id; issuer_not_found otherwise."""
-    if not ISSUER_ID.fullmatch(issuer_id):
+def find_issuer(repo: IssuerLookup, account_id: str, issuer_id: str) -> Issuer:
+    """The account's issuer with this id; issuer_not_found for any other id."""
+    issuer = repo.get_issuer(account_id, issuer_id) if is_id(issuer_id, "iss") else None
+    if issuer is None:
         raise issuer_not_found()
-    return issuer_id
+    return issuer
 
 
 class IssuerService:
@@ -72,14 +71,8 @@ class IssuerService:
         logger.info("issuer created", account_id=account_id, issuer_id=issuer.id, country=issuer.country)
         return IssuerView.of(issuer, now)
 
-    def get(self, account_id: str, issuer_id: str) -> Issuer:
-        issuer = self.repo.get_issuer(account_id, check_issuer_id(issuer_id))
-        if issuer is None:
-            raise issuer_not_found()
-        return issuer
-
     def view(self, account_id: str, issuer_id: str) -> IssuerView:
-        return IssuerView.of(self.get(account_id, issuer_id), self.clock())
+        return IssuerView.of(find_issuer(self.repo, account_id, issuer_id), self.clock())
 
     def list(self, account_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> IssuerList:
         issuers, next_cursor = self.repo.list_issuers(account_id, limit, cursor)

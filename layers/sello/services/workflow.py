@@ -26,7 +26,7 @@ from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.documents_repo import document_keys
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
-from sello.adapters.mailer import Attachment, Mail, SesMailer
+from sello.adapters.mailer import Attachment, Mail, Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
 from sello.settings import Settings, get_settings
@@ -55,9 +55,10 @@ class DocumentStateError(Exception):
     """The document is missing or not in a state this step can work on (not retried)."""
 
 
-# Ports: the adapters (DynamoStore, S3Blobs, SesMailer) satisfy them; tests may pass fakes.
+# Ports: the adapters (DynamoStore, S3Blobs, and SesMailer for adapters.mailer.Mailer) satisfy them;
+# tests may pass fakes.
 class Store(Protocol):
-    def get(self, pk: str, sk: str, *, consistent: bool = True) -> dict | None: ...
+    def get(self, pk: str, sk: str) -> dict | None: ...
 
     def update(self, pk: str, sk: str, *, set_: dict | None = None, add: dict | None = None,
                remove: Any = (), condition: str | None = None, values: dict | None = None) -> dict: ...
@@ -67,10 +68,6 @@ class Blobs(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     def get(self, key: str) -> bytes | None: ...
-
-
-class Mailer(Protocol):
-    def send(self, mail: Mail) -> str: ...
 
 
 class SigningCredentials(Protocol):
