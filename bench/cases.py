@@ -8,12 +8,12 @@ import os
 from datetime import UTC, datetime
 
 # (name, module, target in ms or None). A cold start pays for these imports before the first request.
-# The baselines are what any Python function on this stack imports anyway (the AWS SDK, Powertools'
-# event handler, pydantic); each function's figure is also reported as a ratio to them, which carries
-# over between machines better than milliseconds do.
+# The baselines are what any Python function on this stack pays anyway (bench/baseline_runtime.py);
+# each function's figure is also reported as a ratio to it, which carries over between machines
+# better than milliseconds do.
 BASELINES = (
     ("baseline_boto3", "boto3"),
-    ("baseline_runtime", "boto3, aws_lambda_powertools.event_handler, pydantic"),
+    ("baseline_runtime", "bench.baseline_runtime"),
 )
 COLD_IMPORTS = (
     ("api_accounts", "functions.api.accounts", 300),
