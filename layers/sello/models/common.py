@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # Characters that tax documents, email headers and PDFs cannot carry.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+_PRINTABLE_SCHEMA = {"pattern": r"^[^\u0000-\u001f\u007f]*$"}  # the same rule, as the OpenAPI document states it
 
 # Lists come a page at a time: this many items unless the caller asks for 1 to MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 20
@@ -32,4 +33,4 @@ def text(max_length: int, min_length: int = 1):
     """Printable text: surrounding blanks stripped, no control characters, which tax documents,
     email headers and PDFs cannot carry."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_printable)]
+                     AfterValidator(_printable), Field(json_schema_extra=_PRINTABLE_SCHEMA)]
