@@ -29,10 +29,8 @@ logger = Logger(service="sello")
 
 # Pydantic error types mapped to the stable codes clients see.
 _CODES = {
-    "json_invalid": "invalid_json",
     "extra_forbidden": "unknown_field",
     "missing": "missing_field",
-    "unsupported_content_type": "unsupported_media_type",
 }
 # The largest request body the functions take: the size of Lambda's limit on a synchronous payload.
 MAX_BODY_BYTES = 6 * 1024 * 1024
@@ -103,6 +101,10 @@ def error_response(status: int, body: dict) -> Response:
     return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}))
 
 
+def _answer(error: SelloError) -> Response:
+    return error_response(error.status, error.to_dict())
+
+
 def parse_json(text: str):
     """json.loads for request bodies. Text the parser cannot take (nesting too deep, an integer of
     more than 4300 digits, NaN or Infinity, which are not JSON) fails like a syntax error, so the
@@ -140,7 +142,7 @@ def _is_body(data: bytes, event) -> bool:
 
 def _path(loc) -> str:
     parts = [str(p) for p in loc]
-    if parts and parts[0] == "body" and len(parts) > 1 and parts[1].isdigit() is False:
+    if parts and parts[0] == "body" and len(parts) > 1 and not parts[1].isdigit():
         return ".".join(parts[1:])
     return ".".join(parts)
 
@@ -227,30 +229,31 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGate
 
     @app.exception_handler(SelloError)
     def _sello_error(exc: SelloError):
-        return error_response(exc.status, exc.to_dict())
+        return _answer(exc)
 
     # Powertools validates a route's body before any middleware runs, so the body checks are
     # repeated here: an oversize or wrongly typed body gets 413/415, not a validation error.
     @app.exception_handler(RequestValidationError)
     def _request_error(exc: RequestValidationError):
         problem = body_problem(app.current_event)
-        return error_response(problem.status, problem.to_dict()) if problem else _validation_error(exc)
+        return _answer(problem) if problem else _validation_error(exc)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_type(_exc: RequestUnsupportedContentType):
-        problem = body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES)
-        return error_response(problem.status, problem.to_dict())
+        return _answer(body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES))
 
     @app.not_found
     def _not_found(_exc):
-        return error_response(404, {"code": "route_not_found", "message": "No such route."})
+        # The same answer API Gateway gives for a path no resource has.
+        status, code, message = GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"]
+        return error_response(status, {"code": code, "message": message})
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception):
         # A body the route cannot parse (e.g. Powertools' multipart parser) is the client's problem.
         problem = body_problem(app.current_event)
         if problem:
-            return error_response(problem.status, problem.to_dict())
+            return _answer(problem)
         logger.exception("unhandled error")
         return error_response(500, {"code": "internal_error", "message": "Something went wrong on our side."})
 
@@ -263,7 +266,7 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGate
             return _unexpected(exc)
         problem = body_problem(event)
         if problem:
-            return error_response(problem.status, problem.to_dict())
+            return _answer(problem)
         return _invalid_json("The request body is not UTF-8 encoded JSON.")
 
     for router in routers:
