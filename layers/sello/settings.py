@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,17 @@ class Settings(BaseSettings):
     poll_max_wait_seconds: int = Field(default=900, ge=0)
     poll_backoff_rate: float = Field(default=2.0, ge=1)
     poll_deadline_seconds: int = Field(default=24 * 3600, gt=0)
+
+    # Ecuador (SRI). The base URL of each environment's offline web services: a test API key's documents
+    # go to pruebas (celcer), a live key's to producción (cel).
+    sri_test_url: str = "https://celcer.sri.gob.ec/comprobantes-electronicos-ws"
+    sri_live_url: str = "https://cel.sri.gob.ec/comprobantes-electronicos-ws"
+    sri_timeout_seconds: float = Field(default=20, gt=0)
+    # XAdES-BES signature algorithm: SRI's ficha asks for RSA-SHA1; SHA-256 is there for when SRI accepts it.
+    sri_signature_algorithm: Literal["rsa-sha1", "rsa-sha256"] = "rsa-sha1"
+    # Folder holding SRI's XSD files; when set, every document is checked against its schema before it is
+    # numbered or signed. Empty: schema checks are skipped (the business rules still apply).
+    sri_xsd_dir: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
@@ -50,6 +51,27 @@ class PollOutcome:
     messages: tuple[AuthorityMessage, ...] = ()
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A document request the plugin has validated and computed, ready to be numbered and stored.
+    Nothing in it depends on the number yet, so a request that fails validation consumes none."""
+
+    type: str  # the neutral type, e.g. "invoice"
+    series: str  # the numbering series within (issuer, environment, type); Ecuador: "001-001" (estab-ptoEmi)
+    issue_date: date  # in the authority's time zone
+    customer: dict[str, Any]  # name, tax_id, email (what models.documents.CustomerSummary shows)
+    totals: dict[str, Any]  # currency, subtotal, discount, tax, total (Decimal)
+    # Everything the plugin needs later to build the document (an issuer snapshot included), JSON-ready:
+    # amounts as strings, dates as ISO strings. Stored with the document as it is.
+    content: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NumberedDocument:
+    number: str  # the printed document number, e.g. "001-001-000000042"
+    access_key: str  # the authority's key for the document (Ecuador: clave de acceso); "" if none
+
+
 class CountryPlugin(Protocol):
     code: str  # "EC"
     name: str  # "Ecuador"
@@ -67,10 +89,20 @@ class CountryPlugin(Protocol):
     def certificate_matches(self, certificate: Any, tax_id: str) -> bool:
         """Whether the certificate may sign for the issuer with this tax id."""
 
+    def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
+        """Validates a CreateDocumentRequest (models.document_request) for the issuer (models.issuers.Issuer)
+        and computes its amounts; raises Unprocessable with a stable code and the request's field path."""
+
+    def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
+               environment: str) -> NumberedDocument:
+        """The document's number and authority key for the sequence allocated to it. Deterministic: the
+        same arguments always give the same result, so a retried document keeps its key."""
+
     # Document lifecycle, one call per workflow task (services/workflow.py). `document` is the stored
     # document item; `environment` is "test" or "live" (the API key's environment).
     def sign(self, document: Mapping[str, Any], key: Any, cert: Any) -> bytes:
-        """The document in the authority's format, signed with the issuer's private key and certificate."""
+        """The document in the authority's format, signed with the issuer's private key and certificate.
+        `document` carries `content`, `number`, `access_key` and `environment` as stored."""
 
     def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
         """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated."""
