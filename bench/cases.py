@@ -6,6 +6,9 @@ import contextlib
 import io
 import os
 from datetime import UTC, datetime
+from pathlib import Path
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
 
 # (name, module, target in ms or None). A cold start pays for these imports before the first request.
 # The baselines are what any Python function on this stack pays anyway (bench/baseline_runtime.py);
@@ -15,12 +18,17 @@ BASELINES = (
     ("baseline_boto3", "boto3"),
     ("baseline_runtime", "bench.baseline_runtime"),
 )
+# A country's modules load on a function's first call (sello.countries.ec.plugin imports each step's
+# module when the step runs), so they are counted with the function that first calls them.
 COLD_IMPORTS = (
     ("api_accounts", "functions.api.accounts", 300),
     ("api_issuers", "functions.api.issuers", 300),
-    ("api_documents", "functions.api.documents", 300),
+    ("api_documents", "functions.api.documents, sello.countries.ec.documents", 300),
     ("authorizer", "functions.api.authorizer", 300),
-    ("workflow_sign", "functions.workflow.sign", 700),
+    ("workflow_sign", "functions.workflow.sign, sello.countries.ec.xml, sello.countries.ec.xades", 700),
+    ("workflow_submit", "functions.workflow.submit, sello.countries.ec.sri", None),
+    ("workflow_render", "functions.workflow.render, sello.countries.ec.ride, sello.countries.ec.ride_layout",
+     None),
     ("certificate_expiry", "functions.scheduled.certificate_expiry", None),
 )
 
@@ -49,6 +57,9 @@ def warm_cases():
         load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)
 
     cases = [
+        # The signing task's work per document, key in memory: build the XML of a 10-line factura and
+        # sign it (XAdES-BES, RSA-SHA1); then the RIDE of the authorized document.
+        *_ecuador(),
         # Once per certificate upload: open the PKCS#12, check the key in full, validity, usage, RUC.
         ("certificate_upload_checks", upload_checks, 15, None),
         # What the signing task would pay per cold start if it re-checked the key, and what it pays instead.
@@ -59,12 +70,54 @@ def warm_cases():
     return cases
 
 
+def _ecuador():
+    import json
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    from local.certs import DEMO_PASSWORD, DEMO_RUC, make_p12
+    from sello.countries import get_plugin
+    from sello.countries.ec import ride
+    from sello.models.document_request import CreateDocumentRequest
+    from sello.models.issuers import CreateIssuerRequest, Issuer
+
+    events = EVENTS
+    now = datetime.now(UTC)
+    issuer = Issuer(**CreateIssuerRequest.model_validate_json(
+        (events / "issuers" / "create_issuer.body.json").read_text()).model_dump(),
+        id="iss_bench", account_id="acc_bench", created_at=now, updated_at=now)
+    body = json.loads((events / "documents" / "create_invoice.body.json").read_text())
+    assert len(body["items"]) == 10
+    request = CreateDocumentRequest.model_validate({**body, "issuer_id": issuer.id})
+    plugin = get_plugin("EC")
+    prepared = plugin.prepare(request, issuer, "test", now)
+    numbered = plugin.number(prepared, 1, "doc_bench", "test")
+    document = {"content": prepared.content, "number": numbered.number, "access_key": numbered.access_key,
+                "environment": "test"}
+    p12 = pkcs12.load_pkcs12(make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD), DEMO_PASSWORD.encode())
+    key, cert = p12.key, p12.cert.certificate
+    signed = plugin.sign(document, key, cert)
+    record = (b'<?xml version="1.0" encoding="UTF-8"?><autorizacion><estado>AUTORIZADO</estado>'
+              b"<numeroAutorizacion>" + numbered.access_key.encode() + b"</numeroAutorizacion>"
+              b"<fechaAutorizacion>" + now.isoformat().encode() + b"</fechaAutorizacion>"
+              b"<ambiente>PRUEBAS</ambiente><comprobante><![CDATA[" + signed + b"]]></comprobante>"
+              b"<mensajes/></autorizacion>")
+    return [
+        ("build_and_sign_10_line_factura", lambda: plugin.sign(document, key, cert), 300, 5),
+        ("ride_10_line_factura", lambda: ride.render(record), 50, 30),
+    ]
+
+
 def _over_http():
-    """The main job of this release over HTTP against the local stack: sign up, confirm, register an
-    issuer, upload its certificate. Includes the emulator and the API Gateway adapter."""
+    """The main job over HTTP against the local stack (emulator, API Gateway adapter and SRI simulator
+    included): from sign-up to an authorized factura, and a factura alone from POST to authorized."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ["SELLO_POLL_FIRST_WAIT_SECONDS"] = "0"
     import atexit
     import itertools
+    import json
+    import tempfile
+    import time
 
     import httpx
 
@@ -73,6 +126,7 @@ def _over_http():
 
     stack = start_stack(seed=True, outbox_dir=None, access_log=False)
     atexit.register(stack.stop)
+    out_dir = Path(tempfile.mkdtemp(prefix="sello-bench-"))
     counter = itertools.count()
     client = httpx.Client(base_url=stack.api_url, timeout=30, trust_env=False)
     authed = {"Authorization": f"Bearer {stack.api_key}"}
@@ -84,10 +138,29 @@ def _over_http():
         # The demo's step-by-step output is kept out of the benchmark's JSON.
         with (httpx.Client(base_url=stack.api_url, timeout=30, trust_env=False) as api,
               contextlib.redirect_stdout(io.StringIO())):
-            demo.run(api, email=f"bench{next(counter)}@example.com")
+            demo.run(api, email=f"bench{next(counter)}@example.com", out_dir=out_dir)
 
+    def invoice_to_authorized():
+        created = client.post("/v1/documents", json=invoice, headers=issuing)
+        created.raise_for_status()
+        url = f"/v1/documents/{created.json()['id']}"
+        while (status := client.get(url, headers=issuing).json()["status"]) == "processing":
+            time.sleep(0.01)
+        if status != "authorized":
+            raise RuntimeError(f"the benchmark invoice ended {status}")
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        key, issuer_id, _ = demo.run(client, email="bench-issuer@example.com", out_dir=out_dir)
+    issuing = {"Authorization": f"Bearer {key}"}
+    invoice = {**json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text()),
+               "issuer_id": issuer_id}
     return [
         ("local_authorized_get", authorized_get, 50, None),
-        ("local_signup_to_certificate", main_job, 5, None),
+        # `make demo`'s steps: sign up, confirm, register the issuer, upload its certificate, issue a
+        # factura, wait for its authorization, download its XML and PDF.
+        ("local_demo_signup_to_authorized_pdf", main_job, 5, None),
+        # POST /v1/documents until GET says authorized, the simulator deciding at once and the
+        # workflow polling without waiting: sign, submit, poll, render and email included.
+        ("local_invoice_post_to_authorized", invoice_to_authorized, 5, None),
     ]
 

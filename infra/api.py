@@ -27,12 +27,13 @@ from infra.nag import acknowledge
 
 RATE_LIMIT = 50  # requests per second, across the stage
 BURST_LIMIT = 100
-SENDS_EMAIL = {"accounts", "issuers"}  # confirmation codes; certificate notifications
+# Confirmation codes; certificate notifications; documents emailed again on request.
+SENDS_EMAIL = {"accounts", "issuers", "documents"}
 # Envelope-encrypts uploaded private keys: asks KMS for a data key (plaintext + wrapped copy) and
 # never unwraps one; only the workflow's sign task decrypts.
 WRAPS_CERTIFICATE_KEYS = {"issuers"}
-# Functions whose routes only read: documents are written by the workflow tasks.
-READS_ONLY = {"documents"}
+# Downloads the documents' XML and PDF (written by the workflow tasks) and attaches them to emails.
+READS_DOCUMENT_FILES = {"documents"}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -70,7 +71,9 @@ class Api(Construct):
         self.functions: dict[str, SelloFunction] = {}
         for spec in API_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, write=spec.name not in READS_ONLY)
+            data.grant_table(fn, write=True)
+            if spec.name in READS_DOCUMENT_FILES:
+                data.grant_documents(fn, write=False)
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:

@@ -89,13 +89,15 @@ class Data(Construct):
                             "Scoped to the table's own KMS key: DynamoDB needs these to write items "
                             "encrypted with a customer-managed key (the set CDK's table grant uses).")
 
-    def grant_documents(self, fn: SelloFunction) -> None:
+    def grant_documents(self, fn: SelloFunction, *, write: bool = True) -> None:
+        actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
         fn.role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:PutObject"], resources=[self.bucket.arn_for_objects("*")]))
+            actions=actions, resources=[self.bucket.arn_for_objects("*")]))
         fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
         acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/*]",
-                    "Object keys are made per document at run time (account/document id), so reads and "
-                    "writes cover the objects of this one bucket; no bucket-level or delete actions.")
+                    "Object keys are made per document at run time (account/document id), so "
+                    f"{'reads and writes cover' if write else 'reads cover'} the objects of this one bucket; "
+                    "no bucket-level or delete actions.")
 
     def grant_certificate_key(self, fn: SelloFunction, *actions: str) -> None:
         fn.role.add_to_principal_policy(iam.PolicyStatement(

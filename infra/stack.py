@@ -34,6 +34,7 @@ class SelloStack(Stack):
         common = {"stage": stage, "code": code, "layer": layer, "data": self.data, "mail": self.mail}
         self.api = Api(self, "Api", **common)
         self.workflow = Workflow(self, "Workflow", **common)
+        self.workflow.grant_start(self.api.functions["documents"])
         self.jobs = Jobs(self, "Jobs", **common)
         self.monitoring = Monitoring(
             self, "Monitoring",

@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from sello.catalog import WORKFLOW_FUNCTIONS, resource_names
+from sello.settings import Settings
 
 from infra.data import Data
 from infra.function import SelloFunction, construct_name
@@ -22,6 +23,10 @@ from infra.nag import acknowledge
 ASL_FILE = Path(__file__).resolve().parent / "workflow.asl.json"
 DECRYPTS_CERTIFICATE_KEYS = {"sign"}
 SENDS_EMAIL = {"notify"}
+# Call the tax authority; its endpoints come from the context values of the same names (e.g.
+# `-c sri_test_url=...`), by default the settings' own.
+CALLS_AUTHORITY = {"submit", "poll"}
+AUTHORITY_URLS = ("sri_test_url", "sri_live_url")
 
 
 class Workflow(Construct):
@@ -37,6 +42,10 @@ class Workflow(Construct):
                 data.grant_certificate_key(fn, "kms:Decrypt")
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
+            if spec.name in CALLS_AUTHORITY:
+                for setting in AUTHORITY_URLS:
+                    url = self.node.try_get_context(setting) or Settings.model_fields[setting].default
+                    fn.function.add_environment(f"SELLO_{setting.upper()}", url)
             self.functions[spec.name] = fn
 
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
@@ -64,3 +73,8 @@ class Workflow(Construct):
                     "Only the X-Ray (PutTraceSegments, GetSampling*) and CloudWatch Logs delivery actions "
                     "that Step Functions needs for tracing and logging; AWS does not support "
                     "resource-level permissions for them.")
+
+    def grant_start(self, fn: SelloFunction) -> None:
+        """Lets `fn` start executions of the state machine (services/documents.py starts one per document)."""
+        self.state_machine.grant_start_execution(fn.function)
+        fn.function.add_environment("SELLO_STATE_MACHINE_ARN", self.state_machine.state_machine_arn)

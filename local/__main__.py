@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.sri.simulator import ADMIN_PATH, BASE_PATH
 from local.stack import DEFAULT_OUTBOX, Stack, start_stack
 
 
@@ -44,6 +45,8 @@ def banner(stack: Stack) -> str:
         f"  OpenAPI        {api}/openapi.json",
         f"  Outbox         {api}/_local/outbox   (and .eml files in {stack.outbox_dir})",
         f"  AWS emulator   {stack.moto_url}",
+        f"  SRI simulator  {stack.sri_url}",
+        f"  SRI sim state  {stack.sri_url.removesuffix(BASE_PATH)}{ADMIN_PATH}/state",
     ]
     if stack.api_key:
         lines += [
@@ -61,6 +64,7 @@ def ready_line(stack: Stack) -> str:
         "sello_local": "ready",
         "api_url": stack.api_url,
         "moto_url": stack.moto_url,
+        "sri_url": stack.sri_url,
         "api_key": stack.api_key,
         "account": stack.account,
         "outbox_dir": str(stack.outbox_dir) if stack.outbox_dir else None,

@@ -2,14 +2,18 @@
 
 Signs up a company, reads the confirmation code from the local outbox, confirms the account (which
 hands over a test API key), registers an Ecuadorian issuer, generates a signing certificate for the
-demo RUC, uploads it and reads its metadata back. Exits non-zero at the first unexpected answer."""
+demo RUC, uploads it and reads its metadata back, then issues a 10-line factura, follows it until the
+SRI simulator authorizes it, and saves its XML and RIDE under .local/demo/. Exits non-zero at the
+first unexpected answer."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # before the handlers create their loggers
@@ -20,6 +24,7 @@ from local.certs import DEMO_PASSWORD, DEMO_RUC, make_p12  # noqa: E402
 from local.stack import start_stack  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
+OUT_DIR = Path(".local") / "demo"
 EMAIL = "owner@andina.example.com"
 CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.MULTILINE)
 
@@ -46,7 +51,9 @@ def show(response: httpx.Response, *fields: str) -> dict:
     return body
 
 
-def run(api: httpx.Client, email: str = EMAIL) -> None:
+def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR) -> tuple[str, str, list[Path]]:
+    """The walk-through; returns the test API key, the issuer id and the files it saved."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     step(1, "Sign up")
     show(api.post("/v1/accounts", json={"company_name": "Comercial Andina S.A.", "email": email}),
          "id", "status")
@@ -80,23 +87,57 @@ def run(api: httpx.Client, email: str = EMAIL) -> None:
     step(6, "Read the certificate's metadata back (never any key material)")
     show(api.get(f"/v1/issuers/{issuer['id']}/certificate"), "subject", "issuer", "status")
 
-    step(7, "The notice about the certificate in the outbox")
-    notices = [m for m in api.get("/_local/outbox").json() if m["to"] == email]
-    print(f"    {len(notices)} emails to {email}: " + "; ".join(repr(m["subject"]) for m in notices))
+    step(7, "Issue a 10-line factura (validated, numbered, then signed and sent to SRI's simulator)")
+    invoice = {**json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text()),
+               "issuer_id": issuer["id"]}
+    created = show(api.post("/v1/documents", json=invoice, headers={"Idempotency-Key": "demo-order-1"}),
+                   "id", "number", "status", "totals.total", "authority.access_key")
+
+    step(8, "Poll until SRI has decided")
+    url = f"/v1/documents/{created['id']}"
+    deadline = time.monotonic() + 60
+    while (document := api.get(url).json())["status"] == "processing":
+        if time.monotonic() > deadline:
+            raise DemoFailed("the factura was still processing after 60 s")
+        time.sleep(0.2)
+    print(f"    status: {document['status']}")
+    if document["status"] != "authorized":
+        raise DemoFailed(json.dumps(document))
+    for name in ("authorization_number", "authorized_at"):
+        print(f"    authority.{name}: {document['authority'][name]}")
+
+    step(9, "Download the authorized XML and the RIDE (PDF); the customer got both by email")
+    saved = []
+    for kind, media in (("xml", "application/xml"), ("pdf", "application/pdf")):
+        response = api.get(f"{url}/{kind}", headers={"Accept": media})
+        if response.status_code != 200:
+            raise DemoFailed(response.text)
+        target = out_dir / f"{document['number']}.{kind}"
+        target.write_bytes(response.content)
+        saved.append(target)
+        print(f"    GET {url}/{kind} -> 200, {len(response.content)} bytes saved to {target}")
+    to = invoice["customer"]["email"]
+    mail = [m for m in api.get("/_local/outbox").json() if m["to"] == to][-1]
+    print(f"    email to {to}: {mail['subject']!r} with {', '.join(mail['attachments'])}")
+    return key, issuer["id"], saved
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help=f"where the XML and PDF go ({OUT_DIR})")
+    args = parser.parse_args(argv)
     stack = start_stack(seed=False, outbox_dir=None, access_log=False)
     print(f"Local stack up at {stack.api_url} in {stack.startup_seconds:.1f} s")
     try:
         with httpx.Client(base_url=stack.api_url, timeout=30, trust_env=False) as api:
-            run(api)
+            run(api, out_dir=args.out_dir)
     except DemoFailed as exc:
         print(f"\nDemo failed: {exc}", file=sys.stderr)
         return 1
     finally:
         stack.stop()
-    print("\nDone: the account is active, the issuer is registered and its certificate is stored.")
+    print("\nDone: the account is active, its issuer signs with its certificate, and the factura is "
+          "authorized, rendered and delivered.")
     return 0
 
 

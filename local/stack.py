@@ -1,6 +1,7 @@
 """The local stack in one process, everything on 127.0.0.1: moto in server mode (DynamoDB, S3, KMS,
 Secrets Manager, SES, Step Functions executing the real ASL, Lambda tasks dispatched to the real
-handlers), the resources the CDK app declares, the API Gateway adapter, and the outbox.
+handlers), the resources the CDK app declares, the API Gateway adapter, the outbox, and the SRI
+simulator (local.sri.simulator) that both SRI environments point at.
 
 `start_stack()` sets the process environment (AWS endpoint, fake credentials, SELLO_* names) so the
 handlers running in this process talk to the emulator; run one stack per process."""
@@ -21,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local import gateway, lambdas, resources
 from local.outbox import Outbox
+from local.sri.simulator import SriSimulator
 from sello.adapters import aws
 from sello.services.accounts import seed_account
 from sello.settings import get_settings
@@ -35,6 +37,7 @@ DEMO_EMAIL = "demo@example.com"
 # moto runs Step Functions executions for real and, without Docker, Lambda invocations through its
 # simple backend, which lambdas.install() points at the real handlers.
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT / ".." / "shared" / "data"))
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Stack:
     moto_url: str
     env: dict[str, str]
     outbox_dir: Path | None
+    sri_url: str = ""
     account: dict | None = None
     api_key: str | None = None
     startup_seconds: float = 0.0
@@ -73,8 +77,39 @@ def _set_environment(moto_url: str, moto_port: int) -> None:
     })
     os.environ.pop("AWS_PROFILE", None)
     for name, value in (("POWERTOOLS_TRACE_DISABLED", "true"), ("POWERTOOLS_METRICS_NAMESPACE", "Sello"),
-                        ("POWERTOOLS_SERVICE_NAME", "sello"), ("POWERTOOLS_LOG_LEVEL", "WARNING")):
+                        ("POWERTOOLS_SERVICE_NAME", "sello"), ("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                        # The simulator decides at once unless told otherwise: poll soon, and not
+                        # minutes apart as against the real SRI.
+                        ("SELLO_POLL_FIRST_WAIT_SECONDS", "1"), ("SELLO_POLL_MAX_WAIT_SECONDS", "10")):
         os.environ.setdefault(name, value)
+
+
+def sri_xsd_dir() -> str:
+    """SRI's schemas for the simulator and the handlers: $SELLO_SRI_XSD_DIR if set (empty: no XSD
+    checks), else the shared conformance data's ec/xsd folder if it is there."""
+    if "SELLO_SRI_XSD_DIR" in os.environ:
+        return os.environ["SELLO_SRI_XSD_DIR"]
+    default = (SHARED_DATA / "ec" / "xsd").resolve()
+    return str(default) if default.is_dir() else ""
+
+
+def serialize_dynamodb() -> None:
+    """DynamoDB applies writes to one item one after another; moto reads, checks and writes items in
+    Python, so its request threads can interleave a conditional update or an ADD and, say, hand out one
+    sequence number twice. One DynamoDB request at a time restores the guarantee the code relies on."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+    if getattr(call_action, "serialized", False):
+        return
+    lock = threading.Lock()
+
+    def one_at_a_time(self):
+        with lock:
+            return call_action(self)
+
+    one_at_a_time.serialized = True
+    DynamoHandler.call_action = one_at_a_time
 
 
 def _serve(server: BaseWSGIServer, name: str) -> None:
@@ -97,8 +132,15 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         # The configuration decides which Step Functions backend keeps the state machine: set it first.
         httpx.post(f"{stack.moto_url}/moto-api/config", json=MOTO_CONFIG, trust_env=False).raise_for_status()
         lambdas.install(STAGE)
+        serialize_dynamodb()
 
-        app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url})
+        xsd_dir = sri_xsd_dir()
+        sri = SriSimulator(HOST, xsd_dir=xsd_dir or None).start()
+        stack._stops.append(sri.stop)
+        stack.sri_url = sri.url
+
+        app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url,
+                                                                 "sri_url": stack.sri_url})
         server = make_server(HOST, api_port, app, threaded=True,
                              request_handler=gateway.AccessLog if access_log else gateway.QuietLog)
         stack._stops.append(server.server_close)
@@ -107,6 +149,7 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         aws.reset()
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
         stack.env = resources.create_resources(STAGE, sender)
+        stack.env.update(SELLO_SRI_TEST_URL=sri.url, SELLO_SRI_LIVE_URL=sri.url, SELLO_SRI_XSD_DIR=xsd_dir)
         os.environ.update(stack.env)
         get_settings.cache_clear()
         aws.resource("dynamodb")  # create the shared clients before request threads race for them

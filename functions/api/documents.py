@@ -1,47 +1,165 @@
-"""Documents: read one, list them."""
+"""Documents: issue one, read and list them, download their XML and PDF, email them again."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from sello.http import PageCursor, PageLimit, error_doc, make_app, principal, route_responses
 from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.documents import DOCUMENT_STATUSES, DocumentList, DocumentView
+from sello.models.document_request import CreateDocumentRequest
+from sello.models.documents import (
+    DOCUMENT_STATUSES,
+    DOCUMENT_TYPES,
+    DocumentEmail,
+    DocumentList,
+    DocumentView,
+    SendDocumentRequest,
+)
 from sello.services import documents
+from sello.services.documents import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_TTL_SECONDS, REPLAY_WAIT_SECONDS
 
 router = Router()
 
 _DOCUMENTS = ["Documents"]
+_DOCUMENT_ID = Annotated[str, Path(description="The document's id: `doc_` and 20 lower-case letters or "
+                                               "digits. Any other value is `document_not_found`.")]
+_NOT_FOUND = error_doc("`document_not_found`")
+_NOT_READY = error_doc("`document_not_ready`")
+_JSON = "application/json"
+
+
+def _file_responses(media_type: str, description: str) -> dict:
+    responses = route_responses(200, description, {404: _NOT_FOUND, 409: _NOT_READY})
+    responses[200]["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
+    responses[200]["headers"] = {"Content-Disposition": {
+        "description": "`attachment; filename=\"<number>.<extension>\"`", "schema": {"type": "string"}}}
+    return responses
+
+
+@router.post(
+    "/v1/documents", summary="Issue a document", tags=_DOCUMENTS,
+    description="Validates the document for its issuer's country, numbers it and starts its processing: "
+                "signing, submission to the tax authority, waiting for the authorization, the PDF and the "
+                "email to the customer. The answer comes at once, with status `processing`; poll "
+                "`GET /v1/documents/{document_id}` for the outcome. Nothing is numbered or stored for a "
+                "request that fails validation. Send an `Idempotency-Key` so that a retried request cannot "
+                "issue the document twice.",
+    responses=route_responses(201, "Document numbered and stored; its processing has started", {
+        200: {"description": "An earlier request with the same `Idempotency-Key` and the same body created "
+                             "this document (header `Idempotent-Replayed: true`)",
+              "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
+        400: error_doc("`invalid_idempotency_key`"),
+        404: error_doc("`issuer_not_found`"),
+        409: error_doc("`idempotency_key_reused` (the key was used with another body) or "
+                       "`idempotency_key_in_use` (a request with the key is still running; send it again)"),
+        422: error_doc("`certificate_required`, `certificate_expired`, `document_too_large`, or the "
+                       "country's own checks, e.g. `unknown_establishment`, `invalid_tax_id`"),
+        503: error_doc("`workflow_unavailable`: the document was stored but its processing could not be "
+                       "started; send the same request with the same `Idempotency-Key` to start it")},
+        body=True),
+)
+def create_document(
+    body: Annotated[CreateDocumentRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(
+        alias=IDEMPOTENCY_KEY_HEADER,
+        description="1 to 255 printable ASCII characters, e.g. a UUID, unique per document you mean to "
+                    "issue. The same key with the same body answers with the same document; with another "
+                    f"body, 409. Keys are kept {IDEMPOTENCY_TTL_SECONDS // 3600} hours, per API key "
+                    "environment. While the first request with a key runs, others wait up to "
+                    f"{REPLAY_WAIT_SECONDS:g} s for its document.",
+        examples=["4f9d2c1e-7b3a-4e5f-9a1b-2c3d4e5f6a7b"])] = None,
+) -> Response[DocumentView]:
+    caller = principal(router)
+    issued = documents.default_service().create(caller.account_id, caller.environment, body, idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if issued.replayed else {}
+    return Response(status_code=200 if issued.replayed else 201, content_type=_JSON, body=issued.document,
+                    headers=headers)
 
 
 @router.get("/v1/documents", summary="List documents", tags=_DOCUMENTS,
             description="The documents of the API key's environment (a test key sees test documents, a "
-                        "live key live ones), newest first, a page at a time. With `status`, a page may hold "
-                        "fewer than `limit` documents while more follow: go on while `next_cursor` is set.",
+                        "live key live ones), newest first, a page at a time. With `status`, `type` or "
+                        "`customer`, a page may hold fewer than `limit` documents while more follow: go on "
+                        "while `next_cursor` is set.",
             responses=route_responses(200, "A page of documents", {
-                400: error_doc("`invalid_cursor`"), 422: error_doc("`invalid_status`")}))
+                400: error_doc("`invalid_cursor`"),
+                422: error_doc("`invalid_status`, `invalid_type`, `invalid_customer`, `invalid_date` or "
+                               "`invalid_date_range`")}))
 def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
+    document_type: Annotated[str | None, Query(alias="type", description="Only documents of this type.",
+                                               json_schema_extra={"enum": list(DOCUMENT_TYPES)})] = None,
+    created_from: Annotated[str | None, Query(
+        alias="from", description="Only documents created at or after this moment: an ISO 8601 date (the "
+                                  "UTC day's start) or date and time (UTC unless it has an offset).",
+        examples=["2026-03-01"])] = None,
+    created_to: Annotated[str | None, Query(
+        alias="to", description="Only documents created at or before this moment: an ISO 8601 date (the "
+                                "whole UTC day) or date and time.", examples=["2026-03-31"])] = None,
+    customer: Annotated[str | None, Query(description="Only documents for the customer with this tax id "
+                                                      "(exact match).", examples=["1790016919001"])] = None,
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
 ) -> DocumentList:
     caller = principal(router)
-    return documents.default_service().list(caller.account_id, caller.environment, status, limit, cursor)
+    where = documents.document_filter(status, document_type, customer, created_from, created_to)
+    return documents.default_service().list(caller.account_id, caller.environment, where, limit, cursor)
 
 
 @router.get("/v1/documents/<document_id>", summary="Get a document", tags=_DOCUMENTS,
-            description="The document's status and what the tax authority said about it.",
-            responses=route_responses(200, "The document", {404: error_doc("`document_not_found`")}))
-def get_document(
-    document_id: Annotated[str, Path(description="The document's id: `doc_` and 20 lower-case letters or "
-                                                 "digits. Any other value is `document_not_found`.")],
-) -> DocumentView:
+            description="The document's status and number, and what the tax authority said about it: its "
+                        "key, authorization number and date, and messages.",
+            responses=route_responses(200, "The document", {404: _NOT_FOUND}))
+def get_document(document_id: _DOCUMENT_ID) -> DocumentView:
     caller = principal(router)
     return documents.default_service().get(caller.account_id, caller.environment, document_id)
+
+
+def _download(document_id: str, kind: str) -> Response:
+    caller = principal(router)
+    file = documents.default_service().file(caller.account_id, caller.environment, document_id, kind)
+    # XML is text and goes as it is; the PDF goes base64-encoded, which API Gateway decodes for clients
+    # that accept application/pdf (a binary media type of the API).
+    body = file.data.decode("utf-8") if kind == "xml" else file.data
+    return Response(status_code=200, content_type=file.content_type, body=body,
+                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+
+
+@router.get("/v1/documents/<document_id>/xml", summary="Download the XML", tags=_DOCUMENTS,
+            description="Once the document is authorized, the authority's authorization record (with the "
+                        "signed document inside); until then, the signed document as it was submitted.",
+            responses=_file_responses("application/xml", "The XML"))
+def get_document_xml(document_id: _DOCUMENT_ID):
+    return _download(document_id, "xml")
+
+
+@router.get("/v1/documents/<document_id>/pdf", summary="Download the PDF", tags=_DOCUMENTS,
+            description="The printable version of the authorized document (Ecuador: the RIDE), available "
+                        "once it is authorized and rendered. Send `Accept: application/pdf`.",
+            responses=_file_responses("application/pdf", "The PDF"))
+def get_document_pdf(document_id: _DOCUMENT_ID):
+    return _download(document_id, "pdf")
+
+
+@router.post("/v1/documents/<document_id>/email", summary="Email the document again", tags=_DOCUMENTS,
+             status_code=202,
+             description="Sends the authorized XML and the PDF to `to`, or to the customer's email stored "
+                         "with the document.",
+             responses=route_responses(202, "Sent", {
+                 404: _NOT_FOUND,
+                 409: error_doc("`document_not_ready`: not authorized, or its PDF not rendered yet"),
+                 422: error_doc("`email_required`: neither `to` nor a customer email"),
+                 503: error_doc("`email_unavailable`")}, body=True))
+def email_document(document_id: _DOCUMENT_ID,
+                   body: Annotated[SendDocumentRequest | None, Body()] = None) -> DocumentEmail:
+    caller = principal(router)
+    to = body.to if body else None
+    return documents.default_service().send(caller.account_id, caller.environment, document_id, to)
 
 
 app = make_app(router)

@@ -21,7 +21,7 @@ API_FUNCTIONS = (
                  prefixes=("/v1/accounts", "/v1/api-keys")),
     FunctionSpec("issuers", "api.issuers.handler", "Issuers and their signing certificates",
                  prefixes=("/v1/issuers",)),
-    FunctionSpec("documents", "api.documents.handler", "Documents: their status and the authority's answer",
+    FunctionSpec("documents", "api.documents.handler", "Documents: issue, read, download and email again",
                  prefixes=("/v1/documents",)),
 )
 AUTHORIZER = FunctionSpec("authorizer", "api.authorizer.handler", "API key authorizer", memory_mb=256, timeout_s=10)
@@ -33,8 +33,11 @@ SCHEDULED_FUNCTIONS = (
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
 WORKFLOW_FUNCTIONS = (
     FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024),
-    FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority"),
-    FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization"),
+    # The authority's calls time out after settings.sri_timeout_seconds per phase (connecting, sending,
+    # reading), so these two get room for several phases.
+    FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority",
+                 timeout_s=60),
+    FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization", timeout_s=60),
     FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF"),
     FunctionSpec("notify", "workflow.notify.handler", "Emails the customer the XML and the PDF"),
     FunctionSpec("finish", "workflow.finish.handler", "Records the final status of a document"),
@@ -114,5 +117,7 @@ GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
 # body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte
-# stream stays intact until the function answers it.
-BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12")
+# stream stays intact until the function answers it. A function's base64 answer (a PDF) reaches the
+# client as bytes when the client's first Accept type is one of these.
+BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
+                      "application/pdf")

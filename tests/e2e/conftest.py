@@ -28,6 +28,7 @@ CONFIRMATION_CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.MULTILINE)
 class LocalStack:
     api_url: str
     moto_url: str
+    sri_url: str
     api_key: str
     account: dict
     outbox_dir: Path
@@ -53,6 +54,14 @@ class LocalStack:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no email to {to} after message {after} within {timeout} s")
             time.sleep(0.1)
+
+    def sri(self, action: str = "state", **config) -> dict:
+        """The SRI simulator's admin endpoint: "state" (GET), "config" or "reset" (POST)."""
+        admin = self.sri_url.removesuffix("/comprobantes-electronicos-ws") + "/_sim/sri/" + action
+        with httpx.Client(timeout=10, trust_env=False) as client:
+            response = client.get(admin) if action == "state" else client.post(admin, json=config)
+        response.raise_for_status()
+        return response.json()
 
     def new_account(self, company_name: str) -> tuple[dict, str]:
         """A new account (unique email), signed up and confirmed over HTTP as a client does it:
@@ -80,6 +89,8 @@ def local_stack(tmp_path_factory) -> LocalStack:
     workdir = tmp_path_factory.mktemp("local-stack")
     stdout, stderr, outbox = workdir / "stdout.log", workdir / "stderr.log", workdir / "outbox"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SELLO_", "MOTO_"))}
+    # A held SRI connection (an injected timeout) costs the client this long, not the default 20 s.
+    env["SELLO_SRI_TIMEOUT_SECONDS"] = "2"
     command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--json-ready",
                "--outbox-dir", str(outbox)]
     with stdout.open("wb") as out, stderr.open("wb") as err:
@@ -96,7 +107,8 @@ def local_stack(tmp_path_factory) -> LocalStack:
                 log = stderr.read_text(errors="replace")[-6000:]
                 pytest.fail(f"the local stack {state}; its stderr:\n{log}")
             time.sleep(0.05)
-        yield LocalStack(api_url=ready["api_url"], moto_url=ready["moto_url"], api_key=ready["api_key"],
+        yield LocalStack(api_url=ready["api_url"], moto_url=ready["moto_url"],
+                         sri_url=ready["sri_url"], api_key=ready["api_key"],
                          account=ready["account"], outbox_dir=Path(ready["outbox_dir"]))
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -64,7 +64,9 @@ def test_openapi_has_the_documents_routes(local_stack):
     with local_stack.client() as client:
         spec = client.get("/openapi.json").json()
     paths = spec["paths"]
-    assert set(paths["/v1/documents"]) == {"get"}
+    assert set(paths["/v1/documents"]) == {"get", "post"}
     assert set(paths["/v1/documents/{document_id}"]) == {"get"}
-    assert paths["/v1/documents"]["get"].get("security") != []  # needs a key
+    assert {"/v1/documents/{document_id}/xml", "/v1/documents/{document_id}/pdf",
+            "/v1/documents/{document_id}/email"} <= set(paths)
+    assert all(op.get("security") != [] for op in paths["/v1/documents"].values())  # needs a key
     assert "DocumentView" in spec["components"]["schemas"]

@@ -12,6 +12,7 @@ from werkzeug.test import Client
 from local import resources
 from local.gateway import Gateway
 from sello.adapters import aws as aws_clients
+from sello.catalog import API_FUNCTIONS
 from tests.infra.conftest import ACCOUNT, SENDER, STAGE
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -132,3 +133,20 @@ def test_a_deny_answers_the_same_locally_and_deployed(synth, context):
 
     answer = Client(Gateway(invoke=deny)).get("/v1/api-keys", headers={"Authorization": "Bearer sk_test_x"})
     assert (answer.status_code, answer.json) == (int(declared["StatusCode"]), json.loads(body))
+
+
+def test_api_functions_find_their_settings_in_the_local_environment(synth, local):
+    """Locally every function runs in one process with the environment create_resources returns: each
+    SELLO_ variable a deployed API function is given is there as well (the state machine ARN the
+    documents function starts workflows with, among them)."""
+    api = {spec.name for spec in API_FUNCTIONS}
+    checked = set()
+    for resource in synth.resources("AWS::Lambda::Function").values():
+        name = resource["Properties"]["FunctionName"].removeprefix(f"sello-{STAGE}-")
+        if name in api:
+            variables = resource["Properties"]["Environment"]["Variables"]
+            deployed = {k for k in variables if k.startswith("SELLO_")}
+            assert deployed <= set(local), (name, deployed - set(local))
+            checked.add(name)
+    assert checked == api
+    assert "SELLO_STATE_MACHINE_ARN" in local

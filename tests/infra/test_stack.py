@@ -117,9 +117,11 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     table = {"Ref": logical_id(synth, "AWS::DynamoDB::Table", "DataTable")}
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
-    email = {"accounts", "issuers", "notify", "certificate_expiry"}
+    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry"}
     key = {"issuers", "sign"}
-    bucket = {spec.name for spec in WORKFLOW_FUNCTIONS}
+    bucket = {"documents"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
+    state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
+    authority = {"submit", "poll"}
     for name, (_, props) in functions.items():
         env = props["Environment"]["Variables"]
         sello_vars = {k for k in env if k.startswith("SELLO_")}
@@ -130,7 +132,12 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         assert ("SELLO_SES_CONFIGURATION_SET" in env) == (name in email), name
         assert ("SELLO_KEY_ID" in env) == (name in key), name
         assert ("SELLO_BUCKET_NAME" in env) == (name in bucket), name
-        assert "SELLO_STATE_MACHINE_ARN" not in env  # nothing starts executions yet
+        assert ("SELLO_STATE_MACHINE_ARN" in env) == (name == "documents"), name
+        if name == "documents":
+            assert env["SELLO_STATE_MACHINE_ARN"] == state_machine
+        for setting in ("sri_test_url", "sri_live_url"):
+            assert env.get(f"SELLO_{setting.upper()}") == (
+                Settings.model_fields[setting].default if name in authority else None), name
         if name in bucket:
             assert env["SELLO_BUCKET_NAME"] == documents
         if name in key:
@@ -304,20 +311,24 @@ def test_authorizer_only_reads_the_table(statements):
     assert not any(a.startswith(("s3:", "ses:", "states:")) for a in actions)
 
 
-def test_documents_function_only_reads_the_table_and_its_key(synth, statements):
+def test_documents_function_writes_the_table_reads_files_and_starts_the_workflow(synth, statements):
     table = logical_id(synth, "AWS::DynamoDB::Table", "DataTable")
-    table_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataTableKey"), "Arn"]}
+    bucket = logical_id(synth, "AWS::S3::Bucket", "DataDocuments")
+    machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     stmts = statements["documents"]
     actions = actions_of(stmts)
-    assert {"dynamodb:GetItem", "dynamodb:Query"} <= actions
-    assert not actions & WRITE_ACTIONS
-    assert not any(a.startswith(("s3:", "ses:", "states:")) for a in actions)
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem"} <= actions
     for stmt in granted(stmts, "dynamodb:Query"):
         assert as_list(stmt["Resource"]) == [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Join": ["", [
             {"Fn::GetAtt": [table, "Arn"]}, "/index/*"]]}]
-    kms = [s for s in stmts if any(a.startswith("kms:") for a in as_list(s["Action"]))]
-    assert kms and all(as_list(s["Resource"]) == [table_key] for s in kms)
-    assert actions_of(kms) == {"kms:Decrypt", "kms:DescribeKey"}
+    # Files are read, never written: the workflow tasks write them.
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject"}
+    (s3,) = granted(stmts, "s3:GetObject")
+    assert s3["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
+    assert {a for a in actions if a.startswith("states:")} == {"states:StartExecution"}
+    (start,) = granted(stmts, "states:StartExecution")
+    assert as_list(start["Resource"]) == [machine]
 
 
 def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
@@ -337,17 +348,25 @@ def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
     senders = {name for name, stmts in statements.items() if granted(stmts, "ses:SendEmail")}
-    assert senders == {"accounts", "issuers", "notify", "certificate_expiry"}
+    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry"}
     for name in senders:
         (stmt,) = granted(statements[name], "ses:SendEmail")
         assert stmt["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
         assert len(stmt["Resource"]) == 3  # the address, its domain, the configuration set
 
 
-def test_documents_bucket_is_for_workflow_tasks_only(statements):
+def test_only_workflow_tasks_write_files_and_only_documents_starts_executions(statements):
     users = {name for name, stmts in statements.items() if granted(stmts, "s3:PutObject")}
     assert users == {spec.name for spec in WORKFLOW_FUNCTIONS}
-    assert not any(granted(stmts, "states:StartExecution") for stmts in statements.values())
+    starters = {name for name, stmts in statements.items() if granted(stmts, "states:StartExecution")}
+    assert starters == {"documents"}
+
+
+def test_authority_calls_have_room_for_the_clients_timeouts(functions):
+    """The SRI client's timeout applies to each phase of a call (connect, send, read)."""
+    for name in ("submit", "poll"):
+        _, props = functions[name]
+        assert props["Timeout"] > 2 * Settings().sri_timeout_seconds, name
 
 
 def test_sender_is_a_parameter_and_the_configuration_set_is_named(synth):

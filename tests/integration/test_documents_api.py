@@ -61,7 +61,8 @@ def insert(repo):
     def _insert(principal: dict = TEST_A, minutes: int = 0, **fields) -> Document:
         doc = Document.model_validate({
             "id": new_id("doc"), "account_id": principal["account_id"],
-            "environment": principal["environment"], "type": "invoice", "country": "EC", "issuer_id": "iss_demo0000000000000000",
+            "environment": principal["environment"], "type": "invoice", "country": "EC",
+            "issuer_id": "iss_demo0000000000000000",
             "created_at": T0 + timedelta(minutes=minutes), **fields})
         assert repo.put_new(doc)
         return doc
@@ -93,7 +94,7 @@ def walk(principal: dict = TEST_A, **query) -> tuple[list[str], int]:
 
 def test_get_the_sample_document_with_the_authoritys_fields(insert):
     messages = [{"code": "60", "message": "ESTE PROCESO FUE REALIZADO EN EL AMBIENTE DE PRUEBAS",
-                 "detail": "", "warning": True}]
+                 "detail": "", "warning": True, "reason": ""}]
     insert(DEMO, id=SAMPLE_DOCUMENT, status="authorized", access_key=ACCESS_KEY,
            authority_status="authorized", authority_messages=messages, authorization_number=ACCESS_KEY,
            authorized_at="2026-03-02T10:15:00-05:00", received_at="2026-03-02T15:14:58Z",
@@ -276,3 +277,85 @@ def test_put_new_never_overwrites(repo, insert):
     created = insert(status="authorized")
     assert repo.put_new(created.model_copy(update={"status": "processing"})) is False
     assert repo.get(TEST_A["account_id"], created.id).status == "authorized"
+
+
+# Filters -----------------------------------------------------------------------------------------
+
+def test_the_number_and_issue_date_show_and_the_stored_content_does_not(insert):
+    created = insert(number="001-001-000000042", issue_date="2026-03-02", series="001-001", sequence=42,
+                     content={"lines": [["Café", "1", "5.00"]]}, title="Factura", issuer_name="Demo S.A.")
+    status, doc = request("GET", f"/v1/documents/{created.id}")
+    assert status == 200, doc
+    assert (doc["number"], doc["issue_date"]) == ("001-001-000000042", "2026-03-02")
+    for private in ("content", "series", "sequence", "title", "issuer_name", "workflow_started"):
+        assert private not in doc
+
+
+def test_type_and_customer_filters_combine_with_status(insert):
+    buyer, other = {"tax_id": "1790016919001", "name": "A"}, {"tax_id": "1710034065", "name": "B"}
+    docs = [insert(minutes=0, type="invoice", customer=buyer, status="authorized"),
+            insert(minutes=1, type="credit_note", customer=buyer, status="authorized"),
+            insert(minutes=2, type="invoice", customer=other, status="authorized"),
+            insert(minutes=3, type="invoice", customer=buyer, status="rejected")]
+    ids = [d.id for d in docs]
+    assert list_ids(type="invoice") == [ids[3], ids[2], ids[0]]
+    assert list_ids(type="credit_note") == [ids[1]]
+    assert list_ids(customer="1790016919001") == [ids[3], ids[1], ids[0]]
+    assert list_ids(customer=" 1710034065 ") == [ids[2]]
+    assert list_ids(customer="179001691900") == []  # exact match only
+    assert list_ids(type="invoice", customer="1790016919001", status="authorized") == [ids[0]]
+    assert walk(type="invoice", limit=1)[0] == [ids[3], ids[2], ids[0]]
+
+
+def test_the_date_range_includes_both_ends(insert):
+    day = timedelta(days=1)
+    # T0 is 2026-03-02 15:00 UTC; documents on the 1st, 2nd (two) and 3rd.
+    docs = {name: insert(minutes=int(offset.total_seconds() // 60)).id for name, offset in (
+        ("mar1", -day), ("mar2_early", timedelta(hours=-15)), ("mar2", timedelta()), ("mar3", day))}
+    assert list_ids(**{"from": "2026-03-02", "to": "2026-03-02"}) == [docs["mar2"], docs["mar2_early"]]
+    assert list_ids(**{"from": "2026-03-02"}) == [docs["mar3"], docs["mar2"], docs["mar2_early"]]
+    assert list_ids(to="2026-03-01") == [docs["mar1"]]
+    # Date and time: the ends are included to the second; no offset means UTC.
+    assert list_ids(**{"from": "2026-03-02T15:00:00Z", "to": "2026-03-02T15:00:00Z"}) == [docs["mar2"]]
+    assert list_ids(**{"from": "2026-03-02T15:00:00.5"}) == [docs["mar3"]]
+    assert list_ids(to="2026-03-02T09:59:59-05:00") == [docs["mar2_early"], docs["mar1"]]
+    assert list_ids(to="2026-03-02T10:00:00-05:00") == [docs["mar2"], docs["mar2_early"], docs["mar1"]]
+    assert list_ids(**{"from": "2026-03-04"}) == []
+    assert walk(limit=1, **{"from": "2026-03-01T12:00:00Z", "to": "2026-03-02"})[0] == [
+        docs["mar2"], docs["mar2_early"], docs["mar1"]]
+
+
+def test_the_date_range_is_read_from_the_index_not_filtered(insert, monkeypatch):
+    """With one query of two items per page, a filter would read the two newest documents and find
+    nothing; the range is the query's key condition, so the page holds the two in range."""
+    monkeypatch.setattr(documents_repo, "MAX_QUERIES", 1)
+    created = [insert(minutes=m * 60 * 24).id for m in range(10)]  # one a day, from 2026-03-02
+    status, page = request("GET", "/v1/documents", query={"to": "2026-03-04", "limit": "2"})
+    assert status == 200
+    assert [d["id"] for d in page["data"]] == [created[2], created[1]] and page["next_cursor"]
+    status, rest = request("GET", "/v1/documents", query={"to": "2026-03-04", "cursor": page["next_cursor"]})
+    assert [d["id"] for d in rest["data"]] == [created[0]]
+
+
+def test_a_cursor_from_outside_the_range_is_refused(insert):
+    for m in range(3):
+        insert(minutes=m)
+    status, page = request("GET", "/v1/documents", query={"limit": "1"})
+    status, body = request("GET", "/v1/documents", query={"cursor": page["next_cursor"], "to": "2026-03-01"})
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_bad_filters_have_their_own_codes(aws, subtests):
+    cases = [({"type": "receipt"}, "invalid_type", "type"),
+             ({"type": "Invoice"}, "invalid_type", "type"),
+             ({"from": "yesterday"}, "invalid_date", "from"),
+             ({"to": "2026-13-01"}, "invalid_date", "to"),
+             ({"to": "2026-02-30"}, "invalid_date", "to"),
+             ({"from": "2026-03-02", "to": "2026-03-01"}, "invalid_date_range", "from"),
+             ({"from": "2026-03-02T10:00:01Z", "to": "2026-03-02T10:00:00Z"}, "invalid_date_range", "from"),
+             ({"customer": "1" * 21}, "invalid_customer", "customer"),
+             ({"customer": "   "}, "invalid_customer", "customer")]
+    for query, code, path in cases:
+        with subtests.test(query=query):
+            status, body = request("GET", "/v1/documents", query=query)
+            assert (status, body["error"]["code"], body["error"]["path"]) == (422, code, path)

@@ -141,7 +141,7 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
     assert item["authorized_at"] == "2026-03-02T10:15:00-05:00"
     assert int(item["poll_count"]) == 2
     assert item["authority_messages"] == [{"code": "60", "message": "AMBIENTE DE PRUEBAS", "detail": "",
-                                           "warning": True}]
+                                           "warning": True, "reason": ""}]
     assert "error" not in item and "delivery_error" not in item
     # Two calls, one of which failed in transit: the authority took the document in exactly once.
     assert authority.calls["submit"] == 2
@@ -202,14 +202,18 @@ def test_a_document_the_authority_already_has_is_polled_not_submitted(aws, autho
 
 def test_rejected_on_submission(aws, authority, run, outbox):
     authority.submit_script = [SubmitOutcome("rejected", messages=(
-        AuthorityMessage("35", "DOCUMENTO INVALIDO", detail="fechaEmision is expected"),))]
+        AuthorityMessage("35", "DOCUMENTO INVALIDO", detail="fechaEmision is expected",
+                         reason="schema_violation"),))]
 
     execution, item = run("doc_returned")
 
     assert execution["status"] == "SUCCEEDED"
     assert item["status"] == "rejected"
     assert item["authority_messages"] == [{"code": "35", "message": "DOCUMENTO INVALIDO",
-                                           "detail": "fechaEmision is expected", "warning": False}]
+                                           "detail": "fechaEmision is expected", "warning": False,
+                                           "reason": "schema_violation"}]
+    assert item["error"] == {"code": "schema_violation", "message": "The tax authority refused the document: "
+                                                                    "35 DOCUMENTO INVALIDO (fechaEmision is expected)"}
     assert "received_at" not in item
     assert authority.calls["poll"] == 0
     assert blob(aws, "doc_returned", "document.pdf") is None
@@ -225,6 +229,7 @@ def test_rejected_by_the_authorization(aws, authority, run, outbox):
     assert execution["status"] == "SUCCEEDED"
     assert item["status"] == "rejected"
     assert [m["code"] for m in item["authority_messages"]] == ["39"]
+    assert item["error"]["code"] == "rejected_by_authority"  # the fake authority names no reason
     assert authority.calls["submit"] == 1 and authority.calls["poll"] == 2
     assert blob(aws, "doc_denied", "authorized.xml") is None
     assert outbox() == []

@@ -1,5 +1,6 @@
-"""The sample events in events/documents reach the documents function, cover its routes, and its
-routes document their answers and the status filter's values."""
+"""The sample events in events/documents reach the documents function, agree with the route table
+and with their sample bodies, cover its routes, and its routes document their answers, the
+Idempotency-Key header and the list filters' values."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import re
 
 import pytest
 
+from local.gateway import match
 from sello import catalog
-from sello.models.documents import DOCUMENT_STATUSES
+from sello.models.documents import DOCUMENT_STATUSES, DOCUMENT_TYPES
 from tests.helpers import EVENTS, load_event
 
-SAMPLES = sorted(p.name for p in (EVENTS / "documents").glob("*.json"))
+PROXY_EVENTS = sorted(p.name for p in (EVENTS / "documents").glob("*.json")
+                      if not p.name.endswith(".body.json"))
+BODIES = sorted(p.name for p in (EVENTS / "documents").glob("*.body.json"))
+ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 
 
 def openapi_paths() -> dict:
@@ -21,41 +26,98 @@ def openapi_paths() -> dict:
     return json.loads(app.get_openapi_json_schema())["paths"]
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", PROXY_EVENTS)
 def test_samples_reach_the_documents_function_with_an_authorizer_context(name):
     event = load_event(f"documents/{name}")
-    assert catalog.function_for_path(event["path"]).name == "documents"
+    route = match(event["path"])
+    assert route.function.name == "documents"
+    assert (event["resource"], event["pathParameters"]) == (route.resource, route.path_parameters)
     assert not catalog.is_public(event["httpMethod"], event["path"])
     assert event["requestContext"]["authorizer"]["environment"] in ("test", "live")
     assert event["requestContext"]["path"] == f"/{event['requestContext']['stage']}{event['path']}"
     assert event["requestContext"]["resourcePath"] == event["resource"]
+    assert event["requestContext"]["httpMethod"] == event["httpMethod"]
+    assert event["multiValueHeaders"] == {k: [v] for k, v in event["headers"].items()}
     query = event["queryStringParameters"] or {}
     assert event["multiValueQueryStringParameters"] == ({k: [v] for k, v in query.items()} or None)
 
 
-def test_there_is_a_sample_for_every_route_and_one_with_a_status_filter():
+@pytest.mark.parametrize("name", BODIES)
+def test_each_sample_body_is_the_body_of_its_sample_event(name):
+    event = load_event(f"documents/{name.replace('.body.json', '.json')}")
+    assert event["headers"]["Content-Type"] == "application/json"
+    assert json.loads(event["body"]) == load_event(f"documents/{name}")
+
+
+def test_there_is_a_sample_for_every_route_and_every_document_type():
     routes = {(method.upper(), path) for path, operations in openapi_paths().items() for method in operations}
     samples = set()
-    for name in SAMPLES:
+    for name in PROXY_EVENTS:
         event = load_event(f"documents/{name}")
-        samples.add((event["httpMethod"], re.sub(r"/doc_[a-z0-9]{20}$", "/{document_id}", event["path"])))
-    assert samples == routes == {("GET", "/v1/documents"), ("GET", "/v1/documents/{document_id}")}
-    filtered = [load_event(f"documents/{n}")["queryStringParameters"] for n in SAMPLES]
+        samples.add((event["httpMethod"], re.sub(r"/doc_[a-z0-9]{20}", "/{document_id}", event["path"])))
+    assert samples == routes
+    created = {json.loads(load_event(f"documents/{n}")["body"])["type"] for n in PROXY_EVENTS
+               if n.startswith("create_")}
+    assert created == set(DOCUMENT_TYPES)
+    for name in PROXY_EVENTS:
+        if name.startswith("create_"):
+            assert load_event(f"documents/{name}")["headers"]["Idempotency-Key"]
+    filtered = [load_event(f"documents/{n}")["queryStringParameters"] for n in PROXY_EVENTS]
     assert any(q and q.get("status") in DOCUMENT_STATUSES for q in filtered)
+    assert load_event("documents/get_document_pdf.json")["headers"]["Accept"] == "application/pdf"
+    assert "application/pdf" in catalog.BINARY_MEDIA_TYPES
 
 
-def test_routes_document_their_errors_and_the_status_values():
+def test_every_route_documents_its_answers_and_the_error_shape():
+    for path, operations in openapi_paths().items():
+        for method, operation in operations.items():
+            assert operation["summary"] and operation["tags"] == ["Documents"], (method, path)
+            responses = operation["responses"]
+            assert len([code for code in responses if code.startswith("2")]) >= 1, (method, path)
+            errors = {code: r for code, r in responses.items() if code[0] in "45"}
+            assert {"401", "403", "422"} <= set(errors), (method, path)
+            for code, response in errors.items():
+                assert response["content"]["application/json"]["schema"] == ERROR_REF, (method, path, code)
+            takes_cursor = method == "get" and path == "/v1/documents"
+            assert ("400" in errors) is ("requestBody" in operation or takes_cursor), (method, path)
+
+
+def test_the_routes_name_their_error_codes_and_media_types():
     paths = openapi_paths()
-    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
-    listing, single = paths["/v1/documents"]["get"], paths["/v1/documents/{document_id}"]["get"]
-    for operation in (listing, single):
-        assert "requestBody" not in operation
-        assert {"200", "401", "403", "422"} <= set(operation["responses"])
-        for code, response in operation["responses"].items():
-            if code[0] in "45":
-                assert response["content"]["application/json"]["schema"] == error_ref, code
-    assert "document_not_found" in single["responses"]["404"]["description"]
+    create, listing = paths["/v1/documents"]["post"], paths["/v1/documents"]["get"]
+    responses = create["responses"]
+    assert {"200", "201"} <= set(responses)
+    for status in ("200", "201"):
+        assert responses[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/DocumentView"}
+    for status, codes in (("400", ["invalid_idempotency_key"]), ("404", ["issuer_not_found"]),
+                          ("409", ["idempotency_key_reused", "idempotency_key_in_use"]),
+                          ("422", ["certificate_required", "certificate_expired"]),
+                          ("503", ["workflow_unavailable"])):
+        for code in codes:
+            assert code in responses[status]["description"], (status, code)
+    (key,) = [p for p in create["parameters"] if p["in"] == "header"]
+    assert key["name"].lower() == "idempotency-key" and key["required"] is False and key["description"]
+
+    parameters = {p["name"]: p for p in listing["parameters"]}
+    assert {"status", "type", "from", "to", "customer", "limit", "cursor"} == set(parameters)
+    assert all(p["in"] == "query" and p["required"] is False for p in parameters.values())
+    assert parameters["status"]["schema"]["enum"] == list(DOCUMENT_STATUSES)
+    assert parameters["type"]["schema"]["enum"] == list(DOCUMENT_TYPES)
+    for code in ("invalid_status", "invalid_type", "invalid_customer", "invalid_date", "invalid_date_range"):
+        assert code in listing["responses"]["422"]["description"]
     assert "invalid_cursor" in listing["responses"]["400"]["description"]
-    status = next(p for p in listing["parameters"] if p["name"] == "status")
-    assert status["in"] == "query" and status["required"] is False
-    assert status["schema"]["enum"] == list(DOCUMENT_STATUSES)
+
+    for kind, media_type in (("xml", "application/xml"), ("pdf", "application/pdf")):
+        responses = paths[f"/v1/documents/{{document_id}}/{kind}"]["get"]["responses"]
+        assert set(responses["200"]["content"]) == {media_type}
+        assert "Content-Disposition" in responses["200"]["headers"]
+        assert "document_not_ready" in responses["409"]["description"]
+        assert "document_not_found" in responses["404"]["description"]
+
+    email = paths["/v1/documents/{document_id}/email"]["post"]["responses"]
+    assert email["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DocumentEmail"}
+    for status, code in (("409", "document_not_ready"), ("422", "email_required"),
+                         ("503", "email_unavailable")):
+        assert code in email[status]["description"]

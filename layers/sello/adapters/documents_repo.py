@@ -1,21 +1,44 @@
-"""Documents in the single table.
+"""Documents and the idempotency keys of their creation, in the single table.
 
-| item     | pk           | sk           | gsi1pk                          | gsi1sk                    |
-|----------|--------------|--------------|---------------------------------|---------------------------|
-| document | ACCOUNT#<id> | DOC#<doc id> | DOCS#<account id>#<environment> | <created_at ISO>#<doc id> |
+| item        | pk           | sk                     | gsi1pk                  | gsi1sk                |
+|-------------|--------------|------------------------|-------------------------|-----------------------|
+| document    | ACCOUNT#<id> | DOC#<doc id>           | DOCS#<account id>#<env> | <created_at>#<doc id> |
+| idempotency | ACCOUNT#<id> | IDEM#<env>#<key hash>  |                         |                       |
+
+`<env>` is the environment (test or live), `<created_at>` the creation time in ISO 8601 (UTC) and
+`<key hash>` the SHA-256 of the Idempotency-Key header.
 
 The index lists an account's documents of one environment, newest first, so a test key never pages
-through live documents and the other way round. The item's `type` says what kind of item it is, as
-everywhere in the table; the document's own type is kept in `document_type`."""
+through live documents and the other way round; its sort key starts with the creation time, so a
+date range is a key condition (only the range is read), not a filter. The item's `type` says what
+kind of item it is, as everywhere in the table; the document's own type is kept in `document_type`.
+
+An idempotency item records which document a key stands for (see services/documents.py): the hash
+of the request that claimed it, the id the document gets, who holds the claim and since when, and
+`expires_at` (epoch seconds), after which DynamoDB's TTL deletes it; until then an expired item
+counts as absent."""
 
 from __future__ import annotations
 
-from boto3.dynamodb.conditions import Attr
+from dataclasses import asdict, dataclass
+from functools import reduce
 
-from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, cursor_after
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+from sello.adapters.dynamo import (
+    PK,
+    SK,
+    ConditionFailed,
+    DynamoStore,
+    account_pk,
+    condition_failed,
+    cursor_after,
+    item_at_failure,
+)
 from sello.catalog import TABLE
-from sello.ids import iso
-from sello.models.documents import Document
+from sello.ids import iso, random_token, sha256_hex
+from sello.models.documents import Document, DocumentFilter
 
 GSI_PK, GSI_SK = TABLE.gsi_partition_key, TABLE.gsi_sort_key
 ITEM_TYPE = "document"
@@ -66,22 +89,34 @@ class DynamoDocumentsRepo:
         item = self.store.get(*document_keys(account_id, document_id))
         return _document(item) if item else None
 
+    def set_workflow_started(self, account_id: str, document_id: str) -> None:
+        self.store.update(*document_keys(account_id, document_id), set_={"workflow_started": True})
+
     def list(self, account_id: str, environment: str, *, limit: int, cursor: str | None = None,
-             status: str | None = None) -> tuple[list[Document], str | None]:
+             where: DocumentFilter = DocumentFilter()) -> tuple[list[Document], str | None]:
         """A page of the environment's documents, newest first.
 
-        Without a filter, one query of `limit` items is the page. With `status`, DynamoDB filters
-        each query's items (FilterExpression), so a query may return fewer than it read; queries go
-        on from where the last one stopped until the page is full. When a query returns more matches
-        than the page has room for, the page ends at its last item and the cursor is built from that
-        item's keys, so the next page starts right after it: nothing is skipped or repeated."""
-        where = Attr("status").eq(status) if status else None
-        batch_size = max(limit, FILTERED_BATCH) if where is not None else limit
+        The creation range narrows the index query itself. Without other filters, one query of
+        `limit` items is the page. With status, type or customer, DynamoDB filters each query's items
+        (FilterExpression), so a query may return fewer than it read; queries go on from where the
+        last one stopped until the page is full. When a query returns more matches than the page has
+        room for, the page ends at its last item and the cursor is built from that item's keys, so
+        the next page starts right after it: nothing is skipped or repeated."""
+        wanted = (("status", where.status), ("document_type", where.type),
+                  ("customer.tax_id", where.customer_tax_id))
+        conditions = [Attr(name).eq(value) for name, value in wanted if value is not None]
+        condition = reduce(lambda a, b: a & b, conditions) if conditions else None
+        # Sort keys are "<created_at>#<id>": every key of a document created at or after `created_from`
+        # sorts at or after its ISO time, and every key of one created before `created_before` sorts
+        # before that time's ISO string.
+        sk_range = (iso(where.created_from) if where.created_from else None,
+                    iso(where.created_before) if where.created_before else None)
+        batch_size = max(limit, FILTERED_BATCH) if condition is not None else limit
         pk = list_pk(account_id, environment)
         page: list[dict] = []
         for _ in range(MAX_QUERIES):
             batch, cursor = self.store.query(pk, limit=batch_size, cursor=cursor, index=True, forward=False,
-                                             where=where)
+                                             where=condition, sk_range=sk_range)
             room = limit - len(page)
             if len(batch) > room:
                 page += batch[:room]
@@ -90,3 +125,91 @@ class DynamoDocumentsRepo:
             if len(page) == limit or not cursor:
                 break
         return [_document(i) for i in page], cursor
+
+
+# Idempotency keys ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    """Who holds an idempotency key and for which document."""
+
+    request_hash: str
+    document_id: str
+    holder: str  # a random token of the request that holds the claim
+    claimed_at: int  # epoch seconds
+    expires_at: int  # epoch seconds
+
+
+def _claim(item: dict) -> Claim:
+    return Claim(request_hash=item["request_hash"], document_id=item["document_id"], holder=item["holder"],
+                 claimed_at=int(item["claimed_at"]), expires_at=int(item["expires_at"]))
+
+
+def idempotency_keys(account_id: str, environment: str, key: str) -> dict[str, str]:
+    return {PK: account_pk(account_id), SK: f"IDEM#{environment}#{sha256_hex(key)}"}
+
+
+class DynamoIdempotency:
+    """Claims on idempotency keys, scoped to (account, environment); see services/documents.py."""
+
+    def __init__(self, store: DynamoStore):
+        self.table = store.table
+
+    def claim(self, account_id: str, environment: str, key: str, *, request_hash: str, document_id: str,
+              now: int, ttl: int) -> tuple[bool, Claim | None]:
+        """Claims the key for a new document; (True, the claim) when this call got it, otherwise
+        (False, the claim that holds it, or None if that was given up in the meantime). An expired
+        claim counts as none."""
+        mine = Claim(request_hash=request_hash, document_id=document_id, holder=random_token(24),
+                     claimed_at=now, expires_at=now + ttl)
+        try:
+            self.table.put_item(
+                Item={**idempotency_keys(account_id, environment, key), "type": "idempotency_key",
+                      **asdict(mine)},
+                ConditionExpression="attribute_not_exists(#pk) OR #expires_at <= :now",
+                ExpressionAttributeNames={"#pk": PK, "#expires_at": "expires_at"},
+                ExpressionAttributeValues={":now": now},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise
+            old = item_at_failure(exc)
+            return False, _claim(old) if old else None
+        return True, mine
+
+    def get(self, account_id: str, environment: str, key: str, *, now: int) -> Claim | None:
+        item = self.table.get_item(Key=idempotency_keys(account_id, environment, key),
+                                   ConsistentRead=True).get("Item")
+        claim = _claim(item) if item else None
+        return claim if claim and claim.expires_at > now else None
+
+    def take_over(self, account_id: str, environment: str, key: str, claim: Claim, *,
+                  now: int) -> Claim | None:
+        """Takes over a claim whose holder is presumed gone (it held it past the lease without writing
+        the document); the new claim keeps the document id. None when another request took it first."""
+        taken = Claim(request_hash=claim.request_hash, document_id=claim.document_id,
+                      holder=random_token(24), claimed_at=now, expires_at=claim.expires_at)
+        try:
+            self.table.update_item(
+                Key=idempotency_keys(account_id, environment, key),
+                UpdateExpression="SET #holder = :new, #claimed_at = :now",
+                ConditionExpression="#holder = :old",
+                ExpressionAttributeNames={"#holder": "holder", "#claimed_at": "claimed_at"},
+                ExpressionAttributeValues={":new": taken.holder, ":now": now, ":old": claim.holder})
+        except ClientError as exc:
+            if condition_failed(exc):
+                return None
+            raise
+        return taken
+
+    def release(self, account_id: str, environment: str, key: str, claim: Claim) -> None:
+        """Gives the key up (its request failed before the document was written), unless another
+        request has taken the claim over meanwhile."""
+        try:
+            self.table.delete_item(Key=idempotency_keys(account_id, environment, key),
+                                   ConditionExpression="#holder = :mine",
+                                   ExpressionAttributeNames={"#holder": "holder"},
+                                   ExpressionAttributeValues={":mine": claim.holder})
+        except ClientError as exc:
+            if not condition_failed(exc):
+                raise

@@ -32,16 +32,31 @@ class ConditionFailed(Exception):
     """A conditional write did not hold (the item existed, or its state changed)."""
 
 
+def condition_failed(exc: ClientError) -> bool:
+    """Whether a write through the table resource failed on its condition."""
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def item_at_failure(exc: ClientError) -> dict | None:
+    """The item as it was when a write's condition failed, for a write that asked for it with
+    ReturnValuesOnConditionCheckFailure="ALL_OLD"; None when there was no item."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    raw = exc.response.get("Item")
+    return {k: TypeDeserializer().deserialize(v) for k, v in raw.items()} if raw else None
+
+
 def _encode_cursor(key: dict | None) -> str | None:
     if not key:
         return None
     return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
 
 
-def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk_prefix: str) -> dict | None:
+def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk_prefix: str,
+                   sk_range: tuple[str | None, str | None] = (None, None)) -> dict | None:
     """The start key a cursor carries. Only a key the query could have returned is accepted: exactly
     the `keys` attributes (the queried partition and sort keys first, then the table's for an index),
-    all non-empty strings, in the queried partition and within the queried sort key prefix."""
+    all non-empty strings, in the queried partition and within the queried sort key prefix and range."""
     if not cursor:
         return None
     try:
@@ -50,7 +65,9 @@ def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk
         start = None
     if not (isinstance(start, dict) and sorted(start) == sorted(keys)
             and all(isinstance(v, str) and v for v in start.values())
-            and start[keys[0]] == partition and start[keys[1]].startswith(sk_prefix)):
+            and start[keys[0]] == partition and start[keys[1]].startswith(sk_prefix)
+            and (sk_range[0] is None or start[keys[1]] >= sk_range[0])
+            and (sk_range[1] is None or start[keys[1]] <= sk_range[1])):
         raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor")
     return start
 
@@ -113,21 +130,30 @@ class DynamoStore:
             raise
 
     def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
-              index: bool = False, forward: bool = True,
-              where: ConditionBase | None = None) -> tuple[list[dict], str | None]:
+              index: bool = False, forward: bool = True, where: ConditionBase | None = None,
+              sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], str | None]:
         """One page. With `where` (a FilterExpression), DynamoDB reads `limit` items and returns those
-        that match, so a page may be short, or empty with a cursor, while more items follow."""
+        that match, so a page may be short, or empty with a cursor, while more items follow.
+        `sk_range` (low, high), either end optional and both inclusive, limits the sort key instead
+        of `sk_prefix`."""
         pk_name, sk_name = _key_names(index)
         cond = Key(pk_name).eq(pk)
+        low, high = sk_range
         if sk_prefix:
             cond = cond & Key(sk_name).begins_with(sk_prefix)
+        elif low is not None and high is not None:
+            cond = cond & Key(sk_name).between(low, high)
+        elif low is not None:
+            cond = cond & Key(sk_name).gte(low)
+        elif high is not None:
+            cond = cond & Key(sk_name).lte(high)
         kwargs: dict[str, Any] = {"KeyConditionExpression": cond, "Limit": limit, "ScanIndexForward": forward}
         if index:
             kwargs["IndexName"] = TABLE.gsi_name
         if where is not None:
             kwargs["FilterExpression"] = where
         keys = _cursor_keys(index)
-        start = _decode_cursor(cursor, keys, pk, sk_prefix)
+        start = _decode_cursor(cursor, keys, pk, sk_prefix, sk_range)
         if start:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)

@@ -29,9 +29,13 @@ class AuthorityMessage:
     message: str
     detail: str = ""
     warning: bool = False  # an advisory that does not stop the document
+    # Sello's own stable name for what the message means (e.g. "invalid_signature"), the same for every
+    # authority; "" when the plugin has none for this code.
+    reason: str = ""
 
     def to_item(self) -> dict:
-        return {"code": self.code, "message": self.message, "detail": self.detail, "warning": self.warning}
+        return {"code": self.code, "message": self.message, "detail": self.detail, "warning": self.warning,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,9 @@ class CountryPlugin(Protocol):
     def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
         """Validates a CreateDocumentRequest (models.document_request) for the issuer (models.issuers.Issuer)
         and computes its amounts; raises Unprocessable with a stable code and the request's field path."""
+
+    def document_title(self, document_type: str) -> str:
+        """What the document type is called where it is issued (emails, file names), e.g. "Factura"."""
 
     def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
                environment: str) -> NumberedDocument:

@@ -5,13 +5,18 @@ moves on, so every one of them may still be missing."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from sello.models.accounts import Environment
+from sello.models.common import RequestBody
+from sello.models.document_request import DocumentType
+
+DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
 
 DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
 DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)
@@ -24,6 +29,10 @@ class AuthorityMessage(BaseModel):
     message: str
     detail: str = ""
     warning: bool = Field(default=False, description="An advisory that did not stop the document.")
+    reason: str = Field(default="", description="What the message means in this API's own words, the same "
+                                                "for every authority (e.g. `invalid_signature`); empty when "
+                                                "there is none for this message.",
+                        examples=["invalid_signature"])
 
 
 class Problem(BaseModel):
@@ -46,7 +55,12 @@ class Totals(BaseModel):
 
 class Document(BaseModel):
     """A document as stored. Attributes the workflow keeps for itself (poll count, timestamps of its
-    steps) are ignored when an item is read."""
+    steps) are ignored when an item is read.
+
+    `content` is what the country plugin prepared (PreparedDocument.content), kept as it is for the
+    workflow to build the authority's document from; `number`, `series`, `sequence` and
+    `access_key` come from numbering. `title` ("Factura") and `issuer_name` are kept for the
+    email. `workflow_started` is false while the document's workflow could not be started."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -59,6 +73,14 @@ class Document(BaseModel):
     status: DocumentStatus = "processing"
     customer: dict[str, Any] = Field(default_factory=dict)
     totals: Totals | None = None
+    number: str | None = None
+    series: str | None = None
+    sequence: int | None = None
+    issue_date: date | None = None
+    title: str | None = None
+    issuer_name: str | None = None
+    content: dict[str, Any] | None = None
+    workflow_started: bool | None = None
     access_key: str | None = None
     authority_status: AuthorityStatus | None = None
     authority_messages: list[AuthorityMessage] = Field(default_factory=list)
@@ -102,6 +124,11 @@ class DocumentView(BaseModel):
     country: str = Field(examples=["EC"])
     environment: Environment
     issuer_id: str
+    number: str | None = Field(default=None, description="The document's number as printed (Ecuador: "
+                                                         "establishment-emission point-sequence).",
+                               examples=["001-001-000000042"])
+    issue_date: date | None = Field(default=None, description="In the authority's time zone.",
+                                    examples=["2026-03-02"])
     status: DocumentStatus = Field(description="`processing` until the document is `authorized`, `rejected` "
                                                "or `failed`.")
     customer: CustomerSummary | None = None
@@ -119,7 +146,7 @@ class DocumentView(BaseModel):
             {k: doc.customer[k] for k in CustomerSummary.model_fields if doc.customer.get(k)})
         return cls(
             id=doc.id, type=doc.type, country=doc.country, environment=doc.environment,
-            issuer_id=doc.issuer_id, status=doc.status,
+            issuer_id=doc.issuer_id, number=doc.number, issue_date=doc.issue_date, status=doc.status,
             customer=customer if customer.model_fields_set else None,
             totals=doc.totals,
             authority=AuthorityView(status=doc.authority_status, access_key=doc.access_key,
@@ -134,3 +161,30 @@ class DocumentView(BaseModel):
 class DocumentList(BaseModel):
     data: list[DocumentView] = Field(description="Newest first.")
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+
+
+# Listing ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """What GET /v1/documents narrows the list by. The creation range is half-open: from
+    `created_from` (inclusive) up to `created_before` (exclusive)."""
+
+    status: str | None = None
+    type: str | None = None
+    customer_tax_id: str | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+
+# Email -----------------------------------------------------------------------------------------
+
+class SendDocumentRequest(RequestBody):
+    to: EmailStr | None = Field(default=None, description="Where to send it; by default the customer's "
+                                                          "email stored with the document.",
+                                examples=["compras@example.com"])
+
+
+class DocumentEmail(BaseModel):
+    to: str = Field(examples=["compras@example.com"])
+    sent_at: datetime

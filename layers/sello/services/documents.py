@@ -1,50 +1,436 @@
-"""Documents: read one and list them. A caller sees only its own account's documents of its API
-key's environment; any other document is simply not found."""
+"""Documents: issue one, read and list them, download their files, email them again. A caller sees
+only its own account's documents of its API key's environment; any other document is simply not
+found.
+
+Issuing (`create`) goes: find the issuer and its country's plugin, check the issuer can sign (an
+unexpired certificate), let the plugin validate and compute the request (`prepare`, whose
+problems are 422s), then claim the idempotency key, allocate the number, let the plugin number the
+document, store it and start its workflow. Nothing is written before validation has passed, so a
+rejected request leaves no document, no idempotency record and no used number; a failure after
+the number was allocated hands the number back (adapters/sequences.py) and gives the key up.
+
+Idempotency-Key: a claim item per (account, environment, key) records the hash of the request
+(canonical JSON of the parsed body) and the id the document gets, and expires after 24 hours.
+- The same key with the same request returns the document it created (200, `Idempotent-Replayed`).
+- The same key with another request is a 409 `idempotency_key_reused`.
+- A request whose key is claimed by one still running waits for that one's document (polling the
+  claim) for up to REPLAY_WAIT_SECONDS, then answers 409 `idempotency_key_in_use`; so concurrent
+  identical requests create one document and all answer with it. A claim held for CLAIM_LEASE_SECONDS
+  without its document being written belongs to a request that died: the next request takes the
+  claim over (conditionally, so only one does) and creates the document under the same id.
+
+Starting the workflow: its execution is named after the document, so starting it twice runs it once.
+If Step Functions cannot be reached, the stored document stays `processing` with `workflow_started`
+false and the answer is 503 `workflow_unavailable`; the same request sent again with the same
+Idempotency-Key starts it (without a key, a retry would issue another document)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, Protocol
 
-from sello.adapters.documents_repo import DynamoDocumentsRepo
+from aws_lambda_powertools import Logger
+
+from sello.adapters.blobs import S3Blobs
+from sello.adapters.documents_repo import Claim, DynamoDocumentsRepo, DynamoIdempotency
 from sello.adapters.dynamo import DynamoStore
-from sello.errors import NotFound, Unprocessable
-from sello.ids import is_id
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.adapters.mailer import Mailer, SesMailer
+from sello.adapters.sequences import DynamoSequences, SequenceKey
+from sello.adapters.workflow import StepFunctionsStarter
+from sello.countries import CountryPlugin, PreparedDocument, get_plugin
+from sello.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
+from sello.ids import is_id, new_id, sha256_hex, utcnow
 from sello.models.accounts import Environment
-from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.documents import DOCUMENT_STATUSES, Document, DocumentList, DocumentView
+from sello.models.certificates import certificate_status
+from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE
+from sello.models.document_request import CreateDocumentRequest
+from sello.models.documents import (
+    DOCUMENT_STATUSES,
+    DOCUMENT_TYPES,
+    Document,
+    DocumentEmail,
+    DocumentFilter,
+    DocumentList,
+    DocumentView,
+    Totals,
+)
+from sello.models.issuers import Issuer
+from sello.services.delivery import PDF, XML, document_mail, file_name
+from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import get_settings
 
+logger = Logger(service="sello")
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,255}")  # printable ASCII
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+CLAIM_LEASE_SECONDS = 30
+REPLAY_WAIT_SECONDS = 10.0
+REPLAY_POLL_SECONDS = 0.05
+# A stored document is one DynamoDB item (at most 400 KB with the authority's answers added later).
+MAX_CONTENT_BYTES = 300_000
+MAX_CUSTOMER_FILTER = 20
+
+
+# Ports ----------------------------------------------------------------------------------------------
 
 class DocumentsRepo(Protocol):
     def get(self, account_id: str, document_id: str) -> Document | None: ...
+    def put_new(self, doc: Document) -> bool: ...
+    def set_workflow_started(self, account_id: str, document_id: str) -> None: ...
     def list(self, account_id: str, environment: str, *, limit: int, cursor: str | None = None,
-             status: str | None = None) -> tuple[list[Document], str | None]: ...
+             where: DocumentFilter = DocumentFilter()) -> tuple[list[Document], str | None]: ...
 
+
+class IdempotencyClaims(Protocol):
+    def claim(self, account_id: str, environment: str, key: str, *, request_hash: str, document_id: str,
+              now: int, ttl: int) -> tuple[bool, Claim | None]: ...
+    def get(self, account_id: str, environment: str, key: str, *, now: int) -> Claim | None: ...
+    def take_over(self, account_id: str, environment: str, key: str, claim: Claim, *,
+                  now: int) -> Claim | None: ...
+    def release(self, account_id: str, environment: str, key: str, claim: Claim) -> None: ...
+
+
+class Sequences(Protocol):
+    def allocate(self, key: SequenceKey) -> int: ...
+    def release(self, key: SequenceKey, number: int) -> None: ...
+
+
+class WorkflowStarter(Protocol):
+    def start(self, account_id: str, document_id: str) -> str: ...
+
+
+class Files(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+
+# Errors ---------------------------------------------------------------------------------------------
 
 def document_not_found() -> NotFound:
     return NotFound("No document with this id.", code="document_not_found", path="document_id")
 
 
-class DocumentService:
-    def __init__(self, repo: DocumentsRepo):
-        self.repo = repo
+def document_not_ready(what: str) -> Conflict:
+    return Conflict(f"The document's {what} is not available yet; its status says how far it has come.",
+                    code="document_not_ready")
 
-    def get(self, account_id: str, environment: Environment, document_id: str) -> DocumentView:
+
+# Results --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Issued:
+    document: DocumentView
+    replayed: bool  # an earlier request with the same Idempotency-Key created it
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A request the plugin has validated, ready to be numbered and stored."""
+
+    account_id: str
+    environment: Environment
+    issuer: Issuer
+    plugin: CountryPlugin
+    prepared: PreparedDocument
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def request_hash(request: CreateDocumentRequest) -> str:
+    """The same for requests that parse to the same document (key order, spacing and defaults aside)."""
+    canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return sha256_hex(canonical)
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise BadRequest(f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters.",
+                         code="invalid_idempotency_key", path=IDEMPOTENCY_KEY_HEADER)
+    return value
+
+
+def _require_certificate(issuer: Issuer, now: datetime) -> None:
+    if issuer.certificate is None:
+        raise Unprocessable("The issuer has no signing certificate; upload one before issuing documents.",
+                            code="certificate_required", path="issuer_id")
+    if certificate_status(issuer.certificate.valid_to, now) == "expired":
+        raise Unprocessable("The issuer's signing certificate has expired; upload its replacement.",
+                            code="certificate_expired", path="issuer_id")
+
+
+def _check_size(prepared: PreparedDocument) -> None:
+    if len(json.dumps(prepared.content, default=str)) > MAX_CONTENT_BYTES:
+        raise Unprocessable(f"The document is too large to store (over {MAX_CONTENT_BYTES // 1000} KB); "
+                            "split it into several.", code="document_too_large", path="items")
+
+
+# Filters --------------------------------------------------------------------------------------------
+
+def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
+    """A `from` (start, inclusive) or `to` (end, inclusive) bound as a UTC instant at whole seconds
+    (creation times are kept to the second): a date means the whole UTC day; a date and time without
+    an offset is UTC. For `to`, the instant returned is the exclusive end, one day or second later."""
+    if value is None:
+        return None
+    problem = Unprocessable(f"{name} must be an ISO 8601 date (2026-03-02) or date and time "
+                            "(2026-03-02T15:00:00Z).", code="invalid_date", path=name)
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    try:
+        if day is not None:
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        moment = datetime.fromisoformat(value)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        whole = moment.replace(microsecond=0)
+        if end:
+            return whole + timedelta(seconds=1)
+        return whole if whole == moment else whole + timedelta(seconds=1)
+    except ValueError:
+        raise problem from None
+    except OverflowError:  # the last representable day or second: no bound
+        return None
+
+
+def document_filter(status: str | None = None, document_type: str | None = None, customer: str | None = None,
+                    created_from: str | None = None, created_to: str | None = None) -> DocumentFilter:
+    """The list's filters, checked; each bad one is a 422 with its own code and the parameter's name."""
+    if status is not None and status not in DOCUMENT_STATUSES:
+        raise Unprocessable(f"status must be one of {', '.join(DOCUMENT_STATUSES)}.",
+                            code="invalid_status", path="status")
+    if document_type is not None and document_type not in DOCUMENT_TYPES:
+        raise Unprocessable(f"type must be one of {', '.join(DOCUMENT_TYPES)}.", code="invalid_type",
+                            path="type")
+    if customer is not None:
+        customer = customer.strip()
+        if not 1 <= len(customer) <= MAX_CUSTOMER_FILTER or CONTROL_CHARACTERS.search(customer):
+            raise Unprocessable(f"customer must be a tax id of 1 to {MAX_CUSTOMER_FILTER} printable "
+                                "characters.", code="invalid_customer", path="customer")
+    start, end = _moment(created_from, "from", end=False), _moment(created_to, "to", end=True)
+    if start and end and start >= end:
+        raise Unprocessable("from must not be after to.", code="invalid_date_range", path="from")
+    return DocumentFilter(status=status, type=document_type, customer_tax_id=customer, created_from=start,
+                          created_before=end)
+
+
+# The service ----------------------------------------------------------------------------------------
+
+class DocumentService:
+    def __init__(self, repo: DocumentsRepo, *, issuers: IssuerLookup | None = None,
+                 sequences: Sequences | None = None, claims: IdempotencyClaims | None = None,
+                 starter: WorkflowStarter | None = None, files: Files | None = None,
+                 mailer: Mailer | None = None, clock: Callable[[], datetime] = utcnow,
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 lease_seconds: int = CLAIM_LEASE_SECONDS, wait_seconds: float = REPLAY_WAIT_SECONDS):
+        self.repo = repo
+        self.issuers = issuers
+        self.sequences = sequences
+        self.claims = claims
+        self.starter = starter
+        self.files = files
+        self.mailer = mailer
+        self.clock = clock
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.lease_seconds = lease_seconds
+        self.wait_seconds = wait_seconds
+
+    def _now(self) -> datetime:
+        return self.clock().replace(microsecond=0)
+
+    # Issuing --------------------------------------------------------------------------------------
+
+    def create(self, account_id: str, environment: Environment, request: CreateDocumentRequest,
+               idempotency_key: str | None = None) -> Issued:
+        key = check_idempotency_key(idempotency_key)
+        issuer = find_issuer(self.issuers, account_id, request.issuer_id)
+        plugin = get_plugin(issuer.country, path="issuer_id")
+        now = self._now()
+        _require_certificate(issuer, now)
+        prepared = plugin.prepare(request, issuer, environment, now)
+        _check_size(prepared)
+        draft = Draft(account_id, environment, issuer, plugin, prepared, now)
+        if key is None:
+            doc, _ = self._store(draft, new_id("doc"))
+            return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
+        return self._create_once(draft, key, request_hash(request))
+
+    def _create_once(self, draft: Draft, key: str, digest: str) -> Issued:
+        account_id, environment = draft.account_id, draft.environment
+        deadline = self.monotonic() + self.wait_seconds
+        claim: Claim | None = None
+        while True:
+            epoch = int(self.clock().timestamp())
+            if claim is None:
+                won, claim = self.claims.claim(account_id, environment, key, request_hash=digest,
+                                               document_id=new_id("doc"), now=epoch,
+                                               ttl=IDEMPOTENCY_TTL_SECONDS)
+                if won:
+                    return self._create_claimed(draft, key, claim)
+            if claim is not None:
+                if claim.request_hash != digest:
+                    raise Conflict(f"This {IDEMPOTENCY_KEY_HEADER} was used with a different request; use a "
+                                   "new key for a new document.", code="idempotency_key_reused",
+                                   path=IDEMPOTENCY_KEY_HEADER)
+                doc = self.repo.get(account_id, claim.document_id)
+                if doc is not None:
+                    return self._replay(doc, key)
+                if epoch >= claim.claimed_at + self.lease_seconds:
+                    taken = self.claims.take_over(account_id, environment, key, claim, now=epoch)
+                    if taken is not None:
+                        logger.warning("idempotency claim taken over", account_id=account_id,
+                                       document_id=claim.document_id)
+                        return self._create_claimed(draft, key, taken)
+            if self.monotonic() >= deadline:
+                raise Conflict(f"A request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; send "
+                               "it again in a few seconds.", code="idempotency_key_in_use",
+                               path=IDEMPOTENCY_KEY_HEADER)
+            self.sleep(REPLAY_POLL_SECONDS)
+            claim = self.claims.get(account_id, environment, key, now=epoch)
+
+    def _create_claimed(self, draft: Draft, key: str, claim: Claim) -> Issued:
+        try:
+            doc, created = self._store(draft, claim.document_id)
+        except Exception:
+            self.claims.release(draft.account_id, draft.environment, key, claim)
+            raise
+        if not created:  # a request that took the claim over stored it first
+            return self._replay(doc, key)
+        return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
+
+    def _store(self, draft: Draft, document_id: str) -> tuple[Document, bool]:
+        """Numbers and stores the document: (document, True), or (the one stored under this id
+        meanwhile, False). A number allocated to a document that is not written is handed back."""
+        prepared, plugin, issuer = draft.prepared, draft.plugin, draft.issuer
+        series = SequenceKey(draft.account_id, issuer.id, draft.environment, prepared.type, prepared.series)
+        sequence = self.sequences.allocate(series)
+        try:
+            numbered = plugin.number(prepared, sequence, document_id, draft.environment)
+            doc = Document(
+                id=document_id, account_id=draft.account_id, environment=draft.environment,
+                type=prepared.type, country=plugin.code, issuer_id=issuer.id, customer=prepared.customer,
+                totals=Totals.model_validate(prepared.totals), number=numbered.number,
+                series=prepared.series, sequence=sequence, issue_date=prepared.issue_date,
+                title=plugin.document_title(prepared.type), issuer_name=issuer.legal_name,
+                content=prepared.content, workflow_started=False, access_key=numbered.access_key or None,
+                created_at=draft.now)
+            created = self.repo.put_new(doc)
+        except Exception:
+            self._give_back(series, sequence)
+            raise
+        if created:
+            return doc, True
+        self._give_back(series, sequence)
+        existing = self.repo.get(draft.account_id, document_id)
+        if existing is None:
+            raise RuntimeError(f"document {document_id} was neither stored nor found")
+        return existing, False
+
+    def _give_back(self, series: SequenceKey, sequence: int) -> None:
+        try:
+            self.sequences.release(series, sequence)
+        except Exception:
+            # Nothing else can return it: say which number of which series is missing.
+            logger.exception("document number lost", account_id=series.account_id, issuer_id=series.issuer_id,
+                             environment=series.environment, document_type=series.document_type,
+                             series=series.series, sequence=sequence)
+
+    def _start(self, doc: Document, key: str | None) -> Document:
+        try:
+            self.starter.start(doc.account_id, doc.id)
+        except Exception:
+            logger.exception("document workflow not started", account_id=doc.account_id, document_id=doc.id)
+            retry = (f"send the same request with the same {IDEMPOTENCY_KEY_HEADER} to start it" if key else
+                     f"requests sent with an {IDEMPOTENCY_KEY_HEADER} can be repeated to start it")
+            raise ServiceUnavailable(f"Document {doc.id} was stored, but its processing could not be "
+                                     f"started; {retry}.", code="workflow_unavailable") from None
+        self.repo.set_workflow_started(doc.account_id, doc.id)
+        return doc.model_copy(update={"workflow_started": True})
+
+    def _replay(self, doc: Document, key: str) -> Issued:
+        if doc.workflow_started is False:
+            doc = self._start(doc, key)
+        return Issued(DocumentView.of(doc), replayed=True)
+
+    # Reading --------------------------------------------------------------------------------------
+
+    def _find(self, account_id: str, environment: Environment, document_id: str) -> Document:
         doc = self.repo.get(account_id, document_id) if is_id(document_id, "doc") else None
         if doc is None or doc.environment != environment:
             raise document_not_found()
-        return DocumentView.of(doc)
+        return doc
 
-    def list(self, account_id: str, environment: Environment, status: str | None = None,
+    def get(self, account_id: str, environment: Environment, document_id: str) -> DocumentView:
+        return DocumentView.of(self._find(account_id, environment, document_id))
+
+    def list(self, account_id: str, environment: Environment, where: DocumentFilter = DocumentFilter(),
              limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> DocumentList:
         """A page of at most `limit` documents (1 to MAX_PAGE_SIZE, as the route checks), newest first."""
-        if status is not None and status not in DOCUMENT_STATUSES:
-            raise Unprocessable(f"status must be one of {', '.join(DOCUMENT_STATUSES)}.",
-                                code="invalid_status", path="status")
-        docs, next_cursor = self.repo.list(account_id, environment, limit=limit, cursor=cursor,
-                                           status=status)
+        docs, next_cursor = self.repo.list(account_id, environment, limit=limit, cursor=cursor, where=where)
         return DocumentList(data=[DocumentView.of(d) for d in docs], next_cursor=next_cursor)
+
+    def file(self, account_id: str, environment: Environment, document_id: str,
+             kind: Literal["xml", "pdf"]) -> DocumentFile:
+        """The authorized XML (before the authorization, the signed one) or the PDF."""
+        doc = self._find(account_id, environment, document_id)
+        if kind == "xml":
+            blob, content_type = doc.authorized_key or doc.signed_key, XML
+        else:
+            blob, content_type = doc.pdf_key, PDF
+        data = self.files.get(blob) if blob else None
+        if data is None:
+            raise document_not_ready("XML" if kind == "xml" else "PDF")
+        return DocumentFile(file_name(_fields(doc), kind), content_type, data)
+
+    # Email ----------------------------------------------------------------------------------------
+
+    def send(self, account_id: str, environment: Environment, document_id: str,
+             to: str | None) -> DocumentEmail:
+        """Emails the authorized XML and the PDF to `to`, or to the customer's email."""
+        doc = self._find(account_id, environment, document_id)
+        ready = doc.status == "authorized" and doc.authorized_key and doc.pdf_key
+        xml = self.files.get(doc.authorized_key) if ready else None
+        pdf = self.files.get(doc.pdf_key) if ready else None
+        if xml is None or pdf is None:
+            raise document_not_ready("authorized XML and PDF")
+        to = to or doc.customer.get("email")
+        if not to:
+            raise Unprocessable("The document's customer has no email; give the address in `to`.",
+                                code="email_required", path="to")
+        try:
+            self.mailer.send(document_mail(_fields(doc), to, xml, pdf))
+        except Exception:
+            logger.exception("document email not sent", account_id=account_id, document_id=document_id)
+            raise ServiceUnavailable("The email could not be sent; try again later.",
+                                     code="email_unavailable") from None
+        return DocumentEmail(to=to, sent_at=self._now())
+
+
+def _fields(doc: Document) -> dict[str, Any]:
+    return doc.model_dump(include={"id", "number", "title", "issuer_name", "authorization_number"})
 
 
 def default_service() -> DocumentService:
-    return DocumentService(DynamoDocumentsRepo(DynamoStore(get_settings().table_name)))
+    settings = get_settings()
+    store = DynamoStore(settings.table_name)
+    return DocumentService(
+        DynamoDocumentsRepo(store), issuers=DynamoIssuersRepo(store), sequences=DynamoSequences(store),
+        claims=DynamoIdempotency(store), starter=StepFunctionsStarter(settings.state_machine_arn),
+        files=S3Blobs(settings.bucket_name), mailer=SesMailer())

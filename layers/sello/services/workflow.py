@@ -26,14 +26,13 @@ from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.documents_repo import document_keys
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
-from sello.adapters.mailer import Attachment, Mail, Mailer, SesMailer
+from sello.adapters.mailer import Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
+from sello.services.delivery import PDF, XML, document_mail
 from sello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-XML, PDF = "application/xml", "application/pdf"
 
 # What a document that ends as failed tells the client, by the state machine's error name.
 _FAILURES = {
@@ -106,6 +105,16 @@ def _messages(messages: tuple[AuthorityMessage, ...]) -> list[dict]:
     return [m.to_item() for m in messages]
 
 
+def _rejection(messages: tuple[AuthorityMessage, ...]) -> dict:
+    """Why the authority refused the document, in Sello's words: its first error (not a warning)."""
+    first = next((m for m in messages if not m.warning), None)
+    if first is None:
+        return {"code": "rejected_by_authority", "message": "The tax authority refused the document."}
+    text = f"{first.message} ({first.detail})" if first.detail else first.message
+    return {"code": first.reason or "rejected_by_authority",
+            "message": f"The tax authority refused the document: {first.code} {text}".strip()}
+
+
 @dataclass
 class DocumentWorkflow:
     store: Store
@@ -156,7 +165,8 @@ class DocumentWorkflow:
             except ConditionFailed:
                 pass  # recorded by another run of this task
             return {"status": "received", "wait_seconds": self._wait(0)}
-        self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages))
+        self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages),
+                     error=_rejection(outcome.messages))
         return {"status": "rejected", "wait_seconds": 0}
 
     def poll(self, task: TaskInput) -> dict:
@@ -178,7 +188,8 @@ class DocumentWorkflow:
                          authority_messages=_messages(outcome.messages))
             return {"status": "authorized", "wait_seconds": 0}
         if outcome is not None and outcome.status == "rejected":
-            self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages))
+            self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages),
+                         error=_rejection(outcome.messages))
             return {"status": "rejected", "wait_seconds": 0}
         # Undecided, or no answer at all (while waiting for a decision, an unreachable authority is no
         # different from an undecided one): ask again after the next, growing wait, until the deadline.
@@ -206,15 +217,8 @@ class DocumentWorkflow:
         to = (doc.get("customer") or {}).get("email")
         if not to:
             return {"status": "skipped"}
-        number = doc.get("authorization_number") or task.document_id
-        self.mailer.send(Mail(
-            to=to,
-            subject=f"Electronic document {number}",
-            text=f"Attached are the authorized electronic document {number} (XML) and its printable "
-                 "version (PDF).",
-            attachments=(Attachment(f"{task.document_id}.xml", self._file(doc, "authorized_key"), XML),
-                         Attachment(f"{task.document_id}.pdf", self._file(doc, "pdf_key"), PDF)),
-        ))
+        self.mailer.send(document_mail({**doc, "id": task.document_id}, to, self._file(doc, "authorized_key"),
+                                       self._file(doc, "pdf_key")))
         self._update(doc, notified_at=self._now(), notified_to=to)
         return {"status": "sent"}
 

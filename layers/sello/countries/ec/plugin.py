@@ -1,11 +1,36 @@
-"""Ecuador (SRI) behind the CountryPlugin interface: issuer-side parts."""
+"""Ecuador (SRI) behind the CountryPlugin interface.
+
+Each step lives in its own module and is imported when the step runs, so a function loads only what
+it uses: the API validates and numbers (documents, clave), the signing task builds and signs (xml,
+xades), the submit and poll tasks talk to SRI (sri), the render task draws the RIDE (ride)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from cryptography import x509
 
+from sello.countries import NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
 from sello.countries.ec import certificates, tax_ids
 from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
+from sello.settings import get_settings
+
+
+TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito",
+          "delivery_guide": "Guía de remisión", "withholding": "Comprobante de retención"}
+
+_client: list = []  # (settings, SriClient): one client per warm function, renewed when the settings change
+
+
+def _sri():
+    from sello.countries.ec.sri import SriClient
+
+    settings = get_settings()
+    if not _client or _client[0] is not settings:
+        _client[:] = [settings, SriClient(settings)]
+    return _client[1]
 
 
 class EcuadorPlugin:
@@ -23,6 +48,38 @@ class EcuadorPlugin:
 
     def certificate_matches(self, certificate: x509.Certificate, tax_id: str) -> bool:
         return certificates.certificate_matches(certificate, tax_id)
+
+    def document_title(self, document_type: str) -> str:
+        return TITLES[document_type]
+
+    def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
+        from sello.countries.ec import documents
+
+        return documents.prepare(request, issuer, environment, now)
+
+    def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
+               environment: str) -> NumberedDocument:
+        from sello.countries.ec import documents
+
+        return documents.number(prepared, sequence, document_id, environment)
+
+    def sign(self, document: Mapping[str, Any], key: Any, cert: Any) -> bytes:
+        from sello.countries.ec import xades, xml
+
+        unsigned = xml.build(document["content"], number=document["number"],
+                             access_key=document["access_key"], environment=document["environment"])
+        return xades.sign(unsigned, key, cert, algorithm=get_settings().sri_signature_algorithm)
+
+    def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
+        return _sri().submit(signed_xml, environment)
+
+    def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
+        return _sri().authorize(document["access_key"], environment)
+
+    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
+        from sello.countries.ec import ride
+
+        return ride.render(authorized)
 
 
 plugin = EcuadorPlugin()

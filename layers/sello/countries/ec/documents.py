@@ -1,0 +1,417 @@
+"""Ecuador: a neutral document request becomes an SRI document in two steps.
+
+`prepare` checks the request against SRI's rules and computes every amount, before any number is
+spent; `number` then gives the prepared document its secuencial and clave de acceso. Invoices and
+credit and debit notes are prepared here; delivery guides and withholdings by guide.py and
+withholding.py, which share the helpers below (issuer_snapshot, check_party).
+
+Arithmetic (amounts.py): a line's subtotal is quantity × unit price − discount, rounded to cents
+half up; each tax on a line is rounded on its own; the document's tax totals, grouped by tax and
+rate code, are the sums of those rounded line figures, so the totals always equal the sum of the
+lines as SRI recomputes them. ICE is part of the VAT base of its line; IRBPNR is a fixed amount per
+unit.
+
+This module imports no XML library: lxml is loaded only when a schema check runs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from sello.countries import NumberedDocument, PreparedDocument
+from sello.countries.ec import amounts, catalogs, clave, tax_ids
+from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
+from sello.errors import Unprocessable
+from sello.settings import get_settings
+
+# America/Guayaquil is UTC−5 all year (no daylight saving time since 1993); a fixed offset needs no
+# time-zone database in the Lambda runtime.
+GUAYAQUIL = timezone(timedelta(hours=-5), catalogs.TIME_ZONE)
+# SRI rejects late documents (error 65) with a tolerance it does not publish; older dates are refused here.
+MAX_DAYS_BACK = 90
+# Amounts have at most 14 digits, 2 of them decimals (XSD totalDigits).
+MAX_AMOUNT = Decimal("999999999999.99")
+MAX_SEQUENCE = 999_999_999
+ICE_CODE_PREFIX = "3"  # ICE codigoPorcentaje: 4 digits starting with 3 (Tabla 18)
+IRBPNR_CODE = "5001"
+IRBPNR_PER_UNIT = Decimal("0.02")  # USD per bottle
+TERM_UNITS = {"days": "dias", "months": "meses", "years": "anios"}
+
+
+def join(path: str, field: str | int) -> str:
+    """A dotted field path: join("items.0", "taxes") == "items.0.taxes"; join("", "x") == "x"."""
+    return f"{path}.{field}" if path else str(field)
+
+
+def issue_day(now: datetime) -> date:
+    """Today in Ecuador at the instant `now` (a naive `now` is taken as UTC)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(GUAYAQUIL).date()
+
+
+# Shared by every document type --------------------------------------------------------------------
+
+def issuer_snapshot(issuer, establishment: str, emission_point: str, *, path: str = "") -> dict:
+    """What the document prints about its issuer, as it is today (later edits to the issuer do not
+    change an issued document). Raises 422 unknown_establishment / unknown_emission_point."""
+    branch = next((e for e in issuer.establishments if e.code == establishment), None)
+    if branch is None:
+        known = ", ".join(e.code for e in issuer.establishments)
+        raise Unprocessable(f"The issuer has no establishment {establishment}; it has {known}.",
+                            code="unknown_establishment", path=join(path, "establishment"))
+    if not any(point.code == emission_point for point in branch.emission_points):
+        known = ", ".join(point.code for point in branch.emission_points)
+        raise Unprocessable(f"Establishment {establishment} has no emission point {emission_point}; it has "
+                            f"{known}.", code="unknown_emission_point", path=join(path, "emission_point"))
+    flags = EcuadorIssuerFlags.model_validate(issuer.flags)
+    return {
+        "ruc": issuer.tax_id,
+        "legal_name": issuer.legal_name,
+        "trade_name": issuer.trade_name,
+        "head_office_address": issuer.head_office_address,
+        "establishment": establishment,
+        "emission_point": emission_point,
+        "establishment_address": branch.address,
+        "obligado_contabilidad": flags.obligado_contabilidad,
+        "contribuyente_especial": flags.contribuyente_especial,
+        "agente_retencion": flags.agente_retencion,
+        "rimpe": flags.rimpe_legend,
+    }
+
+
+def _missing(path: str, what: str) -> Unprocessable:
+    return Unprocessable(f"{what} is required here.", code="missing_field", path=path)
+
+
+def check_party(party, *, path: str, allow_final_consumer: bool) -> dict:
+    """Validates a person or company named on a document (id type, check digits, name) and returns it
+    as the document keeps it: id_type, id_type_code (SRI Tabla 6), tax_id, name, email, address, phone.
+    Raises 422 final_consumer_not_allowed, invalid_tax_id or missing_field."""
+    tax_id, name = party.tax_id, party.name
+    if party.id_type == "final_consumer":
+        if not allow_final_consumer:
+            raise Unprocessable("This document must identify its receiver; final_consumer is only allowed on "
+                                "invoices.", code="final_consumer_not_allowed", path=join(path, "id_type"))
+        if tax_id not in (None, catalogs.FINAL_CONSUMER_ID):
+            raise Unprocessable(f"A final consumer's identification is {catalogs.FINAL_CONSUMER_ID}; omit it "
+                                f"or use another id_type.", code="invalid_tax_id", path=join(path, "tax_id"))
+        tax_id, name = catalogs.FINAL_CONSUMER_ID, name or catalogs.FINAL_CONSUMER_NAME
+    else:
+        if not tax_id:
+            raise _missing(join(path, "tax_id"), "The identification number")
+        if party.id_type == "tax_id":
+            tax_id = tax_ids.validate_ruc(tax_id, path=join(path, "tax_id"))
+        elif party.id_type == "national_id":
+            try:
+                tax_ids.check_cedula(tax_id)
+            except tax_ids.InvalidTaxId as exc:
+                raise Unprocessable(f"{tax_id!r} is not a valid cédula. {exc}", code="invalid_tax_id",
+                                    path=join(path, "tax_id")) from None
+        if not name:
+            raise _missing(join(path, "name"), "The name")
+    return {
+        "id_type": party.id_type,
+        "id_type_code": catalogs.ID_TYPES[party.id_type],
+        "tax_id": tax_id,
+        "name": name,
+        "email": str(party.email) if party.email else None,
+        "address": party.address,
+        "phone": party.phone,
+    }
+
+
+def additional_info(entries: dict[str, str], customer: dict, *,
+                    extra: dict[str, str | None] | None = None) -> list[dict]:
+    """infoAdicional entries: the request's, in its order; then each of `extra` that has a value, and
+    the customer's email as "Email", when the name is not taken and there is room (15 entries)."""
+    taken = {name.lower() for name in entries}
+    result = [{"name": name, "value": value} for name, value in entries.items()]
+    for name, value in ((extra or {}) | {"Email": customer.get("email")}).items():
+        if value and name.lower() not in taken and len(result) < catalogs.MAX_ADDITIONAL_INFO:
+            result.append({"name": name, "value": value})
+    return result
+
+
+def check_amount(value: Decimal, path: str) -> Decimal:
+    if value > MAX_AMOUNT:
+        raise Unprocessable(f"Amounts are at most {MAX_AMOUNT}.", code="amount_too_large", path=path)
+    return value
+
+
+# Invoices, credit and debit notes ----------------------------------------------------------------
+
+def _resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
+    """(codigo, codigoPorcentaje, tarifa) of a line tax."""
+    if tax.type == "vat":
+        if tax.code is not None:
+            rate = catalogs.VAT_CODES.get(tax.code)
+            if rate is None:
+                raise Unprocessable(f"VAT code {tax.code} does not exist; use one of "
+                                    f"{', '.join(catalogs.VAT_CODES)}.", code="unknown_tax_code",
+                                    path=join(path, "code"))
+            if tax.rate is not None and tax.rate != rate:
+                raise Unprocessable(f"VAT code {tax.code} is {rate}%, not {tax.rate}%.",
+                                    code="invalid_tax_rate", path=join(path, "rate"))
+            return catalogs.TAX_TYPES["vat"], tax.code, rate
+        if tax.rate is None:
+            raise _missing(join(path, "rate"), "A VAT rate or code")
+        code = catalogs.VAT_RATES.get(tax.rate)
+        if code is None:
+            rates = ", ".join(str(rate) for rate in catalogs.VAT_RATES)
+            raise Unprocessable(f"There is no {tax.rate}% VAT rate; use one of {rates}, or code 6 (not "
+                                f"subject) or 7 (exempt).", code="invalid_tax_rate", path=join(path, "rate"))
+        return catalogs.TAX_TYPES["vat"], code, tax.rate
+    if tax.code is None:
+        raise _missing(join(path, "code"), f"The {tax.type.upper()} code")
+    if tax.type == "ice":
+        if len(tax.code) != 4 or not tax.code.startswith(ICE_CODE_PREFIX):
+            raise Unprocessable(f"ICE codes have 4 digits starting with 3, not {tax.code}.",
+                                code="unknown_tax_code", path=join(path, "code"))
+        if tax.rate is None:
+            raise _missing(join(path, "rate"), "The ICE rate")
+        return catalogs.TAX_TYPES["ice"], tax.code, tax.rate
+    if tax.code != IRBPNR_CODE:
+        raise Unprocessable(f"The IRBPNR code is {IRBPNR_CODE}, not {tax.code}.", code="unknown_tax_code",
+                            path=join(path, "code"))
+    return catalogs.TAX_TYPES["irbpnr"], tax.code, IRBPNR_PER_UNIT if tax.rate is None else tax.rate
+
+
+def _line(item, path: str) -> dict:
+    """A line with its subtotal and taxes computed (amounts as strings)."""
+    if item.discount > item.quantity * item.unit_price:
+        raise Unprocessable("The discount is larger than quantity × unit price.", code="invalid_discount",
+                            path=join(path, "discount"))
+    subtotal = check_amount(amounts.line_subtotal(item.quantity, item.unit_price, item.discount), path)
+    resolved: dict[str, tuple[str, str, Decimal]] = {}  # tax type -> (codigo, codigoPorcentaje, tarifa)
+    for j, tax in enumerate(item.taxes):
+        if tax.type in resolved:
+            raise Unprocessable(f"A line has at most one {tax.type.upper()} entry.", code="duplicate_tax",
+                                path=join(path, f"taxes.{j}"))
+        resolved[tax.type] = _resolve_tax(tax, join(path, f"taxes.{j}"))
+    if "vat" not in resolved:
+        raise Unprocessable("Every line needs exactly one VAT entry (rate 0, or code 6 or 7 when no VAT "
+                            "applies).", code="missing_vat", path=join(path, "taxes"))
+    ice = amounts.percent_of(subtotal, resolved["ice"][2]) if "ice" in resolved else Decimal(0)
+
+    def base_and_amount(tax_type: str, rate: Decimal) -> tuple[Decimal, Decimal]:
+        if tax_type == "vat":
+            return subtotal + ice, amounts.percent_of(subtotal + ice, rate)
+        if tax_type == "ice":
+            return subtotal, ice
+        return subtotal, amounts.money(item.quantity * rate)  # IRBPNR: per unit
+
+    taxes = []
+    for tax_type, (tax_code, rate_code, rate) in resolved.items():
+        base, amount = base_and_amount(tax_type, rate)
+        taxes.append({"tax_code": tax_code, "rate_code": rate_code, "rate": amounts.fmt(rate),
+                      "base": amounts.fmt(check_amount(base, path)), "amount": amounts.fmt(amount)})
+    return {
+        "code": item.code,
+        "aux_code": item.aux_code,
+        "description": item.description,
+        "unit": item.unit,
+        "quantity": amounts.fmt_quantity(item.quantity),
+        "unit_price": amounts.fmt_quantity(item.unit_price),
+        "discount": amounts.fmt(item.discount),
+        "subtotal": amounts.fmt(subtotal),
+        "details": [{"name": name, "value": value} for name, value in (item.details or {}).items()],
+        "taxes": taxes,
+    }
+
+
+def tax_totals(lines: list[dict]) -> list[dict]:
+    """totalConImpuestos: line bases and line taxes summed per (codigo, codigoPorcentaje), in order of
+    first appearance. One code has one rate on a document (422 invalid_tax_rate otherwise)."""
+    groups: dict[tuple[str, str], dict] = {}
+    for i, line in enumerate(lines):
+        for j, tax in enumerate(line["taxes"]):
+            key = (tax["tax_code"], tax["rate_code"])
+            group = groups.setdefault(key, {"tax_code": key[0], "rate_code": key[1], "rate": tax["rate"],
+                                            "base": Decimal(0), "amount": Decimal(0)})
+            if group["rate"] != tax["rate"]:
+                raise Unprocessable(f"Code {key[1]} is used at {group['rate']}% on another line; one code "
+                                    f"has one rate on a document.", code="invalid_tax_rate",
+                                    path=f"items.{i}.taxes.{j}.rate")
+            group["base"] += Decimal(tax["base"])
+            group["amount"] += Decimal(tax["amount"])
+    return [group | {"base": amounts.fmt(check_amount(group["base"], "items")),
+                     "amount": amounts.fmt(group["amount"])} for group in groups.values()]
+
+
+def _payments(request, total: Decimal) -> list[dict]:
+    """pagos: as given (adding up to the total), or one cash payment of the total for an invoice."""
+    if request.type == "credit_note":
+        if request.payments:
+            raise Unprocessable("A credit note has no payments.", code="field_not_allowed", path="payments")
+        return []
+    if not request.payments:
+        if request.type == "invoice":
+            return [{"method": catalogs.PAYMENT_METHODS[catalogs.DEFAULT_PAYMENT_METHOD],
+                     "amount": amounts.fmt(total), "term": None, "term_unit": None}]
+        return []
+    result = []
+    for i, payment in enumerate(request.payments):
+        method = catalogs.PAYMENT_METHODS.get(payment.method, payment.method)
+        if method not in catalogs.PAYMENT_CODES:
+            raise Unprocessable(f"Unknown payment method {payment.method!r}; SRI codes are "
+                                f"{', '.join(sorted(catalogs.PAYMENT_CODES))}.",
+                                code="unknown_payment_method", path=f"payments.{i}.method")
+        if payment.term_unit is not None and payment.term is None:
+            raise _missing(f"payments.{i}.term", "The term (with term_unit)")
+        result.append({
+            "method": method,
+            "amount": amounts.fmt(payment.amount),
+            "term": None if payment.term is None else amounts.fmt(payment.term),
+            "term_unit": None if payment.term is None else TERM_UNITS[payment.term_unit or "days"],
+        })
+    paid = amounts.total(payment.amount for payment in request.payments)
+    if paid != total:
+        raise Unprocessable(f"The payments add up to {paid}, the document's total is {total}.",
+                            code="payments_mismatch", path="payments")
+    return result
+
+
+def _reference(request, issue_date: date) -> dict | None:
+    if request.type == "invoice":
+        if request.reference is not None:
+            raise Unprocessable("An invoice does not refer to another document.", code="field_not_allowed",
+                                path="reference")
+        return None
+    reference = request.reference
+    if reference is None:
+        raise Unprocessable("A credit or debit note names the document it modifies.",
+                            code="reference_required", path="reference")
+    doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
+    if not (len(doc_code) == 2 and doc_code.isdigit()):
+        raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
+                            f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
+                            code="unknown_document_type", path="reference.type")
+    if reference.issue_date > issue_date:
+        raise Unprocessable("The modified document cannot be dated after this one.",
+                            code="invalid_issue_date", path="reference.issue_date")
+    if request.type == "credit_note" and not reference.reason:
+        raise _missing("reference.reason", "The reason for a credit note")
+    return {"type": doc_code, "number": reference.number, "issue_date": reference.issue_date.isoformat(),
+            "reason": reference.reason}
+
+
+def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
+    for field in ("shipment", "withholding"):
+        if getattr(request, field) is not None:
+            raise Unprocessable(f"{field} does not belong on a {request.type}.", code="field_not_allowed",
+                                path=field)
+    snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
+    customer = check_party(request.customer, path="customer", allow_final_consumer=request.type == "invoice")
+    if not request.items:
+        raise _missing("items", "At least one item")
+    lines = [_line(item, f"items.{i}") for i, item in enumerate(request.items)]
+    groups = tax_totals(lines)
+    subtotal = amounts.total(Decimal(line["subtotal"]) for line in lines)
+    discount = amounts.total(Decimal(line["discount"]) for line in lines)
+    tax = amounts.total(Decimal(group["amount"]) for group in groups)
+    total = check_amount(subtotal + tax, "items")
+    if customer["id_type"] == "final_consumer" and total > catalogs.FINAL_CONSUMER_LIMIT:
+        raise Unprocessable(f"An invoice to a final consumer may total at most USD "
+                            f"{catalogs.FINAL_CONSUMER_LIMIT}; this one totals {total}. Identify the "
+                            f"customer.", code="final_consumer_limit", path="customer.id_type")
+    reference = _reference(request, issue_date)
+    # notaDebito has no field of its own for the reason.
+    extra = {"Motivo": reference["reason"]} if request.type == "debit_note" else None
+    content = {
+        "type": request.type,
+        "issuer": snapshot,
+        "issue_date": issue_date.isoformat(),
+        "currency": request.currency,
+        "customer": customer,
+        "reference": reference,
+        "lines": lines,
+        "tax_totals": groups,
+        "totals": {"subtotal": amounts.fmt(subtotal), "discount": amounts.fmt(discount),
+                   "tax": amounts.fmt(tax), "total": amounts.fmt(total)},
+        "payments": _payments(request, total),
+        "additional_info": additional_info(request.additional_info, customer, extra=extra),
+    }
+    return PreparedDocument(
+        type=request.type,
+        series=f"{request.establishment}-{request.emission_point}",
+        issue_date=issue_date,
+        customer={"name": customer["name"], "tax_id": customer["tax_id"], "email": customer["email"]},
+        totals={"currency": request.currency, "subtotal": subtotal, "discount": discount, "tax": tax,
+                "total": total},
+        content=content,
+    )
+
+
+# Entry points --------------------------------------------------------------------------------------
+
+def _issue_date(requested: date | None, now: datetime) -> date:
+    today = issue_day(now)
+    if requested is None:
+        return today
+    if requested > today:
+        raise Unprocessable(f"The issue date cannot be after today in Ecuador ({today.isoformat()}).",
+                            code="invalid_issue_date", path="issue_date")
+    if requested < today - timedelta(days=MAX_DAYS_BACK):
+        raise Unprocessable(f"The issue date can be at most {MAX_DAYS_BACK} days back.",
+                            code="invalid_issue_date", path="issue_date")
+    return requested
+
+
+def prepare(request, issuer, environment: str, now: datetime) -> PreparedDocument:
+    """Validates a CreateDocumentRequest for the issuer and computes it (see the module docstring); when
+    settings.sri_xsd_dir is set, also checks the XML it will become against SRI's schema. Raises
+    Unprocessable (422) with a stable code and the request's field path."""
+    if environment not in catalogs.AMBIENTES:
+        raise ValueError(f"environment must be one of {tuple(catalogs.AMBIENTES)}, not {environment!r}")
+    if request.currency not in catalogs.CURRENCIES:
+        raise Unprocessable(f"SRI documents are in {', '.join(catalogs.CURRENCIES)}, not {request.currency}.",
+                            code="unsupported_currency", path="currency")
+    issue_date = _issue_date(request.issue_date, now)
+    if request.type == "delivery_guide":
+        from sello.countries.ec import guide
+        prepared = guide.prepare(request, issuer, environment, issue_date)
+    elif request.type == "withholding":
+        from sello.countries.ec import withholding
+        prepared = withholding.prepare(request, issuer, environment, issue_date)
+    else:
+        prepared = _prepare_sale(request, issuer, issue_date)
+    if get_settings().sri_xsd_dir:
+        check_schema(prepared, environment)
+    return prepared
+
+
+def check_schema(prepared: PreparedDocument, environment: str) -> None:
+    """Builds the document with a placeholder number and validates it against SRI's XSD; the first
+    violation is a 422 schema_violation whose path is the element's XML path."""
+    from sello.countries.ec import xml, xsd
+
+    placeholder = number(prepared, 1, "schema-check", environment)
+    document = xml.build(prepared.content, number=placeholder.number, access_key=placeholder.access_key,
+                         environment=environment)
+    kind = catalogs.DOCUMENT_TYPES[prepared.type]
+    errors = xsd.validate(document, kind.root, kind.version)
+    if errors:
+        element, message = errors[0]
+        raise Unprocessable(f"The document does not match SRI's {kind.root} {kind.version} schema: {message}",
+                            code="schema_violation", path=element)
+
+
+def numeric_code(document_id: str) -> str:
+    """The clave's 8-digit código numérico, derived from the document id: a retry of the same
+    document gets the same clave."""
+    return f"{int(hashlib.sha256(document_id.encode()).hexdigest(), 16) % 10**8:08d}"
+
+
+def number(prepared: PreparedDocument, sequence: int, document_id: str, environment: str) -> NumberedDocument:
+    """The document's number (estab-ptoEmi-secuencial) and clave de acceso. Deterministic."""
+    if sequence > MAX_SEQUENCE:
+        raise Unprocessable(f"Emission point {prepared.series} has used all {MAX_SEQUENCE} numbers; issue "
+                            f"from another emission point.", code="sequence_exhausted", path="emission_point")
+    if sequence < 1:
+        raise ValueError(f"Sequences start at 1, not {sequence}")
+    key = clave.access_key(prepared.issue_date, catalogs.DOCUMENT_TYPES[prepared.type].code,
+                           prepared.content["issuer"]["ruc"], catalogs.AMBIENTES[environment],
+                           prepared.series.replace("-", ""), sequence, numeric_code(document_id))
+    return NumberedDocument(number=f"{prepared.series}-{sequence:09d}", access_key=key)

@@ -1,0 +1,427 @@
+"""RIDE (Representación Impresa del Documento Electrónico): the printable PDF of an authorized SRI
+comprobante, read from the archived authorization record
+
+    <autorizacion><estado>AUTORIZADO</estado><numeroAutorizacion/><fechaAutorizacion/><ambiente/>
+      <comprobante><![CDATA[<factura id="comprobante" ...>...</factura>]]></comprobante>...</autorizacion>
+
+for facturas, notas de crédito, notas de débito, guías de remisión and comprobantes de retención
+(2.0.0, and the older 1.0.0 layout). Codes are printed with their meaning (SRI ficha técnica tables).
+
+Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from lxml import etree
+
+from sello.countries.ec.ride_layout import Column, Columns, Fields, Masthead, Table, render_pdf
+
+# codDoc (Tabla 3) and the other document types that appear as documento modificado / sustento.
+DOCUMENT_TYPES = {
+    "01": "FACTURA", "02": "NOTA DE VENTA", "03": "LIQUIDACIÓN DE COMPRA", "04": "NOTA DE CRÉDITO",
+    "05": "NOTA DE DÉBITO", "06": "GUÍA DE REMISIÓN", "07": "COMPROBANTE DE RETENCIÓN",
+    "41": "COMPROBANTE DE VENTA EMITIDO POR REEMBOLSO",
+}
+ID_TYPES = {  # tipoIdentificacion (Tabla 6)
+    "04": "RUC", "05": "CÉDULA", "06": "PASAPORTE", "07": "CONSUMIDOR FINAL", "08": "IDENTIFICACIÓN DEL EXTERIOR",
+}
+PAYMENT_METHODS = {  # formaPago (Tabla 24)
+    "01": "SIN UTILIZACIÓN DEL SISTEMA FINANCIERO", "15": "COMPENSACIÓN DE DEUDAS", "16": "TARJETA DE DÉBITO",
+    "17": "DINERO ELECTRÓNICO", "18": "TARJETA PREPAGO", "19": "TARJETA DE CRÉDITO",
+    "20": "OTROS CON UTILIZACIÓN DEL SISTEMA FINANCIERO", "21": "ENDOSO DE TÍTULOS",
+}
+# IVA codigoPorcentaje (Tabla 17) -> how the rate is named on the RIDE, in the order subtotals are listed.
+VAT_RATES = {
+    "4": "15%", "3": "14%", "10": "13%", "2": "12%", "8": "TARIFA ESPECIAL", "5": "5%", "0": "0%",
+    "6": "NO OBJETO DE IVA", "7": "EXENTO DE IVA",
+}
+VAT_UNTAXED = {"0", "6", "7"}  # rates that never carry IVA: a subtotal but no IVA line
+TAX_IVA, TAX_ICE, TAX_IRBPNR = "2", "3", "5"  # codigo impuesto (Tabla 16)
+WITHHELD_TAXES = {"1": "RENTA", "2": "IVA", "6": "ISD"}  # retención codigo (Tabla 19)
+ENVIRONMENTS = {"1": "PRUEBAS", "2": "PRODUCCIÓN", "PRUEBAS": "PRUEBAS", "PRODUCCION": "PRODUCCIÓN",
+                "PRODUCCIÓN": "PRODUCCIÓN"}
+EMISSION_TYPES = {"1": "NORMAL"}
+
+_ITEM_COLUMNS = (
+    Column("Cod. Principal", 60, lines=2), Column("Cod. Auxiliar", 60, lines=2),
+    Column("Cantidad", 44, "r"), Column("Descripción", 206, lines=6),
+    Column("Precio Unitario", 56, "r"), Column("Descuento", 50, "r"), Column("Precio Total", 60, "r"),
+)
+_TOTAL_COLUMNS = (Column("", 64, bold=True, lines=2), Column("", 36, "r"))
+_INFO_COLUMNS = (Column("", 32, bold=True, lines=2), Column("", 68, lines=8))
+_PAYMENT_COLUMNS = (Column("Forma de pago", 56, lines=2), Column("Valor", 20, "r"), Column("Plazo", 24))
+
+
+def render(authorized_record: bytes) -> bytes:
+    """The RIDE PDF of an authorized comprobante. Raises ValueError when the record is not well-formed,
+    is not AUTORIZADO, or carries no comprobante of a supported type."""
+    record, doc = _read(authorized_record)
+    builder = _BUILDERS.get(doc.tag)
+    if builder is None:
+        raise ValueError(f"The comprobante <{doc.tag}> has no RIDE layout; supported: {', '.join(_BUILDERS)}.")
+    tributaria = doc.find("infoTributaria")
+    access_key = _text(tributaria, "claveAcceso")
+    if not access_key:
+        raise ValueError("The comprobante has no infoTributaria/claveAcceso.")
+    title, info, blocks = builder(doc)
+    number = "-".join(_text(tributaria, tag) for tag in ("estab", "ptoEmi", "secuencial"))
+    environment = _text(record, "ambiente").upper() or _text(tributaria, "ambiente")
+    masthead = Masthead(
+        name=_text(tributaria, "razonSocial"),
+        trade_name=_text(tributaria, "nombreComercial"),
+        details=(
+            ("Dirección Matriz:", _text(tributaria, "dirMatriz")),
+            ("Dirección Sucursal:", _text(info, "dirEstablecimiento")),
+            ("Contribuyente Especial Nro.:", _text(info, "contribuyenteEspecial")),
+            ("OBLIGADO A LLEVAR CONTABILIDAD:", _text(info, "obligadoContabilidad")),
+            ("Agente de Retención Resolución No.:", _text(tributaria, "agenteRetencion")),
+        ),
+        legends=tuple(v for v in (_text(tributaria, "contribuyenteRimpe"), _text(info, "rise")) if v),
+        tax_id=_text(tributaria, "ruc"),
+        title=title,
+        number=number,
+        rows=(
+            ("FECHA Y HORA DE AUTORIZACIÓN:", _timestamp(_text(record, "fechaAutorizacion"))),
+            ("AMBIENTE:", ENVIRONMENTS.get(environment, environment)),
+            ("EMISIÓN:", EMISSION_TYPES.get(_text(tributaria, "tipoEmision"), _text(tributaria, "tipoEmision"))),
+        ),
+        authorization=_text(record, "numeroAutorizacion") or access_key,
+        access_key=access_key,
+    )
+    return render_pdf(
+        masthead, blocks,
+        running_head=f"{title} No. {number}  ·  R.U.C. {masthead.tax_id}  ·  {masthead.name}",
+        meta={"title": f"{title} {number}", "author": masthead.name, "subject": f"Clave de acceso {access_key}"},
+    )
+
+
+# -- reading ----------------------------------------------------------------------------------------
+
+def _read(data: bytes) -> tuple[etree._Element, etree._Element]:
+    """(the <autorizacion> record, the comprobante's root element)."""
+    if not data or not data.strip():
+        raise ValueError("The authorization record is empty.")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        record = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"The authorization record is not well-formed XML: {exc}") from None
+    if etree.QName(record).localname != "autorizacion":
+        raise ValueError(f"Expected an <autorizacion> record, got <{etree.QName(record).localname}>.")
+    status = _text(record, "estado")
+    if status != "AUTORIZADO":
+        raise ValueError(f"Only an AUTORIZADO document has a RIDE; this record's estado is {status or 'missing'!r}.")
+    source = (record.findtext("comprobante") or "").strip()
+    if not source:
+        raise ValueError("The authorization record has no comprobante.")
+    # The comprobante is text: parse its UTF-8 bytes whatever encoding its own declaration names.
+    parser = etree.XMLParser(encoding="utf-8", resolve_entities=False, no_network=True)
+    try:
+        doc = etree.fromstring(source.encode("utf-8"), parser)
+    except etree.XMLSyntaxError as exc:
+        raise ValueError(f"The comprobante in the authorization record is not well-formed XML: {exc}") from None
+    return record, doc
+
+
+def _text(element: etree._Element | None, path: str) -> str:
+    """The element's text at `path` with whitespace runs collapsed, or ""."""
+    if element is None:
+        return ""
+    value = element.findtext(path)
+    return " ".join(value.split()) if value else ""
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text) if text else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _amount(value: str | Decimal, places: int = 2) -> str:
+    """An amount with at least `places` decimals and no trailing zeros beyond them ("0.660000" -> "0.66")."""
+    if isinstance(value, str):
+        if not value:
+            return ""
+        try:
+            value = Decimal(value)
+        except InvalidOperation:
+            return value
+    if not value.is_finite():
+        return str(value)
+    exponent = value.normalize().as_tuple().exponent
+    return f"{value:.{max(places, -exponent)}f}"
+
+
+def _percent(text: str) -> str:
+    return f"{_amount(text, 0)}%" if text else ""
+
+
+def _timestamp(text: str) -> str:
+    """SRI's xs:dateTime as dd/mm/aaaa hh:mm:ss (the time as SRI stated it, in its own offset)."""
+    try:
+        return datetime.fromisoformat(text).strftime("%d/%m/%Y %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def _coded(table: dict[str, str], code: str) -> str:
+    return f"{code} - {table[code]}" if code in table else code
+
+
+def _doc_number(text: str) -> str:
+    """001001000000042 -> 001-001-000000042 (numbers already written with dashes stay as they are)."""
+    return f"{text[:3]}-{text[3:6]}-{text[6:]}" if len(text) == 15 and text.isdigit() else text
+
+
+def _document(code: str, number: str) -> str:
+    return " ".join(v for v in (DOCUMENT_TYPES.get(code, code), _doc_number(number)) if v)
+
+
+def _identification(number: str, id_type: str) -> str:
+    return f"{number} ({ID_TYPES[id_type]})" if id_type in ID_TYPES and number else number
+
+
+def _details(detail: etree._Element) -> str:
+    """The description with its detallesAdicionales, one per line."""
+    extra = [f"{d.get('nombre', '')}: {' '.join(d.get('valor', '').split())}"
+             for d in detail.iterfind("detallesAdicionales/detAdicional")]
+    return "\n".join([_text(detail, "descripcion"), *extra])
+
+
+# -- common blocks ----------------------------------------------------------------------------------
+
+def _buyer(info: etree._Element, *extra: tuple[str, str]) -> list[list[tuple[str, str]]]:
+    return [
+        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialComprador")),
+         ("Identificación:", _identification(_text(info, "identificacionComprador"),
+                                             _text(info, "tipoIdentificacionComprador")))],
+        [("Fecha Emisión:", _text(info, "fechaEmision")), *extra],
+    ]
+
+
+def _modified_document(info: etree._Element) -> list[list[tuple[str, str]]]:
+    return [
+        [],
+        [("Comprobante que se modifica:", _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
+         ("Fecha Emisión (Comprobante a modificar):", _text(info, "fechaEmisionDocSustento"))],
+    ]
+
+
+def _additional_info(doc: etree._Element) -> list[Table]:
+    rows = [[field.get("nombre", ""), " ".join((field.text or "").split())]
+            for field in doc.iterfind("infoAdicional/campoAdicional")]
+    return [Table(_INFO_COLUMNS, rows, title="INFORMACIÓN ADICIONAL", header=False)] if rows else []
+
+
+def _payments(info: etree._Element) -> list[Table]:
+    rows = []
+    for payment in info.iterfind("pagos/pago"):
+        term = " ".join(v for v in (_text(payment, "plazo"), _text(payment, "unidadTiempo")) if v)
+        rows.append([_coded(PAYMENT_METHODS, _text(payment, "formaPago")), _amount(_text(payment, "total")), term])
+    return [Table(_PAYMENT_COLUMNS, rows, keep_together=True)] if rows else []
+
+
+def _totals(rows: list[list[str]]) -> Table:
+    return Table(_TOTAL_COLUMNS, rows, header=False, keep_together=True)
+
+
+def _tax_rows(taxes: list[etree._Element]) -> tuple[list[list[str]], list[list[str]]]:
+    """(subtotal rows by IVA rate, tax rows: ICE, IVA by rate, IRBPNR) from totalImpuesto/impuesto elements."""
+    bases: dict[str, Decimal] = {}
+    vat: dict[str, Decimal] = {}
+    rate_names: dict[str, str] = {}
+    other = {TAX_ICE: Decimal(0), TAX_IRBPNR: Decimal(0)}
+    present = set()
+    for tax in taxes:
+        code, rate = _text(tax, "codigo"), _text(tax, "codigoPorcentaje")
+        value = _decimal(_text(tax, "valor"))
+        if code == TAX_IVA:
+            tarifa = _percent(_text(tax, "tarifa"))
+            name = VAT_RATES.get(rate) or tarifa or f"CÓDIGO {rate}"
+            if rate == "8" and tarifa:
+                name = f"{name} {tarifa}"
+            rate_names[rate] = name
+            bases[rate] = bases.get(rate, Decimal(0)) + _decimal(_text(tax, "baseImponible"))
+            vat[rate] = vat.get(rate, Decimal(0)) + value
+        elif code in other:
+            other[code] += value
+            present.add(code)
+    order = list(VAT_RATES)
+    rates = sorted(bases, key=lambda r: (order.index(r) if r in order else len(order), r))
+    subtotals = [[f"SUBTOTAL {rate_names[r]}", _amount(bases[r])] for r in rates]
+    tax_rows = [["ICE", _amount(other[TAX_ICE])]] if TAX_ICE in present else []
+    tax_rows += [[f"IVA {rate_names[r]}", _amount(vat[r])] for r in rates if r not in VAT_UNTAXED or vat[r]]
+    if TAX_IRBPNR in present:
+        tax_rows.append(["IRBPNR", _amount(other[TAX_IRBPNR])])
+    return subtotals, tax_rows
+
+
+def _items(doc: etree._Element, main_code: str, aux_code: str) -> Table:
+    rows = [[_text(d, main_code), _text(d, aux_code), _amount(_text(d, "cantidad")), _details(d),
+             _amount(_text(d, "precioUnitario")), _amount(_text(d, "descuento")),
+             _amount(_text(d, "precioTotalSinImpuesto"))]
+            for d in doc.iterfind("detalles/detalle")]
+    return Table(_ITEM_COLUMNS, rows)
+
+
+# -- per document type: (title, its info* element, blocks) --------------------------------------------
+
+def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = doc.find("infoFactura")
+    if info is None:
+        raise ValueError("The factura has no infoFactura.")
+    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
+    totals = [*subtotals,
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
+              ["TOTAL DESCUENTO", _amount(_text(info, "totalDescuento"))],
+              *taxes]
+    if info.find("propina") is not None:
+        totals.append(["PROPINA", _amount(_text(info, "propina"))])
+    totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"))])
+    buyer = _buyer(info, ("Guía de Remisión:", _text(info, "guiaRemision")))
+    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
+    return "FACTURA", info, [
+        Fields(buyer),
+        _items(doc, "codigoPrincipal", "codigoAuxiliar"),
+        Columns([*_additional_info(doc), *_payments(info)], [_totals(totals)]),
+    ]
+
+
+def _credit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = doc.find("infoNotaCredito")
+    if info is None:
+        raise ValueError("The notaCredito has no infoNotaCredito.")
+    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
+    discount = sum((_decimal(_text(d, "descuento")) for d in doc.iterfind("detalles/detalle")), Decimal(0))
+    totals = [*subtotals,
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
+              ["TOTAL DESCUENTO", _amount(discount)],
+              *taxes,
+              ["VALOR TOTAL", _amount(_text(info, "valorModificacion"))]]
+    header = [*_buyer(info), *_modified_document(info), [("Razón de Modificación:", _text(info, "motivo"))]]
+    return "NOTA DE CRÉDITO", info, [
+        Fields(header),
+        _items(doc, "codigoInterno", "codigoAdicional"),
+        Columns(_additional_info(doc), [_totals(totals)]),
+    ]
+
+
+def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = doc.find("infoNotaDebito")
+    if info is None:
+        raise ValueError("The notaDebito has no infoNotaDebito.")
+    subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"))
+    totals = [*subtotals,
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
+              *taxes,
+              ["VALOR TOTAL", _amount(_text(info, "valorTotal"))]]
+    reasons = [[_text(m, "razon"), _amount(_text(m, "valor"))] for m in doc.iterfind("motivos/motivo")]
+    columns = (Column("Razón de la modificación", 75, lines=6), Column("Valor de la modificación", 25, "r"))
+    return "NOTA DE DÉBITO", info, [
+        Fields([*_buyer(info), *_modified_document(info)]),
+        Table(columns, reasons),
+        Columns([*_additional_info(doc), *_payments(info)], [_totals(totals)]),
+    ]
+
+
+def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = doc.find("infoGuiaRemision")
+    if info is None:
+        raise ValueError("The guiaRemision has no infoGuiaRemision.")
+    blocks: list = [Fields([
+        [("Identificación (Transportista):", _identification(_text(info, "rucTransportista"),
+                                                             _text(info, "tipoIdentificacionTransportista"))),
+         ("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialTransportista"))],
+        [("Placa:", _text(info, "placa")), ("Punto de Partida:", _text(info, "dirPartida"))],
+        [("Fecha Inicio Transporte:", _text(info, "fechaIniTransporte")),
+         ("Fecha Fin Transporte:", _text(info, "fechaFinTransporte"))],
+    ])]
+    columns = (Column("Cantidad", 14, "r"), Column("Descripción", 50, lines=6),
+               Column("Código Principal", 18, lines=2), Column("Código Auxiliar", 18, lines=2))
+    destinations = doc.findall("destinatarios/destinatario")
+    for index, dest in enumerate(destinations, 1):
+        blocks.append(Fields([
+            [("Comprobante de Venta:", _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
+             ("Fecha de Emisión:", _text(dest, "fechaEmisionDocSustento"))],
+            [("Número de Autorización:", _text(dest, "numAutDocSustento"))],
+            [("Motivo Traslado:", _text(dest, "motivoTraslado"))],
+            [("Destino (Punto de llegada):", _text(dest, "dirDestinatario"))],
+            [("Identificación (Destinatario):", _text(dest, "identificacionDestinatario")),
+             ("Razón Social / Nombres y Apellidos:", _text(dest, "razonSocialDestinatario"))],
+            [("Documento Aduanero:", _text(dest, "docAduaneroUnico")),
+             ("Código Establecimiento Destino:", _text(dest, "codEstabDestino"))],
+            [("Ruta:", _text(dest, "ruta"))],
+        ], title=f"DESTINATARIO {index} DE {len(destinations)}"))
+        rows = [[_amount(_text(d, "cantidad")), _details(d), _text(d, "codigoInterno"), _text(d, "codigoAdicional")]
+                for d in dest.iterfind("detalles/detalle")]
+        blocks.append(Table(columns, rows))
+    blocks.append(Columns(_additional_info(doc), []))
+    return "GUÍA DE REMISIÓN", info, blocks
+
+
+def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = doc.find("infoCompRetencion")
+    if info is None:
+        raise ValueError("The comprobanteRetencion has no infoCompRetencion.")
+    header = [
+        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialSujetoRetenido")),
+         ("Identificación:", _identification(_text(info, "identificacionSujetoRetenido"),
+                                             _text(info, "tipoIdentificacionSujetoRetenido")))],
+        [("Fecha Emisión:", _text(info, "fechaEmision")), ("Período Fiscal:", _text(info, "periodoFiscal"))],
+        [("Parte Relacionada:", _text(info, "parteRel")), ("", "")],
+    ]
+    # Version 2.0.0 groups retenciones by support document; 1.0.0 names the document on each impuesto.
+    supports: list[tuple[list, list[etree._Element]]] = []
+    for support in doc.iterfind("docsSustento/docSustento"):
+        payments = "; ".join(f"{_coded(PAYMENT_METHODS, _text(p, 'formaPago'))}: {_amount(_text(p, 'total'))}"
+                             for p in support.iterfind("pagos/pago"))
+        fields = [
+            [("Comprobante:", _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
+             ("Fecha Emisión:", _text(support, "fechaEmisionDocSustento"))],
+            [("Número de Autorización:", _text(support, "numAutDocSustento"))],
+            [("Sustento Tributario:", _text(support, "codSustento")),
+             ("Total sin Impuestos:", _amount(_text(support, "totalSinImpuestos"))),
+             ("Importe Total:", _amount(_text(support, "importeTotal")))],
+            [("Formas de Pago:", payments)],
+        ]
+        supports.append((fields, support.findall("retenciones/retencion")))
+    legacy: dict[tuple[str, str, str], list[etree._Element]] = {}
+    for tax in doc.iterfind("impuestos/impuesto"):
+        key = (_text(tax, "codDocSustento"), _text(tax, "numDocSustento"), _text(tax, "fechaEmisionDocSustento"))
+        legacy.setdefault(key, []).append(tax)
+    for (code, number, date), taxes in legacy.items():
+        supports.append(([[("Comprobante:", _document(code, number)), ("Fecha Emisión:", date)]], taxes))
+
+    columns = (Column("Impuesto", 16), Column("Código", 14), Column("Base Imponible", 24, "r"),
+               Column("Porcentaje Retención", 20, "r"), Column("Valor Retenido", 26, "r"))
+    blocks: list = [Fields(header)]
+    by_tax: dict[str, Decimal] = {}
+    for index, (fields, taxes) in enumerate(supports, 1):
+        rows, withheld = [], Decimal(0)
+        for tax in taxes:
+            code, value = _text(tax, "codigo"), _decimal(_text(tax, "valorRetenido"))
+            rows.append([WITHHELD_TAXES.get(code, code), _text(tax, "codigoRetencion"),
+                         _amount(_text(tax, "baseImponible")), _percent(_text(tax, "porcentajeRetener")),
+                         _amount(_text(tax, "valorRetenido"))])
+            withheld += value
+            by_tax[code] = by_tax.get(code, Decimal(0)) + value
+        blocks.append(Fields(fields, title=f"DOCUMENTO SUSTENTO {index} DE {len(supports)}"))
+        blocks.append(Table(columns, rows, footer=("TOTAL RETENIDO", _amount(withheld))))
+    totals = [[f"RETENCIÓN {WITHHELD_TAXES.get(code, code)}", _amount(value)] for code, value in by_tax.items()]
+    totals.append(["TOTAL RETENIDO", _amount(sum(by_tax.values(), Decimal(0)))])
+    blocks.append(Columns(_additional_info(doc), [_totals(totals)]))
+    return "COMPROBANTE DE RETENCIÓN", info, blocks
+
+
+_BUILDERS: dict[str, Callable[[etree._Element], tuple[str, etree._Element, list]]] = {
+    "factura": _invoice,
+    "notaCredito": _credit_note,
+    "notaDebito": _debit_note,
+    "guiaRemision": _delivery_guide,
+    "comprobanteRetencion": _withholding,
+}

@@ -1,0 +1,205 @@
+"""The body of `POST /v1/documents`: one country-neutral document model for every type.
+
+The model checks shape (types, lengths, formats, limits); the authority's rules (check digits, tax
+codes and rates, arithmetic, which fields each type needs) are checked by the country plugin's
+`prepare`. Both answer a bad field with 422, a stable code and the field's dotted path."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
+
+from sello.models.common import RequestBody, text
+from sello.models.document_parts import (
+    PAYMENT_METHODS,
+    DocumentNumber,
+    Money,
+    PaymentMethod,
+    Quantity,
+    Shipment,
+    WithholdingInfo,
+)
+from sello.models.issuers import Code
+
+DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding"]
+
+MAX_ITEMS = 1000
+MAX_TAXES_PER_ITEM = 3
+MAX_PAYMENTS = 20
+MAX_ADDITIONAL_INFO = 15
+MAX_ITEM_DETAILS = 3
+
+# Quantities and unit prices: up to 6 decimals; prices may be 0 (a free line), never negative.
+UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False,
+                                     examples=["12.50"])]
+
+
+def _four_digits(value: Decimal) -> Decimal:
+    if len(value.normalize().as_tuple().digits) > 4:
+        raise ValueError("a tax rate has at most 4 digits in all (15, 12.5, 150, 0.02)")
+    return value
+
+
+# Tax rates: at most 4 digits, 2 of them decimals (SRI tarifa).
+TaxRate = Annotated[Decimal, Field(ge=0, le=9999, decimal_places=2, allow_inf_nan=False, examples=["15"]),
+                    AfterValidator(_four_digits)]
+TaxCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,4}$")]
+Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+InfoName = text(300)
+InfoValue = text(300)
+
+_AMOUNTS = ("Amounts are decimals: JSON numbers and decimal strings are both accepted; NaN and Infinity "
+            "are not.")
+
+
+class Party(RequestBody):
+    """Who the document is for: the buyer of an invoice or note, the withheld supplier of a
+    withholding, the main recipient of a delivery guide."""
+
+    id_type: Literal["tax_id", "national_id", "passport", "final_consumer", "foreign_id"] = Field(
+        description="tax_id = RUC (13 digits), national_id = cédula (10 digits), passport, final_consumer "
+                    "(anonymous sale; Ecuador: invoices up to USD 50 only), foreign_id = identification "
+                    "issued abroad.", examples=["tax_id"])
+    tax_id: text(20) | None = Field(
+        default=None, description="The identification number; RUC and cédula are checked for their check "
+                                  "digit. May be omitted for final_consumer (Ecuador: 9999999999999).",
+        examples=["1790016919001"])
+    name: text(300) | None = Field(
+        default=None, description="Legal name or full name; required unless id_type is final_consumer "
+                                  "(then CONSUMIDOR FINAL).", examples=["Importadora Andina Cía. Ltda."])
+    email: EmailStr | None = Field(default=None, description="Where the authorized document is emailed.",
+                                   examples=["compras@example.com"])
+    address: text(300) | None = Field(default=None, examples=["Av. 10 de Agosto N21-45, Quito"])
+    phone: text(30) | None = Field(default=None, examples=["+593 2 255 0000"])
+
+
+class ItemTax(RequestBody):
+    """A tax on one line. VAT is named by its rate or its authority code; other taxes by code."""
+
+    type: Literal["vat", "ice", "irbpnr"] = Field(
+        description="vat = IVA; ice = impuesto a los consumos especiales; irbpnr = impuesto redimible a las "
+                    "botellas plásticas no retornables.", examples=["vat"])
+    rate: TaxRate | None = Field(
+        default=None,
+        description="Percent, at most 4 digits. For VAT enough on its own when one code has that rate "
+                    "(Ecuador: 15, 0, 5, 12, 14, 13, 8). For ICE the ad-valorem percent (required). For "
+                    "IRBPNR the amount per unit in the document's currency (Ecuador: 0.02, the default).",
+        examples=["15"])
+    code: TaxCode | None = Field(
+        default=None,
+        description="The authority's code for the rate (Ecuador codigoPorcentaje). Required for VAT not "
+                    "subject (6) and VAT exempt (7), for ICE (4-digit code) and for IRBPNR (5001).",
+        examples=["4"])
+
+
+class Item(RequestBody):
+    """A line: of an invoice or credit note a product or service; of a debit note a charge, of which
+    only the description and the amount (quantity × unit price − discount) are printed."""
+
+    code: text(25) | None = Field(default=None, description="Your product code, up to 25 characters.",
+                                  examples=["SKU-1001"])
+    aux_code: text(25) | None = Field(default=None, description="A secondary code, up to 25 characters.",
+                                      examples=["7861234500011"])
+    description: text(300) = Field(description="Up to 300 characters.",
+                                   examples=["Café de altura tostado 500 g"])
+    unit: text(50) | None = Field(default=None, description="Unit of measure, up to 50 characters; printed "
+                                                            "on invoices only.", examples=["unidad"])
+    quantity: Quantity = Field(default=Decimal(1), description="More than 0, up to 6 decimals; default 1.")
+    unit_price: UnitPrice = Field(description="Before taxes, up to 6 decimals. " + _AMOUNTS)
+    discount: Money = Field(default=Decimal(0), description="Discount on the whole line (not per unit), up "
+                                                            "to 2 decimals.", examples=["0.00"])
+    details: dict[InfoName, InfoValue] | None = Field(
+        default=None, max_length=MAX_ITEM_DETAILS,
+        description=f"Up to {MAX_ITEM_DETAILS} name → value pairs printed with the line.",
+        examples=[{"Lote": "L-2291"}])
+    taxes: list[ItemTax] = Field(
+        min_length=1, max_length=MAX_TAXES_PER_ITEM,
+        description="Exactly one VAT entry, plus ICE and IRBPNR where they apply.",
+        examples=[[{"type": "vat", "rate": "15"}]])
+
+
+class Payment(RequestBody):
+    method: PaymentMethod = Field(
+        description=f"One of {', '.join(PAYMENT_METHODS)}; or the authority's own 2-digit code (Ecuador "
+                    f"formaPago 01–21).", examples=["credit_card"])
+    amount: Money = Field(description="Up to 2 decimals. " + _AMOUNTS)
+    term: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)] | None = \
+        Field(default=None, description="Credit term, in term_unit.", examples=["30"])
+    term_unit: Literal["days", "months", "years"] | None = Field(
+        default=None, description="Unit of term; days when a term is given without it.", examples=["days"])
+
+
+class DocumentReference(RequestBody):
+    """The document a credit or debit note modifies."""
+
+    type: text(20) = Field(default="invoice", description="Neutral type of the modified document, usually "
+                                                          "invoice; or the authority's 2-digit code.",
+                           examples=["invoice"])
+    number: DocumentNumber = Field(description="Its number: establishment-emission point-sequence.",
+                                   examples=["001-001-000000123"])
+    issue_date: date = Field(description="Its issue date; not after this document's.",
+                             examples=["2025-06-02"])
+    reason: text(300) | None = Field(default=None, description="Why it is modified; required for a credit "
+                                                               "note.",
+                                     examples=["Devolución de mercadería"])
+
+
+class CreateDocumentRequest(RequestBody):
+    """A document to issue. Which parts it needs depends on `type`:
+    invoice — customer, items, payments (optional: one cash payment of the total when omitted);
+    credit_note — customer, items, reference with reason;
+    debit_note — customer, items (one per charge), reference; payments optional;
+    delivery_guide — customer (main recipient), shipment;
+    withholding — customer (the withheld supplier), withholding."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "type": "invoice",
+        "issuer_id": "iss_3k9v0c2m1x7q8w4e5r6t",
+        "establishment": "001",
+        "emission_point": "001",
+        "customer": {"id_type": "tax_id", "tax_id": "1790016919001", "name": "Importadora Andina Cía. Ltda.",
+                     "email": "compras@example.com"},
+        "items": [
+            {"code": "CAF-500", "description": "Café tostado 500 g", "quantity": 2, "unit_price": "6.75",
+             "taxes": [{"type": "vat", "rate": "15"}]},
+            {"code": "LIB-042", "description": "Libro de cocina", "quantity": 1, "unit_price": "18.00",
+             "taxes": [{"type": "vat", "code": "7"}]},
+        ],
+        "payments": [{"method": "credit_card", "amount": "33.53"}],
+        "additional_info": {"Pedido": "PO-8812"},
+    }]})
+
+    type: DocumentType = Field(examples=["invoice"])
+    issuer_id: text(64) = Field(description="The issuer (see /v1/issuers).",
+                                examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
+    establishment: Code = Field(description="Establishment code of the issuer, three digits.",
+                                examples=["001"])
+    emission_point: Code = Field(description="Emission point code within the establishment, three digits.",
+                                 examples=["001"])
+    issue_date: date | None = Field(
+        default=None, description="Default: today in the authority's time zone (Ecuador: America/Guayaquil). "
+                                  "Not in the future, and at most 90 days back.", examples=["2025-06-30"])
+    currency: Currency = Field(default="USD", description="ISO 4217 code; Ecuador: USD only.",
+                               examples=["USD"])
+    customer: Party
+    items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS,
+                              description=f"1 to {MAX_ITEMS} lines for invoices and notes; none for other "
+                                          f"types.")
+    payments: list[Payment] = Field(
+        default_factory=list, max_length=MAX_PAYMENTS,
+        description="How the total is paid; when given, the amounts add up to the document's total. An "
+                    "invoice without payments is taken as paid in cash (SRI formaPago 01); a credit note has "
+                    "none.")
+    additional_info: dict[InfoName, InfoValue] = Field(
+        default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
+        description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs (values up to 300 characters) printed "
+                    f"on the document. The customer's email is added as `Email` unless that name is taken or "
+                    f"all {MAX_ADDITIONAL_INFO} are used.",
+        examples=[{"Pedido": "PO-8812"}])
+    reference: DocumentReference | None = Field(default=None, description="Required for credit and debit "
+                                                                          "notes.")
+    shipment: Shipment | None = Field(default=None, description="Required for a delivery guide.")
+    withholding: WithholdingInfo | None = Field(default=None, description="Required for a withholding.")

@@ -1,0 +1,167 @@
+"""The invoices and credit and debit notes Sello builds validate against SRI's published XSDs, in
+every shape the request model allows; and xsd.validate itself agrees with the schemas on SRI-style
+samples produced elsewhere."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from sello.countries.ec import documents, xml, xsd
+from sello.models.document_request import CreateDocumentRequest
+from sello.models.issuers import Issuer
+from sello.settings import get_settings
+from tests.conftest import DATA, needs_data
+from tests.helpers import load_event
+
+pytestmark = needs_data("ec", "xsd")
+NOW = datetime(2025, 7, 1, 15, 0, tzinfo=UTC)
+XSD = DATA / "ec" / "xsd"
+SAMPLES = DATA / "ec" / "samples"
+
+
+@pytest.fixture(autouse=True)
+def schema_folder(monkeypatch):
+    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(XSD))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def issuer(**flags) -> Issuer:
+    body = load_event("issuers/create_issuer.body.json")
+    body["flags"] = body["flags"] | flags
+    return Issuer(id="iss_demo0000000000000000", account_id="acc_1", created_at=NOW, updated_at=NOW, **body)
+
+
+def build(data: dict, the_issuer: Issuer | None = None, environment: str = "test") -> bytes:
+    # prepare() runs the schema check itself; building again here checks the numbered document, the
+    # one that is signed, after a JSON round trip like the one through storage.
+    prepared = documents.prepare(
+        CreateDocumentRequest.model_validate(data), the_issuer or issuer(), environment, NOW
+    )
+    numbered = documents.number(prepared, 999_999_999, "doc_conformance", environment)
+    return xml.build(
+        json.loads(json.dumps(prepared.content)),
+        number=numbered.number,
+        access_key=numbered.access_key,
+        environment=environment,
+    )
+
+
+def sample(kind: str, **changes) -> dict:
+    return load_event(f"documents/create_{kind}.body.json") | changes
+
+
+ROOTS = {
+    "invoice": ("factura", "1.1.0"),
+    "credit_note": ("notaCredito", "1.1.0"),
+    "debit_note": ("notaDebito", "1.0.0"),
+}
+EVERYTHING_ITEM = {
+    "code": "X" * 25,
+    "aux_code": "Y" * 25,
+    "description": "Á" * 300,
+    "unit": "u" * 50,
+    "quantity": "123456.123456",
+    "unit_price": "0.000001",
+    "discount": "0.00",
+    "details": {"a": "1", "b": "2", "c": "3"},
+    "taxes": [
+        {"type": "ice", "code": "3031", "rate": "150"},
+        {"type": "vat", "rate": "15"},
+        {"type": "irbpnr", "code": "5001"},
+    ],
+}
+
+
+@pytest.mark.parametrize("kind", list(ROOTS))
+@pytest.mark.parametrize("environment", ["test", "live"])
+def test_the_sample_bodies_build_schema_valid_xml(kind, environment):
+    assert xsd.validate(build(sample(kind), environment=environment), *ROOTS[kind]) == []
+
+
+@pytest.mark.parametrize("kind", list(ROOTS))
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"rimpe": "emprendedor", "agente_retencion": "12345678"},
+        {"rimpe": "negocio_popular", "obligado_contabilidad": False},
+    ],
+)
+def test_issuer_flags_keep_the_xml_valid(kind, flags):
+    assert xsd.validate(build(sample(kind), issuer(**flags)), *ROOTS[kind]) == []
+
+
+@pytest.mark.parametrize("kind", list(ROOTS))
+def test_every_optional_field_at_its_limit_stays_valid(kind):
+    data = sample(kind, items=[EVERYTHING_ITEM], additional_info={f"n{i}": "v" * 300 for i in range(14)})
+    data["customer"] = {
+        "id_type": "passport",
+        "tax_id": "P" * 20,
+        "name": "N" * 300,
+        "email": "x@example.com",
+        "address": "D" * 300,
+    }
+    data.pop("payments", None)
+    assert xsd.validate(build(data), *ROOTS[kind]) == []
+
+
+def test_a_final_consumer_invoice_with_every_vat_code_is_valid():
+    items = [
+        {"description": f"Item {code}", "unit_price": "1.00", "taxes": [{"type": "vat", "code": code}]}
+        for code in ("0", "2", "3", "4", "5", "6", "7", "8", "10")
+    ]
+    data = sample(
+        "invoice", customer={"id_type": "final_consumer"}, items=items, payments=[], additional_info={}
+    )
+    assert xsd.validate(build(data), "factura", "1.1.0") == []
+
+
+@needs_data("ec", "samples")
+@pytest.mark.parametrize(
+    ("name", "root", "version"),
+    [
+        ("invoice", "factura", "1.1.0"),
+        ("credit-note", "notaCredito", "1.1.0"),
+        ("debit-note", "notaDebito", "1.0.0"),
+        ("withholding-certificate", "comprobanteRetencion", "1.0.0"),
+    ],
+)
+def test_published_samples_validate(name, root, version):
+    for variant in ("original", "signed"):
+        assert (
+            xsd.validate((SAMPLES / f"bryancalisto_{name}_{variant}.xml").read_bytes(), root, version) == []
+        )
+
+
+@needs_data("ec", "samples")
+def test_the_52_digit_clave_of_the_guide_sample_is_reported_with_its_path():
+    errors = xsd.validate(
+        (SAMPLES / "bryancalisto_delivery-guide_original.xml").read_bytes(), "guiaRemision", "1.0.0"
+    )
+    assert [path for path, _ in errors] == ["/guiaRemision/infoTributaria/claveAcceso"]
+
+
+def test_violations_come_back_with_element_paths():
+    raw = build(sample("invoice"))
+    broken = raw.replace(b"<totalDescuento>8.83</totalDescuento>", b"").replace(
+        b"<cantidad>6.00</cantidad>", b"<cantidad>6.0000001</cantidad>"
+    )
+    paths = [path for path, _ in xsd.validate(broken, "factura", "1.1.0")]
+    assert paths == ["/factura/infoFactura/totalConImpuestos", "/factura/detalles/detalle[6]/cantidad"]
+
+
+def test_without_a_folder_nothing_is_checked(monkeypatch):
+    monkeypatch.setenv("SELLO_SRI_XSD_DIR", "")
+    get_settings.cache_clear()
+    assert xsd.validate(b"<factura/>", "factura", "1.1.0") == []
+
+
+def test_a_missing_schema_file_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    with pytest.raises(FileNotFoundError):
+        xsd.validate(b"<factura/>", "factura", "1.1.0")

@@ -1,0 +1,188 @@
+"""Ecuador end to end over HTTP against the local stack and its SRI simulator: every document type is
+issued from its sample body, signed, received, authorized, rendered and emailed; faults injected into
+the simulator (HTTP 503, timeouts, error 50, lost answers, slow decisions) delay a document but never
+lose it nor get it received twice; rejections end as `rejected` with SRI's messages and a clear code."""
+
+from __future__ import annotations
+
+import copy
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from lxml import etree
+
+from local import certs
+from local.sri.signature import verify
+from tests.e2e.conftest import LocalStack
+from tests.helpers import load_event
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding")
+FINAL = ("authorized", "rejected", "failed")
+
+
+def _today_ec() -> str:
+    return (datetime.now(UTC) - timedelta(hours=5)).date().isoformat()
+
+
+def document_body(kind: str, issuer_id: str) -> dict:
+    """The sample request body of this type, for this issuer, with its dates moved to today (the
+    samples' fixed transport dates would otherwise fall before the issue date)."""
+    body = copy.deepcopy(load_event(f"documents/create_{kind}.body.json"))
+    body["issuer_id"] = issuer_id
+    body.pop("issue_date", None)
+    if kind == "delivery_guide":
+        body["shipment"]["start_date"] = body["shipment"]["end_date"] = _today_ec()
+    return body
+
+
+@pytest.fixture(scope="module")
+def issuer(local_stack: LocalStack) -> tuple[str, str]:
+    """(test API key, issuer id) of an account of this module's own, with a signing certificate."""
+    _, key = local_stack.new_account("Documentos E2E S.A.")
+    with local_stack.client(key) as client:
+        created = client.post("/v1/issuers", json=load_event("issuers/create_issuer.body.json"))
+        assert created.status_code == 201, created.text
+        issuer_id = created.json()["id"]
+        p12 = certs.make_p12(ruc=certs.DEMO_RUC, password=certs.DEMO_PASSWORD)
+        uploaded = client.put(f"/v1/issuers/{issuer_id}/certificate",
+                              files={"certificate": ("firma.p12", p12, "application/x-pkcs12")},
+                              data={"password": certs.DEMO_PASSWORD})
+        assert uploaded.status_code == 200, uploaded.text
+    return key, issuer_id
+
+
+@pytest.fixture
+def sri(local_stack: LocalStack):
+    """The simulator back at its defaults before and after each test that changes it."""
+    local_stack.sri("reset")
+    yield local_stack
+    local_stack.sri("reset")
+
+
+def issue(client: httpx.Client, body: dict, **headers: str) -> dict:
+    response = client.post("/v1/documents", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_final(client: httpx.Client, document_id: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        document = client.get(f"/v1/documents/{document_id}").json()
+        if document["status"] in FINAL:
+            return document
+        if time.monotonic() > deadline:
+            raise AssertionError(f"document {document_id} still {document['status']} after {timeout} s")
+        time.sleep(0.25)
+
+
+def sim_document(stack: LocalStack, access_key: str) -> dict:
+    return stack.sri()["documents"][access_key]
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, kind):
+    key, issuer_id = issuer
+    body = document_body(kind, issuer_id)
+    with local_stack.client(key) as client:
+        created = issue(client, body)
+        assert created["status"] == "processing" and created["type"] == kind
+        clave = created["authority"]["access_key"]
+        assert len(clave) == 49 and clave.isdigit()
+        before = len(local_stack.outbox())
+        done = wait_final(client, created["id"])
+        assert done["status"] == "authorized", done
+        assert done["authority"]["authorization_number"] == clave
+        assert done["authority"]["authorized_at"]
+        assert done["delivery_error"] is None
+
+        xml = client.get(f"/v1/documents/{created['id']}/xml")
+        assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+        record = etree.fromstring(xml.content)
+        assert record.tag == "autorizacion" and record.findtext("estado") == "AUTORIZADO"
+        assert record.findtext("numeroAutorizacion") == clave
+        comprobante = record.findtext("comprobante").encode()
+        verify(comprobante)  # the archived document still carries a valid signature
+        assert etree.fromstring(comprobante).findtext("infoTributaria/claveAcceso") == clave
+
+        # API Gateway hands binary bodies over as bytes when the client accepts their media type.
+        pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": "application/pdf"})
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+
+    state = sim_document(local_stack, clave)
+    assert (state["accepted"], state["status"]) == (1, "authorized")
+    mail = local_stack.mail_to(body["customer"]["email"], after=before)
+    assert sorted(name.rsplit(".", 1)[1] for name in mail["attachments"]) == ["pdf", "xml"]
+    assert done["number"] in mail["subject"]
+
+
+def test_idempotent_retry_returns_the_same_document(local_stack, issuer):
+    key, issuer_id = issuer
+    body = document_body("invoice", issuer_id)
+    with local_stack.client(key) as client:
+        first = issue(client, body, **{"Idempotency-Key": "order-1001"})
+        again = client.post("/v1/documents", json=body, headers={"Idempotency-Key": "order-1001"})
+        assert again.status_code == 200 and again.json()["id"] == first["id"]
+        other = client.post("/v1/documents", json={**body, "additional_info": {"Pedido": "1002"}},
+                            headers={"Idempotency-Key": "order-1001"})
+        assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+        assert wait_final(client, first["id"])["status"] == "authorized"
+    assert sim_document(local_stack, first["authority"]["access_key"])["accepted"] == 1
+
+
+@pytest.mark.parametrize("faults", [
+    [{"kind": "http_503", "count": 2, "service": "reception"}],
+    [{"kind": "error_50", "count": 2, "service": "reception"}],
+    [{"kind": "timeout", "count": 1, "service": "reception"}],
+    [{"kind": "lost_response", "count": 1, "service": "reception"}],
+    [{"kind": "http_503", "count": 2, "service": "authorization"},
+     {"kind": "timeout", "count": 1, "service": "authorization"}],
+], ids=["503", "error_50", "timeout", "lost_response", "authorization_faults"])
+def test_faults_delay_but_never_lose_or_resubmit(sri, issuer, faults):
+    key, issuer_id = issuer
+    sri.sri("config", faults=faults, hold_seconds=5)
+    with sri.client(key) as client:
+        created = issue(client, document_body("invoice", issuer_id))
+        done = wait_final(client, created["id"], timeout=120)
+    assert done["status"] == "authorized", done
+    state = sim_document(sri, created["authority"]["access_key"])
+    assert state["accepted"] == 1  # received exactly once
+    assert sri.sri()["faults"] == []  # every injected fault was met
+    if faults[0]["kind"] == "lost_response":
+        assert state["submissions"] == 2  # sent again after the lost answer, and not accepted again (43)
+
+
+def test_slow_decision_is_polled_until_authorized(sri, issuer):
+    key, issuer_id = issuer
+    sri.sri("config", processing_polls=2)
+    with sri.client(key) as client:
+        created = issue(client, document_body("invoice", issuer_id))
+        done = wait_final(client, created["id"])
+    assert done["status"] == "authorized"
+    state = sim_document(sri, created["authority"]["access_key"])
+    assert state["polls"] == 3 and state["accepted"] == 1
+
+
+def test_not_authorized_ends_rejected_with_sri_messages(sri, issuer):
+    key, issuer_id = issuer
+    sri.sri("config", reject_next=[{"code": "52"}])
+    with sri.client(key) as client:
+        created = issue(client, document_body("invoice", issuer_id))
+        done = wait_final(client, created["id"])
+        assert client.get(f"/v1/documents/{created['id']}/pdf").json()["error"]["code"] == "document_not_ready"
+    assert done["status"] == "rejected"
+    assert done["error"]["code"] == "amount_mismatch"
+    assert [m["code"] for m in done["authority"]["messages"] if not m["warning"]] == ["52"]
+
+
+def test_numbers_follow_each_other_per_series(local_stack, issuer):
+    key, issuer_id = issuer
+    with local_stack.client(key) as client:
+        numbers = [issue(client, document_body("debit_note", issuer_id))["number"] for _ in range(3)]
+    sequences = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert sequences == list(range(sequences[0], sequences[0] + 3))
