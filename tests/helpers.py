@@ -1,10 +1,13 @@
-"""Builders for the events Lambda functions receive, shared by the tests."""
+"""Builders for the events Lambda functions receive, and a stand-in country for workflow tests,
+shared by the tests."""
 
 from __future__ import annotations
 
 import base64
 import json
+import sys
 import time
+import types
 import uuid
 from pathlib import Path
 from typing import Any
@@ -103,3 +106,24 @@ def authorizer_event(method: str, path: str, headers: dict | None = None) -> dic
 
 def response_json(response: dict) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
+
+
+class FakeCredentials:
+    def load_signing_key(self, account_id: str, issuer_id: str):
+        return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
+
+
+def install_country(monkeypatch, plugin: Any, code: str = "ZZ") -> None:
+    """Registers `plugin` as the country `code`, hands the sign task fake credentials and makes the
+    waits between polls zero seconds (settings are re-read; the caller clears them again at the end)."""
+    import functions.workflow.sign as sign_task
+    from sello import countries
+    from sello.settings import get_settings
+
+    module = types.ModuleType(f"country_{code.lower()}")
+    module.plugin = plugin
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(countries._PLUGINS, code, module.__name__)
+    monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
+    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
+    get_settings.cache_clear()

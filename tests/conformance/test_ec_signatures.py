@@ -14,8 +14,8 @@ from lxml import etree
 from local.certs import make_certificate, rsa_key
 from local.sri.signature import InvalidSignature, verify
 from sello.countries.ec import xades, xsd
-from sello.settings import get_settings
 from tests.conftest import DATA, needs_data
+from tests.ec_fixtures import schemas  # noqa: F401 (fixture)
 
 SAMPLES = DATA / "ec" / "samples"
 KINDS = ["invoice", "credit-note", "debit-note", "delivery-guide", "withholding-certificate"]
@@ -27,14 +27,6 @@ def sample(kind: str, which: str) -> bytes:
 
 def needs_sample(kind: str, which: str):
     return needs_data("ec", "samples", f"bryancalisto_{kind}_{which}.xml")
-
-
-@pytest.fixture
-def schemas(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(DATA / "ec" / "xsd"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def schema_errors(xml: bytes) -> list[tuple[str, str]]:

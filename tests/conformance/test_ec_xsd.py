@@ -14,26 +14,13 @@ from sello.models.document_request import CreateDocumentRequest
 from sello.models.issuers import Issuer
 from sello.settings import get_settings
 from tests.conftest import DATA, needs_data
+from tests.ec_fixtures import make_issuer as issuer
+from tests.ec_fixtures import schemas  # noqa: F401 (fixture)
 from tests.helpers import load_event
 
-pytestmark = needs_data("ec", "xsd")
+pytestmark = [needs_data("ec", "xsd"), pytest.mark.usefixtures("schemas")]
 NOW = datetime(2025, 7, 1, 15, 0, tzinfo=UTC)
-XSD = DATA / "ec" / "xsd"
 SAMPLES = DATA / "ec" / "samples"
-
-
-@pytest.fixture(autouse=True)
-def schema_folder(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(XSD))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def issuer(**flags) -> Issuer:
-    body = load_event("issuers/create_issuer.body.json")
-    body["flags"] = body["flags"] | flags
-    return Issuer(id="iss_demo0000000000000000", account_id="acc_1", created_at=NOW, updated_at=NOW, **body)
 
 
 def build(data: dict, the_issuer: Issuer | None = None, environment: str = "test") -> bytes:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import threading
 import time
-import types
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -25,7 +23,7 @@ from local.gateway import Gateway
 from local.lambdas import context_for
 from local.lambdas import invoke as invoke_function
 from local.stack import serialize_dynamodb
-from sello import catalog, countries
+from sello import catalog
 from sello.adapters import aws as aws_clients
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.documents_repo import DynamoDocumentsRepo, DynamoIdempotency
@@ -42,7 +40,7 @@ from sello.models.issuers import EmissionPoint, Establishment, Issuer
 from sello.services import documents as documents_service
 from sello.services.documents import DocumentService, request_hash
 from sello.settings import get_settings
-from tests.helpers import api_event, authorizer_context, load_event, response_json
+from tests.helpers import api_event, authorizer_context, install_country, load_event, response_json
 
 DOCUMENTS = next(s for s in catalog.API_FUNCTIONS if s.name == "documents")
 ACCOUNT = {"account_id": "acct_issue00000000000000001", "environment": "test", "key_id": "key_issue"}
@@ -121,25 +119,12 @@ class CountryZZ:
         return b"%PDF-1.4\n\x00\xff binary " + document["number"].encode()
 
 
-class FakeCredentials:
-    def load_signing_key(self, account_id: str, issuer_id: str):
-        return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
-
-
 @pytest.fixture
 def testland(aws, monkeypatch):
     """Registers Testland as "ZZ", gives the sign task fake credentials, makes the waits between polls
     zero, and at the end waits for every workflow the test started."""
-    import functions.workflow.sign as sign_task
-
     plugin = CountryZZ()
-    module = types.ModuleType("testland_country")
-    module.plugin = plugin
-    monkeypatch.setitem(sys.modules, "testland_country", module)
-    monkeypatch.setitem(countries._PLUGINS, "ZZ", "testland_country")
-    monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
-    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
-    get_settings.cache_clear()
+    install_country(monkeypatch, plugin)
     yield plugin
     settle(aws["SELLO_STATE_MACHINE_ARN"])
     get_settings.cache_clear()

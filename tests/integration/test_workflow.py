@@ -4,14 +4,11 @@ Only the country is fake: an authority that answers from a script, so every path
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from collections import Counter
 
 import pytest
 
-from sello import countries
 from sello.adapters import aws as aws_clients
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
@@ -19,6 +16,7 @@ from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
 from sello.services.workflow import poll_wait_seconds
 from sello.settings import Settings, get_settings
+from tests.helpers import install_country
 
 ACCOUNT = "acc_workflow00000000000001"
 CUSTOMER = "buyer@example.com"
@@ -73,25 +71,12 @@ class ScriptedAuthority:
         return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized
 
 
-class FakeCredentials:
-    def load_signing_key(self, account_id: str, issuer_id: str):
-        return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
-
-
 @pytest.fixture
 def authority(aws, monkeypatch):
     """Registers the scripted country as "ZZ", hands the sign task fake credentials and makes the
     waits between polls zero seconds."""
-    import functions.workflow.sign as sign_task
-
     plugin = ScriptedAuthority()
-    module = types.ModuleType("scripted_country")
-    module.plugin = plugin
-    monkeypatch.setitem(sys.modules, "scripted_country", module)
-    monkeypatch.setitem(countries._PLUGINS, "ZZ", "scripted_country")
-    monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
-    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
-    get_settings.cache_clear()
+    install_country(monkeypatch, plugin)
     yield plugin
     get_settings.cache_clear()
 
@@ -105,6 +90,7 @@ def run(aws):
     def _run(document_id: str, **fields):
         store.put({"pk": f"ACCOUNT#{ACCOUNT}", "sk": f"DOC#{document_id}", "country": "ZZ",
                    "environment": "test", "status": "processing", "issuer_id": "iss_1",
+                   "number": "001-001-000000007", "title": "Invoice",
                    "customer": {"name": "Buyer", "email": CUSTOMER}, **fields})
         arn = starter.start(ACCOUNT, document_id)
         return wait_for(arn), store.get(f"ACCOUNT#{ACCOUNT}", f"DOC#{document_id}")
@@ -154,11 +140,11 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
 
     [mail] = outbox()
     assert mail["To"] == CUSTOMER
-    assert "0203202601" in mail["Subject"]
+    assert mail["Subject"] == "Invoice 001-001-000000007"
     files = {part.get_filename(): (part.get_content_type(), part.get_content())
              for part in mail.iter_attachments()}
-    assert files == {"doc_happy.xml": ("application/xml", b"<authorization number='0203202601'/>"),
-                     "doc_happy.pdf": ("application/pdf", pdf)}
+    assert files == {"001-001-000000007.xml": ("application/xml", b"<authorization number='0203202601'/>"),
+                     "001-001-000000007.pdf": ("application/pdf", pdf)}
 
 
 def test_tasks_run_again_change_nothing(aws, authority, run, outbox):

@@ -15,34 +15,9 @@ from pydantic import ValidationError
 from sello.countries.ec import documents, guide, xsd
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
-from sello.models.issuers import Issuer
-from sello.settings import get_settings
-
-from tests.conftest import DATA, needs_data
+from tests.conftest import needs_data
+from tests.ec_fixtures import NOW, TODAY, make_issuer, no_schema_folder, schemas  # noqa: F401 (fixtures)
 from tests.helpers import load_event
-
-NOW = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)  # still 2025-06-30 in Ecuador
-TODAY = date(2025, 6, 30)
-XSD_DIR = DATA / "ec" / "xsd"
-
-
-@pytest.fixture(autouse=True)
-def no_schema_folder(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", "")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def schemas(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(XSD_DIR))
-    get_settings.cache_clear()
-
-
-def make_issuer() -> Issuer:
-    body = load_event("issuers/create_issuer.body.json")
-    return Issuer(id="iss_demo0000000000000000", account_id="acc_1", created_at=NOW, updated_at=NOW, **body)
 
 
 def body() -> dict:
@@ -50,7 +25,7 @@ def body() -> dict:
 
 
 def prepare(data: dict, issue_date: date = TODAY):
-    return guide.prepare(CreateDocumentRequest.model_validate(data), make_issuer(), "test", issue_date)
+    return guide.prepare(CreateDocumentRequest.model_validate(data), make_issuer(), issue_date)
 
 
 def built(data: dict | None = None) -> tuple[bytes, etree._Element]:

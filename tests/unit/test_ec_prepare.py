@@ -14,28 +14,11 @@ from sello.countries.ec import clave, documents
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.issuers import Issuer
-from sello.settings import get_settings
-from tests.conftest import DATA, needs_data
+from tests.conftest import needs_data
+from tests.ec_fixtures import NOW, TODAY, make_issuer, no_schema_folder, schemas  # noqa: F401 (fixtures)
 from tests.helpers import load_event
 
 D = Decimal
-# 2025-07-01 03:00 UTC is still 2025-06-30 in Ecuador (UTC−5).
-NOW = datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
-TODAY = date(2025, 6, 30)
-
-
-@pytest.fixture(autouse=True)
-def no_schema_folder(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", "")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-def make_issuer(**flags) -> Issuer:
-    body = load_event("issuers/create_issuer.body.json")
-    body["flags"] = body["flags"] | flags
-    return Issuer(id="iss_demo0000000000000000", account_id="acc_1", created_at=NOW, updated_at=NOW, **body)
 
 
 def body(kind: str = "invoice") -> dict:
@@ -554,9 +537,7 @@ def test_number_refuses_a_sequence_past_nine_digits():
 
 
 @needs_data("ec", "xsd")
-def test_prepare_checks_the_schema_when_a_folder_is_set(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", str(DATA / "ec" / "xsd"))
-    get_settings.cache_clear()
+def test_prepare_checks_the_schema_when_a_folder_is_set(schemas):
     assert prepare(body("invoice")).totals["total"] == D("467.77")
     # The issuer flags allow a contribuyente especial number with a dash; SRI's schema does not.
     code, path = failure(invoice(), make_issuer(contribuyente_especial="123-45"))

@@ -5,24 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from lxml import etree
 
 from sello.countries.ec import documents, xml
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.issuers import Issuer
-from sello.settings import get_settings
+from tests.ec_fixtures import no_schema_folder  # noqa: F401 (fixture)
 from tests.helpers import load_event
 
 NOW = datetime(2025, 7, 1, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def no_schema_folder(monkeypatch):
-    monkeypatch.setenv("SELLO_SRI_XSD_DIR", "")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def issuer(**flags) -> Issuer:

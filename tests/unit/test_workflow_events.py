@@ -18,8 +18,8 @@ from sello import catalog, countries
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
 from sello.services.workflow import FinishInput, TaskInput, document_keys
-from tests.helpers import EVENTS, load_event
-from tests.integration.test_workflow import FakeCredentials, ScriptedAuthority, authorized
+from tests.helpers import EVENTS, FakeCredentials, load_event
+from tests.integration.test_workflow import ScriptedAuthority, authorized
 
 TASKS = sorted(p.stem for p in (EVENTS / "workflow").glob("*.json"))
 ORDER = tuple(spec.name for spec in catalog.WORKFLOW_FUNCTIONS)  # the order the state machine runs them

@@ -3,7 +3,7 @@
 `prepare` checks the request against SRI's rules and computes every amount, before any number is
 spent; `number` then gives the prepared document its secuencial and clave de acceso. Invoices and
 credit and debit notes are prepared here; delivery guides and withholdings by guide.py and
-withholding.py, which share the helpers below (issuer_snapshot, check_party).
+withholding.py, which share the helpers below (issuer_snapshot, check_party, resolve_tax, …).
 
 Arithmetic (amounts.py): a line's subtotal is quantity × unit price − discount, rounded to cents
 half up; each tax on a line is rounded on its own; the document's tax totals, grouped by tax and
@@ -53,18 +53,18 @@ def issue_day(now: datetime) -> date:
 
 # Shared by every document type --------------------------------------------------------------------
 
-def issuer_snapshot(issuer, establishment: str, emission_point: str, *, path: str = "") -> dict:
+def issuer_snapshot(issuer, establishment: str, emission_point: str) -> dict:
     """What the document prints about its issuer, as it is today (later edits to the issuer do not
     change an issued document). Raises 422 unknown_establishment / unknown_emission_point."""
     branch = next((e for e in issuer.establishments if e.code == establishment), None)
     if branch is None:
         known = ", ".join(e.code for e in issuer.establishments)
         raise Unprocessable(f"The issuer has no establishment {establishment}; it has {known}.",
-                            code="unknown_establishment", path=join(path, "establishment"))
+                            code="unknown_establishment", path="establishment")
     if not any(point.code == emission_point for point in branch.emission_points):
         known = ", ".join(point.code for point in branch.emission_points)
         raise Unprocessable(f"Establishment {establishment} has no emission point {emission_point}; it has "
-                            f"{known}.", code="unknown_emission_point", path=join(path, "emission_point"))
+                            f"{known}.", code="unknown_emission_point", path="emission_point")
     flags = EcuadorIssuerFlags.model_validate(issuer.flags)
     return {
         "ruc": issuer.tax_id,
@@ -140,10 +140,65 @@ def check_amount(value: Decimal, path: str) -> Decimal:
     return value
 
 
-# Invoices, credit and debit notes ----------------------------------------------------------------
+def reject_fields(request, fields: tuple[str, ...], document_name: str) -> None:
+    """422 field_not_allowed for the first of `fields` (parts of other document types) the request fills."""
+    for field in fields:
+        if getattr(request, field):
+            raise Unprocessable(f"{field} does not belong on a {document_name}.", code="field_not_allowed",
+                                path=field)
 
-def _resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
-    """(codigo, codigoPorcentaje, tarifa) of a line tax."""
+
+def payment_method(method: str, path: str) -> str:
+    """The formaPago code of a payment method given by name or by SRI code (422 unknown_payment_method)."""
+    code = catalogs.PAYMENT_METHODS.get(method, method)
+    if code not in catalogs.PAYMENT_CODES:
+        raise Unprocessable(f"Unknown payment method {method!r}; SRI codes are "
+                            f"{', '.join(sorted(catalogs.PAYMENT_CODES))}.",
+                            code="unknown_payment_method", path=path)
+    return code
+
+
+def check_paid(payments, total: Decimal, path: str) -> None:
+    """422 payments_mismatch unless the payments add up to the total."""
+    paid = amounts.total(payment.amount for payment in payments)
+    if paid != total:
+        raise Unprocessable(f"The payments add up to {paid}, the document's total is {total}.",
+                            code="payments_mismatch", path=path)
+
+
+def reference_code(reference, path: str) -> str:
+    """The codDoc of a referenced document, given by neutral type or 2-digit SRI code
+    (422 unknown_document_type at `path`.type)."""
+    doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
+    if not (len(doc_code) == 2 and doc_code.isdigit()):
+        raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
+                            f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
+                            code="unknown_document_type", path=join(path, "type"))
+    return doc_code
+
+
+def prepared_document(request, issue_date: date, issuer: dict, customer: dict, *,
+                      totals: dict[str, Decimal], **parts) -> PreparedDocument:
+    """The PreparedDocument of any type. Its content is what every type has (type, issuer, issue
+    date, currency, customer), the `totals` as strings when there are any, and the type's own `parts`."""
+    content = {"type": request.type, "issuer": issuer, "issue_date": issue_date.isoformat(),
+               "currency": request.currency, "customer": customer}
+    if totals:
+        content["totals"] = {name: amounts.fmt(value) for name, value in totals.items()}
+    content |= parts
+    return PreparedDocument(
+        type=request.type,
+        series=f"{request.establishment}-{request.emission_point}",
+        issue_date=issue_date,
+        customer={"name": customer["name"], "tax_id": customer["tax_id"], "email": customer["email"]},
+        totals={"currency": request.currency, **totals},
+        content=content,
+    )
+
+
+def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
+    """(codigo, codigoPorcentaje, tarifa) of a tax (on an invoice line, or of a withholding's
+    supporting document)."""
     if tax.type == "vat":
         if tax.code is not None:
             rate = catalogs.VAT_CODES.get(tax.code)
@@ -178,6 +233,8 @@ def _resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
     return catalogs.TAX_TYPES["irbpnr"], tax.code, IRBPNR_PER_UNIT if tax.rate is None else tax.rate
 
 
+# Invoices, credit and debit notes ----------------------------------------------------------------
+
 def _line(item, path: str) -> dict:
     """A line with its subtotal and taxes computed (amounts as strings)."""
     if item.discount > item.quantity * item.unit_price:
@@ -189,7 +246,7 @@ def _line(item, path: str) -> dict:
         if tax.type in resolved:
             raise Unprocessable(f"A line has at most one {tax.type.upper()} entry.", code="duplicate_tax",
                                 path=join(path, f"taxes.{j}"))
-        resolved[tax.type] = _resolve_tax(tax, join(path, f"taxes.{j}"))
+        resolved[tax.type] = resolve_tax(tax, join(path, f"taxes.{j}"))
     if "vat" not in resolved:
         raise Unprocessable("Every line needs exactly one VAT entry (rate 0, or code 6 or 7 when no VAT "
                             "applies).", code="missing_vat", path=join(path, "taxes"))
@@ -253,11 +310,7 @@ def _payments(request, total: Decimal) -> list[dict]:
         return []
     result = []
     for i, payment in enumerate(request.payments):
-        method = catalogs.PAYMENT_METHODS.get(payment.method, payment.method)
-        if method not in catalogs.PAYMENT_CODES:
-            raise Unprocessable(f"Unknown payment method {payment.method!r}; SRI codes are "
-                                f"{', '.join(sorted(catalogs.PAYMENT_CODES))}.",
-                                code="unknown_payment_method", path=f"payments.{i}.method")
+        method = payment_method(payment.method, f"payments.{i}.method")
         if payment.term_unit is not None and payment.term is None:
             raise _missing(f"payments.{i}.term", "The term (with term_unit)")
         result.append({
@@ -266,10 +319,7 @@ def _payments(request, total: Decimal) -> list[dict]:
             "term": None if payment.term is None else amounts.fmt(payment.term),
             "term_unit": None if payment.term is None else TERM_UNITS[payment.term_unit or "days"],
         })
-    paid = amounts.total(payment.amount for payment in request.payments)
-    if paid != total:
-        raise Unprocessable(f"The payments add up to {paid}, the document's total is {total}.",
-                            code="payments_mismatch", path="payments")
+    check_paid(request.payments, total, "payments")
     return result
 
 
@@ -283,11 +333,7 @@ def _reference(request, issue_date: date) -> dict | None:
     if reference is None:
         raise Unprocessable("A credit or debit note names the document it modifies.",
                             code="reference_required", path="reference")
-    doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
-    if not (len(doc_code) == 2 and doc_code.isdigit()):
-        raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
-                            f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
-                            code="unknown_document_type", path="reference.type")
+    doc_code = reference_code(reference, "reference")
     if reference.issue_date > issue_date:
         raise Unprocessable("The modified document cannot be dated after this one.",
                             code="invalid_issue_date", path="reference.issue_date")
@@ -298,10 +344,7 @@ def _reference(request, issue_date: date) -> dict | None:
 
 
 def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
-    for field in ("shipment", "withholding"):
-        if getattr(request, field) is not None:
-            raise Unprocessable(f"{field} does not belong on a {request.type}.", code="field_not_allowed",
-                                path=field)
+    reject_fields(request, ("shipment", "withholding"), request.type)
     snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
     customer = check_party(request.customer, path="customer", allow_final_consumer=request.type == "invoice")
     if not request.items:
@@ -319,28 +362,14 @@ def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
     reference = _reference(request, issue_date)
     # notaDebito has no field of its own for the reason.
     extra = {"Motivo": reference["reason"]} if request.type == "debit_note" else None
-    content = {
-        "type": request.type,
-        "issuer": snapshot,
-        "issue_date": issue_date.isoformat(),
-        "currency": request.currency,
-        "customer": customer,
-        "reference": reference,
-        "lines": lines,
-        "tax_totals": groups,
-        "totals": {"subtotal": amounts.fmt(subtotal), "discount": amounts.fmt(discount),
-                   "tax": amounts.fmt(tax), "total": amounts.fmt(total)},
-        "payments": _payments(request, total),
-        "additional_info": additional_info(request.additional_info, customer, extra=extra),
-    }
-    return PreparedDocument(
-        type=request.type,
-        series=f"{request.establishment}-{request.emission_point}",
-        issue_date=issue_date,
-        customer={"name": customer["name"], "tax_id": customer["tax_id"], "email": customer["email"]},
-        totals={"currency": request.currency, "subtotal": subtotal, "discount": discount, "tax": tax,
-                "total": total},
-        content=content,
+    return prepared_document(
+        request, issue_date, snapshot, customer,
+        totals={"subtotal": subtotal, "discount": discount, "tax": tax, "total": total},
+        reference=reference,
+        lines=lines,
+        tax_totals=groups,
+        payments=_payments(request, total),
+        additional_info=additional_info(request.additional_info, customer, extra=extra),
     )
 
 
@@ -371,10 +400,10 @@ def prepare(request, issuer, environment: str, now: datetime) -> PreparedDocumen
     issue_date = _issue_date(request.issue_date, now)
     if request.type == "delivery_guide":
         from sello.countries.ec import guide
-        prepared = guide.prepare(request, issuer, environment, issue_date)
+        prepared = guide.prepare(request, issuer, issue_date)
     elif request.type == "withholding":
         from sello.countries.ec import withholding
-        prepared = withholding.prepare(request, issuer, environment, issue_date)
+        prepared = withholding.prepare(request, issuer, issue_date)
     else:
         prepared = _prepare_sale(request, issuer, issue_date)
     if get_settings().sri_xsd_dir:

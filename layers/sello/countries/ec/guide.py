@@ -14,7 +14,15 @@ from datetime import date
 
 from sello.countries import PreparedDocument
 from sello.countries.ec import amounts, catalogs
-from sello.countries.ec.documents import additional_info, check_party, issuer_snapshot, join
+from sello.countries.ec.documents import (
+    additional_info,
+    check_party,
+    issuer_snapshot,
+    join,
+    prepared_document,
+    reference_code,
+    reject_fields,
+)
 from sello.errors import Unprocessable
 
 DOC_TYPE = "delivery_guide"
@@ -22,21 +30,10 @@ DOC_TYPE = "delivery_guide"
 _NOT_HERE = ("items", "payments", "reference", "withholding")
 
 
-def _not_allowed(request) -> None:
-    for field in _NOT_HERE:
-        if getattr(request, field):
-            raise Unprocessable(f"{field} does not belong on a delivery guide.", code="field_not_allowed",
-                                path=field)
-
-
 def _reference(reference, issue_date: date, path: str) -> dict | None:
     if reference is None:
         return None
-    doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
-    if not (len(doc_code) == 2 and doc_code.isdigit()):
-        raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
-                            f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
-                            code="unknown_document_type", path=join(path, "type"))
+    doc_code = reference_code(reference, path)
     if reference.issue_date > issue_date:
         raise Unprocessable("The supporting document cannot be dated after the guide.",
                             code="invalid_issue_date", path=join(path, "issue_date"))
@@ -85,29 +82,18 @@ def _shipment(shipment, issue_date: date) -> dict:
     }
 
 
-def prepare(request, issuer, environment: str, issue_date: date) -> PreparedDocument:
+def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     """Validates a delivery-guide request (CreateDocumentRequest with `shipment`) for the issuer.
     Raises Unprocessable (422) with a stable code and the request's field path."""
-    _not_allowed(request)
+    reject_fields(request, _NOT_HERE, "delivery guide")
     snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
     customer = check_party(request.customer, path="customer", allow_final_consumer=False)
     shipment = _shipment(request.shipment, issue_date)
-    content = {
-        "type": DOC_TYPE,
-        "issuer": snapshot,
-        "issue_date": issue_date.isoformat(),
-        "currency": request.currency,
-        "customer": customer,
-        "shipment": shipment,
-        "additional_info": additional_info(request.additional_info, customer),
-    }
-    return PreparedDocument(
-        type=DOC_TYPE,
-        series=f"{request.establishment}-{request.emission_point}",
-        issue_date=issue_date,
-        customer={"name": customer["name"], "tax_id": customer["tax_id"], "email": customer["email"]},
-        totals={"currency": request.currency},  # a guide carries no amounts
-        content=content,
+    return prepared_document(
+        request, issue_date, snapshot, customer,
+        totals={},  # a guide carries no amounts
+        shipment=shipment,
+        additional_info=additional_info(request.additional_info, customer),
     )
 
 

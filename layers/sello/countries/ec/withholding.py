@@ -22,12 +22,16 @@ from decimal import Decimal
 from sello.countries import PreparedDocument
 from sello.countries.ec import amounts, catalogs
 from sello.countries.ec.documents import (
-    _resolve_tax,
     additional_info,
     check_amount,
+    check_paid,
     check_party,
     issuer_snapshot,
     join,
+    payment_method,
+    prepared_document,
+    reject_fields,
+    resolve_tax,
 )
 from sello.errors import Unprocessable
 
@@ -57,13 +61,6 @@ FOREIGN_REGIMES = {"general": "01", "tax_haven": "02", "preferential": "03"}  # 
 
 def _yes_no(value: bool | None) -> str | None:
     return None if value is None else "SI" if value else "NO"
-
-
-def _not_allowed(request) -> None:
-    for field in _NOT_HERE:
-        if getattr(request, field):
-            raise Unprocessable(f"{field} does not belong on a withholding.", code="field_not_allowed",
-                                path=field)
 
 
 def _fiscal_period(value: str, issue_date: date) -> str:
@@ -110,7 +107,7 @@ def _foreign_payment(doc, path: str) -> dict | None:
 def _tax(tax, path: str) -> dict:
     """A tax of the supporting document: codes resolved as on an invoice line; the amount computed
     from base and rate when omitted (IRBPNR, charged per unit, needs it given)."""
-    tax_code, rate_code, rate = _resolve_tax(tax, path)
+    tax_code, rate_code, rate = resolve_tax(tax, path)
     amount = tax.amount
     if amount is None:
         if tax.type == "irbpnr":
@@ -157,19 +154,10 @@ def _withholding(line, limits: dict[str, tuple[Decimal, str]], path: str) -> dic
             "base": amounts.fmt(line.base), "rate": amounts.fmt(line.rate), "amount": amounts.fmt(computed)}
 
 
-def _payments(doc, total: Decimal, path: str) -> list[dict]:
-    result = []
-    for i, payment in enumerate(doc.payments):
-        method = catalogs.PAYMENT_METHODS.get(payment.method, payment.method)
-        if method not in catalogs.PAYMENT_CODES:
-            raise Unprocessable(f"Unknown payment method {payment.method!r}; SRI codes are "
-                                f"{', '.join(sorted(catalogs.PAYMENT_CODES))}.",
-                                code="unknown_payment_method", path=join(path, f"payments.{i}.method"))
-        result.append({"method": method, "amount": amounts.fmt(payment.amount)})
-    paid = amounts.total(payment.amount for payment in doc.payments)
-    if paid != total:
-        raise Unprocessable(f"The payments add up to {paid}, the document's total is {total}.",
-                            code="payments_mismatch", path=join(path, "payments"))
+def _payments(doc, path: str) -> list[dict]:
+    result = [{"method": payment_method(payment.method, join(path, f"payments.{i}.method")),
+               "amount": amounts.fmt(payment.amount)} for i, payment in enumerate(doc.payments)]
+    check_paid(doc.payments, doc.total, join(path, "payments"))
     return result
 
 
@@ -212,15 +200,15 @@ def _support_document(doc, issue_date: date, path: str) -> dict:
         "total": amounts.fmt(doc.total),
         "taxes": taxes,
         "withholdings": withholdings,
-        "payments": _payments(doc, doc.total, path),
+        "payments": _payments(doc, path),
     }
 
 
-def prepare(request, issuer, environment: str, issue_date: date) -> PreparedDocument:
+def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     """Validates a withholding request (CreateDocumentRequest with `withholding`) for the issuer and
     computes the amounts withheld. Raises Unprocessable (422) with a stable code and the request's
     field path."""
-    _not_allowed(request)
+    reject_fields(request, _NOT_HERE, "withholding")
     info = request.withholding
     if info is None:
         raise Unprocessable("A withholding needs its withholding details.", code="withholding_required",
@@ -236,23 +224,11 @@ def prepare(request, issuer, environment: str, issue_date: date) -> PreparedDocu
     }
     withheld = check_amount(amounts.total(Decimal(line["amount"]) for doc in withholding["support_documents"]
                                           for line in doc["withholdings"]), "withholding")
-    content = {
-        "type": DOC_TYPE,
-        "issuer": snapshot,
-        "issue_date": issue_date.isoformat(),
-        "currency": request.currency,
-        "customer": customer,
-        "withholding": withholding,
-        "totals": {"tax": amounts.fmt(withheld), "total": amounts.fmt(withheld)},
-        "additional_info": additional_info(request.additional_info, customer),
-    }
-    return PreparedDocument(
-        type=DOC_TYPE,
-        series=f"{request.establishment}-{request.emission_point}",
-        issue_date=issue_date,
-        customer={"name": customer["name"], "tax_id": customer["tax_id"], "email": customer["email"]},
-        totals={"currency": request.currency, "tax": withheld, "total": withheld},
-        content=content,
+    return prepared_document(
+        request, issue_date, snapshot, customer,
+        totals={"tax": withheld, "total": withheld},
+        withholding=withholding,
+        additional_info=additional_info(request.additional_info, customer),
     )
 
 
