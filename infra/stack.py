@@ -35,7 +35,7 @@ class SelloStack(Stack):
         self.api = Api(self, "Api", **common)
         self.workflow = Workflow(self, "Workflow", **common)
         self.workflow.grant_start(self.api.functions["documents"])
-        self.jobs = Jobs(self, "Jobs", **common)
+        self.jobs = Jobs(self, "Jobs", workflow=self.workflow, **common)
         self.monitoring = Monitoring(
             self, "Monitoring",
             functions=[self.api.authorizer_function, *self.api.functions.values(),

@@ -48,7 +48,8 @@ def _file_responses(media_type: str, description: str) -> dict:
                 "`GET /v1/documents/{document_id}` for the outcome. Nothing is numbered or stored for a "
                 "request that fails validation. Send an `Idempotency-Key` so that a retried request cannot "
                 "issue the document twice.",
-    responses=route_responses(201, "Document numbered and stored; its processing has started", {
+    responses=route_responses(201, "Document numbered and stored; its processing has started (if the "
+                                   "workflow service could not be reached, it starts within minutes)", {
         200: {"description": "An earlier request with the same `Idempotency-Key` and the same body created "
                              "this document (header `Idempotent-Replayed: true`)",
               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
@@ -58,8 +59,9 @@ def _file_responses(media_type: str, description: str) -> dict:
                        "`idempotency_key_in_use` (a request with the key is still running; send it again)"),
         422: error_doc("`certificate_required`, `certificate_expired`, `document_too_large`, or the "
                        "country's own checks, e.g. `unknown_establishment`, `invalid_tax_id`"),
-        503: error_doc("`workflow_unavailable`: the document was stored but its processing could not be "
-                       "started; send the same request with the same `Idempotency-Key` to start it")},
+        503: error_doc("`workflow_unavailable`: the document was stored and numbered, but its processing "
+                       "could neither be started nor queued to start later; send the same request with the "
+                       "same `Idempotency-Key` to start it")},
         body=True),
 )
 def create_document(

@@ -14,6 +14,7 @@ class FunctionSpec:
     prefixes: tuple[str, ...] = ()  # API paths served (each also with /{proxy+} below it)
     memory_mb: int = 512
     timeout_s: int = 29
+    schedule: str | None = None  # scheduled functions: an EventBridge schedule expression
 
 
 API_FUNCTIONS = (
@@ -26,8 +27,13 @@ API_FUNCTIONS = (
 )
 AUTHORIZER = FunctionSpec("authorizer", "api.authorizer.handler", "API key authorizer", memory_mb=256, timeout_s=10)
 SCHEDULED_FUNCTIONS = (
+    # 13:00 UTC is 08:00 in Ecuador: warnings arrive at the start of the working day.
     FunctionSpec("certificate_expiry", "scheduled.certificate_expiry.handler",
-                 "Daily warnings for certificates about to expire", timeout_s=300),
+                 "Daily warnings for certificates about to expire", timeout_s=300,
+                 schedule="cron(0 13 * * ? *)"),
+    FunctionSpec("workflow_restart", "scheduled.workflow_restart.handler",
+                 "Starts the workflow of documents stored while it could not be started", timeout_s=240,
+                 schedule="rate(5 minutes)"),
 )
 
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.

@@ -21,6 +21,7 @@ from sello.catalog import (
 )
 from sello.settings import Settings
 
+from infra.function import construct_name
 from tests.infra.conftest import ACCOUNT, REGION, SENDER, STAGE
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -122,6 +123,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     bucket = {"documents"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     authority = {"submit", "poll"}
+    starters = {"documents", "workflow_restart"}
     for name, (_, props) in functions.items():
         env = props["Environment"]["Variables"]
         sello_vars = {k for k in env if k.startswith("SELLO_")}
@@ -132,8 +134,8 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         assert ("SELLO_SES_CONFIGURATION_SET" in env) == (name in email), name
         assert ("SELLO_KEY_ID" in env) == (name in key), name
         assert ("SELLO_BUCKET_NAME" in env) == (name in bucket), name
-        assert ("SELLO_STATE_MACHINE_ARN" in env) == (name == "documents"), name
-        if name == "documents":
+        assert ("SELLO_STATE_MACHINE_ARN" in env) == (name in starters), name
+        if name in starters:
             assert env["SELLO_STATE_MACHINE_ARN"] == state_machine
         for setting in ("sri_test_url", "sri_live_url"):
             assert env.get(f"SELLO_{setting.upper()}") == (
@@ -355,11 +357,28 @@ def test_only_mail_senders_send_email_from_the_sender_address(statements):
         assert len(stmt["Resource"]) == 3  # the address, its domain, the configuration set
 
 
-def test_only_workflow_tasks_write_files_and_only_documents_starts_executions(statements):
+def test_only_workflow_tasks_write_files_and_only_documents_and_the_restart_start_executions(statements):
     users = {name for name, stmts in statements.items() if granted(stmts, "s3:PutObject")}
     assert users == {spec.name for spec in WORKFLOW_FUNCTIONS}
     starters = {name for name, stmts in statements.items() if granted(stmts, "states:StartExecution")}
-    assert starters == {"documents"}
+    assert starters == {"documents", "workflow_restart"}
+
+
+def test_the_workflow_restart_only_uses_the_table_and_starts_executions(synth, statements):
+    table = {"Fn::GetAtt": [logical_id(synth, "AWS::DynamoDB::Table", "DataTable"), "Arn"]}
+    machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
+    stmts = statements["workflow_restart"]
+    actions = actions_of(stmts)
+    assert {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= actions
+    # the table (and its key), its logs, its dead-letter queue, the state machine: no mail, no files
+    assert {a.split(":")[0] for a in actions} == {"dynamodb", "kms", "logs", "sqs", "states"}
+    assert {a for a in actions if a.startswith("sqs:")} == {"sqs:SendMessage"}
+    assert {a for a in actions if a.startswith("states:")} == {"states:StartExecution"}
+    (start,) = granted(stmts, "states:StartExecution")
+    assert as_list(start["Resource"]) == [machine]
+    for stmt in stmts:
+        if any(a.startswith("dynamodb:") for a in as_list(stmt["Action"])):
+            assert table in as_list(stmt["Resource"])
 
 
 def test_authority_calls_have_room_for_the_clients_timeouts(functions):
@@ -421,15 +440,21 @@ def test_workflow_definition_retries_every_task_and_catches_failures(synth):
             assert any("States.ALL" in c["ErrorEquals"] for c in task.get("Catch", [])), name
 
 
-def test_schedule_runs_daily_with_a_dead_letter_queue(synth, functions):
-    queue = logical_id(synth, "AWS::SQS::Queue", "JobsCertificateExpiryDeadLetters")
-    fn_id, fn = functions["certificate_expiry"]
-    _, rule = one(synth.resources("AWS::Events::Rule"))
-    assert rule["Properties"]["ScheduleExpression"] == "cron(0 13 * * ? *)"
-    (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
-    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
-    assert fn["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}}
+def test_each_job_runs_on_its_catalog_schedule_with_a_dead_letter_queue(synth, functions):
+    rules = {rule["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0]: rule["Properties"]
+             for rule in synth.resources("AWS::Events::Rule").values()}
+    assert len(rules) == len(SCHEDULED_FUNCTIONS)
+    expected = {"certificate_expiry": "cron(0 13 * * ? *)", "workflow_restart": "rate(5 minutes)"}
+    assert {spec.name: spec.schedule for spec in SCHEDULED_FUNCTIONS} == expected
+    for spec in SCHEDULED_FUNCTIONS:
+        fn_id, fn = functions[spec.name]
+        queue = logical_id(synth, "AWS::SQS::Queue", f"Jobs{construct_name(spec)}DeadLetters")
+        rule = rules[fn_id]
+        assert rule["ScheduleExpression"] == expected[spec.name]
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+        assert fn["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue, "Arn"]}}
 
 
 def test_dead_letter_queues_are_encrypted_and_tls_only(synth):
@@ -456,7 +481,9 @@ def test_alarms_cover_every_function_the_workflow_the_api_and_the_dlqs(synth, fu
     machine = logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")
     assert watched("AWS/States", "ExecutionsFailed") == [{"Ref": machine}]
     assert watched("AWS/ApiGateway", "5XXError") == [f"sello-{STAGE}"]
-    queue = logical_id(synth, "AWS::SQS::Queue", "JobsCertificateExpiryDeadLetters")
-    assert watched("AWS/SQS", "ApproximateNumberOfMessagesVisible") == [{"Fn::GetAtt": [queue, "QueueName"]}]
+    queues = [logical_id(synth, "AWS::SQS::Queue", f"Jobs{construct_name(spec)}DeadLetters")
+              for spec in SCHEDULED_FUNCTIONS]
+    assert sorted(watched("AWS/SQS", "ApproximateNumberOfMessagesVisible"), key=str) == sorted(
+        ({"Fn::GetAtt": [queue, "QueueName"]} for queue in queues), key=str)
     for alarm in alarms:
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

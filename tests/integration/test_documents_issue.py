@@ -1,6 +1,6 @@
 """Issuing documents through the documents function, on the emulator: POST /v1/documents with its
 Idempotency-Key, numbering (also under 200 concurrent requests, and when a write fails), the start of
-the workflow, downloads of the XML and PDF, emailing a document again, and the signing task's warm
+the workflow (and its scheduled restart when Step Functions could not be reached), downloads of the XML and PDF, emailing a document again, and the signing task's warm
 key cache. The country is fake ("ZZ", Testland) so these tests do not depend on any real country's
 rules; it validates a little, numbers deterministically and is authorized at once."""
 
@@ -43,6 +43,7 @@ from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, install_country, load_event, response_json
 
 DOCUMENTS = next(s for s in catalog.API_FUNCTIONS if s.name == "documents")
+RESTART = next(s for s in catalog.SCHEDULED_FUNCTIONS if s.name == "workflow_restart")
 ACCOUNT = {"account_id": "acct_issue00000000000000001", "environment": "test", "key_id": "key_issue"}
 LIVE = {**ACCOUNT, "environment": "live", "key_id": "key_issue_live"}
 OTHER = {"account_id": "acct_issue00000000000000002", "environment": "test", "key_id": "key_other"}
@@ -539,26 +540,121 @@ def test_returned_numbers_are_reused_smallest_first_and_once(aws, atomic_dynamod
 
 # The workflow ---------------------------------------------------------------------------------------
 
-def test_when_the_workflow_cannot_start_the_document_waits_for_the_retry(aws, testland, monkeypatch):
-    issuer = make_issuer()
-    real_arn = aws["SELLO_STATE_MACHINE_ARN"]
-    monkeypatch.setenv("SELLO_STATE_MACHINE_ARN", real_arn.replace(":sello-test-", ":sello-gone-"))
+def workflow_down(monkeypatch, aws) -> None:
+    """Points the functions at a state machine that does not exist, as when Step Functions cannot be reached."""
+    monkeypatch.setenv("SELLO_STATE_MACHINE_ARN", aws["SELLO_STATE_MACHINE_ARN"].replace(":sello-test-",
+                                                                                        ":sello-gone-"))
     get_settings.cache_clear()
+
+
+def workflow_up(monkeypatch, aws) -> None:
+    monkeypatch.setenv("SELLO_STATE_MACHINE_ARN", aws["SELLO_STATE_MACHINE_ARN"])
+    get_settings.cache_clear()
+
+
+def pending() -> list[str]:
+    """Sort keys of the pending-start marks."""
+    table = aws_clients.resource("dynamodb").Table(get_settings().table_name)
+    return sorted(i["sk"] for i in table.scan()["Items"] if i["pk"] == "WORKFLOW#PENDING")
+
+
+def restart() -> dict:
+    """One run of the scheduled workflow_restart function, on its sample event."""
+    from functions.scheduled import workflow_restart
+
+    return workflow_restart.handler(load_event("scheduled/workflow_restart.json"), context_for(RESTART))
+
+
+def test_when_the_workflow_cannot_start_the_document_is_left_for_the_scheduled_restart(aws, testland,
+                                                                                        monkeypatch):
+    issuer = make_issuer()
+    workflow_down(monkeypatch, aws)
+    status, doc = request("POST", "/v1/documents", invoice(issuer))  # no Idempotency-Key
+    assert status == 201, doc
+    assert (doc["status"], doc["number"]) == ("processing", "001-001-000000001")
+    item = store().get(f"ACCOUNT#{ACCOUNT['account_id']}", f"DOC#{doc['id']}")
+    assert item["workflow_started"] is False
+    assert pending() == [f"{ACCOUNT['account_id']}#{doc['id']}"]
+
+    # Still down: the run fails (so alarms fire) and the document stays pending.
+    with pytest.raises(RuntimeError, match="1 document workflow"):
+        restart()
+    assert pending() == [f"{ACCOUNT['account_id']}#{doc['id']}"]
+
+    workflow_up(monkeypatch, aws)
+    assert restart() == {"started": 1, "failed": 0}
+    assert pending() == []
+    assert store().get(item["pk"], item["sk"])["workflow_started"] is True
+    executions = settle(aws["SELLO_STATE_MACHINE_ARN"])
+    assert [(e["name"], e["status"]) for e in executions] == [(doc["id"], "SUCCEEDED")]
+    assert request("GET", f"/v1/documents/{doc['id']}")[1]["status"] == "authorized"
+    assert restart() == {"started": 0, "failed": 0}
+    assert len(items("DOC#")) == 1 and int(counter(issuer)["last"]) == 1
+
+
+def test_a_replay_still_starts_an_unstarted_document_at_once(aws, testland, monkeypatch):
+    issuer = make_issuer()
+    workflow_down(monkeypatch, aws)
+    doc = create(issuer, key="k-later")
+    assert request("POST", "/v1/documents", invoice(issuer), key="k-later")[0] == 200  # still down, still pending
+    assert len(pending()) == 1
+
+    workflow_up(monkeypatch, aws)
+    status, replayed = request("POST", "/v1/documents", invoice(issuer), key="k-later")
+    assert (status, replayed["id"]) == (200, doc["id"])
+    assert store().get(f"ACCOUNT#{ACCOUNT['account_id']}", f"DOC#{doc['id']}")["workflow_started"] is True
+    # The restart then finds it started: it still runs once, and the mark goes.
+    assert restart() == {"started": 1, "failed": 0}
+    assert pending() == []
+    assert [e["name"] for e in settle(aws["SELLO_STATE_MACHINE_ARN"])] == [doc["id"]]
+
+
+def test_a_document_that_still_cannot_start_keeps_its_mark_and_does_not_hold_up_the_others(aws, testland,
+                                                                                           monkeypatch):
+    issuer = make_issuer()
+    workflow_down(monkeypatch, aws)
+    first, second = create(issuer), create(issuer)
+    workflow_up(monkeypatch, aws)
+
+    class FailsForFirst(RecordingStarter):
+        def start(self, account_id: str, document_id: str) -> str:
+            if document_id == first["id"]:
+                raise RuntimeError("throttled")
+            return super().start(account_id, document_id)
+
+    starter = FailsForFirst()
+    report = service(starter=starter).start_pending()
+    assert (report.started, report.failed) == (1, 1)
+    assert starter.started == [second["id"]]
+    assert pending() == [f"{ACCOUNT['account_id']}#{first['id']}"]
+    started = {d["id"]: store().get(f"ACCOUNT#{ACCOUNT['account_id']}", f"DOC#{d['id']}")["workflow_started"]
+               for d in (first, second)}
+    assert started == {first["id"]: False, second["id"]: True}
+
+
+def test_when_neither_the_workflow_nor_its_mark_can_be_written_the_answer_is_503(aws, testland, monkeypatch):
+    issuer = make_issuer()
+    workflow_down(monkeypatch, aws)
+
+    def mark_fails(self, account_id, document_id, now):
+        raise RuntimeError("DynamoDB is down")
+
+    monkeypatch.setattr(DynamoDocumentsRepo, "mark_pending_start", mark_fails)
     status, body = request("POST", "/v1/documents", invoice(issuer), key="k-unstarted")
     assert (status, body["error"]["code"]) == (503, "workflow_unavailable")
     [item] = items("DOC#")
     document_id = item["sk"].removeprefix("DOC#")
     assert document_id in body["error"]["message"]
     assert item["status"] == "processing" and item["workflow_started"] is False
+    assert item["number"] == "001-001-000000001" and pending() == []
     # Still down: the same answer, and still one document.
     assert request("POST", "/v1/documents", invoice(issuer), key="k-unstarted")[0] == 503
 
-    monkeypatch.setenv("SELLO_STATE_MACHINE_ARN", real_arn)
-    get_settings.cache_clear()
+    workflow_up(monkeypatch, aws)
     status, doc = request("POST", "/v1/documents", invoice(issuer), key="k-unstarted")
     assert (status, doc["id"], doc["number"]) == (200, document_id, "001-001-000000001")
     assert store().get(item["pk"], item["sk"])["workflow_started"] is True
-    assert [e["name"] for e in settle(real_arn)] == [document_id]
+    assert [e["name"] for e in settle(aws["SELLO_STATE_MACHINE_ARN"])] == [document_id]
     assert int(counter(issuer)["last"]) == 1
 
 

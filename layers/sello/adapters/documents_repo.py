@@ -1,9 +1,11 @@
-"""Documents and the idempotency keys of their creation, in the single table.
+"""Documents, the idempotency keys of their creation and the documents whose workflow is still to
+be started, in the single table.
 
-| item        | pk           | sk                     | gsi1pk                  | gsi1sk                |
-|-------------|--------------|------------------------|-------------------------|-----------------------|
-| document    | ACCOUNT#<id> | DOC#<doc id>           | DOCS#<account id>#<env> | <created_at>#<doc id> |
-| idempotency | ACCOUNT#<id> | IDEM#<env>#<key hash>  |                         |                       |
+| item          | pk               | sk                    | gsi1pk                  | gsi1sk                |
+|---------------|------------------|-----------------------|-------------------------|-----------------------|
+| document      | ACCOUNT#<id>     | DOC#<doc id>          | DOCS#<account id>#<env> | <created_at>#<doc id> |
+| idempotency   | ACCOUNT#<id>     | IDEM#<env>#<key hash> |                         |                       |
+| pending start | WORKFLOW#PENDING | <account id>#<doc id> |                         |                       |
 
 `<env>` is the environment (test or live), `<created_at>` the creation time in ISO 8601 (UTC) and
 `<key hash>` the SHA-256 of the Idempotency-Key header.
@@ -16,11 +18,16 @@ kind of item it is, as everywhere in the table; the document's own type is kept 
 An idempotency item records which document a key stands for (see services/documents.py): the hash
 of the request that claimed it, the id the document gets, who holds the claim and since when, and
 `expires_at` (epoch seconds), after which DynamoDB's TTL deletes it; until then an expired item
-counts as absent."""
+counts as absent.
+
+A pending-start item marks a stored document whose workflow could not be started when it was issued;
+the scheduled workflow_restart function starts it and deletes the item. They all share one
+partition, which only ever holds the few documents issued while Step Functions was unreachable."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from functools import reduce
 
 from boto3.dynamodb.conditions import Attr
@@ -42,6 +49,7 @@ from sello.models.documents import Document, DocumentFilter
 
 GSI_PK, GSI_SK = TABLE.gsi_partition_key, TABLE.gsi_sort_key
 ITEM_TYPE = "document"
+PENDING_PK = "WORKFLOW#PENDING"
 # A filtered list reads the index this many items at a time, and at most MAX_QUERIES times for one
 # page; a page that is still not full then ends early, with a cursor to go on from.
 FILTERED_BATCH = 100
@@ -91,6 +99,19 @@ class DynamoDocumentsRepo:
 
     def set_workflow_started(self, account_id: str, document_id: str) -> None:
         self.store.update(*document_keys(account_id, document_id), set_={"workflow_started": True})
+
+    def mark_pending_start(self, account_id: str, document_id: str, now: datetime) -> None:
+        """Records that the document's workflow is still to be started."""
+        self.store.put({PK: PENDING_PK, SK: f"{account_id}#{document_id}", "type": "pending_start",
+                        "account_id": account_id, "document_id": document_id, "created_at": iso(now)})
+
+    def pending_starts(self, limit: int) -> list[tuple[str, str]]:
+        """(account id, document id) of at most `limit` documents whose workflow is still to be started."""
+        items, _ = self.store.query(PENDING_PK, limit=limit)
+        return [(item["account_id"], item["document_id"]) for item in items]
+
+    def clear_pending_start(self, account_id: str, document_id: str) -> None:
+        self.store.table.delete_item(Key={PK: PENDING_PK, SK: f"{account_id}#{document_id}"})
 
     def list(self, account_id: str, environment: str, *, limit: int, cursor: str | None = None,
              where: DocumentFilter = DocumentFilter()) -> tuple[list[Document], str | None]:

@@ -21,8 +21,12 @@ Idempotency-Key: a claim item per (account, environment, key) records the hash o
 
 Starting the workflow: its execution is named after the document, so starting it twice runs it once.
 If Step Functions cannot be reached, the stored document stays `processing` with `workflow_started`
-false and the answer is 503 `workflow_unavailable`; the same request sent again with the same
-Idempotency-Key starts it (without a key, a retry would issue another document)."""
+false and is marked as pending (adapters/documents_repo.py); the answer is the usual 201 and a
+warning is logged, because the scheduled workflow_restart function (`start_pending`) starts every
+marked document within minutes and then removes its mark. Only when the mark cannot be written
+either is the answer 503 `workflow_unavailable`: the document keeps its number, and the same request
+sent again with the same Idempotency-Key starts it (without a key, a retry would issue another
+document). A replay with the key of a document not started yet also starts it at once."""
 
 from __future__ import annotations
 
@@ -76,6 +80,8 @@ REPLAY_POLL_SECONDS = 0.05
 # A stored document is one DynamoDB item (at most 400 KB with the authority's answers added later).
 MAX_CONTENT_BYTES = 300_000
 MAX_CUSTOMER_FILTER = 20
+# Documents whose workflow start was deferred, started per run of the scheduled function.
+RESTART_BATCH = 100
 
 
 # Ports ----------------------------------------------------------------------------------------------
@@ -84,6 +90,9 @@ class DocumentsRepo(Protocol):
     def get(self, account_id: str, document_id: str) -> Document | None: ...
     def put_new(self, doc: Document) -> bool: ...
     def set_workflow_started(self, account_id: str, document_id: str) -> None: ...
+    def mark_pending_start(self, account_id: str, document_id: str, now: datetime) -> None: ...
+    def pending_starts(self, limit: int) -> list[tuple[str, str]]: ...
+    def clear_pending_start(self, account_id: str, document_id: str) -> None: ...
     def list(self, account_id: str, environment: str, *, limit: int, cursor: str | None = None,
              where: DocumentFilter = DocumentFilter()) -> tuple[list[Document], str | None]: ...
 
@@ -139,6 +148,12 @@ class Draft:
     plugin: CountryPlugin
     prepared: PreparedDocument
     now: datetime
+
+
+@dataclass(frozen=True)
+class RestartReport:
+    started: int  # pending documents whose workflow is now started
+    failed: int  # still not started: they stay pending for the next run
 
 
 @dataclass(frozen=True)
@@ -353,16 +368,43 @@ class DocumentService:
                              series=series.series, sequence=sequence)
 
     def _start(self, doc: Document, key: str | None) -> Document:
+        """The document with its workflow started, or still unstarted but marked as pending, so that
+        the scheduled restart starts it; a 503 when neither could be done."""
         try:
             self.starter.start(doc.account_id, doc.id)
         except Exception:
-            logger.exception("document workflow not started", account_id=doc.account_id, document_id=doc.id)
-            retry = (f"send the same request with the same {IDEMPOTENCY_KEY_HEADER} to start it" if key else
-                     f"requests sent with an {IDEMPOTENCY_KEY_HEADER} can be repeated to start it")
-            raise ServiceUnavailable(f"Document {doc.id} was stored, but its processing could not be "
-                                     f"started; {retry}.", code="workflow_unavailable") from None
+            try:
+                self.repo.mark_pending_start(doc.account_id, doc.id, self._now())
+            except Exception:
+                logger.exception("document workflow neither started nor marked pending",
+                                 account_id=doc.account_id, document_id=doc.id)
+                retry = (f"send the same request with the same {IDEMPOTENCY_KEY_HEADER} to start it" if key
+                         else f"requests sent with an {IDEMPOTENCY_KEY_HEADER} can be repeated to start it")
+                raise ServiceUnavailable(f"Document {doc.id} was stored, but its processing could not be "
+                                         f"started; {retry}.", code="workflow_unavailable") from None
+            logger.warning("document workflow not started; left for the scheduled restart",
+                           account_id=doc.account_id, document_id=doc.id, exc_info=True)
+            return doc
         self.repo.set_workflow_started(doc.account_id, doc.id)
         return doc.model_copy(update={"workflow_started": True})
+
+    def start_pending(self, limit: int = RESTART_BATCH) -> RestartReport:
+        """Starts the workflow of up to `limit` documents marked as pending and removes their marks;
+        a document that still cannot be started keeps its mark for the next run. Starting one that a
+        replay has started meanwhile is harmless (its execution is named after it)."""
+        started = failed = 0
+        for account_id, document_id in self.repo.pending_starts(limit):
+            try:
+                self.starter.start(account_id, document_id)
+                self.repo.set_workflow_started(account_id, document_id)
+                self.repo.clear_pending_start(account_id, document_id)
+            except Exception:
+                logger.exception("document workflow still not started", account_id=account_id,
+                                 document_id=document_id)
+                failed += 1
+            else:
+                started += 1
+        return RestartReport(started=started, failed=failed)
 
     def _replay(self, doc: Document, key: str) -> Issued:
         if doc.workflow_started is False:
@@ -425,6 +467,14 @@ class DocumentService:
 
 def _fields(doc: Document) -> dict[str, Any]:
     return doc.model_dump(include={"id", "number", "title", "issuer_name", "authorization_number"})
+
+
+def start_pending_workflows(limit: int = RESTART_BATCH) -> RestartReport:
+    """The scheduled restart, with only what it uses (the table and the state machine)."""
+    settings = get_settings()
+    service = DocumentService(DynamoDocumentsRepo(DynamoStore(settings.table_name)),
+                              starter=StepFunctionsStarter(settings.state_machine_arn))
+    return service.start_pending(limit)
 
 
 def default_service() -> DocumentService:
