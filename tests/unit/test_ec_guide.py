@@ -1,5 +1,5 @@
 """Ecuador delivery guide (guía de remisión 1.1.0): the shipment model's limits, SRI's rules in
-guide.prepare (each failure a 422 with a stable code and the field's path), and the XML guide.build
+guide.prepare (each failure a 422 with a stable code and the field's path), and the XML xml.build
 writes, checked against SRI's schema when the shared fixtures are present."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 from pydantic import ValidationError
 
-from sello.countries.ec import documents, guide, xsd
+from sello.countries.ec import documents, guide, xml, xsd
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from tests.conftest import needs_data
@@ -31,8 +31,8 @@ def prepare(data: dict, issue_date: date = TODAY):
 def built(data: dict | None = None) -> tuple[bytes, etree._Element]:
     prepared = prepare(data or body())
     numbered = documents.number(prepared, 42, "doc_guide", "test")
-    raw = guide.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
-                      environment="test")
+    raw = xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                    environment="test")
     return raw, etree.fromstring(raw)
 
 
@@ -80,7 +80,7 @@ def test_the_content_is_json_ready():
     numbered = documents.number(prepared, 1, "doc_guide", "test")
     stored = json.loads(json.dumps(prepared.content))
     number = {"number": numbered.number, "access_key": numbered.access_key, "environment": "test"}
-    assert guide.build(stored, **number) == guide.build(prepared.content, **number)
+    assert xml.build(stored, **number) == xml.build(prepared.content, **number)
 
 
 def test_a_transport_may_start_on_the_issue_date_and_end_the_same_day():

@@ -1,7 +1,6 @@
 """Ecuador withholding receipt (comprobante de retención 2.0.0): the model's limits, SRI's rules in
 withholding.prepare (each failure a 422 with a stable code and the field's path), the amounts
-withheld, and the XML withholding.build writes, checked against SRI's schema when the shared
-fixtures are present."""
+withheld, and its XML, checked against SRI's schema when the shared fixtures are present."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ import pytest
 from lxml import etree
 from pydantic import ValidationError
 
-from sello.countries.ec import documents, withholding, xsd
+from sello.countries.ec import documents, withholding, xml, xsd
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from tests.conftest import needs_data
@@ -55,8 +54,8 @@ def prepare(data: dict, issue_date: date = TODAY):
 def built(data: dict | None = None) -> tuple[bytes, etree._Element]:
     prepared = prepare(data or body())
     numbered = documents.number(prepared, 42, "doc_withholding", "test")
-    raw = withholding.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
-                            environment="test")
+    raw = xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                    environment="test")
     return raw, etree.fromstring(raw)
 
 
@@ -290,10 +289,8 @@ def test_the_content_is_json_ready():
     prepared = prepare(body())
     numbered = documents.number(prepared, 1, "doc_withholding", "test")
     stored = json.loads(json.dumps(prepared.content))
-    assert withholding.build(stored, number=numbered.number, access_key=numbered.access_key,
-                             environment="live") == \
-        withholding.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
-                          environment="live")
+    number = {"number": numbered.number, "access_key": numbered.access_key, "environment": "live"}
+    assert xml.build(stored, **number) == xml.build(prepared.content, **number)
 
 
 @needs_data("ec", "xsd", "ComprobanteRetencion_V2.0.0.xsd")

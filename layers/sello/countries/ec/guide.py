@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from sello.countries import PreparedDocument
-from sello.countries.ec import amounts, catalogs
+from sello.countries.ec import amounts
 from sello.countries.ec.documents import (
     additional_info,
     check_party,
@@ -97,17 +97,15 @@ def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     )
 
 
-def build(content: dict, *, number: str, access_key: str, environment: str) -> bytes:
-    """The unsigned guiaRemision 1.1.0, elements in the XSD's order."""
+def body(content: dict, root) -> None:
+    """What guiaRemision 1.1.0 holds between infoTributaria and infoAdicional, in the XSD's order
+    (xml.build writes the rest)."""
     from lxml import etree
 
     from sello.countries.ec import xml
 
     issuer, shipment = content["issuer"], content["shipment"]
     carrier = shipment["carrier"]
-    root = xml.root_element(DOC_TYPE)
-    root.append(xml.info_tributaria(content, doc_code=catalogs.DOCUMENT_TYPES[DOC_TYPE].code, number=number,
-                                    access_key=access_key, environment=environment))
     info = etree.SubElement(root, "infoGuiaRemision")
     xml.sub(info, "dirEstablecimiento", issuer["establishment_address"])
     xml.sub(info, "dirPartida", shipment["origin_address"])
@@ -147,5 +145,3 @@ def build(content: dict, *, number: str, access_key: str, environment: str) -> b
                 details = etree.SubElement(detalle, "detallesAdicionales")
                 for entry in item["details"]:
                     xml.sub(details, "detAdicional", nombre=entry["name"], valor=entry["value"])
-    xml.info_adicional(root, content["additional_info"])
-    return xml.serialize(root)

@@ -232,16 +232,14 @@ def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     )
 
 
-def build(content: dict, *, number: str, access_key: str, environment: str) -> bytes:
-    """The unsigned comprobanteRetencion 2.0.0, elements in the XSD's order."""
+def body(content: dict, root) -> None:
+    """What comprobanteRetencion 2.0.0 holds between infoTributaria and infoAdicional, in the XSD's
+    order (xml.build writes the rest)."""
     from lxml import etree
 
     from sello.countries.ec import xml
 
     issuer, customer, withholding = content["issuer"], content["customer"], content["withholding"]
-    root = xml.root_element(DOC_TYPE)
-    root.append(xml.info_tributaria(content, doc_code=catalogs.DOCUMENT_TYPES[DOC_TYPE].code, number=number,
-                                    access_key=access_key, environment=environment))
     info = etree.SubElement(root, "infoCompRetencion")
     xml.sub(info, "fechaEmision", xml.fecha(content["issue_date"]))
     xml.sub(info, "dirEstablecimiento", issuer["establishment_address"])
@@ -294,5 +292,3 @@ def build(content: dict, *, number: str, access_key: str, environment: str) -> b
             pago = etree.SubElement(pagos, "pago")
             xml.sub(pago, "formaPago", payment["method"])
             xml.sub(pago, "total", payment["amount"])
-    xml.info_adicional(root, content["additional_info"])
-    return xml.serialize(root)

@@ -111,6 +111,38 @@ def _reference(info: etree._Element, reference: dict) -> None:
     sub(info, "fechaEmisionDocSustento", fecha(reference["issue_date"]))
 
 
+def _total_con_impuestos(info: etree._Element, groups: list[dict], *, rate: bool) -> None:
+    """totalConImpuestos; the factura's totalImpuesto carries the tarifa, the nota de crédito's does not."""
+    total_con_impuestos = etree.SubElement(info, "totalConImpuestos")
+    for group in groups:
+        total_impuesto = etree.SubElement(total_con_impuestos, "totalImpuesto")
+        sub(total_impuesto, "codigo", group["tax_code"])
+        sub(total_impuesto, "codigoPorcentaje", group["rate_code"])
+        sub(total_impuesto, "baseImponible", group["base"])
+        if rate:
+            sub(total_impuesto, "tarifa", group["rate"])
+        sub(total_impuesto, "valor", group["amount"])
+
+
+def _detalles(root: etree._Element, lines: list[dict], *, codes: tuple[str, str], unit: bool) -> None:
+    """detalles of a factura or nota de crédito: they name the two codes differently, and only the
+    factura has unidadMedida."""
+    detalles = etree.SubElement(root, "detalles")
+    for line in lines:
+        detalle = etree.SubElement(detalles, "detalle")
+        sub(detalle, codes[0], line.get("code"))
+        sub(detalle, codes[1], line.get("aux_code"))
+        sub(detalle, "descripcion", line["description"])
+        if unit:
+            sub(detalle, "unidadMedida", line.get("unit"))
+        sub(detalle, "cantidad", line["quantity"])
+        sub(detalle, "precioUnitario", line["unit_price"])
+        sub(detalle, "descuento", line["discount"])
+        sub(detalle, "precioTotalSinImpuesto", line["subtotal"])
+        _line_details(detalle, line)
+        _line_taxes(detalle, line)
+
+
 def _factura(content: dict, root: etree._Element) -> None:
     issuer, customer, totals = content["issuer"], content["customer"], content["totals"]
     info = etree.SubElement(root, "infoFactura")
@@ -124,31 +156,12 @@ def _factura(content: dict, root: etree._Element) -> None:
     sub(info, "direccionComprador", customer.get("address"))
     sub(info, "totalSinImpuestos", totals["subtotal"])
     sub(info, "totalDescuento", totals["discount"])
-    total_con_impuestos = etree.SubElement(info, "totalConImpuestos")
-    for group in content["tax_totals"]:
-        total_impuesto = etree.SubElement(total_con_impuestos, "totalImpuesto")
-        sub(total_impuesto, "codigo", group["tax_code"])
-        sub(total_impuesto, "codigoPorcentaje", group["rate_code"])
-        sub(total_impuesto, "baseImponible", group["base"])
-        sub(total_impuesto, "tarifa", group["rate"])
-        sub(total_impuesto, "valor", group["amount"])
+    _total_con_impuestos(info, content["tax_totals"], rate=True)
     sub(info, "importeTotal", totals["total"])
     sub(info, "moneda", CURRENCIES[content["currency"]])
     _payments(info, content["payments"])
 
-    detalles = etree.SubElement(root, "detalles")
-    for line in content["lines"]:
-        detalle = etree.SubElement(detalles, "detalle")
-        sub(detalle, "codigoPrincipal", line.get("code"))
-        sub(detalle, "codigoAuxiliar", line.get("aux_code"))
-        sub(detalle, "descripcion", line["description"])
-        sub(detalle, "unidadMedida", line.get("unit"))
-        sub(detalle, "cantidad", line["quantity"])
-        sub(detalle, "precioUnitario", line["unit_price"])
-        sub(detalle, "descuento", line["discount"])
-        sub(detalle, "precioTotalSinImpuesto", line["subtotal"])
-        _line_details(detalle, line)
-        _line_taxes(detalle, line)
+    _detalles(root, content["lines"], codes=("codigoPrincipal", "codigoAuxiliar"), unit=True)
 
 
 def _note_info(root: etree._Element, name: str, content: dict) -> etree._Element:
@@ -172,27 +185,10 @@ def _nota_credito(content: dict, root: etree._Element) -> None:
     sub(info, "totalSinImpuestos", totals["subtotal"])
     sub(info, "valorModificacion", totals["total"])
     sub(info, "moneda", CURRENCIES[content["currency"]])
-    total_con_impuestos = etree.SubElement(info, "totalConImpuestos")
-    for group in content["tax_totals"]:
-        total_impuesto = etree.SubElement(total_con_impuestos, "totalImpuesto")
-        sub(total_impuesto, "codigo", group["tax_code"])
-        sub(total_impuesto, "codigoPorcentaje", group["rate_code"])
-        sub(total_impuesto, "baseImponible", group["base"])
-        sub(total_impuesto, "valor", group["amount"])
+    _total_con_impuestos(info, content["tax_totals"], rate=False)
     sub(info, "motivo", content["reference"]["reason"])
 
-    detalles = etree.SubElement(root, "detalles")
-    for line in content["lines"]:
-        detalle = etree.SubElement(detalles, "detalle")
-        sub(detalle, "codigoInterno", line.get("code"))
-        sub(detalle, "codigoAdicional", line.get("aux_code"))
-        sub(detalle, "descripcion", line["description"])
-        sub(detalle, "cantidad", line["quantity"])
-        sub(detalle, "precioUnitario", line["unit_price"])
-        sub(detalle, "descuento", line["discount"])
-        sub(detalle, "precioTotalSinImpuesto", line["subtotal"])
-        _line_details(detalle, line)
-        _line_taxes(detalle, line)
+    _detalles(root, content["lines"], codes=("codigoInterno", "codigoAdicional"), unit=False)
 
 
 def _nota_debito(content: dict, root: etree._Element) -> None:
@@ -217,21 +213,23 @@ def _nota_debito(content: dict, root: etree._Element) -> None:
         sub(motivo, "valor", line["subtotal"])
 
 
-_BUILDERS = {"invoice": _factura, "credit_note": _nota_credito, "debit_note": _nota_debito}
+def _body(doc_type: str):
+    """The builder of what the type's comprobante holds between infoTributaria and infoAdicional."""
+    if doc_type == "delivery_guide":
+        from sello.countries.ec import guide
+        return guide.body
+    if doc_type == "withholding":
+        from sello.countries.ec import withholding
+        return withholding.body
+    return {"invoice": _factura, "credit_note": _nota_credito, "debit_note": _nota_debito}[doc_type]
 
 
 def build(content: dict, *, number: str, access_key: str, environment: str) -> bytes:
     """The unsigned comprobante of a prepared document's content, numbered."""
     doc_type = content["type"]
-    if doc_type == "delivery_guide":
-        from sello.countries.ec import guide
-        return guide.build(content, number=number, access_key=access_key, environment=environment)
-    if doc_type == "withholding":
-        from sello.countries.ec import withholding
-        return withholding.build(content, number=number, access_key=access_key, environment=environment)
     root = root_element(doc_type)
     root.append(info_tributaria(content, doc_code=DOCUMENT_TYPES[doc_type].code, number=number,
                                 access_key=access_key, environment=environment))
-    _BUILDERS[doc_type](content, root)
+    _body(doc_type)(content, root)
     info_adicional(root, content["additional_info"])
     return serialize(root)
