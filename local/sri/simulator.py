@@ -75,7 +75,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,9 @@ from lxml import etree
 from local.sri.signature import InvalidSignature, verify
 from sello.countries import AuthorityMessage
 from sello.countries.ec import clave as claves
+# Generic XML reading and SRI's clock are shared with the client; the SOAP contract (paths, namespaces,
+# envelopes) is written down here on its own, so a mistake in the client is not mirrored.
+from sello.countries.ec.sri import SAFE_PARSER, SRI_TZ, child, local_name
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +96,6 @@ BASE_PATH = "/comprobantes-electronicos-ws"
 ADMIN_PATH = "/_sim/sri"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_DOCUMENT_BYTES = 320 * 1024
-SRI_TZ = timezone(timedelta(hours=-5))
 FAULT_KINDS = ("http_503", "timeout", "lost_response", "error_50")
 SERVICES = ("reception", "authorization", "both")
 DEFAULT_HOLD_SECONDS = 60.0
@@ -117,7 +119,6 @@ AUTHORIZATION = Service("authorization", "AutorizacionComprobantesOffline",
                         "http://ec.gob.sri.ws.autorizacion", "autorizacionComprobante",
                         "claveAccesoComprobante", "RespuestaAutorizacionComprobante")
 _BY_PATH = {f"{BASE_PATH}/{s.path}": s for s in (RECEPTION, AUTHORIZATION)}
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)  # untrusted input
 
 # SRI's texts for the identifiers this simulator answers (ficha técnica §11).
 SRI_MESSAGES = {
@@ -191,16 +192,6 @@ class Counters:
     accepted: int = 0
     polls: int = 0
     messages: list[str] = field(default_factory=list)  # codes of the last answer
-
-
-def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
-    if parent is None:
-        return None
-    return next((c for c in parent if _local(c) == name), None)
 
 
 def _now() -> str:
@@ -471,10 +462,10 @@ class SriSimulator:
     @staticmethod
     def _call(service: Service, body: bytes) -> etree._Element:
         try:
-            root = etree.fromstring(body, _PARSER)
+            root = etree.fromstring(body, SAFE_PARSER)
         except etree.XMLSyntaxError as exc:
             raise ValueError(f"Unmarshalling Error: {exc}") from None
-        soap_body = _child(root, "Body") if _local(root) == "Envelope" else None
+        soap_body = child(root, "Body") if local_name(root) == "Envelope" else None
         call = next((c for c in soap_body if isinstance(c.tag, str)), None) if soap_body is not None else None
         if call is None or etree.QName(call).text != f"{{{service.namespace}}}{service.operation}":
             name = etree.QName(call).text if call is not None else "nothing"
@@ -512,7 +503,7 @@ class SriSimulator:
 
     def _read(self, call: etree._Element) -> Comprobante:
         """The checks SRI makes before receiving a document; raises Returned."""
-        argument = _child(call, RECEPTION.argument)
+        argument = child(call, RECEPTION.argument)
         encoded = "".join((argument.text or "").split()) if argument is not None else ""
         if not encoded:
             raise Returned(sri_message("49", "No se recibió el comprobante (argumento xml vacío)."))
@@ -525,15 +516,15 @@ class SriSimulator:
                                              f"{MAX_DOCUMENT_BYTES}."))
         try:
             text = data.decode("utf-8-sig")
-            root = etree.fromstring(data, _PARSER)
+            root = etree.fromstring(data, SAFE_PARSER)
         except (UnicodeDecodeError, etree.XMLSyntaxError) as exc:
             raise Returned(sri_message("35", f"ARCHIVO NO CUMPLE ESTRUCTURA XML: {exc}")) from None
-        info = _child(root, "infoTributaria")
+        info = child(root, "infoTributaria")
         clave = (info.findtext("claveAcceso") or "").strip() if info is not None else ""
         if clave:
             with self._lock:
                 self._counters.setdefault(clave, Counters()).submissions += 1
-        name, version = _local(root), root.get("version", "")
+        name, version = local_name(root), root.get("version", "")
         if name not in COMPROBANTES:
             raise Returned(sri_message("47", f"Elemento raíz {name!r} no es un comprobante electrónico."))
         schema_name, versions = COMPROBANTES[name]

@@ -66,31 +66,33 @@ SRI_TZ = timezone(timedelta(hours=-5))
 _FAULT_TEXT_LIMIT = 120  # a fault string is quoted at most this long in errors
 
 Environment = Literal["test", "live"]
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
-def _local(element: etree._Element) -> str:
+def local_name(element: etree._Element) -> str:
+    """The element's name without its namespace ("" for comments and processing instructions)."""
     return etree.QName(element).localname if isinstance(element.tag, str) else ""
 
 
-def _child(parent: etree._Element | None, name: str) -> etree._Element | None:
+def child(parent: etree._Element | None, name: str) -> etree._Element | None:
+    """The first child of `parent` with that local name, whatever its namespace."""
     if parent is None:
         return None
-    return next((c for c in parent if _local(c) == name), None)
+    return next((c for c in parent if local_name(c) == name), None)
 
 
 def _children(parent: etree._Element | None, name: str) -> list[etree._Element]:
-    return [] if parent is None else [c for c in parent if _local(c) == name]
+    return [] if parent is None else [c for c in parent if local_name(c) == name]
 
 
 def _text(parent: etree._Element | None, name: str) -> str:
-    child = _child(parent, name)
-    return (child.text or "").strip() if child is not None else ""
+    found = child(parent, name)
+    return (found.text or "").strip() if found is not None else ""
 
 
 def _find(root: etree._Element, name: str) -> etree._Element | None:
     """The first element with that local name anywhere under root (root included)."""
-    return next((e for e in root.iter() if _local(e) == name), None)
+    return next((e for e in root.iter() if local_name(e) == name), None)
 
 
 def _messages(container: etree._Element | None) -> tuple[AuthorityMessage, ...]:
@@ -138,7 +140,7 @@ def authorization_record(autorizacion: etree._Element) -> bytes:
     record = etree.Element("autorizacion")
     for name in ("estado", "numeroAutorizacion", "fechaAutorizacion", "ambiente"):
         etree.SubElement(record, name).text = _text(autorizacion, name)
-    source = _child(autorizacion, "comprobante")
+    source = child(autorizacion, "comprobante")
     text = (source.text or "") if source is not None else ""
     comprobante = etree.SubElement(record, "comprobante")
     try:
@@ -185,7 +187,7 @@ class SriClient:
         if answer is None:
             raise AuthorityUnavailable("SRI recepción answered without a RespuestaRecepcionComprobante.")
         state = _text(answer, "estado").upper()
-        messages = tuple(m for c in _children(_child(answer, "comprobantes"), "comprobante")
+        messages = tuple(m for c in _children(child(answer, "comprobantes"), "comprobante")
                          for m in _messages(c))
         codes = [m.code for m in messages if not m.warning]
         log.info("SRI recepción: %s, messages %s", state, [m.code for m in messages])
@@ -212,7 +214,7 @@ class SriClient:
         asked = _text(answer, "claveAccesoConsultada")
         if asked and asked != access_key:
             raise AuthorityUnavailable("SRI autorización answered for another clave de acceso.")
-        entries = _children(_child(answer, "autorizaciones"), "autorizacion")
+        entries = _children(child(answer, "autorizaciones"), "autorizacion")
         if not entries:
             log.info("SRI autorización %s: not found yet", access_key)
             return PollOutcome("processing")
@@ -245,7 +247,7 @@ class SriClient:
         root = None
         if response.content.strip():
             try:
-                root = etree.fromstring(response.content, _PARSER)
+                root = etree.fromstring(response.content, SAFE_PARSER)
             except etree.XMLSyntaxError:
                 root = None
         fault = _find(root, "Fault") if root is not None else None
