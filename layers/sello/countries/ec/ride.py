@@ -271,10 +271,16 @@ def _items(doc: etree._Element, main_code: str, aux_code: str) -> Table:
 
 # -- per document type: (title, its info* element, blocks) --------------------------------------------
 
-def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
-    info = doc.find("infoFactura")
+def _info(doc: etree._Element, name: str) -> etree._Element:
+    """The comprobante's info* element (infoFactura, …), which every type must have."""
+    info = doc.find(name)
     if info is None:
-        raise ValueError("The factura has no infoFactura.")
+        raise ValueError(f"The {doc.tag} has no {name}.")
+    return info
+
+
+def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    info = _info(doc, "infoFactura")
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
     totals = [*subtotals,
               ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
@@ -293,9 +299,7 @@ def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
 
 
 def _credit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
-    info = doc.find("infoNotaCredito")
-    if info is None:
-        raise ValueError("The notaCredito has no infoNotaCredito.")
+    info = _info(doc, "infoNotaCredito")
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
     discount = sum((_decimal(_text(d, "descuento")) for d in doc.iterfind("detalles/detalle")), Decimal(0))
     totals = [*subtotals,
@@ -312,9 +316,7 @@ def _credit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
 
 
 def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
-    info = doc.find("infoNotaDebito")
-    if info is None:
-        raise ValueError("The notaDebito has no infoNotaDebito.")
+    info = _info(doc, "infoNotaDebito")
     subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"))
     totals = [*subtotals,
               ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
@@ -330,9 +332,7 @@ def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
 
 
 def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
-    info = doc.find("infoGuiaRemision")
-    if info is None:
-        raise ValueError("The guiaRemision has no infoGuiaRemision.")
+    info = _info(doc, "infoGuiaRemision")
     blocks: list = [Fields([
         [("Identificación (Transportista):", _identification(_text(info, "rucTransportista"),
                                                              _text(info, "tipoIdentificacionTransportista"))),
@@ -365,9 +365,7 @@ def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
 
 
 def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
-    info = doc.find("infoCompRetencion")
-    if info is None:
-        raise ValueError("The comprobanteRetencion has no infoCompRetencion.")
+    info = _info(doc, "infoCompRetencion")
     header = [
         [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialSujetoRetenido")),
          ("Identificación:", _identification(_text(info, "identificacionSujetoRetenido"),
