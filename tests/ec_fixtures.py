@@ -1,8 +1,9 @@
 """Shared set-up of the Ecuador tests: the SRI schema folder setting (off unless a test asks for
-the schemas) and the issuer of the sample events."""
+the schemas), the issuer of the sample events, and edits of request bodies."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, date, datetime
 
 import pytest
@@ -41,3 +42,22 @@ def make_issuer(**flags) -> Issuer:
     body = load_event("issuers/create_issuer.body.json")
     body["flags"] = body["flags"] | flags
     return Issuer(id="iss_demo0000000000000000", account_id="acc_1", created_at=NOW, updated_at=NOW, **body)
+
+
+DELETE = object()  # with_path's value that removes the key
+
+
+def with_path(data: dict, path: str, value) -> dict:
+    """A deep copy of `data` with the dotted `path` (numbers index lists) set to `value`, or removed
+    when `value` is DELETE."""
+    data = copy.deepcopy(data)
+    *parents, last = path.split(".")
+    target = data
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    key = int(last) if last.isdigit() else last
+    if value is DELETE:
+        del target[key]
+    else:
+        target[key] = value
+    return data

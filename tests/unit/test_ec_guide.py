@@ -16,7 +16,8 @@ from sello.countries.ec import documents, guide, xml, xsd
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from tests.conftest import needs_data
-from tests.ec_fixtures import NOW, TODAY, make_issuer, no_schema_folder, schemas  # noqa: F401 (fixtures)
+from tests.ec_fixtures import (  # noqa: F401 (fixtures)
+    DELETE, NOW, TODAY, make_issuer, no_schema_folder, schemas, with_path)
 from tests.helpers import load_event
 
 
@@ -90,21 +91,6 @@ def test_a_transport_may_start_on_the_issue_date_and_end_the_same_day():
     assert prepare(changed(same_day)).content["shipment"]["end_date"] == "2025-06-30"
 
 
-def _set(path: str, value):
-    """An edit that sets a dotted path of the body (numbers index lists)."""
-    def edit(data):
-        *parents, last = path.split(".")
-        target = data
-        for part in parents:
-            target = target[int(part)] if part.isdigit() else target[part]
-        if value is _DELETE:
-            del target[last]
-        else:
-            target[int(last) if last.isdigit() else last] = value
-    return edit
-
-
-_DELETE = object()
 
 
 def location(path: str) -> tuple:
@@ -119,7 +105,7 @@ def location(path: str) -> tuple:
      "shipment.destinations.1.recipient.tax_id"),
     ("shipment.start_date", "2025-06-29", "invalid_transport_dates", "shipment.start_date"),
     ("shipment.end_date", "2025-06-29", "invalid_transport_dates", "shipment.end_date"),
-    ("shipment", _DELETE, "shipment_required", "shipment"),
+    ("shipment", DELETE, "shipment_required", "shipment"),
     ("shipment.destinations.0.reference.type", "receipt", "unknown_document_type",
      "shipment.destinations.0.reference.type"),
     ("shipment.destinations.0.reference.issue_date", "2025-07-01", "invalid_issue_date",
@@ -135,16 +121,16 @@ def location(path: str) -> tuple:
      "reference"),
 ])
 def test_prepare_refuses(path, value, code, error_path):
-    assert failure(changed(_set(path, value))) == (code, error_path)
+    assert failure(with_path(body(), path, value)) == (code, error_path)
 
 
 def test_a_reference_may_use_the_sri_code():
-    prepared = prepare(changed(_set("shipment.destinations.0.reference.type", "03")))
+    prepared = prepare(with_path(body(), "shipment.destinations.0.reference.type", "03"))
     assert prepared.content["shipment"]["destinations"][0]["reference"]["type"] == "03"
 
 
 @pytest.mark.parametrize(("path", "value"), [
-    ("shipment.plate", _DELETE),
+    ("shipment.plate", DELETE),
     ("shipment.plate", ""),
     ("shipment.plate", "X" * 21),
     ("shipment.destinations", []),
@@ -162,7 +148,7 @@ def test_a_reference_may_use_the_sri_code():
 def test_the_model_refuses(path, value):
     """Refused by the request model, with the field's own path."""
     with pytest.raises(ValidationError) as caught:
-        CreateDocumentRequest.model_validate(changed(_set(path, value)))
+        CreateDocumentRequest.model_validate(with_path(body(), path, value))
     assert [error["loc"] for error in caught.value.errors()] == [location(path)]
 
 

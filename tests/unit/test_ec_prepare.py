@@ -3,7 +3,6 @@ with a stable code and the field's path), the arithmetic, the issue date and the
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -15,7 +14,8 @@ from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.issuers import Issuer
 from tests.conftest import needs_data
-from tests.ec_fixtures import NOW, TODAY, make_issuer, no_schema_folder, schemas  # noqa: F401 (fixtures)
+from tests.ec_fixtures import (  # noqa: F401 (fixtures)
+    DELETE, NOW, TODAY, make_issuer, no_schema_folder, schemas, with_path)
 from tests.helpers import load_event
 
 D = Decimal
@@ -281,35 +281,21 @@ def test_the_issuer_snapshot_carries_the_flags():
 # SRI's rules: each failure has its code and path ------------------------------------------------
 
 
-def _with(data: dict, path: str, value) -> dict:
-    data = copy.deepcopy(data)
-    *parents, last = path.split(".")
-    target = data
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    if value is _DELETE:
-        del target[last]
-    else:
-        target[int(last) if last.isdigit() else last] = value
-    return data
-
-
-_DELETE = object()
 NOTE_REFERENCE = {"number": "001-001-000000001", "issue_date": "2025-06-01", "reason": "Devolución"}
 
 
 @pytest.mark.parametrize(
     ("data", "code", "path"),
     [
-        (_with(invoice(), "customer.tax_id", "1790016919002"), "invalid_tax_id", "customer.tax_id"),
-        (_with(invoice(), "customer.tax_id", "1710034066"), "invalid_tax_id", "customer.tax_id"),
+        (with_path(invoice(), "customer.tax_id", "1790016919002"), "invalid_tax_id", "customer.tax_id"),
+        (with_path(invoice(), "customer.tax_id", "1710034066"), "invalid_tax_id", "customer.tax_id"),
         (
-            _with(invoice(), "customer", {"id_type": "tax_id", "tax_id": "1710034065", "name": "X"}),
+            with_path(invoice(), "customer", {"id_type": "tax_id", "tax_id": "1710034065", "name": "X"}),
             "invalid_tax_id",
             "customer.tax_id",
         ),
         (
-            _with(invoice(), "customer", {"id_type": "final_consumer", "tax_id": "1710034065"}),
+            with_path(invoice(), "customer", {"id_type": "final_consumer", "tax_id": "1710034065"}),
             "invalid_tax_id",
             "customer.tax_id",
         ),
@@ -328,7 +314,7 @@ NOTE_REFERENCE = {"number": "001-001-000000001", "issue_date": "2025-06-01", "re
             "final_consumer_not_allowed",
             "customer.id_type",
         ),
-        (_with(invoice(), "customer.name", _DELETE), "missing_field", "customer.name"),
+        (with_path(invoice(), "customer.name", DELETE), "missing_field", "customer.name"),
         (invoice(customer={"id_type": "passport", "name": "John Doe"}), "missing_field", "customer.tax_id"),
         (
             invoice(items=[line(), line(taxes=[{"type": "vat", "rate": 16}])]),

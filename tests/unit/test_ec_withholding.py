@@ -17,7 +17,8 @@ from sello.countries.ec import documents, withholding, xml, xsd
 from sello.errors import Unprocessable
 from sello.models.document_request import CreateDocumentRequest
 from tests.conftest import needs_data
-from tests.ec_fixtures import NOW, TODAY, make_issuer, no_schema_folder, schemas  # noqa: F401 (fixtures)
+from tests.ec_fixtures import (  # noqa: F401 (fixtures)
+    DELETE, NOW, TODAY, make_issuer, no_schema_folder, schemas, with_path)
 from tests.helpers import load_event
 
 D = Decimal
@@ -64,24 +65,6 @@ def failure(data: dict, issue_date: date = TODAY) -> tuple[str, str]:
         prepare(data, issue_date)
     assert caught.value.status == 422
     return caught.value.code, caught.value.path
-
-
-_DELETE = object()
-
-
-def changed(path: str, value) -> dict:
-    """The sample body with a dotted path set (numbers index lists) or deleted."""
-    data = copy.deepcopy(body())
-    *parents, last = path.split(".")
-    target = data
-    for part in parents:
-        target = target[int(part)] if part.isdigit() else target[part]
-    key = int(last) if last.isdigit() else last
-    if value is _DELETE:
-        del target[key]
-    else:
-        target[key] = value
-    return data
 
 
 # prepare: amounts ----------------------------------------------------------------------------------
@@ -163,7 +146,7 @@ def test_a_supplier_abroad():
 # prepare: refusals ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("path", "value", "code", "error_path"), [
-    ("withholding", _DELETE, "withholding_required", "withholding"),
+    ("withholding", DELETE, "withholding_required", "withholding"),
     ("withholding.fiscal_period", "07/2025", "invalid_fiscal_period", "withholding.fiscal_period"),
     ("withholding.fiscal_period", "01/2026", "invalid_fiscal_period", "withholding.fiscal_period"),
     ("withholding.subject_type", "company", "field_not_allowed", "withholding.subject_type"),
@@ -206,7 +189,7 @@ def test_a_supplier_abroad():
      f"{DOC0}.foreign_payment"),
 ])
 def test_prepare_refuses(path, value, code, error_path):
-    assert failure(changed(path, value)) == (code, error_path)
+    assert failure(with_path(body(), path, value)) == (code, error_path)
 
 
 def test_a_foreign_supplier_needs_a_subject_type():
@@ -222,7 +205,7 @@ def test_irbpnr_on_a_supporting_document_needs_its_amount():
 
 
 def test_a_fiscal_period_of_an_earlier_month_is_fine():
-    prepared = prepare(changed("withholding.fiscal_period", "12/2024"))
+    prepared = prepare(with_path(body(), "withholding.fiscal_period", "12/2024"))
     assert prepared.content["withholding"]["fiscal_period"] == "12/2024"
 
 
@@ -246,7 +229,7 @@ def test_a_fiscal_period_of_an_earlier_month_is_fine():
 def test_the_model_refuses(path, value):
     """Refused by the request model, with the field's own path."""
     with pytest.raises(ValidationError) as caught:
-        CreateDocumentRequest.model_validate(changed(path, value))
+        CreateDocumentRequest.model_validate(with_path(body(), path, value))
     loc = tuple(int(part) if part.isdigit() else part for part in path.split("."))
     assert [error["loc"] for error in caught.value.errors()] == [loc]
 
