@@ -1,21 +1,22 @@
 """Ecuador (SRI) behind the CountryPlugin interface.
 
 Each step lives in its own module and is imported when the step runs, so a function loads only what
-it uses: the API validates and numbers (documents, clave), the signing task builds and signs (xml,
+it uses (the certificate checks, with cryptography's x509, only where certificates are uploaded): the API validates and numbers (documents, clave), the signing task builds and signs (xml,
 xades), the submit and poll tasks talk to SRI (sri), the render task draws the RIDE (ride)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from sello.countries import NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
-from sello.countries.ec import certificates, tax_ids
+from sello.countries.ec import tax_ids
 from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
 from sello.settings import get_settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 
 TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito",
@@ -44,9 +45,13 @@ class EcuadorPlugin:
         return tax_ids.validate_ruc(tax_id, path=path)
 
     def certificate_tax_ids(self, certificate: x509.Certificate) -> set[str]:
+        from sello.countries.ec import certificates
+
         return certificates.certificate_tax_ids(certificate)
 
     def certificate_matches(self, certificate: x509.Certificate, tax_id: str) -> bool:
+        from sello.countries.ec import certificates
+
         return certificates.certificate_matches(certificate, tax_id)
 
     def document_title(self, document_type: str) -> str:
