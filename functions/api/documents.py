@@ -164,6 +164,21 @@ def email_document(document_id: _DOCUMENT_ID,
     return documents.default_service().send(caller.account_id, caller.environment, document_id, to)
 
 
+@router.post("/v1/documents/<document_id>/retry", summary="Retry a failed document", tags=_DOCUMENTS,
+             status_code=202,
+             description="Sends a `failed` document on again, under the same number and access key, and "
+                         "answers at once with status `processing`. Before sending it again, Sello asks the tax "
+                         "authority for it, so a document the authority did receive is followed to its decision, "
+                         "never sent twice. A document failed with `certificate_expired` is signed again with the "
+                         "issuer's current certificate.",
+             responses=route_responses(202, "The document is processing again", {
+                 404: _NOT_FOUND,
+                 409: error_doc("`document_not_retryable`: only a failed document can be retried")}))
+def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
+    caller = principal(router)
+    return documents.default_service().retry(caller.account_id, caller.environment, document_id)
+
+
 app = make_app(router)
 
 

@@ -25,13 +25,14 @@ class Settings(BaseSettings):
     confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
 
-    # Document workflow: after the authority receives a document, the waits between authorization polls
-    # grow from the first to the cap by the rate; once the deadline after reception has passed, a
-    # document still in process ends as failed.
+    # Document workflow: the waits between calls to the authority (authorization polls, and attempts to
+    # send a document while the authority cannot be reached) grow from the first to the cap by the rate.
+    # A document is waited for during the retry window: after reception, for the authority's decision;
+    # before it, since the authority was first unreachable. Then it ends as failed (and can be retried).
     poll_first_wait_seconds: int = Field(default=5, ge=0)
     poll_max_wait_seconds: int = Field(default=900, ge=0)
     poll_backoff_rate: float = Field(default=2.0, ge=1)
-    poll_deadline_seconds: int = Field(default=24 * 3600, gt=0)
+    retry_window_seconds: int = Field(default=72 * 3600, gt=0)
 
     # Ecuador (SRI). The base URL of each environment's offline web services: a test API key's documents
     # go to pruebas (celcer), a live key's to producción (cel).

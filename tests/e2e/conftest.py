@@ -91,6 +91,8 @@ def local_stack(tmp_path_factory) -> LocalStack:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SELLO_", "MOTO_"))}
     # A held SRI connection (an injected timeout) costs the client this long, not the default 20 s.
     env["SELLO_SRI_TIMEOUT_SECONDS"] = "2"
+    # Waits for SRI grow to 2 s at most, so that outages of many attempts pass in seconds.
+    env["SELLO_POLL_MAX_WAIT_SECONDS"] = "2"
     command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--json-ready",
                "--outbox-dir", str(outbox)]
     with stdout.open("wb") as out, stderr.open("wb") as err:

@@ -153,8 +153,40 @@ def test_faults_delay_but_never_lose_or_resubmit(sri, issuer, faults):
     state = sim_document(sri, created["authority"]["access_key"])
     assert state["accepted"] == 1  # received exactly once
     assert sri.sri()["faults"] == []  # every injected fault was met
-    if faults[0]["kind"] == "lost_response":
-        assert state["submissions"] == 2  # sent again after the lost answer, and not accepted again (43)
+    # After an attempt without an answer, the document is asked for before it is sent again: SRI
+    # processed one submission, also when the answer to it was lost.
+    assert state["submissions"] == 1
+
+
+def test_a_lost_answer_then_a_reception_outage_longer_than_any_retry_budget(sri, issuer):
+    """Reception loses one answer, then fails 20 times in a row (the workflow once gave a document 8
+    attempts): every document waits, showing since when SRI is unreachable, and ends authorized once
+    reception is back, each received exactly once and none failed."""
+    key, issuer_id = issuer
+    sri.sri("config", faults=[{"kind": "lost_response", "count": 1, "service": "reception"},
+                              {"kind": "http_503", "count": 20, "service": "reception"}])
+    unreachable_seen = set()
+    with sri.client(key) as client:
+        created = [issue(client, document_body("invoice", issuer_id)) for _ in range(3)]
+        deadline = time.monotonic() + 180
+        pending = {doc["id"] for doc in created}
+        while pending and time.monotonic() < deadline:
+            for document_id in sorted(pending):
+                doc = client.get(f"/v1/documents/{document_id}").json()
+                if doc["authority_unreachable_since"]:
+                    assert doc["status"] == "processing" and doc["next_attempt_at"]
+                    unreachable_seen.add(document_id)
+                if doc["status"] in FINAL:
+                    pending.discard(document_id)
+            time.sleep(0.2)
+        done = [client.get(f"/v1/documents/{doc['id']}").json() for doc in created]
+    assert [doc["status"] for doc in done] == ["authorized"] * 3, done
+    assert unreachable_seen
+    assert sri.sri()["faults"] == []  # the whole outage was met
+    for doc in done:
+        state = sim_document(sri, doc["authority"]["access_key"])
+        assert (state["accepted"], state["submissions"]) == (1, 1)
+        assert doc["authority_unreachable_since"] is None
 
 
 def test_slow_decision_is_polled_until_authorized(sri, issuer):

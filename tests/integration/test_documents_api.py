@@ -12,6 +12,7 @@ import pytest
 
 from local.lambdas import context_for
 from sello import catalog
+from sello.adapters import aws as aws_clients
 from sello.adapters import documents_repo
 from sello.adapters.documents_repo import DynamoDocumentsRepo
 from sello.adapters.dynamo import DynamoStore
@@ -359,3 +360,56 @@ def test_bad_filters_have_their_own_codes(aws, subtests):
         with subtests.test(query=query):
             status, body = request("GET", "/v1/documents", query=query)
             assert (status, body["error"]["code"], body["error"]["path"]) == (422, code, path)
+
+
+# Retrying a failed document ---------------------------------------------------------------------
+
+def test_retry_sends_a_failed_document_on_under_the_same_number(aws, insert, repo):
+    created = insert(status="failed", number="001-001-000000007", access_key=ACCESS_KEY,
+                     error={"code": "authority_unreachable", "message": "…"}, workflow_started=True)
+    DynamoStore(aws["SELLO_TABLE_NAME"]).update(
+        f"ACCOUNT#{TEST_A['account_id']}", f"DOC#{created.id}",
+        set_={"submit_attempts": 3, "authority_unreachable_since": "2026-03-02T15:00:00Z"})
+
+    status, doc = request("POST", f"/v1/documents/{created.id}/retry")
+
+    assert status == 202, doc
+    assert doc["status"] == "processing" and doc["error"] is None
+    assert doc["number"] == "001-001-000000007" and doc["authority"]["access_key"] == ACCESS_KEY
+    assert doc["authority_unreachable_since"] is None
+    item = DynamoStore(aws["SELLO_TABLE_NAME"]).get(f"ACCOUNT#{TEST_A['account_id']}", f"DOC#{created.id}")
+    assert int(item["workflow_round"]) == 1 and item["workflow_started"] is True
+    assert int(item["submit_attempts"]) == 3  # so the workflow asks the authority before sending again
+    executions = aws_clients.client("stepfunctions").list_executions(
+        stateMachineArn=aws["SELLO_STATE_MACHINE_ARN"])["executions"]
+    assert [e["name"] for e in executions] == [f"{created.id}-1"]
+
+    again, body = request("POST", f"/v1/documents/{created.id}/retry")
+    assert (again, body["error"]["code"]) == (409, "document_not_retryable")
+
+
+@pytest.mark.parametrize("fields", [
+    {"status": "processing"},
+    {"status": "authorized", "authority_status": "authorized"},
+    {"status": "rejected", "authority_status": "rejected"},
+])
+def test_only_a_failed_document_can_be_retried(insert, fields):
+    created = insert(**fields)
+    status, body = request("POST", f"/v1/documents/{created.id}/retry")
+    assert (status, body["error"]["code"]) == (409, "document_not_retryable")
+
+
+def test_a_test_key_cannot_retry_a_live_document(insert):
+    created = insert(LIVE_A, status="failed")
+    status, body = request("POST", f"/v1/documents/{created.id}/retry", principal=TEST_A)
+    assert (status, body["error"]["code"], body["error"]["path"]) == NOT_FOUND
+    assert request("GET", f"/v1/documents/{created.id}", principal=LIVE_A)[1]["status"] == "failed"
+
+
+def test_retrying_an_expired_certificate_failure_signs_again(aws, insert):
+    created = insert(status="failed", signed_key="a/b/signed.xml",
+                     error={"code": "certificate_expired", "message": "…"})
+    status, _ = request("POST", f"/v1/documents/{created.id}/retry")
+    assert status == 202
+    item = DynamoStore(aws["SELLO_TABLE_NAME"]).get(f"ACCOUNT#{TEST_A['account_id']}", f"DOC#{created.id}")
+    assert "signed_key" not in item

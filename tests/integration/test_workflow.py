@@ -22,6 +22,7 @@ ACCOUNT = "acc_workflow00000000000001"
 CUSTOMER = "buyer@example.com"
 RECEIVED = SubmitOutcome("received")
 PROCESSING = PollOutcome("processing")
+UNKNOWN = PollOutcome("unknown")
 
 
 def authorized(number: str = "1234567890") -> PollOutcome:
@@ -116,7 +117,8 @@ def blob(aws, document_id: str, filename: str) -> bytes | None:
 def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachable_authority(
         aws, authority, run, outbox):
     authority.submit_script = [AuthorityUnavailable("HTTP 503"), RECEIVED]
-    authority.poll_script = [PROCESSING, AuthorityUnavailable("read timeout"), authorized("0203202601")]
+    # The first answer is to the question asked before sending again: the authority has no such document.
+    authority.poll_script = [UNKNOWN, PROCESSING, AuthorityUnavailable("read timeout"), authorized("0203202601")]
 
     execution, item = run("doc_happy")
 
@@ -133,7 +135,8 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
     assert authority.calls["submit"] == 2
     assert authority.accepted == [blob(aws, "doc_happy", "signed.xml")]
     assert b"signed-by='cert-of-iss_1'" in authority.accepted[0]
-    assert authority.calls["poll"] == 3
+    assert authority.calls["poll"] == 4
+    assert "authority_unreachable_since" not in item and "next_attempt_at" not in item
     assert blob(aws, "doc_happy", "authorized.xml") == b"<authorization number='0203202601'/>"
     pdf = blob(aws, "doc_happy", "document.pdf")
     assert pdf.startswith(b"%PDF") and b"0203202601" in pdf
@@ -236,19 +239,126 @@ def test_failed_when_signing_fails(aws, authority, run, outbox):
     assert outbox() == []
 
 
-def test_failed_when_the_authority_does_not_decide_before_the_deadline(aws, authority, run, monkeypatch):
+def test_failed_when_the_authority_does_not_decide_within_the_window(aws, authority, run, monkeypatch):
     monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "1")
-    monkeypatch.setenv("SELLO_POLL_DEADLINE_SECONDS", "1")
+    monkeypatch.setenv("SELLO_RETRY_WINDOW_SECONDS", "1")
     get_settings.cache_clear()
-    authority.poll_script = [PROCESSING, AuthorityUnavailable("connection refused")]
+    authority.poll_script = [PROCESSING]
 
     execution, item = run("doc_undecided")
 
     assert execution["status"] == "FAILED"
     assert item["status"] == "failed"
     assert item["error"]["code"] == "authorization_timed_out"
+    assert "POST /v1/documents/doc_undecided/retry" in item["error"]["message"]
     assert item["authority_status"] == "received"
     assert authority.calls["submit"] == 1 and authority.calls["poll"] >= 1
+
+
+def test_failed_as_unreachable_when_polls_get_no_answer_for_the_window(aws, authority, run, monkeypatch):
+    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "1")
+    monkeypatch.setenv("SELLO_RETRY_WINDOW_SECONDS", "1")
+    get_settings.cache_clear()
+    authority.poll_script = [AuthorityUnavailable("connection refused")]
+
+    execution, item = run("doc_unanswered")
+
+    assert execution["status"] == "FAILED"
+    assert item["error"]["code"] == "authority_unreachable"
+    assert item["authority_status"] == "received"  # it is received: never sent again
+    assert authority.calls["submit"] == 1
+
+
+class OutageAuthority(ScriptedAuthority):
+    """An authority that knows what it received: the first submission is taken in but its answer is
+    lost, then reception is down for `outage` calls; the authorization service answers for what it has."""
+
+    def __init__(self, outage: int):
+        super().__init__()
+        self.outage = outage
+        self.received: set[str] = set()
+        self.lost_answer_given = False
+
+    def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
+        self.calls["submit"] += 1
+        if not self.lost_answer_given:
+            self.lost_answer_given = True
+            self.accepted.append(signed_xml)
+            self.received.add(signed_xml.decode())
+            raise AuthorityUnavailable("connection reset before the answer")
+        if self.outage > 0:
+            self.outage -= 1
+            raise AuthorityUnavailable("HTTP 503")
+        self.accepted.append(signed_xml)
+        self.received.add(signed_xml.decode())
+        return RECEIVED
+
+    def poll(self, document, environment: str) -> PollOutcome:
+        self.calls["poll"] += 1
+        signed = blob_of(document)
+        return authorized() if signed in self.received else UNKNOWN
+
+
+def blob_of(document) -> str:
+    return S3Blobs(get_settings().bucket_name).get(document["signed_key"]).decode()
+
+
+def test_a_lost_answer_then_an_outage_longer_than_any_retry_budget(aws, monkeypatch, run, outbox):
+    """The answer to the first submission is lost, and reception stays down for 12 more attempts
+    (more than the 8 the workflow once allowed): the document the authority did receive is found by
+    asking for it, never sent again; one it did not receive is sent once reception is back."""
+    authority = OutageAuthority(outage=12)
+    install_country(monkeypatch, authority)
+
+    first, item = run("doc_lost_answer")
+    assert first["status"] == "SUCCEEDED" and item["status"] == "authorized"
+    assert authority.calls["submit"] == 1  # received with the lost answer: asked for, not sent again
+    assert "authority_unreachable_since" not in item
+
+    second, item = run("doc_outage")
+    assert second["status"] == "SUCCEEDED" and item["status"] == "authorized"
+    assert authority.calls["submit"] == 1 + 13
+    assert len(authority.accepted) == 2 == len(set(authority.accepted))  # each document received once
+    assert int(item["submit_attempts"]) == 13
+    get_settings.cache_clear()
+
+
+def test_an_unreachable_authority_is_waited_for_and_shown(aws, monkeypatch, run):
+    """While reception is down the document stays processing, showing since when and the next try."""
+    authority = OutageAuthority(outage=10_000)
+    authority.lost_answer_given = True
+    install_country(monkeypatch, authority)
+    monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "1")
+    monkeypatch.setenv("SELLO_POLL_MAX_WAIT_SECONDS", "1")
+    get_settings.cache_clear()
+    store = DynamoStore(aws["SELLO_TABLE_NAME"])
+    store.put({"pk": f"ACCOUNT#{ACCOUNT}", "sk": "DOC#doc_waiting", "country": "ZZ", "environment": "test",
+               "status": "processing", "issuer_id": "iss_1", "number": "001-001-000000009"})
+    arn = StepFunctionsStarter(aws["SELLO_STATE_MACHINE_ARN"]).start(ACCOUNT, "doc_waiting")
+    deadline = time.monotonic() + 15
+    while authority.calls["submit"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    item = store.get(f"ACCOUNT#{ACCOUNT}", "DOC#doc_waiting")
+    assert aws_clients.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING"
+    assert item["status"] == "processing"
+    assert item["authority_unreachable_since"] <= item["next_attempt_at"]
+    assert authority.accepted == []
+    aws_clients.client("stepfunctions").stop_execution(executionArn=arn)
+    get_settings.cache_clear()
+
+
+def test_a_document_signed_with_a_certificate_that_expired_meanwhile_fails_with_that_reason(
+        aws, authority, run):
+    authority.submit_script = [AuthorityUnavailable("HTTP 503"), RECEIVED]
+    authority.poll_script = [UNKNOWN]
+
+    execution, item = run("doc_expired", certificate_valid_to="2020-01-01T00:00:00Z", submit_attempts=1,
+                          signed_key=document_key(ACCOUNT, "doc_expired", "signed.xml"))
+
+    assert execution["status"] == "FAILED"
+    assert item["error"]["code"] == "certificate_expired"
+    assert authority.calls["poll"] == 1  # asked first: the authority did not have it
+    assert authority.calls["submit"] == 0
 
 
 def test_a_failed_email_leaves_the_document_authorized(aws, authority, run, outbox, monkeypatch):

@@ -234,9 +234,10 @@ def test_en_proceso_is_processing():
     assert outcome.status == "processing"
 
 
-def test_no_comprobantes_yet_is_processing():
+def test_no_comprobantes_is_unknown():
+    # SRI lists nothing for that clave: it does not have the document (or does not list it yet).
     outcome = authorize(authorization())
-    assert outcome.status == "processing" and outcome.messages == ()
+    assert outcome.status == "unknown" and outcome.messages == ()
 
 
 def test_the_autorizado_entry_wins_among_several():

@@ -100,15 +100,37 @@ class DynamoDocumentsRepo:
     def set_workflow_started(self, account_id: str, document_id: str) -> None:
         self.store.update(*document_keys(account_id, document_id), set_={"workflow_started": True})
 
-    def mark_pending_start(self, account_id: str, document_id: str, now: datetime) -> None:
-        """Records that the document's workflow is still to be started."""
+    def mark_pending_start(self, account_id: str, document_id: str, now: datetime, round_: int = 0) -> None:
+        """Records that the document's workflow (of that round, see reopen) is still to be started."""
         self.store.put({PK: PENDING_PK, SK: f"{account_id}#{document_id}", "type": "pending_start",
-                        "account_id": account_id, "document_id": document_id, "created_at": iso(now)})
+                        "account_id": account_id, "document_id": document_id, "round": round_,
+                        "created_at": iso(now)})
 
-    def pending_starts(self, limit: int) -> list[tuple[str, str]]:
-        """(account id, document id) of at most `limit` documents whose workflow is still to be started."""
+    def pending_starts(self, limit: int) -> list[tuple[str, str, int]]:
+        """(account id, document id, round) of at most `limit` documents whose workflow is still to be
+        started."""
         items, _ = self.store.query(PENDING_PK, limit=limit)
-        return [(item["account_id"], item["document_id"]) for item in items]
+        return [(item["account_id"], item["document_id"], int(item.get("round", 0))) for item in items]
+
+    def reopen(self, account_id: str, document_id: str, now: datetime, *, resign: bool) -> int | None:
+        """Turns a failed document back to processing for another round of its workflow and returns that
+        round's number; None when the document is not failed (any more). What the failed round left
+        behind goes: the error, the waits, and with `resign` the signed file (signed again). The count
+        of attempts to send it stays, so the workflow asks the authority for it before sending again."""
+        remove = ["error", "finished_at", "poll_count", "unreachable_count",
+                  "authority_unreachable_since", "next_attempt_at"]
+        if resign:
+            remove += ["signed_key", "signed_at", "certificate_valid_to"]
+        try:
+            item = self.store.update(
+                *document_keys(account_id, document_id),
+                set_={"status": "processing", "retried_at": iso(now), "updated_at": iso(now),
+                      "workflow_started": False},
+                add={"workflow_round": 1}, remove=remove,
+                condition="#status = :failed", values={":failed": "failed"})
+        except ConditionFailed:
+            return None
+        return int(item["workflow_round"])
 
     def clear_pending_start(self, account_id: str, document_id: str) -> None:
         self.store.table.delete_item(Key={PK: PENDING_PK, SK: f"{account_id}#{document_id}"})

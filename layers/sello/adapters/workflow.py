@@ -1,5 +1,7 @@
-"""Starts the document workflow (Step Functions). Each document has exactly one execution, named after
-the document, so starting it twice (a retried API call, a replayed event) never runs it twice."""
+"""Starts the document workflow (Step Functions). A document's first execution is named after the
+document, and the execution of its n-th retry (services/documents.py, retry) `<document id>-<n>`, so
+starting the same one twice (a retried API call, a replayed event, the scheduled restart) never runs
+it twice."""
 
 from __future__ import annotations
 
@@ -14,28 +16,29 @@ from sello.adapters import aws
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
-def execution_name(document_id: str) -> str:
-    if not _NAME.fullmatch(document_id):
-        raise ValueError(f"{document_id!r} cannot name a workflow execution")
-    return document_id
+def execution_name(document_id: str, round_: int = 0) -> str:
+    name = f"{document_id}-{round_}" if round_ else document_id
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"{name!r} cannot name a workflow execution")
+    return name
 
 
 class StepFunctionsStarter:
     def __init__(self, state_machine_arn: str):
         self.state_machine_arn = state_machine_arn
 
-    def execution_arn(self, document_id: str) -> str:
+    def execution_arn(self, document_id: str, round_: int = 0) -> str:
         return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + execution_name(
-            document_id)
+            document_id, round_)
 
-    def start(self, account_id: str, document_id: str) -> str:
-        """Starts the document's execution, or returns the one already started for it."""
+    def start(self, account_id: str, document_id: str, round_: int = 0) -> str:
+        """Starts the document's execution of that round, or returns the one already started for it."""
         payload = json.dumps({"account_id": account_id, "document_id": document_id}, sort_keys=True)
         try:
             return aws.client("stepfunctions").start_execution(
-                stateMachineArn=self.state_machine_arn, name=execution_name(document_id),
+                stateMachineArn=self.state_machine_arn, name=execution_name(document_id, round_),
                 input=payload)["executionArn"]
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
-        return self.execution_arn(document_id)
+        return self.execution_arn(document_id, round_)

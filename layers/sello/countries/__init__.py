@@ -48,7 +48,8 @@ class SubmitOutcome:
 
 @dataclass(frozen=True)
 class PollOutcome:
-    status: Literal["authorized", "processing", "rejected"]
+    # "unknown": the authority has no document with that key (not received, or not listed yet).
+    status: Literal["authorized", "processing", "rejected", "unknown"]
     number: str = ""  # authorization number (authorized only)
     authorized_at: str = ""  # ISO 8601, as the authority states it (authorized only)
     document: bytes = b""  # the authorized document to archive and deliver (authorized only)
@@ -115,7 +116,9 @@ class CountryPlugin(Protocol):
         """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated."""
 
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
-        """The authority's decision on a received document; raises AuthorityUnavailable like submit."""
+        """What the authority has done with the document, asked by its key: its decision, "processing",
+        or "unknown" when it has no such document. Also asked before a document is sent again, so
+        that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
 
     def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
         """The printable PDF of an authorized document (`authorized` is PollOutcome.document)."""

@@ -81,12 +81,15 @@ class Document(BaseModel):
     issuer_name: str | None = None
     content: dict[str, Any] | None = None
     workflow_started: bool | None = None
+    workflow_round: int = 0  # how often the document was retried (services/documents.py, retry)
     access_key: str | None = None
     authority_status: AuthorityStatus | None = None
     authority_messages: list[AuthorityMessage] = Field(default_factory=list)
     authorization_number: str | None = None
     authorized_at: datetime | None = None
     received_at: datetime | None = None
+    authority_unreachable_since: datetime | None = None
+    next_attempt_at: datetime | None = None
     signed_key: str | None = None
     authorized_key: str | None = None
     pdf_key: str | None = None
@@ -134,6 +137,12 @@ class DocumentView(BaseModel):
     customer: CustomerSummary | None = None
     totals: Totals | None = None
     authority: AuthorityView
+    authority_unreachable_since: datetime | None = Field(
+        default=None, description="While the document waits for a tax authority that cannot be reached: "
+                                  "since when. The document stays `processing` and is tried again until the "
+                                  "retry window (72 hours by default) has passed.")
+    next_attempt_at: datetime | None = Field(
+        default=None, description="While the document waits for the tax authority: when it is asked again.")
     error: Problem | None = Field(default=None, description="Why the document failed or was rejected.")
     delivery_error: Problem | None = Field(
         default=None, description="The document is authorized, but its PDF or email could not be delivered.")
@@ -153,6 +162,7 @@ class DocumentView(BaseModel):
                                     authorization_number=doc.authorization_number,
                                     authorized_at=doc.authorized_at, received_at=doc.received_at,
                                     messages=doc.authority_messages),
+            authority_unreachable_since=doc.authority_unreachable_since, next_attempt_at=doc.next_attempt_at,
             error=doc.error, delivery_error=doc.delivery_error,
             created_at=doc.created_at, updated_at=doc.updated_at or doc.created_at,
         )

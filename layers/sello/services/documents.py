@@ -90,8 +90,9 @@ class DocumentsRepo(Protocol):
     def get(self, account_id: str, document_id: str) -> Document | None: ...
     def put_new(self, doc: Document) -> bool: ...
     def set_workflow_started(self, account_id: str, document_id: str) -> None: ...
-    def mark_pending_start(self, account_id: str, document_id: str, now: datetime) -> None: ...
-    def pending_starts(self, limit: int) -> list[tuple[str, str]]: ...
+    def mark_pending_start(self, account_id: str, document_id: str, now: datetime, round_: int = 0) -> None: ...
+    def pending_starts(self, limit: int) -> list[tuple[str, str, int]]: ...
+    def reopen(self, account_id: str, document_id: str, now: datetime, *, resign: bool) -> int | None: ...
     def clear_pending_start(self, account_id: str, document_id: str) -> None: ...
     def list(self, account_id: str, environment: str, *, limit: int, cursor: str | None = None,
              where: DocumentFilter = DocumentFilter()) -> tuple[list[Document], str | None]: ...
@@ -112,7 +113,7 @@ class Sequences(Protocol):
 
 
 class WorkflowStarter(Protocol):
-    def start(self, account_id: str, document_id: str) -> str: ...
+    def start(self, account_id: str, document_id: str, round_: int = 0) -> str: ...
 
 
 class Files(Protocol):
@@ -123,6 +124,11 @@ class Files(Protocol):
 
 def document_not_found() -> NotFound:
     return NotFound("No document with this id.", code="document_not_found", path="document_id")
+
+
+def document_not_retryable(status: str) -> Conflict:
+    return Conflict(f"Only a failed document can be retried; this one is {status}.",
+                    code="document_not_retryable")
 
 
 def document_not_ready(what: str) -> Conflict:
@@ -371,10 +377,10 @@ class DocumentService:
         """The document with its workflow started, or still unstarted but marked as pending, so that
         the scheduled restart starts it; a 503 when neither could be done."""
         try:
-            self.starter.start(doc.account_id, doc.id)
+            self.starter.start(doc.account_id, doc.id, doc.workflow_round)
         except Exception:
             try:
-                self.repo.mark_pending_start(doc.account_id, doc.id, self._now())
+                self.repo.mark_pending_start(doc.account_id, doc.id, self._now(), doc.workflow_round)
             except Exception:
                 logger.exception("document workflow neither started nor marked pending",
                                  account_id=doc.account_id, document_id=doc.id)
@@ -393,9 +399,9 @@ class DocumentService:
         a document that still cannot be started keeps its mark for the next run. Starting one that a
         replay has started meanwhile is harmless (its execution is named after it)."""
         started = failed = 0
-        for account_id, document_id in self.repo.pending_starts(limit):
+        for account_id, document_id, round_ in self.repo.pending_starts(limit):
             try:
-                self.starter.start(account_id, document_id)
+                self.starter.start(account_id, document_id, round_)
                 self.repo.set_workflow_started(account_id, document_id)
                 self.repo.clear_pending_start(account_id, document_id)
             except Exception:
@@ -410,6 +416,23 @@ class DocumentService:
         if doc.workflow_started is False:
             doc = self._start(doc, key)
         return Issued(DocumentView.of(doc), replayed=True)
+
+    # Retrying ------------------------------------------------------------------------------------
+
+    def retry(self, account_id: str, environment: Environment, document_id: str) -> DocumentView:
+        """Sends a failed document on through another round of its workflow, under the same number and
+        access key. The workflow asks the authority for the document before sending it again, so one
+        the authority did receive is polled, not sent twice. A document whose certificate expired
+        before the authority had it is signed again with the issuer's current certificate."""
+        doc = self._find(account_id, environment, document_id)
+        if doc.status != "failed" or doc.authority_status in ("authorized", "rejected"):
+            raise document_not_retryable(doc.status)
+        resign = bool(doc.error and doc.error.code == "certificate_expired" and not doc.received_at)
+        round_ = self.repo.reopen(account_id, document_id, self._now(), resign=resign)
+        if round_ is None:  # another request retried it first
+            raise document_not_retryable(self._find(account_id, environment, document_id).status)
+        doc = self._start(self._find(account_id, environment, document_id), None)
+        return DocumentView.of(doc)
 
     # Reading --------------------------------------------------------------------------------------
 

@@ -8,6 +8,17 @@ submitted again, an email goes out once. Failures worth retrying raise `Transien
 machine retries with backoff; any other failure ends the document as failed or, once the authority
 has authorized it, as authorized with the delivery problem recorded.
 
+An authority that cannot be reached is waited for, not given up on: submit and poll answer
+"unavailable" / "processing" with the next wait (growing like the polls' waits), record since when
+the authority has been unreachable (`authority_unreachable_since`) and when they will try again
+(`next_attempt_at`), and the state machine waits and calls them again, for up to
+settings.retry_window_seconds (72 hours by default). Before sending a document again after an attempt
+whose answer never came, submit asks the authority for it by its key, so a document the authority
+already has is polled, never sent twice. Only the authority's own refusal makes a document `rejected`;
+`failed` is left for what cannot succeed by waiting longer (the window ran out, the certificate
+expired before the authority had the document, a document that cannot be built), with its reason,
+and such a document can be pushed again (services/documents.py, retry).
+
 The client-visible status is `processing` until `finish` sets `authorized`, `rejected` or `failed`;
 the authority's progress is kept apart in `authority_status` (received → authorized | rejected).
 """
@@ -35,13 +46,24 @@ from sello.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 # What a document that ends as failed tells the client, by the state machine's error name.
+_RETRY_HINT = " It can be sent on with POST /v1/documents/{id}/retry."
 _FAILURES = {
     "Transient": ("authority_unavailable",
-                  "The tax authority could not be reached or kept failing; the document was not completed."),
+                  "The tax authority could not be reached or kept failing; the document was not completed."
+                  + _RETRY_HINT),
+    "Sello.AuthorityUnreachable": ("authority_unreachable",
+                                   "The tax authority could not be reached during the whole retry window."
+                                   + _RETRY_HINT),
     "Sello.AuthorizationTimedOut": ("authorization_timed_out",
-                                    "The tax authority did not decide on the document within the deadline."),
+                                    "The tax authority did not decide on the document within the retry window."
+                                    + _RETRY_HINT),
+    "CertificateExpired": ("certificate_expired",
+                           "The issuer's certificate expired before the tax authority received the document; "
+                           "upload a valid certificate, then retry the document." + _RETRY_HINT),
 }
 _FAILED = ("processing_failed", "The document could not be processed.")
+# What only matters while the document waits for the authority; gone once the authority has answered.
+_WAITING = ("authority_unreachable_since", "next_attempt_at", "unreachable_count")
 _UNDELIVERED = ("delivery_failed", "The document is authorized, but its PDF or email could not be delivered.")
 
 
@@ -52,6 +74,11 @@ class Transient(Exception):
 
 class DocumentStateError(Exception):
     """The document is missing or not in a state this step can work on (not retried)."""
+
+
+class CertificateExpired(Exception):
+    """The signing certificate expired before the authority received the document: sending it as it
+    is cannot succeed. Its name is the Lambda errorType the finish task maps to `certificate_expired`."""
 
 
 # Ports: the adapters (DynamoStore, S3Blobs, and SesMailer for adapters.mailer.Mailer) satisfy them;
@@ -138,11 +165,18 @@ class DocumentWorkflow:
             if self.credentials is None:
                 raise DocumentStateError("No signing credentials are configured for the sign task.")
             key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"])
+            # Certificates are cryptography x509 objects; the expiry is kept so that a document is never
+            # sent with a certificate that expired while it waited for the authority.
+            valid_to = getattr(cert, "not_valid_after_utc", None)
+            if valid_to is not None and valid_to <= self.clock():
+                raise CertificateExpired(f"The certificate of issuer {doc['issuer_id']} expired on "
+                                         f"{iso(valid_to)}.")
             signed = self._plugin(doc).sign(doc, key, cert)
             blob = document_key(task.account_id, task.document_id, "signed.xml")
             self.blobs.put(blob, signed, XML)
             try:
                 self._update(doc, signed_key=blob, signed_at=self._now(),
+                             **({"certificate_valid_to": iso(valid_to)} if valid_to is not None else {}),
                              condition="attribute_not_exists(#signed_key)")
             except ConditionFailed:
                 pass  # another run of this task recorded the same file first
@@ -152,22 +186,26 @@ class DocumentWorkflow:
         doc = self._load(task)
         if doc.get("received_at"):  # never send a document the authority already has
             return {"status": "received", "wait_seconds": self._wait(0)}
-        signed = self._file(doc, "signed_key")
+        plugin = self._plugin(doc)
         try:
-            outcome = self._plugin(doc).submit(signed, doc["environment"])
+            if int(doc.get("submit_attempts", 0)):
+                # An earlier attempt may have reached the authority and only its answer got lost: ask for
+                # the document by its key before sending it again.
+                known = plugin.poll(doc, doc["environment"])
+                if known.status == "rejected":
+                    return self._rejected(doc, known.messages)
+                if known.status != "unknown":
+                    return self._received(doc, known.messages)
+            self._check_certificate(doc)
+            signed = self._file(doc, "signed_key")
+            self._update(doc, add={"submit_attempts": 1})
+            outcome = plugin.submit(signed, doc["environment"])
         except AuthorityUnavailable as exc:
-            raise Transient(str(exc)) from exc
+            log.warning("authority unavailable while submitting document %s: %s", task.document_id, exc)
+            return self._unreachable(doc, since=doc.get("authority_unreachable_since"))
         if outcome.status == "received":
-            try:
-                self._update(doc, received_at=self._now(), authority_status="received",
-                             authority_messages=_messages(outcome.messages),
-                             condition="attribute_not_exists(#received_at)")
-            except ConditionFailed:
-                pass  # recorded by another run of this task
-            return {"status": "received", "wait_seconds": self._wait(0)}
-        self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages),
-                     error=_rejection(outcome.messages))
-        return {"status": "rejected", "wait_seconds": 0}
+            return self._received(doc, outcome.messages)
+        return self._rejected(doc, outcome.messages)
 
     def poll(self, task: TaskInput) -> dict:
         doc = self._load(task)
@@ -185,21 +223,25 @@ class DocumentWorkflow:
             self.blobs.put(blob, outcome.document, XML)
             self._update(doc, authority_status="authorized", authorization_number=outcome.number,
                          authorized_at=outcome.authorized_at, authorized_key=blob,
-                         authority_messages=_messages(outcome.messages))
+                         authority_messages=_messages(outcome.messages), remove=_WAITING)
             return {"status": "authorized", "wait_seconds": 0}
         if outcome is not None and outcome.status == "rejected":
-            self._update(doc, authority_status="rejected", authority_messages=_messages(outcome.messages),
-                         error=_rejection(outcome.messages))
-            return {"status": "rejected", "wait_seconds": 0}
-        # Undecided, or no answer at all (while waiting for a decision, an unreachable authority is no
-        # different from an undecided one): ask again after the next, growing wait, until the deadline.
-        deadline = datetime.fromisoformat(doc["received_at"]) + timedelta(
-            seconds=self.settings.poll_deadline_seconds)
-        if self.clock() >= deadline:
-            return {"status": "timed_out", "wait_seconds": 0}
-        fields = {"authority_messages": _messages(outcome.messages)} if outcome is not None else {}
-        updated = self._update(doc, add={"poll_count": 1}, **fields)
-        return {"status": "processing", "wait_seconds": self._wait(int(updated["poll_count"]))}
+            return self._rejected(doc, outcome.messages)
+        # Undecided, not listed yet, or no answer at all: ask again after the next, growing wait, until
+        # the window after reception has passed.
+        if self.clock() >= datetime.fromisoformat(doc["received_at"]) + self._window():
+            return {"status": "timed_out" if outcome is not None else "unreachable", "wait_seconds": 0}
+        polls = int(doc.get("poll_count", 0)) + 1
+        wait = self._wait(polls)
+        fields: dict[str, Any] = {"next_attempt_at": iso(self.clock() + timedelta(seconds=wait))}
+        remove: tuple[str, ...] = ()
+        if outcome is None:
+            fields["authority_unreachable_since"] = doc.get("authority_unreachable_since") or self._now()
+        else:
+            fields["authority_messages"] = _messages(outcome.messages)
+            remove = ("authority_unreachable_since",)
+        self._update(doc, add={"poll_count": 1}, remove=remove, **fields)
+        return {"status": "processing", "wait_seconds": wait}
 
     def render(self, task: TaskInput) -> dict:
         doc = self._load(task)
@@ -228,8 +270,8 @@ class DocumentWorkflow:
         if task.error is not None:
             code, message = _UNDELIVERED if task.status == "authorized" else _FAILURES.get(
                 task.error.Error, _FAILED)
-            fields["delivery_error" if task.status == "authorized" else "error"] = {"code": code,
-                                                                                   "message": message}
+            fields["delivery_error" if task.status == "authorized" else "error"] = {
+                "code": code, "message": message.format(id=task.document_id)}
         pk, sk = document_keys(task.account_id, task.document_id)
         try:
             self._update({PK: pk, SK: sk}, **fields, condition="#status = :processing OR #status = :final",
@@ -240,16 +282,52 @@ class DocumentWorkflow:
 
     # -- helpers -------------------------------------------------------------------------------------
 
+    def _received(self, doc: Mapping[str, Any], messages: tuple[AuthorityMessage, ...]) -> dict:
+        try:
+            self._update(doc, received_at=self._now(), authority_status="received",
+                         authority_messages=_messages(messages), remove=_WAITING,
+                         condition="attribute_not_exists(#received_at)")
+        except ConditionFailed:
+            pass  # recorded by another run of this task
+        return {"status": "received", "wait_seconds": self._wait(0)}
+
+    def _rejected(self, doc: Mapping[str, Any], messages: tuple[AuthorityMessage, ...]) -> dict:
+        self._update(doc, authority_status="rejected", authority_messages=_messages(messages),
+                     error=_rejection(messages), remove=_WAITING)
+        return {"status": "rejected", "wait_seconds": 0}
+
+    def _unreachable(self, doc: Mapping[str, Any], since: str | None) -> dict:
+        """The authority could not be reached to send the document: wait and try again, growing the
+        wait, until the window since it was first unreachable has passed."""
+        now = self.clock()
+        since = since or iso(now)
+        if now >= datetime.fromisoformat(since) + self._window():
+            return {"status": "unreachable", "wait_seconds": 0}
+        wait = self._wait(int(doc.get("unreachable_count", 0)))
+        self._update(doc, add={"unreachable_count": 1}, authority_unreachable_since=since,
+                     next_attempt_at=iso(now + timedelta(seconds=wait)))
+        return {"status": "unavailable", "wait_seconds": wait}
+
+    def _check_certificate(self, doc: Mapping[str, Any]) -> None:
+        valid_to = doc.get("certificate_valid_to")
+        if valid_to and datetime.fromisoformat(valid_to) <= self.clock():
+            raise CertificateExpired(f"The certificate that signed document {doc[SK].removeprefix('DOC#')} "
+                                     f"expired on {valid_to}.")
+
+    def _window(self) -> timedelta:
+        return timedelta(seconds=self.settings.retry_window_seconds)
+
     def _load(self, task: TaskInput) -> dict:
         doc = self.store.get(*document_keys(task.account_id, task.document_id))
         if doc is None:
             raise DocumentStateError(f"Document {task.document_id} does not exist.")
         return doc
 
-    def _update(self, doc: Mapping[str, Any], *, add: dict | None = None, condition: str | None = None,
-                values: dict | None = None, **fields: Any) -> dict:
+    def _update(self, doc: Mapping[str, Any], *, add: dict | None = None, remove: tuple[str, ...] = (),
+                condition: str | None = None, values: dict | None = None, **fields: Any) -> dict:
         fields["updated_at"] = self._now()
-        return self.store.update(doc[PK], doc[SK], set_=fields, add=add, condition=condition, values=values)
+        return self.store.update(doc[PK], doc[SK], set_=fields, add=add, remove=remove, condition=condition,
+                                 values=values)
 
     def _file(self, doc: Mapping[str, Any], field: str) -> bytes:
         data = self.blobs.get(doc[field]) if doc.get(field) else None

@@ -9,8 +9,8 @@ and leaves everything inside it unqualified. How each answer maps to the plugin'
   registrada) and 70 (clave en procesamiento), which mean SRI already has the document: received, so
   the workflow polls and never sends it again; and 50 (error interno general) → AuthorityUnavailable.
 - autorización AUTORIZADO → authorized, with the `<autorizacion>` record to archive; NO AUTORIZADO (or
-  the legacy RECHAZADO) → rejected; EN PROCESO, or no autorización at all (numeroComprobantes 0) →
-  processing. When several autorizaciones come back, the AUTORIZADO one wins, else the last one.
+  the legacy RECHAZADO) → rejected; EN PROCESO → processing; no autorización at all
+  (numeroComprobantes 0) → unknown (SRI does not have it, or does not list it yet). When several autorizaciones come back, the AUTORIZADO one wins, else the last one.
 - Transport errors, timeouts, any HTTP status but 200 (5xx, and 4xx as well: SRI's front end answers
   odd statuses under load, a 4xx is never a processed request so repeating it is safe, and a bad URL
   still ends the document as failed once the workflow's retries run out), SOAP faults, and empty or
@@ -216,8 +216,8 @@ class SriClient:
             raise AuthorityUnavailable("SRI autorización answered for another clave de acceso.")
         entries = _children(child(answer, "autorizaciones"), "autorizacion")
         if not entries:
-            log.info("SRI autorización %s: not found yet", access_key)
-            return PollOutcome("processing")
+            log.info("SRI autorización %s: not found", access_key)
+            return PollOutcome("unknown")
         chosen = next((e for e in entries if _text(e, "estado").upper() == "AUTORIZADO"), entries[-1])
         state = _text(chosen, "estado").upper()
         messages = _messages(chosen)
