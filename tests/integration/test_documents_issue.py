@@ -235,7 +235,7 @@ class RecordingStarter:
     def __init__(self):
         self.started: list[str] = []
 
-    def start(self, account_id: str, document_id: str) -> str:
+    def start(self, account_id: str, document_id: str, round_: int = 0) -> str:
         self.started.append(document_id)
         return document_id
 
@@ -617,10 +617,10 @@ def test_a_document_that_still_cannot_start_keeps_its_mark_and_does_not_hold_up_
     workflow_up(monkeypatch, aws)
 
     class FailsForFirst(RecordingStarter):
-        def start(self, account_id: str, document_id: str) -> str:
+        def start(self, account_id: str, document_id: str, round_: int = 0) -> str:
             if document_id == first["id"]:
                 raise RuntimeError("throttled")
-            return super().start(account_id, document_id)
+            return super().start(account_id, document_id, round_)
 
     starter = FailsForFirst()
     report = service(starter=starter).start_pending()

@@ -133,8 +133,8 @@ def test_producción_documents_carry_no_test_warning(client, signer):
     assert etree.fromstring(outcome.document).findtext("ambiente") == "PRODUCCION"
 
 
-def test_an_unknown_clave_is_processing(client):
-    assert client.authorize(factura(sequence=77)[0], "test").status == "processing"
+def test_an_unknown_clave_is_unknown(client):
+    assert client.authorize(factura(sequence=77)[0], "test").status == "unknown"
 
 
 def test_a_clave_sent_twice_is_43_and_received_once(sri, client, signer):
@@ -409,4 +409,4 @@ def test_reset_over_http_forgets_everything(sri, client, admin, signer):
     client.submit(signer(xml), "test")
     state = admin.post("/reset").json()
     assert state["documents"] == {} and state["faults"] == [] and state["processing_polls"] == 0
-    assert client.authorize(clave, "test").status == "processing"  # unknown again
+    assert client.authorize(clave, "test").status == "unknown"  # forgotten
