@@ -87,7 +87,6 @@ def _run(cmd: list[str]) -> str:
     return done.stdout
 
 
-@jsii.implements(ILocalBundling)
 def compile_bytecode(folder: Path) -> None:
     """Writes the CPython 3.13 bytecode of every module under `folder` (unchecked-hash .pyc files,
     valid whatever the files' timestamps become), naming the sources by their path on Lambda."""
@@ -98,6 +97,7 @@ def compile_bytecode(folder: Path) -> None:
     _run([node, str(COMPILER), str(folder), RUNTIME_PATH])
 
 
+@jsii.implements(ILocalBundling)
 class PipBundling:
     """Local bundling: `uv export` the locked runtime dependencies, pip-install their linux/arm64
     cp313 wheels into <out>/python, copy the sello package next to them, then compile it all."""

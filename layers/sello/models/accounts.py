@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
-from sello.models.common import RequestBody, text
+from sello.models.common import EmailStr, Environment, RequestBody, text
 
-Environment = Literal["test", "live"]
 AccountStatus = Literal["pending_confirmation", "active"]
 KeyStatus = Literal["active", "revoked"]
 
