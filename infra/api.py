@@ -67,11 +67,11 @@ class Api(Construct):
 
         self.authorizer_function = SelloFunction(self, "Authorizer", spec=AUTHORIZER, stage=stage, code=code,
                                                  layer=layer)
-        data.grant_table(self.authorizer_function, write=False)
+        data.grant_table(self.authorizer_function, AUTHORIZER.name)
         self.functions: dict[str, SelloFunction] = {}
         for spec in API_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, write=True)
+            data.grant_table(fn, spec.name)
             if spec.name in READS_DOCUMENT_FILES:
                 data.grant_documents(fn, write=False)
             if spec.name in SENDS_EMAIL:
