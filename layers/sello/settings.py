@@ -24,6 +24,9 @@ class Settings(BaseModel):
     # KMS key that wraps the data keys protecting certificate private keys.
     key_id: str = "alias/sello-local-certificates"
     state_machine_arn: str = ""
+    # API Gateway usage plan name by plan name (sello.plans), JSON: where accounts' usage keys go.
+    # Empty (unit tests, scripts): no usage keys are made.
+    usage_plans: dict[str, str] = {}
     sender_email: str = "no-reply@sello.local"
     ses_configuration_set: str = "sello-local"
 

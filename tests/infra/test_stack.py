@@ -19,6 +19,7 @@ from sello.catalog import (
     function_for_path,
     resource_names,
 )
+from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, RETRY_AFTER_SECONDS, STAGE_LIMITS
 from sello.settings import Settings
 
 from infra.function import construct_name
@@ -90,6 +91,7 @@ def test_resource_counts(synth):
         "AWS::ApiGateway::RestApi": 1,
         "AWS::ApiGateway::Authorizer": 1,
         "AWS::ApiGateway::Stage": 1,
+        "AWS::ApiGateway::UsagePlan": len(PLANS),
         "AWS::SES::ConfigurationSet": 1,
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
         "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
@@ -285,9 +287,18 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     _, stage = one(synth.resources("AWS::ApiGateway::Stage"))
     props = stage["Properties"]
     assert props["StageName"] == STAGE
-    (settings,) = props["MethodSettings"]
-    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
-    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    stage_wide = settings.pop(("/*", "*"))
+    assert (stage_wide["ThrottlingRateLimit"], stage_wide["ThrottlingBurstLimit"]) == (
+        STAGE_LIMITS.rate, STAGE_LIMITS.burst)
+    # above any one plan: one account alone cannot use up the stage
+    assert all(plan.throttle.rate < STAGE_LIMITS.rate and plan.throttle.burst < STAGE_LIMITS.burst
+               for plan in PLANS.values())
+    # the routes without an API key: each throttled on its own (API Gateway writes /a/b as /~1a~1b)
+    assert set(settings) == {("/" + path.replace("/", "~1"), method) for method, path in PUBLIC_ROUTES}
+    for public in settings.values():
+        assert (public["ThrottlingRateLimit"], public["ThrottlingBurstLimit"]) == (
+            PUBLIC_ROUTE_LIMITS.rate, PUBLIC_ROUTE_LIMITS.burst)
     access_logs = logical_id(synth, "AWS::Logs::LogGroup", "ApiAccessLogs")
     assert props["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_logs, "Arn"]}
     log_format = json.loads(props["AccessLogSetting"]["Format"])
@@ -295,6 +306,60 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     _, api = one(synth.resources("AWS::ApiGateway::RestApi"))
     assert api["Properties"]["BinaryMediaTypes"] == list(BINARY_MEDIA_TYPES)
     assert "multipart/form-data" in BINARY_MEDIA_TYPES
+
+
+def test_a_usage_plan_per_plan_throttles_and_counts_each_account_key(synth):
+    api = logical_id(synth, "AWS::ApiGateway::RestApi", "ApiRestApi")
+    stage = logical_id(synth, "AWS::ApiGateway::Stage", "ApiRestApiDeploymentStage")
+    assert synth.resources("AWS::ApiGateway::RestApi")[api]["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    plans = {p["Properties"]["UsagePlanName"]: p["Properties"]
+             for p in synth.resources("AWS::ApiGateway::UsagePlan").values()}
+    assert set(plans) == {f"sello-{STAGE}-{name}" for name in PLANS}
+    for name, plan in PLANS.items():
+        props = plans[f"sello-{STAGE}-{name}"]
+        assert props["Throttle"] == {"RateLimit": plan.throttle.rate, "BurstLimit": plan.throttle.burst}
+        assert props["Quota"] == {"Limit": plan.quota, "Period": plan.period}
+        ((api_stage),) = props["ApiStages"]
+        assert (api_stage["ApiId"], api_stage["Stage"], api_stage.get("Throttle") or {}) == (
+            {"Ref": api}, {"Ref": stage}, {})  # no per-method exceptions
+    assert not synth.resources("AWS::ApiGateway::ApiKey")  # made per account, at run time
+    # every route with an authorizer counts against the usage plan of the key it names
+    for (http_method, path), props in api_methods(synth).items():
+        assert props.get("ApiKeyRequired", False) is ((http_method, path) not in PUBLIC_ROUTES), (http_method, path)
+
+
+def test_only_the_accounts_function_makes_usage_keys_and_only_in_the_plans(synth, functions, statements):
+    users = {name for name, stmts in statements.items()
+             if any(a.startswith("apigateway:") for a in actions_of(stmts))}
+    assert users == {"accounts"}
+    _, accounts = functions["accounts"]
+    assert json.loads(accounts["Environment"]["Variables"]["SELLO_USAGE_PLANS"]) == {
+        name: f"sello-{STAGE}-{name}" for name in PLANS}
+    plan_ids = {json.dumps({"Ref": lid}) for lid in synth.resources("AWS::ApiGateway::UsagePlan")}
+
+    def path_of(resource) -> str:  # arn:aws:apigateway:<region>::<path>, with the plans' ids as {plan}
+        parts = resource["Fn::Join"][1]
+        return "".join("{plan}" if json.dumps(p) in plan_ids else p for p in parts
+                       if isinstance(p, str) or json.dumps(p) in plan_ids).rsplit("::", 1)[-1]
+
+    stmts = [s for s in statements["accounts"] if any(a.startswith("apigateway:") for a in as_list(s["Action"]))]
+    granted_paths = {(a, path_of(r)) for s in stmts for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    assert granted_paths == {("apigateway:GET", "/usageplans"), ("apigateway:GET", "/apikeys"),
+                             ("apigateway:POST", "/apikeys"), ("apigateway:POST", "/usageplans/{plan}/keys")}
+    posts = [r for s in stmts if "apigateway:POST" in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    assert len(posts) == 1 + len(PLANS)
+
+
+def test_429s_say_when_to_retry(synth):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()}
+    for response_type in ("THROTTLED", "QUOTA_EXCEEDED"):
+        props = responses[response_type]
+        assert props["StatusCode"] == "429"
+        assert props["ResponseParameters"] == {
+            "gatewayresponse.header.Retry-After": f"'{RETRY_AFTER_SECONDS[response_type]}'"}
+    assert RETRY_AFTER_SECONDS["THROTTLED"] == 1
+    assert not [t for t, p in responses.items() if p.get("ResponseParameters") and t not in RETRY_AFTER_SECONDS]
 
 
 def test_no_function_role_has_wildcard_actions_or_resources(statements):

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from sello.models.common import EmailStr, Environment, RequestBody, text
+from sello.plans import DEFAULT_PLAN
 
 AccountStatus = Literal["pending_confirmation", "active"]
 KeyStatus = Literal["active", "revoked"]
@@ -42,6 +43,7 @@ class Account:
     created_at: datetime
     confirmed_at: datetime | None = None
     confirmation: Confirmation | None = None
+    plan: str = DEFAULT_PLAN  # sello.plans: its request limits
 
 
 @dataclass(frozen=True)
