@@ -6,7 +6,6 @@ authorizer names it (usageIdentifierKey) and API Gateway applies the usage plan 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 
 from botocore.exceptions import ClientError
 
@@ -18,10 +17,10 @@ def _conflict(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConflictException"
 
 
-@cache
 def usage_plan_id(name: str) -> str:
-    """The id of the usage plan of that name (looked up once per warm function: the CDK app cannot
-    hand the ids to the function that also serves the API the plans belong to without a cycle)."""
+    """The id of the usage plan of that name (the CDK app cannot hand the ids to the function that
+    also serves the API the plans belong to without a dependency cycle). Keys are provisioned rarely
+    (confirmation, new and rotated keys), so it is looked up each time."""
     client = aws.client("apigateway")
     for page in client.get_paginator("get_usage_plans").paginate():
         for plan in page.get("items", []):
