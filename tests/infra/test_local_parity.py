@@ -157,6 +157,7 @@ def test_usage_plans_have_the_templates_names_throttles_and_quotas(synth, local)
                 for p in synth.resources("AWS::ApiGateway::UsagePlan").values()}
     created = {p["name"]: ({"RateLimit": p["throttle"]["rateLimit"], "BurstLimit": p["throttle"]["burstLimit"]},
                            {"Limit": p["quota"]["limit"], "Period": p["quota"]["period"]})
-               for p in aws_clients.client("apigateway").get_usage_plans()["items"]}
+               for p in aws_clients.client("apigateway").get_usage_plans()["items"]
+               if p["name"].startswith(f"sello-{STAGE}-")}
     assert created == declared
     assert set(json.loads(local["SELLO_USAGE_PLANS"]).values()) == set(declared)
