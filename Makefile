@@ -26,11 +26,16 @@ help:
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
+# Bytecode compiled at install, as the Lambda layer ships it (`make bench` measures what Lambda runs).
 .venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-install: .venv/.installed
+# The CDK command line, and CPython 3.13 as WebAssembly that compiles the layer's bytecode (infra/layer.py).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+install: .venv/.installed node_modules/.package-lock.json
 
 up: install
 	$(RUN) python -m local
@@ -50,7 +55,6 @@ bench: install
 STAGE ?= dev
 deploy: install
 	@test -n "$(SENDER_EMAIL)" || { echo "usage: make deploy SENDER_EMAIL=billing@your-domain [STAGE=dev]"; exit 2; }
-	npm ci --no-audit --no-fund
 	npx cdk deploy --all --no-notices --context stage=$(STAGE) --parameters SenderEmail=$(SENDER_EMAIL)
 
 clean:

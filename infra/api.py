@@ -1,13 +1,15 @@
 """The REST API: one Lambda per API capability behind a REQUEST authorizer (API key in the
 Authorization header), routes from the catalog, JSON error bodies for the gateway's own answers,
-stage throttling and access logs."""
+request limits (sello.plans: a usage plan per plan, throttling each account's API Gateway key; the
+public routes and the stage throttled on their own) and access logs."""
 
 from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -16,17 +18,19 @@ from sello.catalog import (
     AUTHORIZER,
     BINARY_MEDIA_TYPES,
     GATEWAY_ERRORS,
+    GATEWAY_HEADERS,
     PUBLIC_ROUTES,
     function_for_path,
 )
+from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, STAGE_LIMITS, usage_plan_name
 
 from infra.data import Data
 from infra.function import SelloFunction, construct_name
 from infra.mail import Mail
 from infra.nag import acknowledge
 
-RATE_LIMIT = 50  # requests per second, across the stage
-BURST_LIMIT = 100
+# Makes each account's API Gateway key and puts it in its plan's usage plan (adapters.usage_keys).
+PROVISIONS_USAGE_KEYS = {"accounts"}
 # Confirmation codes; certificate notifications; documents emailed again on request.
 SENDS_EMAIL = {"accounts", "issuers", "documents"}
 # Envelope-encrypts uploaded private keys: asks KMS for a data key (plaintext + wrapped copy) and
@@ -67,11 +71,11 @@ class Api(Construct):
 
         self.authorizer_function = SelloFunction(self, "Authorizer", spec=AUTHORIZER, stage=stage, code=code,
                                                  layer=layer)
-        data.grant_table(self.authorizer_function, write=False)
+        data.grant_table(self.authorizer_function, AUTHORIZER.name)
         self.functions: dict[str, SelloFunction] = {}
         for spec in API_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, write=True)
+            data.grant_table(fn, spec.name)
             if spec.name in READS_DOCUMENT_FILES:
                 data.grant_documents(fn, write=False)
             if spec.name in SENDS_EMAIL:
@@ -88,10 +92,15 @@ class Api(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             binary_media_types=list(BINARY_MEDIA_TYPES),
             cloud_watch_role=False,
+            # Usage plans count the key the authorizer names (usageIdentifierKey), never a client's header.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             deploy_options=apigw.StageOptions(
                 stage_name=stage,
-                throttling_rate_limit=RATE_LIMIT,
-                throttling_burst_limit=BURST_LIMIT,
+                throttling_rate_limit=STAGE_LIMITS.rate,
+                throttling_burst_limit=STAGE_LIMITS.burst,
+                method_options={f"{path}/{method}": apigw.MethodDeploymentOptions(
+                    throttling_rate_limit=PUBLIC_ROUTE_LIMITS.rate,
+                    throttling_burst_limit=PUBLIC_ROUTE_LIMITS.burst) for method, path in PUBLIC_ROUTES},
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG)),
                 metrics_enabled=True,
@@ -110,12 +119,49 @@ class Api(Construct):
                 type=apigw.ResponseType.of(response_type),
                 status_code=status,
                 templates={"application/json": body},
+                response_headers={name: f"'{value}'" for name, value in GATEWAY_HEADERS.get(response_type, {}).items()},
             )
         self._add_routes()
+        self._add_usage_plans(stage)
         self._acknowledge()
 
+    def _add_usage_plans(self, stage: str) -> None:
+        """One usage plan per plan (sello.plans) on this stage; the accounts function learns their names
+        and may only find them, find and create API keys, and add keys to these plans."""
+        self.usage_plans: dict[str, apigw.UsagePlan] = {}
+        for plan in PLANS.values():
+            self.usage_plans[plan.name] = self.rest_api.add_usage_plan(
+                f"{plan.name.capitalize()}Plan", name=usage_plan_name(stage, plan.name),
+                description=f"Sello {plan.name} plan: the limits of each account on it",
+                throttle=apigw.ThrottleSettings(rate_limit=plan.throttle.rate, burst_limit=plan.throttle.burst),
+                quota=apigw.QuotaSettings(limit=plan.quota, period=apigw.Period[plan.period]),
+                api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)])
+        stack = Stack.of(self)
+
+        def arn(path: str) -> str:
+            return stack.format_arn(service="apigateway", account="", resource=path,
+                                    arn_format=ArnFormat.NO_RESOURCE_NAME)
+
+        for name in PROVISIONS_USAGE_KEYS:
+            fn = self.functions[name]
+            # Names, not ids: the plans depend on the stage, which depends on this function (cycle).
+            fn.function.add_environment("SELLO_USAGE_PLANS", json.dumps(
+                {plan: usage_plan_name(stage, plan) for plan in self.usage_plans}))
+            # A policy of its own, which the function does not wait for (its default policy would close
+            # the same cycle through the plans' ids).
+            iam.Policy(self, f"{name.capitalize()}UsagePlans", roles=[fn.role], statements=[
+                iam.PolicyStatement(  # find the plans and the account's key
+                    actions=["apigateway:GET"], resources=[arn("/usageplans"), arn("/apikeys")]),
+                iam.PolicyStatement(  # create the key; add it to a plan
+                    actions=["apigateway:POST"], resources=[arn("/apikeys"), *(
+                        arn(f"/usageplans/{usage_plan.usage_plan_id}/keys")
+                        for usage_plan in self.usage_plans.values())]),
+            ])
+
     def _add_routes(self) -> None:
-        protected = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
+        # api_key_required: the request counts against the usage plan of the key the authorizer names.
+        protected = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM,
+                     "api_key_required": True}
         for spec in API_FUNCTIONS:
             integration = apigw.LambdaIntegration(self.functions[spec.name].function, allow_test_invoke=False)
             for prefix in spec.prefixes:
@@ -132,8 +178,8 @@ class Api(Construct):
                                              authorization_type=apigw.AuthorizationType.NONE)
                 acknowledge(public, "AwsSolutions-APIG4",
                             f"{method} {path} is public on purpose (catalog.PUBLIC_ROUTES): sign-up and "
-                            "confirmation happen before the caller has an API key; the stage throttle and "
-                            "the service's attempt limits protect it.")
+                            "confirmation happen before the caller has an API key; its own method throttle "
+                            "(sello.plans.PUBLIC_ROUTE_LIMITS) and the service's attempt limits protect it.")
 
     def _acknowledge(self) -> None:
         api = self.rest_api
@@ -145,8 +191,9 @@ class Api(Construct):
                     "Callers are machines holding API keys, checked by the Lambda REQUEST authorizer "
                     "against hashed keys in DynamoDB; there are no Cognito users.")
         acknowledge(api, "AwsSolutions-APIG3",
-                    "No WAF web ACL by default: every non-public route needs an API key, the stage is "
-                    "throttled and a web ACL has a fixed monthly cost; an operator can associate one.")
+                    "No WAF web ACL by default: every non-public route needs an API key and is throttled per "
+                    "account by its usage plan, the public routes and the stage have their own throttles, "
+                    "and a web ACL has a fixed monthly cost; an operator can associate one.")
         acknowledge(api, "AwsSolutions-APIG6",
                     "Access logs (JSON, every request) go to CloudWatch Logs; execution logging would need "
                     "the account-wide API Gateway CloudWatch role, a per-region setting this app does not "

@@ -16,6 +16,37 @@ from infra.nag import acknowledge
 
 STRING = dynamodb.AttributeType.STRING
 
+# The DynamoDB actions each function uses (catalog name -> actions), from the repositories it calls:
+# GetItem, Query, UpdateItem, PutItem and DeleteItem as named, and each item of a transaction as its
+# own action (Put -> PutItem, Update -> UpdateItem, Delete -> DeleteItem, ConditionCheck ->
+# ConditionCheckItem). No Scan, no batch operations, no streams, no DescribeTable. Keys cannot be
+# narrowed further: a request reaches the partitions of the caller's account, which only the data
+# in the request names (dynamodb:LeadingKeys would need the account in the role).
+TABLE_ACTIONS: dict[str, frozenset[str]] = {
+    # the key's lookup item, then its account
+    "authorizer": frozenset({"GetItem"}),
+    # sign-up (account + unique email, or both removed when the mail fails), confirmation (code
+    # attempts; account activated with its first key), API keys (listed; created, revoked while
+    # another stays active, rotated)
+    "accounts": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}),
+    # issuers and their unique tax ids, certificates (record, issuer summary, account for its email)
+    "issuers": frozenset({"GetItem", "Query", "PutItem", "UpdateItem"}),
+    # documents, their numbers, idempotency claims (released on failure), pending-start marks; lists
+    # through the index
+    "documents": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    # each task reads its document and records its step on it; sign also reads the issuer and its
+    # certificate
+    **{name: frozenset({"GetItem", "UpdateItem"}) for name in ("sign", "submit", "poll", "render", "notify",
+                                                               "finish")},
+    # certificates by expiry day (index), each warning claimed (or released) on the certificate; the
+    # issuer and account for the address
+    "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem"}),
+    # the pending marks, each document marked started and its mark removed
+    "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
+}
+QUERIES_INDEX = frozenset({"documents", "certificate_expiry"})
+WRITE_ACTIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
+
 
 class Data(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
@@ -74,16 +105,25 @@ class Data(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
 
-    def grant_table(self, fn: SelloFunction, *, write: bool) -> None:
-        if write:
-            self.table.grant_read_write_data(fn.function)
-        else:
-            self.table.grant_read_data(fn.function)
+    def grant_table(self, fn: SelloFunction, function: str) -> None:
+        """The DynamoDB actions `function` (a catalog name) uses (TABLE_ACTIONS), on the table, and
+        Query on its index for those that query it; the table key's actions DynamoDB needs for them."""
+        actions = TABLE_ACTIONS[function]
+        fn.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=[f"dynamodb:{action}" for action in sorted(actions)], resources=[self.table.table_arn]))
+        if function in QUERIES_INDEX:
+            fn.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["dynamodb:Query"], resources=[f"{self.table.table_arn}/index/{TABLE.gsi_name}"]))
+        writes = bool(actions & WRITE_ACTIONS)
+        # The key actions CDK's own table grants add for reading, or reading and writing, items
+        # encrypted with a customer-managed key.
+        key_actions = ["kms:Decrypt", "kms:DescribeKey"]
+        if writes:
+            key_actions += ["kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
+        fn.role.add_to_principal_policy(iam.PolicyStatement(actions=key_actions,
+                                                            resources=[self.table_key.key_arn]))
         fn.function.add_environment("SELLO_TABLE_NAME", self.table.table_name)
-        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.table)}.Arn>/index/*]",
-                    f"Queries on the table's one index ({TABLE.gsi_name}); CDK grants the table's indexes as "
-                    "<table>/index/*.")
-        if write:
+        if writes:
             for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
                 acknowledge(fn.role, f"AwsSolutions-IAM5[Action::{action}]",
                             "Scoped to the table's own KMS key: DynamoDB needs these to write items "

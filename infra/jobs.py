@@ -34,7 +34,7 @@ class Jobs(Construct):
             queue = dead_letter_queue(self, f"{name}DeadLetters")
             fn = SelloFunction(self, name, spec=spec, stage=stage, code=code, layer=layer,
                                dead_letter_queue=queue)
-            data.grant_table(fn, write=True)
+            data.grant_table(fn, spec.name)
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in STARTS_WORKFLOW:

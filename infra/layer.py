@@ -1,5 +1,7 @@
 """The one Lambda layer: the `sello` package plus its third-party dependencies, built for
-python3.13 on arm64 without Docker (pip downloads the matching manylinux wheels)."""
+python3.13 on arm64 without Docker (pip downloads the matching manylinux wheels), with the bytecode
+of every module compiled by CPython 3.13 (infra/compile_bytecode.mjs): /opt is read-only on Lambda,
+so a layer without bytecode is compiled from source again on every cold start."""
 
 from __future__ import annotations
 
@@ -24,6 +26,11 @@ LOCK_FILE = ROOT / "uv.lock"
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
+RUNTIME_PATH = "/opt/python"  # where Lambda puts a layer's python/ folder
+# The bytecode compiler: CPython 3.13 as WebAssembly (npm package `pyodide`, pinned in package.json),
+# run by Node, which the CDK needs anyway. Bytecode is platform independent; only the version counts.
+COMPILER = ROOT / "infra" / "compile_bytecode.mjs"
+NODE_MODULES = ROOT / "node_modules"
 # Wheels only, for the Lambda platform whatever the build machine is; no resolution (the lock is complete).
 PIP_INSTALL = (sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                "--no-compile", "--no-deps", "--only-binary=:all:", "--implementation", "cp",
@@ -51,9 +58,9 @@ def runtime_requirements(exported: str) -> list[str]:
 
 
 def source_hash() -> str:
-    """Changes whenever the lock file or the package source changes (the two inputs of the build)."""
+    """Changes whenever the lock file, the package source or the build itself changes."""
     digest = hashlib.sha256()
-    files = [LOCK_FILE] + sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    files = [LOCK_FILE, Path(__file__), COMPILER] + sorted(p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                                       and p.suffix != ".pyc")
     for path in files:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -80,10 +87,20 @@ def _run(cmd: list[str]) -> str:
     return done.stdout
 
 
+def compile_bytecode(folder: Path) -> None:
+    """Writes the CPython 3.13 bytecode of every module under `folder` (unchecked-hash .pyc files,
+    valid whatever the files' timestamps become), naming the sources by their path on Lambda."""
+    node = shutil.which("node")
+    if not node or not (NODE_MODULES / "pyodide").is_dir():
+        raise RuntimeError("compiling the Lambda layer's bytecode needs Node and the npm package pyodide "
+                           f"in {NODE_MODULES}; `make install` (npm ci) installs it")
+    _run([node, str(COMPILER), str(folder), RUNTIME_PATH])
+
+
 @jsii.implements(ILocalBundling)
 class PipBundling:
     """Local bundling: `uv export` the locked runtime dependencies, pip-install their linux/arm64
-    cp313 wheels into <out>/python, then copy the sello package next to them."""
+    cp313 wheels into <out>/python, copy the sello package next to them, then compile it all."""
 
     def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # options: nothing to read
         target = Path(output_dir) / "python"
@@ -93,6 +110,7 @@ class PipBundling:
             requirements.write_text("\n".join(runtime_requirements(exported)) + "\n")
             _run([*PIP_INSTALL, "--target", str(target), "-r", str(requirements)])
         shutil.copytree(PACKAGE, target / "sello", ignore=IGNORED, dirs_exist_ok=True)
+        compile_bytecode(target)
         return True
 
 
@@ -110,5 +128,6 @@ class DependencyLayer(Construct):
             code=code,
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="sello package and its third-party dependencies (linux arm64, python3.13)",
+            description="sello package and its third-party dependencies (linux arm64, python3.13, "
+                        "with bytecode)",
         )

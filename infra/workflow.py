@@ -36,7 +36,7 @@ class Workflow(Construct):
         self.functions: dict[str, SelloFunction] = {}
         for spec in WORKFLOW_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, write=True)
+            data.grant_table(fn, spec.name)
             data.grant_documents(fn)
             if spec.name in DECRYPTS_CERTIFICATE_KEYS:
                 data.grant_certificate_key(fn, "kms:Decrypt")

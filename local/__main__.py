@@ -31,6 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--outbox-dir", type=Path, default=DEFAULT_OUTBOX,
                         help="where every sent email is written as an .eml file (default: .local/outbox)")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo account")
+    parser.add_argument("--limits", action="store_true",
+                        help="throttle requests as API Gateway does: per account key (its plan's usage plan) "
+                             "and per public route (sello.plans); 429 with Retry-After over the limit")
     parser.add_argument("--json-ready", action="store_true",
                         help="print one JSON line with the URLs and the API key once ready")
     return parser.parse_args(argv)
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, seed=not args.no_seed,
-                        outbox_dir=args.outbox_dir)
+                        outbox_dir=args.outbox_dir, limits=args.limits)
     try:
         print(ready_line(stack) if args.json_ready else banner(stack), flush=True)
         while not stop.wait(0.5):

@@ -15,6 +15,10 @@ request context and the body, which base64 makes a third larger: a multipart upl
 4.5 MB is already too much). Either one answers 413 payload_too_large, as in AWS the function never
 sees such a request; the functions check their own 6 MB body limit as well.
 
+With `limits` (local/limits.py), requests are throttled as API Gateway does: per usage key (the
+throttle of the account's usage plan) and per public route; over the limit the answer is the
+THROTTLED gateway response, 429 with Retry-After.
+
 Next to /v1 it serves what only exists locally: /openapi.json, /docs (Swagger UI), /_local/health,
 and the outbox of sent email under /_local/outbox."""
 
@@ -41,6 +45,7 @@ from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from local import lambdas, openapi
+from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.resources import ACCOUNT, REGION
 from sello import catalog
@@ -95,6 +100,14 @@ def gateway_error(response_type: str, *, status: int | None = None, message: str
         return _AUTHORIZER_VALUE.sub(lambda m: _as_string((authorizer or {}).get(m.group(1), "")), text)
 
     return error(default_status or status or 500, fill(code), fill(default_message or message or ""))
+
+
+def throttled() -> Response:
+    """The THROTTLED gateway response with its headers (Retry-After)."""
+    response = gateway_error("THROTTLED")
+    for name, value in catalog.GATEWAY_HEADERS.get("THROTTLED", {}).items():
+        response.headers[name] = value
+    return response
 
 
 def is_binary(value: str | None) -> bool:
@@ -249,9 +262,10 @@ class Gateway:
     by default; tests may pass their own)."""
 
     def __init__(self, outbox: Outbox | None = None, invoke: Invoke = lambdas.invoke, *,
-                 health: dict | None = None):
+                 health: dict | None = None, limits: RequestLimits | None = None):
         self.outbox = outbox
         self.invoke = invoke
+        self.limits = limits
         self.health = health or {}
         self._openapi: str | None = None
         self.local_routes = Map([
@@ -298,6 +312,14 @@ class Gateway:
             authorizer = self.authorize(request, route)
             if isinstance(authorizer, Response):
                 return authorizer
+            usage_key = authorizer.pop("usageIdentifierKey", None)
+            allowed = self.limits.allow_key(usage_key) if self.limits else True
+            if allowed is None:  # API Gateway's answer when the key is in no usage plan of the stage
+                return gateway_error("DEFAULT_4XX", status=403, message="Forbidden")
+            if not allowed:
+                return throttled()
+        elif self.limits and not self.limits.allow_route(request.method, request.path.rstrip("/")):
+            return throttled()
         event = proxy_event(request, route, body, authorizer)
         if event_size(event) > MAX_EVENT_BYTES:  # Lambda refuses the invocation; the function never runs
             return gateway_error("REQUEST_TOO_LARGE")
@@ -330,6 +352,8 @@ class Gateway:
         authorizer = {k: _as_string(v) for k, v in context.items()}
         authorizer["principalId"] = str(result["principalId"])
         authorizer["integrationLatency"] = 0
+        if result.get("usageIdentifierKey"):  # for the usage plan; not part of the function's event
+            authorizer["usageIdentifierKey"] = str(result["usageIdentifierKey"])
         return authorizer
 
     # --- local-only endpoints -------------------------------------------------------------------

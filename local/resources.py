@@ -6,16 +6,19 @@ backups, no key rotation, no expiry).
 Left out on purpose: the documents bucket's TLS-only policy, because the emulator evaluates a bucket
 policy's conditions without looking at the request, so `Deny unless aws:SecureTransport` would deny
 every request (and the local endpoints are plain HTTP); the bucket of S3 server access logs (the
-emulator delivers none); log groups and alarms; the API itself (local/gateway.py stands in)."""
+emulator delivers none); log groups and alarms; the API itself (local/gateway.py stands in, and
+applies the usage plans created here)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from sello.adapters import aws
 from sello.catalog import TABLE, WORKFLOW_FUNCTIONS, function_name, resource_names
+from sello.plans import PLANS, usage_plan_name
 
 REGION = "us-east-1"
 ACCOUNT = DEFAULT_ACCOUNT_ID  # the emulator's account: ARNs it returns use it too
@@ -84,6 +87,20 @@ def create_bucket(name: str) -> None:
         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
 
 
+def create_usage_plans(stage: str) -> dict[str, str]:
+    """One usage plan per plan (sello.plans) with its throttle and quota; returns plan -> usage plan
+    name, what the accounts function is given."""
+    apigateway = aws.client("apigateway")
+    names = {}
+    for plan in PLANS.values():
+        names[plan.name] = usage_plan_name(stage, plan.name)
+        apigateway.create_usage_plan(
+            name=names[plan.name], description=f"Sello {plan.name} plan: the limits of each account on it",
+            throttle={"rateLimit": plan.throttle.rate, "burstLimit": plan.throttle.burst},
+            quota={"limit": plan.quota, "period": plan.period})
+    return names
+
+
 def create_resources(stage: str, sender: str) -> dict[str, str]:
     """Creates everything and returns the environment variables the functions read."""
     names = resource_names(stage, ACCOUNT)
@@ -103,6 +120,7 @@ def create_resources(stage: str, sender: str) -> dict[str, str]:
         "SELLO_KEY_ID": names["key_alias"],
         "SELLO_SENDER_EMAIL": sender,
         "SELLO_SES_CONFIGURATION_SET": names["configuration_set"],
+        "SELLO_USAGE_PLANS": json.dumps(create_usage_plans(stage)),
     }
     definition = ASL_FILE.read_text()
     for placeholder, value in asl_substitutions(stage).items():

@@ -21,6 +21,7 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local import gateway, lambdas, resources
+from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.sri.simulator import SriSimulator
 from sello.adapters import aws
@@ -117,8 +118,10 @@ def _serve(server: BaseWSGIServer, name: str) -> None:
 
 
 def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
-                outbox_dir: Path | None = DEFAULT_OUTBOX, access_log: bool = True) -> Stack:
-    """Starts everything and returns once the API answers. Port 0 picks a free port."""
+                outbox_dir: Path | None = DEFAULT_OUTBOX, access_log: bool = True, limits: bool = False) -> Stack:
+    """Starts everything and returns once the API answers. Port 0 picks a free port. `limits`: the
+    gateway throttles as API Gateway does (local/limits.py); off by default, so tests and benchmarks
+    that send many requests with one key measure the functions, not the throttle."""
     started = time.perf_counter()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log; the API logs its own
     stack = Stack(api_url="", moto_url="", env={}, outbox_dir=outbox_dir)
@@ -140,7 +143,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         stack.sri_url = sri.url
 
         app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url,
-                                                                 "sri_url": stack.sri_url})
+                                                                 "sri_url": stack.sri_url},
+                              limits=RequestLimits() if limits else None)
         server = make_server(HOST, api_port, app, threaded=True,
                              request_handler=gateway.AccessLog if access_log else gateway.QuietLog)
         stack._stops.append(server.server_close)

@@ -4,7 +4,9 @@
 - a revoked key or an inactive account: a Deny policy whose context carries `error_code` and
   `error_message` (API Gateway answers 403 with them);
 - otherwise an Allow policy covering the whole stage, with the context the functions read:
-  account_id, environment ("test"/"live") and key_id. The API does not cache authorizer results
+  account_id, environment ("test"/"live") and key_id, and the account's API Gateway key as the usage
+  identifier (sello.plans: API Gateway throttles and counts the request in the account's usage
+  plan). The API does not cache authorizer results
   (a revoked key stops at once); covering the whole stage is harmless now and stays correct if
   caching is ever turned on.
 
@@ -18,6 +20,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 
 from sello.errors import Forbidden, Unauthorized
+from sello.plans import usage_key
 from sello.services.accounts import default_service
 
 logger = Logger(service="sello")
@@ -44,6 +47,7 @@ def handler(event, context):
         return policy.asdict()
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         event["methodArn"], principal_id=key.account_id,
-        context={"account_id": key.account_id, "environment": key.environment, "key_id": key.id})
+        context={"account_id": key.account_id, "environment": key.environment, "key_id": key.id},
+        usage_identifier_key=usage_key(key.account_id))
     policy.allow_all_routes()
     return policy.asdict()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sello.plans import RETRY_AFTER_SECONDS
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -111,7 +113,10 @@ GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
     # REST APIs answer a path or method no resource has with this one (a 403 by default).
     "MISSING_AUTHENTICATION_TOKEN": (404, "route_not_found", "No such route."),
     "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request is too large."),
+    # Over the per-key throttle of the account's plan, a public route's or the stage's (sello.plans).
     "THROTTLED": (429, "too_many_requests", "Too many requests; retry later."),
+    "QUOTA_EXCEEDED": (429, "quota_exceeded",
+                       "The request quota of this account's plan is used up until the next period starts."),
     # The authorizer function failed (raised something other than "Unauthorized") or answered
     # something that is not a policy.
     "AUTHORIZER_FAILURE": (500, "authorizer_failure", "The API key could not be checked; retry later."),
@@ -120,6 +125,10 @@ GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
     "DEFAULT_4XX": (None, "bad_request", None),
     "DEFAULT_5XX": (None, "gateway_error", None),
 }
+
+# Headers of those answers (static values, as API Gateway allows): a 429 says when to retry.
+GATEWAY_HEADERS: dict[str, dict[str, str]] = {
+    response_type: {"Retry-After": str(seconds)} for response_type, seconds in RETRY_AFTER_SECONDS.items()}
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
 # body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte

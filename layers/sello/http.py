@@ -22,8 +22,7 @@ from pydantic import BaseModel
 
 from sello.catalog import GATEWAY_ERRORS
 from sello.errors import BadRequest, PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
-from sello.models.accounts import Environment
-from sello.models.common import MAX_PAGE_SIZE
+from sello.models.common import MAX_PAGE_SIZE, Environment
 
 logger = Logger(service="sello")
 

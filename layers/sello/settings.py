@@ -1,22 +1,32 @@
-"""One settings model, read from the environment (the same names in Lambda, locally and in tests)."""
+"""One settings model, read from the environment (the same names in Lambda, locally and in tests).
+
+Each field is read from SELLO_<FIELD NAME> (any case); values given to the constructor win, list
+values are JSON. A plain pydantic model does this: pydantic-settings would add tens of milliseconds
+to every cold start (its sources import argparse, dotenv and more) for nothing used here."""
 
 from __future__ import annotations
 
+import json
+import os
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal, get_origin
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ENV_PREFIX = "SELLO_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SELLO_", extra="ignore")
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
 
     table_name: str = "sello-local"
     bucket_name: str = "sello-local-documents"
     # KMS key that wraps the data keys protecting certificate private keys.
     key_id: str = "alias/sello-local-certificates"
     state_machine_arn: str = ""
+    # API Gateway usage plan name by plan name (sello.plans), JSON: where accounts' usage keys go.
+    # Empty (unit tests, scripts): no usage keys are made.
+    usage_plans: dict[str, str] = {}
     sender_email: str = "no-reply@sello.local"
     ses_configuration_set: str = "sello-local"
 
@@ -44,6 +54,25 @@ class Settings(BaseSettings):
     # Folder holding SRI's XSD files; when set, every document is checked against its schema before it is
     # numbered or signed. Empty: schema checks are skipped (the business rules still apply).
     sri_xsd_dir: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        found = {}
+        for name, field in cls.model_fields.items():
+            value = environment.get(ENV_PREFIX + name.upper())
+            if value is None:
+                continue
+            if get_origin(field.annotation) in (tuple, list, dict):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} must be JSON") from None
+            found[name] = value
+        return {**found, **data}
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
-"""The dependency layer: which locked packages go in, and (the one slow infra test) a real
-synthesis with local bundling that pip-installs the linux/arm64 cp313 wheels."""
+"""The dependency layer: which locked packages go in, its bytecode, and (the one slow infra test) a
+real synthesis with local bundling that pip-installs the linux/arm64 cp313 wheels and compiles them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from tests.infra.conftest import synthesize
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 # What pip prints when it cannot reach the package index (as opposed to a wrong requirement).
+# The first bytes of every .pyc CPython 3.13 writes and reads (its MAGIC_NUMBER, 3571, the same for every
+# 3.13 release), and the flags of a hash-based .pyc whose source is never checked.
+MAGIC_313 = (3571).to_bytes(2, "little") + b"\r\n"
+UNCHECKED_HASH = 0b01
+
 OFFLINE = re.compile(r"NewConnectionError|Failed to establish a new connection|ConnectTimeoutError|"
                      r"Temporary failure in name resolution|Network is unreachable|ProxyError")
 
@@ -97,4 +102,39 @@ def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     assert not [n for n in native if "x86_64" in n]
     for shipped_by_runtime in ("boto3", "botocore", "s3transfer", "urllib3"):
         assert not (asset / shipped_by_runtime).exists(), shipped_by_runtime
-    assert not list(asset.rglob("__pycache__"))
+    sources = list(asset.rglob("*.py"))
+    assert len(sources) > 500
+    for source in sources:  # pydantic, Powertools, lxml's Python parts, sello: all compiled for 3.13
+        assert_runtime_bytecode(source)
+    assert {p.name.split(".")[-2] for p in asset.rglob("*.pyc")} == {"cpython-313"}
+
+
+def assert_runtime_bytecode(source):
+    """`source` has bytecode the python3.13 runtime loads as it is: its cache file, its magic number,
+    and an unchecked hash (valid whatever timestamps copying gives the files)."""
+    from infra.layer import RUNTIME
+
+    assert RUNTIME.name == "python3.13"
+    pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+    assert pyc.is_file(), source
+    header = pyc.read_bytes()[:16]
+    assert header[:4] == MAGIC_313, (source, header[:4])
+    assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH, source
+
+
+def test_bytecode_is_compiled_by_python_313_for_the_runtime_path(tmp_path):
+    """The compiler the layer build runs (CPython 3.13 on Node): 3.13 bytecode of every module,
+    unchecked hashes, and the sources named by their path on Lambda (tracebacks show /opt/python/...)."""
+    from infra.layer import RUNTIME_PATH, compile_bytecode
+
+    package = tmp_path / "python" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "mod.py").write_text("def where():\n    return where.__code__.co_filename\n"
+                                    "match 1:\n    case 1:\n        VALUE = 313\n")
+    compile_bytecode(tmp_path / "python")
+    for source in package.glob("*.py"):
+        assert_runtime_bytecode(source)
+    data = (package / "__pycache__" / "mod.cpython-313.pyc").read_bytes()
+    assert f"{RUNTIME_PATH}/pkg/mod.py".encode() in data
+    assert str(tmp_path).encode() not in data

@@ -150,3 +150,14 @@ def test_api_functions_find_their_settings_in_the_local_environment(synth, local
             checked.add(name)
     assert checked == api
     assert "SELLO_STATE_MACHINE_ARN" in local
+
+
+def test_usage_plans_have_the_templates_names_throttles_and_quotas(synth, local):
+    declared = {p["Properties"]["UsagePlanName"]: (p["Properties"]["Throttle"], p["Properties"]["Quota"])
+                for p in synth.resources("AWS::ApiGateway::UsagePlan").values()}
+    created = {p["name"]: ({"RateLimit": p["throttle"]["rateLimit"], "BurstLimit": p["throttle"]["burstLimit"]},
+                           {"Limit": p["quota"]["limit"], "Period": p["quota"]["period"]})
+               for p in aws_clients.client("apigateway").get_usage_plans()["items"]
+               if p["name"].startswith(f"sello-{STAGE}-")}
+    assert created == declared
+    assert set(json.loads(local["SELLO_USAGE_PLANS"]).values()) == set(declared)

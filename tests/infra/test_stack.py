@@ -19,6 +19,7 @@ from sello.catalog import (
     function_for_path,
     resource_names,
 )
+from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, RETRY_AFTER_SECONDS, STAGE_LIMITS
 from sello.settings import Settings
 
 from infra.function import construct_name
@@ -90,6 +91,7 @@ def test_resource_counts(synth):
         "AWS::ApiGateway::RestApi": 1,
         "AWS::ApiGateway::Authorizer": 1,
         "AWS::ApiGateway::Stage": 1,
+        "AWS::ApiGateway::UsagePlan": len(PLANS),
         "AWS::SES::ConfigurationSet": 1,
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
         "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
@@ -285,9 +287,18 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     _, stage = one(synth.resources("AWS::ApiGateway::Stage"))
     props = stage["Properties"]
     assert props["StageName"] == STAGE
-    (settings,) = props["MethodSettings"]
-    assert settings["HttpMethod"] == "*" and settings["ResourcePath"] == "/*"
-    assert 0 < settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"]
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    stage_wide = settings.pop(("/*", "*"))
+    assert (stage_wide["ThrottlingRateLimit"], stage_wide["ThrottlingBurstLimit"]) == (
+        STAGE_LIMITS.rate, STAGE_LIMITS.burst)
+    # above any one plan: one account alone cannot use up the stage
+    assert all(plan.throttle.rate < STAGE_LIMITS.rate and plan.throttle.burst < STAGE_LIMITS.burst
+               for plan in PLANS.values())
+    # the routes without an API key: each throttled on its own (API Gateway writes /a/b as /~1a~1b)
+    assert set(settings) == {("/" + path.replace("/", "~1"), method) for method, path in PUBLIC_ROUTES}
+    for public in settings.values():
+        assert (public["ThrottlingRateLimit"], public["ThrottlingBurstLimit"]) == (
+            PUBLIC_ROUTE_LIMITS.rate, PUBLIC_ROUTE_LIMITS.burst)
     access_logs = logical_id(synth, "AWS::Logs::LogGroup", "ApiAccessLogs")
     assert props["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_logs, "Arn"]}
     log_format = json.loads(props["AccessLogSetting"]["Format"])
@@ -297,6 +308,60 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     assert "multipart/form-data" in BINARY_MEDIA_TYPES
 
 
+def test_a_usage_plan_per_plan_throttles_and_counts_each_account_key(synth):
+    api = logical_id(synth, "AWS::ApiGateway::RestApi", "ApiRestApi")
+    stage = logical_id(synth, "AWS::ApiGateway::Stage", "ApiRestApiDeploymentStage")
+    assert synth.resources("AWS::ApiGateway::RestApi")[api]["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    plans = {p["Properties"]["UsagePlanName"]: p["Properties"]
+             for p in synth.resources("AWS::ApiGateway::UsagePlan").values()}
+    assert set(plans) == {f"sello-{STAGE}-{name}" for name in PLANS}
+    for name, plan in PLANS.items():
+        props = plans[f"sello-{STAGE}-{name}"]
+        assert props["Throttle"] == {"RateLimit": plan.throttle.rate, "BurstLimit": plan.throttle.burst}
+        assert props["Quota"] == {"Limit": plan.quota, "Period": plan.period}
+        ((api_stage),) = props["ApiStages"]
+        assert (api_stage["ApiId"], api_stage["Stage"], api_stage.get("Throttle") or {}) == (
+            {"Ref": api}, {"Ref": stage}, {})  # no per-method exceptions
+    assert not synth.resources("AWS::ApiGateway::ApiKey")  # made per account, at run time
+    # every route with an authorizer counts against the usage plan of the key it names
+    for (http_method, path), props in api_methods(synth).items():
+        assert props.get("ApiKeyRequired", False) is ((http_method, path) not in PUBLIC_ROUTES), (http_method, path)
+
+
+def test_only_the_accounts_function_makes_usage_keys_and_only_in_the_plans(synth, functions, statements):
+    users = {name for name, stmts in statements.items()
+             if any(a.startswith("apigateway:") for a in actions_of(stmts))}
+    assert users == {"accounts"}
+    _, accounts = functions["accounts"]
+    assert json.loads(accounts["Environment"]["Variables"]["SELLO_USAGE_PLANS"]) == {
+        name: f"sello-{STAGE}-{name}" for name in PLANS}
+    plan_ids = {json.dumps({"Ref": lid}) for lid in synth.resources("AWS::ApiGateway::UsagePlan")}
+
+    def path_of(resource) -> str:  # arn:aws:apigateway:<region>::<path>, with the plans' ids as {plan}
+        parts = resource["Fn::Join"][1]
+        return "".join("{plan}" if json.dumps(p) in plan_ids else p for p in parts
+                       if isinstance(p, str) or json.dumps(p) in plan_ids).rsplit("::", 1)[-1]
+
+    stmts = [s for s in statements["accounts"] if any(a.startswith("apigateway:") for a in as_list(s["Action"]))]
+    granted_paths = {(a, path_of(r)) for s in stmts for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    assert granted_paths == {("apigateway:GET", "/usageplans"), ("apigateway:GET", "/apikeys"),
+                             ("apigateway:POST", "/apikeys"), ("apigateway:POST", "/usageplans/{plan}/keys")}
+    posts = [r for s in stmts if "apigateway:POST" in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    assert len(posts) == 1 + len(PLANS)
+
+
+def test_429s_say_when_to_retry(synth):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in synth.resources("AWS::ApiGateway::GatewayResponse").values()}
+    for response_type in ("THROTTLED", "QUOTA_EXCEEDED"):
+        props = responses[response_type]
+        assert props["StatusCode"] == "429"
+        assert props["ResponseParameters"] == {
+            "gatewayresponse.header.Retry-After": f"'{RETRY_AFTER_SECONDS[response_type]}'"}
+    assert RETRY_AFTER_SECONDS["THROTTLED"] == 1
+    assert not [t for t, p in responses.items() if p.get("ResponseParameters") and t not in RETRY_AFTER_SECONDS]
+
+
 def test_no_function_role_has_wildcard_actions_or_resources(statements):
     for name, stmts in statements.items():
         for stmt in stmts:
@@ -304,6 +369,43 @@ def test_no_function_role_has_wildcard_actions_or_resources(statements):
             for action in as_list(stmt["Action"]):
                 assert action != "*" and not action.endswith(":*"), (name, action)
             assert "*" not in as_list(stmt["Resource"]), (name, stmt)
+
+
+# Exactly the DynamoDB actions each function's code uses (infra/data.py TABLE_ACTIONS says why), and
+# the functions that query the index. No Scan, batch, stream or DescribeTable action anywhere.
+TABLE_ACTIONS = {
+    "authorizer": {"GetItem"},
+    "accounts": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+    "issuers": {"GetItem", "Query", "PutItem", "UpdateItem"},
+    "documents": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "sign": {"GetItem", "UpdateItem"},
+    "submit": {"GetItem", "UpdateItem"},
+    "poll": {"GetItem", "UpdateItem"},
+    "render": {"GetItem", "UpdateItem"},
+    "notify": {"GetItem", "UpdateItem"},
+    "finish": {"GetItem", "UpdateItem"},
+    "certificate_expiry": {"GetItem", "Query", "UpdateItem"},
+    "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
+}
+INDEX_READERS = {"documents", "certificate_expiry"}
+
+
+def test_each_function_has_exactly_the_table_actions_it_uses(synth, statements):
+    table = {"Fn::GetAtt": [logical_id(synth, "AWS::DynamoDB::Table", "DataTable"), "Arn"]}
+    index = {"Fn::Join": ["", [table, f"/index/{TABLE.gsi_name}"]]}
+    table_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataTableKey"), "Arn"]}
+    assert set(TABLE_ACTIONS) == {spec.name for spec in ALL_FUNCTIONS}
+    for name, expected in TABLE_ACTIONS.items():
+        on_table = [s for s in statements[name] if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
+        by_resource = {json.dumps(as_list(s["Resource"]), sort_keys=True): actions_of([s]) for s in on_table}
+        wanted = {json.dumps([table], sort_keys=True): {f"dynamodb:{a}" for a in expected}}
+        if name in INDEX_READERS:
+            wanted[json.dumps([index], sort_keys=True)] = {"dynamodb:Query"}
+        assert by_resource == wanted, name
+        on_key = actions_of([s for s in statements[name] if table_key in as_list(s["Resource"])])
+        reads = {"kms:Decrypt", "kms:DescribeKey"}
+        writes = expected & {"PutItem", "UpdateItem", "DeleteItem"}
+        assert on_key == (reads | {"kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"} if writes else reads), name
 
 
 def test_authorizer_only_reads_the_table(statements):
@@ -319,11 +421,12 @@ def test_documents_function_writes_the_table_reads_files_and_starts_the_workflow
     machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     stmts = statements["documents"]
     actions = actions_of(stmts)
-    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem"} <= actions
-    for stmt in granted(stmts, "dynamodb:Query"):
-        assert as_list(stmt["Resource"]) == [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Join": ["", [
-            {"Fn::GetAtt": [table, "Arn"]}, "/index/*"]]}]
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+    # the table, and its one index (lists are read through it)
+    assert sorted((as_list(stmt["Resource"]) for stmt in granted(stmts, "dynamodb:Query")), key=str) == sorted(
+        ([{"Fn::GetAtt": [table, "Arn"]}], [{"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]},
+                                                              f"/index/{TABLE.gsi_name}"]]}]), key=str)
     # Files are read, never written: the workflow tasks write them.
     assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject"}
     (s3,) = granted(stmts, "s3:GetObject")
@@ -369,7 +472,8 @@ def test_the_workflow_restart_only_uses_the_table_and_starts_executions(synth, s
     machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     stmts = statements["workflow_restart"]
     actions = actions_of(stmts)
-    assert {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= actions
+    assert {a for a in actions if a.startswith("dynamodb:")} == {
+        "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
     # the table (and its key), its logs, its dead-letter queue, the state machine: no mail, no files
     assert {a.split(":")[0] for a in actions} == {"dynamodb", "kms", "logs", "sqs", "states"}
     assert {a for a in actions if a.startswith("sqs:")} == {"sqs:SendMessage"}

@@ -17,6 +17,7 @@ from datetime import datetime
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.ids import iso
 from sello.models.accounts import Account, ApiKey, Confirmation, email_key
+from sello.plans import DEFAULT_PLAN
 
 META = "META"
 
@@ -36,7 +37,7 @@ def key_sk(key_id: str) -> str:
 def _account_item(account: Account) -> dict:
     item = {PK: account_pk(account.id), SK: META, "type": "account", "id": account.id,
             "company_name": account.company_name, "email": account.email, "status": account.status,
-            "created_at": iso(account.created_at)}
+            "created_at": iso(account.created_at), "plan": account.plan}
     if account.confirmed_at:
         item["confirmed_at"] = iso(account.confirmed_at)
     if account.confirmation:
@@ -57,7 +58,8 @@ def _account(item: dict) -> Account:
                                     attempts=int(item.get("code_attempts", 0)))
     return Account(id=item["id"], company_name=item["company_name"], email=item["email"],
                    status=item["status"], created_at=parse_dt(item["created_at"]),
-                   confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=confirmation)
+                   confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=confirmation,
+                   plan=item.get("plan", DEFAULT_PLAN))
 
 
 def _key_items(key: ApiKey) -> list[dict]:

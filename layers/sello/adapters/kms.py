@@ -11,8 +11,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from sello.adapters import aws
 
 ALGORITHM = "AES-256-GCM"
@@ -55,6 +53,8 @@ class KmsKeystore:
                                                        EncryptionContext=dict(context))
         data_key = bytearray(response.pop("Plaintext"))
         try:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only where keys are sealed
+
             nonce = os.urandom(NONCE_BYTES)
             ciphertext = AESGCM(data_key).encrypt(nonce, plaintext, _associated_data(context))
         finally:
@@ -70,6 +70,8 @@ class KmsKeystore:
                                              KeyId=sealed.kms_key_id, EncryptionContext=dict(context))
         data_key = bytearray(response.pop("Plaintext"))
         try:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only where keys are opened
+
             aesgcm = AESGCM(data_key)
             return bytearray(aesgcm.decrypt(sealed.nonce, sealed.ciphertext, _associated_data(context)))
         finally:

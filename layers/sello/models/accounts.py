@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
-from sello.models.common import RequestBody, text
+from sello.models.common import EmailStr, Environment, RequestBody, text
+from sello.plans import DEFAULT_PLAN
 
-Environment = Literal["test", "live"]
 AccountStatus = Literal["pending_confirmation", "active"]
 KeyStatus = Literal["active", "revoked"]
 
@@ -43,6 +43,7 @@ class Account:
     created_at: datetime
     confirmed_at: datetime | None = None
     confirmation: Confirmation | None = None
+    plan: str = DEFAULT_PLAN  # sello.plans: its request limits
 
 
 @dataclass(frozen=True)

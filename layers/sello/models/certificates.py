@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
 from sello.adapters.kms import Sealed
-from sello.models.common import RequestBody
+from sello.models.common import EmailStr, RequestBody
 
 # A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
 EXPIRING_DAYS = 30

@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from sello.models.common import RequestBody, text
+from sello.models.common import EmailStr, RequestBody, text
 
 # Amounts are decimals, never floats: JSON numbers and decimal strings are both accepted.
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False,

@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from sello.models.common import RequestBody, text
+from sello.models.common import EmailStr, RequestBody, text
 from sello.models.document_parts import (
     PAYMENT_METHODS,
     DocumentNumber,

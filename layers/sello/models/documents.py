@@ -10,10 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from sello.models.accounts import Environment
-from sello.models.common import RequestBody
+from sello.models.common import EmailStr, Environment, RequestBody
 from sello.models.document_request import DocumentType
 
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -21,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from sello.countries import get_plugin, supported_countries
 from sello.models.certificates import CertificateSummary
-from sello.models.common import RequestBody, text
+from sello.models.common import EmailStr, RequestBody, text
 
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                                max_length=2)]

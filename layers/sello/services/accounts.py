@@ -19,6 +19,7 @@ from aws_lambda_powertools import Logger
 from sello.adapters.accounts_repo import DynamoAccountsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.mailer import Mail, Mailer, SesMailer
+from sello.adapters.usage_keys import ApiGatewayUsageKeys
 from sello.errors import (
     Conflict,
     Forbidden,
@@ -71,6 +72,12 @@ class AccountsRepo(Protocol):
     def rotate_key(self, old: ApiKey, new: ApiKey, at: datetime) -> bool: ...
 
 
+class UsageKeys(Protocol):
+    """API Gateway's per-account key for usage plans (sello.plans; adapters.usage_keys)."""
+
+    def provision(self, account_id: str, plan: str) -> None: ...  # idempotent
+
+
 def _email_not_sent() -> ServiceUnavailable:
     return ServiceUnavailable("We could not send the confirmation email; nothing was kept, try again.",
                               code="email_not_sent")
@@ -88,9 +95,10 @@ def _invalid_code() -> Unprocessable:
 
 class AccountService:
     def __init__(self, repo: AccountsRepo, mailer: Mailer, clock: Callable[[], datetime] = utcnow,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, usage_keys: UsageKeys | None = None):
         self.repo = repo
         self.mailer = mailer
+        self.usage_keys = usage_keys
         self.clock = clock
         self.settings = settings or get_settings()
 
@@ -137,6 +145,7 @@ class AccountService:
         if now >= pending.expires_at:
             raise Gone("The confirmation code has expired. Request a new one.",
                        code="confirmation_code_expired", path="code")
+        self._provision_usage_key(account)
         plaintext, key = self._new_key(account.id, "test", DEFAULT_KEY_NAME, now)
         if not self.repo.activate(account.id, pending.code_hash, max_attempts, now, key):
             current = self.repo.get_account(account.id)
@@ -196,12 +205,27 @@ class AccountService:
             raise NotFound("No such account.", code="account_not_found")
         return AccountView.of(account)
 
-    def _require_active(self, account_id: str) -> None:
+    def _require_active(self, account_id: str) -> Account:
         account = self.repo.get_account(account_id)
         if account is None:
             raise NotFound("No such account.", code="account_not_found")
         if account.status != "active":
             raise Forbidden("The account is not active.", code="account_inactive")
+        return account
+
+    def _provision_usage_key(self, account: Account) -> None:
+        """The account's API Gateway key in its plan's usage plan, before an API key that needs it is
+        handed out (without it API Gateway refuses the account's requests). Already there: nothing
+        changes; API Gateway failing: 503 and nothing is kept."""
+        if self.usage_keys is None:
+            return
+        try:
+            self.usage_keys.provision(account.id, account.plan)
+        except Exception as exc:  # only the type is logged
+            logger.error("usage key not provisioned", account_id=account.id, plan=account.plan,
+                         error=type(exc).__name__)
+            raise ServiceUnavailable("The API key could not be set up; nothing was changed, try again.",
+                                     code="api_key_setup_failed") from None
 
     # API keys --------------------------------------------------------------------------------
 
@@ -210,7 +234,7 @@ class AccountService:
         return sorted(self.repo.list_keys(account_id), key=lambda k: (k.created_at, k.id), reverse=True)
 
     def create_key(self, account_id: str, request: CreateApiKeyRequest) -> NewApiKeyView:
-        self._require_active(account_id)
+        self._provision_usage_key(self._require_active(account_id))
         plaintext, key = self._new_key(account_id, request.environment, request.name, self._now())
         self.repo.add_key(key)
         logger.info("api key created", account_id=account_id, key_id=key.id)
@@ -236,12 +260,13 @@ class AccountService:
 
     def rotate_key(self, account_id: str, key_id: str) -> NewApiKeyView:
         """A new key with the same environment and name; the old one is revoked in the same write."""
-        self._require_active(account_id)
+        account = self._require_active(account_id)
         old = self._own_key(account_id, key_id)
         revoked = Conflict("This API key is revoked; create a new key instead.", code="api_key_revoked",
                            path="key_id")
         if old.status != "active":
             raise revoked
+        self._provision_usage_key(account)
         now = self._now()
         plaintext, new = self._new_key(account_id, old.environment, old.name, now)
         if not self.repo.rotate_key(old, new, now):
@@ -288,12 +313,14 @@ class AccountService:
         if account is None:
             account = Account(id=new_id("acct"), company_name=company_name, email=email.strip(),
                               status="active", created_at=now, confirmed_at=now)
+            self._provision_usage_key(account)
             plaintext, key = self._new_key(account.id, "test", DEFAULT_KEY_NAME, now)
             if self.repo.create_account(account, key):
                 return AccountView.of(account).model_dump(mode="json"), plaintext
             account = self._by_email(email)  # created concurrently
         if account is None or account.status != "active":
             raise Conflict("An account with this email exists and is not confirmed.", code="account_inactive")
+        self._provision_usage_key(account)
         plaintext, key = self._new_key(account.id, "test", DEFAULT_KEY_NAME, now)
         self.repo.add_key(key)
         return AccountView.of(account).model_dump(mode="json"), plaintext
@@ -305,8 +332,12 @@ def _new_key_view(plaintext: str, key: ApiKey) -> NewApiKeyView:
 
 
 def default_service() -> AccountService:
-    """The service wired to the configured DynamoDB table and SES."""
-    return AccountService(DynamoAccountsRepo(DynamoStore(get_settings().table_name)), SesMailer())
+    """The service wired to the configured DynamoDB table, SES and (when configured) API Gateway's
+    usage plans."""
+    settings = get_settings()
+    usage_keys = ApiGatewayUsageKeys(settings.usage_plans) if settings.usage_plans else None
+    return AccountService(DynamoAccountsRepo(DynamoStore(settings.table_name)), SesMailer(),
+                          settings=settings, usage_keys=usage_keys)
 
 
 def seed_account(company_name: str, email: str, service: AccountService | None = None) -> tuple[dict, str]:

@@ -50,9 +50,8 @@ from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import CountryPlugin, PreparedDocument, get_plugin
 from sello.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from sello.ids import is_id, new_id, sha256_hex, utcnow
-from sello.models.accounts import Environment
 from sello.models.certificates import certificate_status
-from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE
+from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environment
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.documents import (
     DOCUMENT_STATUSES,
