@@ -78,6 +78,9 @@ class CountryZZ:
     def certificate_matches(self, certificate, tax_id: str) -> bool:
         return True
 
+    def certificate_trusted(self, certificate, chain, *, now, extra_authorities=()) -> bool:
+        return True
+
     def document_title(self, document_type: str) -> str:
         return {"invoice": "Factura", "credit_note": "Nota de crédito"}.get(document_type, document_type)
 
@@ -157,11 +160,12 @@ def store() -> DynamoStore:
     return DynamoStore(get_settings().table_name)
 
 
-def make_issuer(principal: dict = ACCOUNT, *, certificate: bool = True, expired: bool = False) -> Issuer:
+def make_issuer(principal: dict = ACCOUNT, *, certificate: bool = True, expired: bool = False,
+                trusted: bool = True) -> Issuer:
     now = datetime.now(UTC).replace(microsecond=0)
     summary = CertificateSummary(serial="5BAA8268", subject="CN=ANA PEREZ",
                                  valid_from=now - timedelta(days=400),
-                                 valid_to=now + timedelta(days=-1 if expired else 365))
+                                 valid_to=now + timedelta(days=-1 if expired else 365), trusted=trusted)
     issuer = Issuer(
         id=new_id("iss"), account_id=principal["account_id"], country="ZZ", tax_id=new_id("tin"),
         legal_name=LEGAL_NAME, head_office_address="Av. Amazonas N34-451, Quito",
@@ -808,7 +812,7 @@ def test_the_signing_task_decrypts_a_key_once_and_follows_a_new_certificate(aws,
     def upload(slot: int) -> None:
         p12 = certs.make_p12(password="pw", key_slot=slot)
         request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
-        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_)
+        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
 
     decrypts = []
     aws_clients.client("kms").meta.events.register("before-call.kms.Decrypt",

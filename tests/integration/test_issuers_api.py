@@ -28,6 +28,16 @@ PASSWORD = "Clave-de-prueba-2026"
 RUC = certs.DEMO_RUC
 
 
+@pytest.fixture(autouse=True)
+def trusted_mini_ca(monkeypatch, tmp_path):
+    """The mini-CA of local.certs is trusted (settings.trusted_ca_path), as in the local stack; its
+    certificates then sign live documents, and self-signed ones still do not."""
+    path = tmp_path / "mini-ca.pem"
+    path.write_bytes(certs.pem(certs.local_ca().certificate))
+    monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(path))
+    get_settings.cache_clear()
+
+
 def call(event: dict) -> tuple[int, dict | None]:
     from functions.api import issuers
 
@@ -338,8 +348,11 @@ def test_upload_the_sample_json_then_read_the_metadata(aws, outbox):
     assert view["subject"] == cert.subject.rfc4514_string()
     assert view["issuer"] == cert.issuer.rfc4514_string()
     assert (view["valid_from"], view["valid_to"]) == ("2026-01-01T00:00:00Z", "2036-01-01T00:00:00Z")
-    assert view["status"] == "active" and view["warnings"] == [] and view["history"] == []
+    assert view["status"] == "active" and view["history"] == []
     assert set(view["tax_ids"]) == {RUC, "1710034065"}
+    # Its CA is a mini-CA made in another process, trusted by nobody: the certificate is for tests only.
+    assert view["trusted"] is False
+    assert [w["code"] for w in view["warnings"]] == ["certificate_test_only"]
 
     status, fetched = call(sample("get_certificate", issuer_id=issuer["id"]))
     assert status == 200 and fetched == view
