@@ -81,6 +81,11 @@ class AccountsLookup(Protocol):
     def get_account(self, account_id: str) -> Account | None: ...
 
 
+class CertificateNotTrusted(Exception):
+    """A live document's issuer has a certificate that signs test documents only. The sign task fails
+    with this error name, which the workflow reports as `certificate_not_trusted`."""
+
+
 def key_context(account_id: str, issuer_id: str) -> dict[str, str]:
     """KMS encryption context of an issuer's private key."""
     return {"account_id": account_id, "issuer_id": issuer_id}
@@ -171,6 +176,14 @@ def _mail(to: str, subject: str, text: str) -> Mail:
     return Mail(to=to, subject=" ".join(CONTROL_CHARACTERS.sub(" ", subject).split()), text=text)
 
 
+def test_only_warning(plugin: CountryPlugin) -> CertificateWarning:
+    return CertificateWarning(
+        code="certificate_test_only",
+        message="The certificate does not chain to a certification authority recognised in "
+                f"{plugin.name}: it signs test documents only, and live documents are refused until a "
+                "certificate from such an authority is uploaded.")
+
+
 def _describe(certificate: Certificate) -> str:
     return (f"  Subject: {certificate.subject}\n  Issued by: {certificate.issuer}\n"
             f"  Serial: {certificate.serial}\n")
@@ -227,21 +240,18 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
     trusted = plugin.certificate_trusted(certificate, others, now=now, extra_authorities=extra_authorities)
     if not trusted:
         if environment == "live":
-            raise reject(f"The certificate does not chain to a certification authority recognised in "
+            raise reject("The certificate does not chain to a certification authority recognised in "
                          f"{plugin.name}, so it cannot sign live documents; upload one issued by such an "
                          "authority, with its chain in the file.", "certificate_not_trusted")
-        notes.append(CertificateWarning(
-            code="certificate_test_only",
-            message=f"The certificate does not chain to a certification authority recognised in {plugin.name}: "
-                    "it signs test documents only, and live documents are refused until a certificate from "
-                    "such an authority is uploaded."))
+        notes.append(test_only_warning(plugin))
     if certificate_status(valid_to, now) == "expiring":
         days = (valid_to - now).days
         notes.append(CertificateWarning(
             code="certificate_expiring",
             message=f"The certificate expires on {_day(valid_to)} (in {days} days); upload its replacement "
                     "before then."))
-    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes, trusted=trusted)
+    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
+                              trusted=trusted)
 
 
 @lru_cache(maxsize=4)
@@ -285,7 +295,8 @@ class CertificateService:
 
     # Upload ------------------------------------------------------------------------------------
 
-    def upload(self, account_id: str, issuer_id: str, request: UploadCertificateRequest | UploadCertificateForm,
+    def upload(self, account_id: str, issuer_id: str,
+               request: UploadCertificateRequest | UploadCertificateForm,
                environment: Environment) -> CertificateView:
         """`environment` is the API key's: a live key accepts only a trusted certificate (check_p12)."""
         issuer = find_issuer(self.repo, account_id, issuer_id)
@@ -353,7 +364,7 @@ class CertificateService:
         now = self.clock()
         status = certificate_status(active.valid_to, now)
         if warnings is None:
-            warnings = []
+            warnings = [] if active.trusted else [test_only_warning(get_plugin(issuer.country))]
             if status == "expiring":
                 warnings.append(CertificateWarning(
                     code="certificate_expiring",
@@ -377,14 +388,19 @@ class CertificateService:
                      for c in history],
         )
 
-    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-        """The issuer's private key and certificate, ready to sign. The key was checked in full on
-        upload, so it is loaded here without repeating that (slow) check."""
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: Environment = "test",
+                         ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The issuer's private key and certificate, ready to sign a document of `environment`: for a
+        live one, the certificate must be trusted (CertificateNotTrusted otherwise). The key was
+        checked in full on upload, so it is loaded here without repeating that (slow) check."""
         issuer = find_issuer(self.repo, account_id, issuer_id)
         active = (self.repo.get_certificate(account_id, issuer_id, issuer.certificate.serial)
                   if issuer.certificate else None)
         if active is None or active.private_key is None:
             raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+        if environment == "live" and not active.trusted:
+            raise CertificateNotTrusted(f"Certificate {active.serial} of issuer {issuer_id} signs test "
+                                        "documents only.")
         pkcs8 = self.keystore.open(active.private_key, key_context(account_id, issuer_id))
         try:
             key = load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)

@@ -40,6 +40,10 @@ _FAILURES = {
                   "The tax authority could not be reached or kept failing; the document was not completed."),
     "Sello.AuthorizationTimedOut": ("authorization_timed_out",
                                     "The tax authority did not decide on the document within the deadline."),
+    # services.certificates.CertificateNotTrusted, raised by the sign task
+    "CertificateNotTrusted": ("certificate_not_trusted",
+                              "The issuer's signing certificate signs test documents only (it was replaced "
+                              "after this live document was created); the document was not signed."),
 }
 _FAILED = ("processing_failed", "The document could not be processed.")
 _UNDELIVERED = ("delivery_failed", "The document is authorized, but its PDF or email could not be delivered.")
@@ -70,8 +74,10 @@ class Blobs(Protocol):
 
 
 class SigningCredentials(Protocol):
-    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[Any, Any]:
-        """The issuer's private key and certificate, ready for CountryPlugin.sign."""
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: str) -> tuple[Any, Any]:
+        """The issuer's private key and certificate, ready for CountryPlugin.sign of a document of
+        `environment`; raises CertificateNotTrusted (services.certificates) when a live document's
+        issuer has a certificate for test documents only."""
 
 
 class TaskInput(BaseModel):
@@ -137,7 +143,8 @@ class DocumentWorkflow:
         if not doc.get("signed_key"):
             if self.credentials is None:
                 raise DocumentStateError("No signing credentials are configured for the sign task.")
-            key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"])
+            key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"],
+                                                          doc["environment"])
             signed = self._plugin(doc).sign(doc, key, cert)
             blob = document_key(task.account_id, task.document_id, "signed.xml")
             self.blobs.put(blob, signed, XML)
