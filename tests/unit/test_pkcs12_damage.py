@@ -22,7 +22,7 @@ from sello.services.certificates import check_p12
 PASSWORD = "contraseña-correcta"
 NOW = datetime.now(UTC).replace(microsecond=0)
 FILES = {"aes": certs.make_p12(password=PASSWORD), "3des": certs.make_p12(password=PASSWORD, legacy=True)}
-EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def outcome(data: bytes, password: str = PASSWORD) -> str:
@@ -126,3 +126,18 @@ def test_the_structure_reader_refuses_what_is_not_a_pfx():
         with pytest.raises(pkcs12.Damaged):
             pkcs12.authenticated_safe(junk)
         assert outcome(junk) == "invalid_certificate_file"
+
+
+def test_a_file_of_many_parts_is_tried_part_by_part_only_a_few_times(monkeypatch):
+    """Each try derives a part's key again; a crafted file with many parts does not multiply that."""
+    part = pkcs12.authenticated_safe(FILES["aes"])[0]
+    safe = pkcs12._tlv(pkcs12.SEQUENCE, part.raw * 50)
+    auth_safe = pkcs12._tlv(pkcs12.SEQUENCE, pkcs12._tlv(pkcs12.OID, pkcs12.OID_DATA)
+                            + pkcs12._tlv(pkcs12.CONTEXT_0, pkcs12._tlv(pkcs12.OCTET_STRING, safe)))
+    crafted = pkcs12._tlv(pkcs12.SEQUENCE, pkcs12._tlv(pkcs12.INTEGER, b"\x03") + auth_safe)
+    assert len(pkcs12.authenticated_safe(crafted)) == 50
+    tries = []
+    real_opens = pkcs12.opens
+    monkeypatch.setattr(pkcs12, "opens", lambda data, password: tries.append(1) or real_opens(data, password))
+    assert not pkcs12.password_opens_a_part(crafted, ["otra-contraseña".encode()])
+    assert len(tries) == pkcs12.MAX_PARTS_TRIED

@@ -37,6 +37,9 @@ SEQUENCE, INTEGER, OCTET_STRING, OID, NULL, CONTEXT_0 = 0x30, 0x02, 0x04, 0x06, 
 CONSTRUCTED = 0x20
 MAX_DEPTH = 32
 MAC_ITERATIONS = 2048
+# Parts tried on their own, at most (real files have two): each try derives the part's key again, at
+# the iteration count the file chose, so a file of many parts must not multiply that work.
+MAX_PARTS_TRIED = 4
 
 
 class Damaged(ValueError):
@@ -221,7 +224,7 @@ def opens(data: bytes, password: bytes | None) -> bool:
 def password_opens_a_part(data: bytes, passwords: Iterable[bytes | None]) -> bool:
     """Whether one of `passwords` opens, on its own, a part of the file that needs it (see the
     module's docstring). Damaged when the outer structure does not read."""
-    parts = [p for p in authenticated_safe(data) if needs_password(p)]
+    parts = [p for p in authenticated_safe(data) if needs_password(p)][:MAX_PARTS_TRIED]
     for password in passwords:
         if any(opens(single_part_pfx(part, password), password) for part in parts):
             return True
