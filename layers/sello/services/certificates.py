@@ -176,7 +176,7 @@ def _mail(to: str, subject: str, text: str) -> Mail:
     return Mail(to=to, subject=" ".join(CONTROL_CHARACTERS.sub(" ", subject).split()), text=text)
 
 
-def test_only_warning(plugin: CountryPlugin) -> CertificateWarning:
+def _test_only_warning(plugin: CountryPlugin) -> CertificateWarning:
     return CertificateWarning(
         code="certificate_test_only",
         message="The certificate does not chain to a certification authority recognised in "
@@ -243,7 +243,7 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
             raise reject("The certificate does not chain to a certification authority recognised in "
                          f"{plugin.name}, so it cannot sign live documents; upload one issued by such an "
                          "authority, with its chain in the file.", "certificate_not_trusted")
-        notes.append(test_only_warning(plugin))
+        notes.append(_test_only_warning(plugin))
     if certificate_status(valid_to, now) == "expiring":
         days = (valid_to - now).days
         notes.append(CertificateWarning(
@@ -364,7 +364,7 @@ class CertificateService:
         now = self.clock()
         status = certificate_status(active.valid_to, now)
         if warnings is None:
-            warnings = [] if active.trusted else [test_only_warning(get_plugin(issuer.country))]
+            warnings = [] if active.trusted else [_test_only_warning(get_plugin(issuer.country))]
             if status == "expiring":
                 warnings.append(CertificateWarning(
                     code="certificate_expiring",
