@@ -1,5 +1,12 @@
 """Development and test signing certificates: PKCS#12 files for a given RUC, password, validity
-window and key usage, issued by a local test CA ("mini-CA", the default) or self-signed.
+window and key usage, issued by a local test CA ("mini-CA", the default), by a chain of test CAs made
+with make_ca (root → intermediate → certificate), or self-signed.
+
+None of these CAs is a recognised certification authority, so their certificates sign test documents
+only, unless the mini-CA (or another root made here) is added to settings.trusted_ca_path, as the
+local stack does with the mini-CA (`--write-ca` writes its certificate as PEM). Keys, the mini-CA's
+included, are generated anew in each process: a file made by another process chains to another
+mini-CA.
 
 The RUC is written the way Ecuadorian CAs write it (see sello.countries.ec.certificates):
 - "security_data" (default): extensions 1.3.6.1.4.1.37746.3.11 (RUC) and .3.1 (cédula);
@@ -60,32 +67,46 @@ class LocalCA:
     certificate: x509.Certificate
 
 
-@cache
-def local_ca() -> LocalCA:
-    key = rsa_key(0)
+def make_ca(common_name: str, *, key_slot: int, issuer: LocalCA | None = None, path_length: int | None = None,
+            not_before: datetime = datetime(2020, 1, 1, tzinfo=UTC), days: int = 365 * 40,
+            key_cert_sign: bool = True, ca: bool = True, serial: int | None = None) -> LocalCA:
+    """A test certification authority: a root (self-signed) or, with `issuer`, an intermediate.
+    `key_cert_sign` and `ca` false make a CA certificate that may not issue (to test refusals)."""
+    key = rsa_key(key_slot)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "EC"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Sello Test"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, "Sello Test CA (no fiscal validity)")])
-    start = datetime(2020, 1, 1, tzinfo=UTC)
+                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(start).not_valid_after(start + timedelta(days=365 * 40))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        x509.CertificateBuilder().subject_name(name)
+        .issuer_name(name if issuer is None else issuer.certificate.subject).public_key(key.public_key())
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(not_before).not_valid_after(not_before + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False,
                                      key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                     key_cert_sign=True, crl_sign=True, encipher_only=False,
+                                     key_cert_sign=key_cert_sign, crl_sign=True, encipher_only=False,
                                      decipher_only=False), critical=True)
-        .sign(key, hashes.SHA256())
+        .sign(key if issuer is None else issuer.key, hashes.SHA256())
     )
     return LocalCA(key=key, certificate=certificate)
+
+
+@cache
+def local_ca() -> LocalCA:
+    return make_ca("Sello Test CA (no fiscal validity)", key_slot=0, path_length=0, serial=1)
+
+
+def pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def make_certificate(key: rsa.RSAPrivateKey, *, ruc: str | None = DEMO_RUC, cedula: str | None = None,
                      common_name: str = "SELLO DEMO", organization: str | None = "COMERCIAL DEMO S.A.",
                      not_before: datetime | None = None, not_after: datetime | None = None, days: int = 365,
                      key_usage: str = "signing", carrier: str = "security_data", self_signed: bool = False,
-                     serial: int | None = None) -> x509.Certificate:
-    """A certificate for `key`. Validity defaults to [now − 1 day, not_before + days]."""
+                     serial: int | None = None, ca: LocalCA | None = None) -> x509.Certificate:
+    """A certificate for `key`, issued by `ca` (default: the mini-CA) or self-signed. Validity
+    defaults to [now − 1 day, not_before + days]."""
     if key_usage not in KEY_USAGES:
         raise ValueError(f"key_usage is one of {KEY_USAGES}")
     arc, how = CARRIERS[carrier]
@@ -98,7 +119,7 @@ def make_certificate(key: rsa.RSAPrivateKey, *, ruc: str | None = DEMO_RUC, cedu
     if how == "subject" and (ruc or cedula):
         attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, ruc or cedula))
     subject = x509.Name(attributes)
-    ca = None if self_signed else local_ca()
+    ca = None if self_signed else ca or local_ca()
     signing = key_usage == "signing"
     builder = (
         x509.CertificateBuilder().subject_name(subject)
@@ -141,13 +162,17 @@ def pack_p12(key: rsa.RSAPrivateKey | None, certificate: x509.Certificate | None
 
 
 def make_p12(*, ruc: str | None = DEMO_RUC, password: str = DEMO_PASSWORD, key_slot: int = 1,
-             self_signed: bool = False, legacy: bool = False, **certificate_options) -> bytes:
-    """A ready-to-upload PKCS#12 file: key, certificate and (with the mini-CA) the CA certificate.
-    `certificate_options` are those of make_certificate (cedula, days, not_before, not_after,
-    key_usage, carrier, common_name, organization, serial)."""
+             self_signed: bool = False, legacy: bool = False, ca: LocalCA | None = None,
+             chain: Sequence[x509.Certificate] | None = None, **certificate_options) -> bytes:
+    """A ready-to-upload PKCS#12 file: key, certificate and the CA certificates. The certificate is
+    issued by `ca` (default: the mini-CA); `chain` is what goes with it (default: the issuing CA's
+    certificate; pass the intermediates and root of a longer chain). `certificate_options` are those of
+    make_certificate (cedula, days, not_before, not_after, key_usage, carrier, common_name,
+    organization, serial)."""
     key = rsa_key(key_slot)
-    certificate = make_certificate(key, ruc=ruc, self_signed=self_signed, **certificate_options)
-    chain = () if self_signed else (local_ca().certificate,)
+    certificate = make_certificate(key, ruc=ruc, self_signed=self_signed, ca=ca, **certificate_options)
+    if chain is None:
+        chain = () if self_signed else ((ca or local_ca()).certificate,)
     return pack_p12(key, certificate, password, chain, legacy=legacy)
 
 
@@ -162,12 +187,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--self-signed", action="store_true")
     parser.add_argument("--legacy", action="store_true", help="SHA-1/3DES encryption instead of AES-256")
     parser.add_argument("--out", type=Path, default=Path("sello-demo.p12"))
+    parser.add_argument("--write-ca", type=Path, metavar="PEM",
+                        help="also write the mini-CA's certificate (PEM), for settings.trusted_ca_path")
     args = parser.parse_args(argv)
     data = make_p12(ruc=args.ruc, cedula=args.cedula, password=args.password, days=args.days,
                     key_usage=args.key_usage, carrier=args.carrier, self_signed=args.self_signed,
                     legacy=args.legacy)
     args.out.write_bytes(data)
     print(f"{args.out}: PKCS#12 for RUC {args.ruc}, valid {args.days} days, password {args.password!r}")
+    if args.write_ca:
+        args.write_ca.write_bytes(pem(local_ca().certificate))
+        print(f"{args.write_ca}: the mini-CA's certificate")
 
 
 if __name__ == "__main__":

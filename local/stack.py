@@ -4,12 +4,17 @@ handlers), the resources the CDK app declares, the API Gateway adapter, the outb
 simulator (local.sri.simulator) that both SRI environments point at.
 
 `start_stack()` sets the process environment (AWS endpoint, fake credentials, SELLO_* names) so the
-handlers running in this process talk to the emulator; run one stack per process."""
+handlers running in this process talk to the emulator; run one stack per process. Unless
+SELLO_TRUSTED_CA_PATH is set, the stack trusts the mini-CA of local.certs, so that its certificates
+can be uploaded with a live key and sign live documents (sent to the simulator); self-signed ones
+still cannot."""
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,7 +25,7 @@ import httpx
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import gateway, lambdas, resources
+from local import certs, gateway, lambdas, resources
 from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.sri.simulator import SriSimulator
@@ -113,6 +118,21 @@ def serialize_dynamodb() -> None:
     DynamoHandler.call_action = one_at_a_time
 
 
+def _trust_local_ca(stack: Stack) -> str:
+    """Writes the mini-CA's certificate to a temporary file, removed when the stack stops."""
+    folder = tempfile.mkdtemp(prefix="sello-trust-")
+    path = Path(folder) / "sello-test-ca.pem"
+    path.write_bytes(certs.pem(certs.local_ca().certificate))
+
+    def remove() -> None:
+        if os.environ.get("SELLO_TRUSTED_CA_PATH") == str(path):
+            del os.environ["SELLO_TRUSTED_CA_PATH"]
+        shutil.rmtree(folder, ignore_errors=True)
+
+    stack._stops.append(remove)
+    return str(path)
+
+
 def _serve(server: BaseWSGIServer, name: str) -> None:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True).start()
 
@@ -154,6 +174,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
         stack.env = resources.create_resources(STAGE, sender)
         stack.env.update(SELLO_SRI_TEST_URL=sri.url, SELLO_SRI_LIVE_URL=sri.url, SELLO_SRI_XSD_DIR=xsd_dir)
+        if "SELLO_TRUSTED_CA_PATH" not in os.environ:
+            stack.env["SELLO_TRUSTED_CA_PATH"] = _trust_local_ca(stack)
         os.environ.update(stack.env)
         get_settings.cache_clear()
         aws.resource("dynamodb")  # create the shared clients before request threads race for them

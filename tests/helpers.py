@@ -109,7 +109,7 @@ def response_json(response: dict) -> Any:
 
 
 class FakeCredentials:
-    def load_signing_key(self, account_id: str, issuer_id: str):
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: str = "test"):
         return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
 
 

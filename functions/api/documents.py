@@ -57,7 +57,8 @@ def _file_responses(media_type: str, description: str) -> dict:
         404: error_doc("`issuer_not_found`"),
         409: error_doc("`idempotency_key_reused` (the key was used with another body) or "
                        "`idempotency_key_in_use` (a request with the key is still running; send it again)"),
-        422: error_doc("`certificate_required`, `certificate_expired`, `document_too_large`, or the "
+        422: error_doc("`certificate_required`, `certificate_expired`, `certificate_not_trusted` (live key, "
+                       "certificate for test documents only), `document_too_large`, or the "
                        "country's own checks, e.g. `unknown_establishment`, `invalid_tax_id`"),
         503: error_doc("`workflow_unavailable`: the document was stored and numbered, but its processing "
                        "could neither be started nor queued to start later; send the same request with the "

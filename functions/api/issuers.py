@@ -88,20 +88,26 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "`password`, `notification_email`) or as JSON with the file base64-encoded. The file must "
                 "hold the private key and a certificate for digital signature, valid now and issued to the "
                 "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
-                "certificate moves to the history. The optional `notification_email` receives the outcome.",
-    responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon", {
+                "certificate moves to the history. The optional `notification_email` receives the outcome. "
+                "A live API key accepts only a certificate that chains to a certification authority "
+                "recognised in the issuer's country; a test key accepts any, and one that does not chain "
+                "(`trusted` false) signs test documents only.",
+    responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon or signs test "
+                                   "documents only", {
         400: error_doc("`invalid_multipart`"),
         404: _NOT_FOUND,
         409: error_doc("`certificate_conflict`"),
         422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
                        "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
                        "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "
-                       "`certificate_tax_id_mismatch`")}, body=True),
+                       "`certificate_tax_id_mismatch`, `certificate_not_trusted` (live API key, and the "
+                       "certificate does not chain to a recognised certification authority)")}, body=True),
     openapi_extensions={"requestBody": _UPLOAD_BODY},
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
-    account_id = principal(router).account_id
-    return certificates.default_service().upload(account_id, issuer_id, _upload_request())
+    caller = principal(router)
+    return certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
+                                                 caller.environment)
 
 
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,

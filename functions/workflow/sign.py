@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sello.services import certificates
-from sello.services.certificates import CertificateService
+from sello.services.certificates import CertificateNotTrusted, CertificateService
 from sello.services.issuers import find_issuer
 from sello.services.workflow import DocumentWorkflow, SigningCredentials, TaskInput
 
@@ -26,13 +26,16 @@ class CachedCredentials:
     def __init__(self, service: CertificateService):
         self.service = service
 
-    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[Any, Any]:
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: str) -> tuple[Any, Any]:
         issuer = find_issuer(self.service.repo, account_id, issuer_id)
+        if environment == "live" and issuer.certificate is not None and not issuer.certificate.trusted:
+            raise CertificateNotTrusted(f"Certificate {issuer.certificate.serial} of issuer {issuer_id} "
+                                        "signs test documents only.")
         if issuer.certificate is not None:
             cached = _KEYS.get((account_id, issuer_id, issuer.certificate.serial))
             if cached is not None:
                 return cached
-        key, certificate = self.service.load_signing_key(account_id, issuer_id)
+        key, certificate = self.service.load_signing_key(account_id, issuer_id, environment)
         # Stored under the serial of the certificate actually loaded (it may have been replaced since
         # the issuer was read); other certificates of the issuer are not needed any more.
         for old in [k for k in _KEYS if k[:2] == (account_id, issuer_id)]:

@@ -34,6 +34,9 @@ class Settings(BaseModel):
     confirmation_max_attempts: int = Field(default=5, gt=0)
     confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
+    # Certification authorities trusted for live signing certificates besides those each country ships
+    # (Ecuador: countries/ec/trust/): PEM files or folders of .pem/.crt/.cer files, separated by ":".
+    trusted_ca_path: str = ""
 
     # Document workflow: the waits between calls to the authority (authorization polls, and attempts to
     # send a document while the authority cannot be reached) grow from the first to the cap by the rate.

@@ -96,6 +96,8 @@ def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     asset = tmp_path / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}" / "python"
     assert (asset / "sello" / "__init__.py").is_file()
     assert (asset / "sello" / "catalog.py").is_file()
+    # Data files of the package travel with it: Ecuador's trusted certification authorities.
+    assert len(list((asset / "sello" / "countries" / "ec" / "trust").glob("*.pem"))) >= 40
     native = [p.name for p in asset.rglob("*.so")]
     assert any(re.fullmatch(r"_pydantic_core\.cpython-313-aarch64-linux-gnu\.so", n) for n in native), native
     assert any(n.endswith("cpython-313-aarch64-linux-gnu.so") for n in native if n.startswith("etree"))

@@ -54,7 +54,7 @@ def upload(issuer_id: str, expires_on: date, notification_email: str | None = No
                           not_before=datetime.combine(TODAY - timedelta(days=30), time(), tzinfo=UTC),
                           not_after=not_after)
     form = UploadCertificateForm(certificate=data, password=PASSWORD, notification_email=notification_email)
-    service().upload(ACCOUNT, issuer_id, form)
+    service().upload(ACCOUNT, issuer_id, form, "test")
 
 
 def run(day: date) -> dict:

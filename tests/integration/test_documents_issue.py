@@ -66,6 +66,7 @@ class CountryZZ:
 
     def __init__(self):
         self.fail_numbering = False
+        self.trusts = True  # what certificate_trusted answers for every certificate
         self.prepared = 0
         self.signed: list[tuple[str, object]] = []  # (document number, key) of every signature
 
@@ -77,6 +78,9 @@ class CountryZZ:
 
     def certificate_matches(self, certificate, tax_id: str) -> bool:
         return True
+
+    def certificate_trusted(self, certificate, chain, *, now, extra_authorities=()) -> bool:
+        return self.trusts
 
     def document_title(self, document_type: str) -> str:
         return {"invoice": "Factura", "credit_note": "Nota de crédito"}.get(document_type, document_type)
@@ -157,11 +161,12 @@ def store() -> DynamoStore:
     return DynamoStore(get_settings().table_name)
 
 
-def make_issuer(principal: dict = ACCOUNT, *, certificate: bool = True, expired: bool = False) -> Issuer:
+def make_issuer(principal: dict = ACCOUNT, *, certificate: bool = True, expired: bool = False,
+                trusted: bool = True) -> Issuer:
     now = datetime.now(UTC).replace(microsecond=0)
     summary = CertificateSummary(serial="5BAA8268", subject="CN=ANA PEREZ",
                                  valid_from=now - timedelta(days=400),
-                                 valid_to=now + timedelta(days=-1 if expired else 365))
+                                 valid_to=now + timedelta(days=-1 if expired else 365), trusted=trusted)
     issuer = Issuer(
         id=new_id("iss"), account_id=principal["account_id"], country="ZZ", tax_id=new_id("tin"),
         legal_name=LEGAL_NAME, head_office_address="Av. Amazonas N34-451, Quito",
@@ -244,8 +249,9 @@ def parsed(issuer: Issuer, **changes) -> CreateDocumentRequest:
     return CreateDocumentRequest.model_validate(invoice(issuer, **changes))
 
 
-def issue_without_workflow(issuer: Issuer):
-    return service(starter=RecordingStarter()).create(ACCOUNT["account_id"], "test", parsed(issuer)).document
+def issue_without_workflow(issuer: Issuer, environment: str = "test"):
+    return service(starter=RecordingStarter()).create(ACCOUNT["account_id"], environment,
+                                                      parsed(issuer)).document
 
 
 def error_of(response: dict) -> tuple[int, str]:
@@ -332,6 +338,16 @@ def test_an_issuer_that_cannot_sign_cannot_issue(aws, testland, certificate, exp
     status, body = request("POST", "/v1/documents", invoice(issuer))
     assert (status, body["error"]["code"], body["error"]["path"]) == (422, code, "issuer_id")
     assert testland.prepared == 0 and items("DOC#") == [] and items("SEQ#") == []
+
+
+def test_a_certificate_for_tests_only_issues_test_documents_but_no_live_one(aws, testland):
+    issuer = make_issuer(trusted=False)
+    status, body = request("POST", "/v1/documents", invoice(issuer), principal=LIVE)
+    assert (status, body["error"]["code"], body["error"]["path"]) == (422, "certificate_not_trusted", "issuer_id")
+    assert testland.prepared == 0 and items("DOC#") == [] and items("SEQ#") == []
+    # The same issuer's test documents go ahead, and a live key with a trusted certificate too.
+    assert create(issuer)["number"] == "001-001-000000001"
+    assert create(make_issuer(trusted=True), principal=LIVE)["number"] == "001-001-000000001"
 
 
 def test_another_accounts_issuer_is_not_found(aws, testland):
@@ -808,7 +824,7 @@ def test_the_signing_task_decrypts_a_key_once_and_follows_a_new_certificate(aws,
     def upload(slot: int) -> None:
         p12 = certs.make_p12(password="pw", key_slot=slot)
         request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
-        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_)
+        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
 
     decrypts = []
     aws_clients.client("kms").meta.events.register("before-call.kms.Decrypt",
@@ -831,3 +847,43 @@ def test_the_signing_task_decrypts_a_key_once_and_follows_a_new_certificate(aws,
     assert len(decrypts) == 2
     assert third.private_numbers() == certs.rsa_key(2).private_numbers() and fourth is third
     assert len(sign_task._KEYS) == 1  # the replaced certificate's key is not kept
+
+
+def test_a_live_document_is_not_signed_with_a_certificate_for_tests_uploaded_after_it(aws, testland,
+                                                                                       monkeypatch):
+    """The certificate was trusted when the live document was created, then replaced (with a test key)
+    by one that is not: the signing task refuses, and the document ends failed with the reason."""
+    import functions.workflow.sign as sign_task
+    from sello.services import certificates
+    from sello.services.workflow import DocumentWorkflow, FinishInput
+
+    monkeypatch.setattr(sign_task, "credentials",
+                        lambda: sign_task.CachedCredentials(certificates.default_service()))
+    monkeypatch.setattr(sign_task, "_KEYS", {})
+    issuer = make_issuer(certificate=False)
+
+    def upload(slot: int) -> None:
+        p12 = certs.make_p12(password="pw", key_slot=slot)
+        request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
+        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
+
+    upload(slot=1)
+    live = issue_without_workflow(issuer, "live")
+    test = issue_without_workflow(issuer, "test")
+    testland.trusts = False
+    upload(slot=2)
+    task = {"account_id": ACCOUNT["account_id"], "document_id": live.id}
+    with pytest.raises(certificates.CertificateNotTrusted):
+        sign_task.handler(task, None)
+    assert testland.signed == []
+    # The key cache does not get around it, nor does a run that finds the key cached.
+    assert sign_task.handler({**task, "document_id": test.id}, None) == {"status": "signed"}
+    with pytest.raises(certificates.CertificateNotTrusted):
+        sign_task.handler(task, None)
+    with pytest.raises(certificates.CertificateNotTrusted):  # the service checks on its own as well
+        certificates.default_service().load_signing_key(ACCOUNT["account_id"], issuer.id, "live")
+    # What the state machine's Catch hands to finish becomes the document's error.
+    DocumentWorkflow.from_settings().finish(FinishInput(**task, status="failed",
+                                                        error={"Error": "CertificateNotTrusted"}))
+    item = store().get(f"ACCOUNT#{ACCOUNT['account_id']}", f"DOC#{live.id}")
+    assert item["status"] == "failed" and item["error"]["code"] == "certificate_not_trusted"

@@ -28,6 +28,16 @@ PASSWORD = "Clave-de-prueba-2026"
 RUC = certs.DEMO_RUC
 
 
+@pytest.fixture(autouse=True)
+def trusted_mini_ca(monkeypatch, tmp_path):
+    """The mini-CA of local.certs is trusted (settings.trusted_ca_path), as in the local stack; its
+    certificates then sign live documents, and self-signed ones still do not."""
+    path = tmp_path / "mini-ca.pem"
+    path.write_bytes(certs.pem(certs.local_ca().certificate))
+    monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(path))
+    get_settings.cache_clear()
+
+
 def call(event: dict) -> tuple[int, dict | None]:
     from functions.api import issuers
 
@@ -338,8 +348,11 @@ def test_upload_the_sample_json_then_read_the_metadata(aws, outbox):
     assert view["subject"] == cert.subject.rfc4514_string()
     assert view["issuer"] == cert.issuer.rfc4514_string()
     assert (view["valid_from"], view["valid_to"]) == ("2026-01-01T00:00:00Z", "2036-01-01T00:00:00Z")
-    assert view["status"] == "active" and view["warnings"] == [] and view["history"] == []
+    assert view["status"] == "active" and view["history"] == []
     assert set(view["tax_ids"]) == {RUC, "1710034065"}
+    # Its CA is a mini-CA made in another process, trusted by nobody: the certificate is for tests only.
+    assert view["trusted"] is False
+    assert [w["code"] for w in view["warnings"]] == ["certificate_test_only"]
 
     status, fetched = call(sample("get_certificate", issuer_id=issuer["id"]))
     assert status == 200 and fetched == view
@@ -376,12 +389,12 @@ def test_upload_the_sample_multipart_event(aws):
 def test_the_stored_key_signs_for_the_uploaded_certificate(aws):
     issuer = create_issuer()
     assert upload_json(issuer["id"], certs.make_p12(password=PASSWORD, key_slot=3))[0] == 200
-    key, certificate = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
+    key, certificate = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"], "test")
     assert key.private_numbers() == certs.rsa_key(3).private_numbers()
     signature = key.sign(b"<factura/>", padding.PKCS1v15(), hashes.SHA1())
     certificate.public_key().verify(signature, b"<factura/>", padding.PKCS1v15(), hashes.SHA1())
     with pytest.raises(Exception) as err:
-        credentials().load_signing_key(ACCOUNT_B["account_id"], issuer["id"])
+        credentials().load_signing_key(ACCOUNT_B["account_id"], issuer["id"], "live")
     assert getattr(err.value, "code", None) == "issuer_not_found"
 
 
@@ -399,7 +412,7 @@ def test_replacing_keeps_the_old_certificate_as_history(aws):
     old, new = stored[first["serial"]], stored[second["serial"]]
     assert old["status"] == "replaced" and "private_key" not in old and "gsi1pk" not in old
     assert new["status"] == "active" and "private_key" in new and new["gsi1pk"].startswith("CERTEXP#")
-    key, _ = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"])
+    key, _ = credentials().load_signing_key(ACCOUNT_A["account_id"], issuer["id"], "test")
     assert key.private_numbers() == certs.rsa_key(2).private_numbers()
 
     # Uploading the current certificate again changes nothing in the history.
@@ -476,6 +489,44 @@ def test_each_bad_upload_has_its_code_stores_nothing_and_leaks_nothing(aws, outb
             for secret in {password, PASSWORD}:
                 assert secret not in text and secret not in json.dumps(body)
     assert len(outbox()) == 2
+
+
+ACCOUNT_A_LIVE = {**ACCOUNT_A, "environment": "live", "key_id": "key_a_live"}
+
+
+def test_a_live_key_uploads_only_a_certificate_that_chains_to_a_trusted_authority(aws):
+    issuer = create_issuer()
+    self_signed = certs.make_p12(password=PASSWORD, self_signed=True)
+    status, body = upload_json(issuer["id"], self_signed, principal=ACCOUNT_A_LIVE)
+    assert (status, body["error"]["code"], body["error"]["path"]) == (422, "certificate_not_trusted",
+                                                                      "p12_base64")
+    assert certificate_items() == []
+    assert call(sample("get_issuer", issuer_id=issuer["id"]))[1]["certificate"] is None
+
+    status, view = upload_json(issuer["id"], certs.make_p12(password=PASSWORD), principal=ACCOUNT_A_LIVE)
+    assert status == 200 and view["trusted"] is True and view["warnings"] == []
+    assert call(sample("get_issuer", issuer_id=issuer["id"]))[1]["certificate"]["trusted"] is True
+
+
+def test_a_test_key_uploads_a_self_signed_certificate_for_test_documents_only(aws):
+    issuer = create_issuer()
+    status, view = upload_json(issuer["id"], certs.make_p12(password=PASSWORD, self_signed=True))
+    assert status == 200 and view["trusted"] is False
+    assert [w["code"] for w in view["warnings"]] == ["certificate_test_only"]
+    [item] = certificate_items()
+    assert item["trusted"] is False
+    issuer_view = call(sample("get_issuer", issuer_id=issuer["id"]))[1]
+    assert issuer_view["certificate"]["trusted"] is False
+
+
+def test_a_trusted_ca_path_that_does_not_exist_fails_the_upload_and_stores_nothing(aws, monkeypatch,
+                                                                                   tmp_path):
+    monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(tmp_path / "missing"))
+    get_settings.cache_clear()
+    issuer = create_issuer()
+    status, body = upload_json(issuer["id"], certs.make_p12(password=PASSWORD))
+    assert (status, body["error"]["code"]) == (500, "internal_error")
+    assert certificate_items() == []
 
 
 def test_the_success_notice_has_the_subject_and_validity(aws, outbox):

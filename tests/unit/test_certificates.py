@@ -28,7 +28,10 @@ def p12(**options) -> bytes:
 
 
 def check(data: bytes, password: str = PASSWORD, tax_id: str = RUC, now: datetime = NOW):
-    return check_p12(data, password, tax_id=tax_id, plugin=PLUGIN, now=now)
+    # The mini-CA is trusted here, as the operator's addition (settings.trusted_ca_path) would make it;
+    # tests/unit/test_certificate_trust.py is about what happens without it.
+    return check_p12(data, password, tax_id=tax_id, plugin=PLUGIN, now=now,
+                     extra_authorities=(certs.local_ca().certificate,))
 
 
 def rejection(data: bytes, password: str = PASSWORD, tax_id: str = RUC) -> Unprocessable:
@@ -46,6 +49,7 @@ def test_a_good_file_gives_the_key_its_certificate_and_tax_ids():
     assert checked.tax_ids == {RUC, "1710034065"}
     assert checked.warnings == []
     assert checked.certificate.issuer == certs.local_ca().certificate.subject
+    assert checked.trusted
 
 
 def test_self_signed_and_legacy_encrypted_files_open():

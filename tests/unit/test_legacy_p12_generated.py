@@ -63,7 +63,9 @@ def test_the_rc2_40_file_is_a_valid_certificate_for_the_demo_ruc(legacy_p12):
     assert checked.key.private_numbers() == certs.rsa_key(4).private_numbers()
     assert checked.tax_ids == {certs.DEMO_RUC, "1710034065"}
     assert checked.certificate.issuer == certs.local_ca().certificate.subject
-    assert checked.warnings == []
+    # The mini-CA is no recognised certification authority: the file signs test documents only.
+    assert not checked.trusted
+    assert [w.code for w in checked.warnings] == ["certificate_test_only"]
 
 
 def test_uploading_the_rc2_40_file_stores_it(aws, legacy_p12):

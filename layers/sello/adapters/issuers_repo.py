@@ -45,7 +45,7 @@ def expiry_pk(day: date) -> str:
 
 def _summary_item(summary: CertificateSummary) -> dict:
     return {"serial": summary.serial, "subject": summary.subject, "valid_from": iso(summary.valid_from),
-            "valid_to": iso(summary.valid_to)}
+            "valid_to": iso(summary.valid_to), "trusted": summary.trusted}
 
 
 def _issuer_item(issuer: Issuer) -> dict:
@@ -64,7 +64,8 @@ def _issuer(item: dict) -> Issuer:
 
 def summary_of(certificate: Certificate) -> CertificateSummary:
     return CertificateSummary(serial=certificate.serial, subject=certificate.subject,
-                              valid_from=certificate.valid_from, valid_to=certificate.valid_to)
+                              valid_from=certificate.valid_from, valid_to=certificate.valid_to,
+                              trusted=certificate.trusted)
 
 
 def _certificate_item(c: Certificate) -> dict:
@@ -72,7 +73,8 @@ def _certificate_item(c: Certificate) -> dict:
             "account_id": c.account_id, "issuer_id": c.issuer_id, "serial": c.serial, "subject": c.subject,
             "issuer": c.issuer, "valid_from": iso(c.valid_from), "valid_to": iso(c.valid_to),
             "fingerprint_sha256": c.fingerprint_sha256, "tax_ids": list(c.tax_ids),
-            "certificate_der": c.certificate_der, "status": c.status, "uploaded_at": iso(c.uploaded_at)}
+            "certificate_der": c.certificate_der, "status": c.status, "uploaded_at": iso(c.uploaded_at),
+            "trusted": c.trusted}
     if c.notification_email:
         item["notification_email"] = c.notification_email
     if c.private_key is not None:
@@ -98,7 +100,7 @@ def _certificate(item: dict) -> Certificate:
         uploaded_at=parse_dt(item["uploaded_at"]),
         notification_email=item.get("notification_email"),
         private_key=Sealed.from_item(sealed) if sealed else None, replaced_at=parse_dt(item.get("replaced_at")),
-        warnings_sent={int(d) for d in item.get("warnings_sent", ())},
+        warnings_sent={int(d) for d in item.get("warnings_sent", ())}, trusted=bool(item.get("trusted", False)),
     )
 
 

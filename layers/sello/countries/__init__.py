@@ -4,7 +4,7 @@ on the country otherwise. Adding a country means adding a package here and one l
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
@@ -93,6 +93,13 @@ class CountryPlugin(Protocol):
 
     def certificate_matches(self, certificate: Any, tax_id: str) -> bool:
         """Whether the certificate may sign for the issuer with this tax id."""
+
+    def certificate_trusted(self, certificate: Any, chain: Iterable[Any], *, now: datetime,
+                            extra_authorities: Iterable[Any] = ()) -> bool:
+        """Whether the certificate chains, through `chain` (the other certificates that came with it),
+        to a certification authority this country recognises, or to one of `extra_authorities` (the
+        operator's additions), every link valid at `now` (sello.countries.trust.chains_to). Only such
+        a certificate signs live documents."""
 
     def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
         """Validates a CreateDocumentRequest (models.document_request) for the issuer (models.issuers.Issuer)

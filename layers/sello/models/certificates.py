@@ -71,6 +71,9 @@ class Certificate:
     private_key: Sealed | None = None
     replaced_at: datetime | None = None
     warnings_sent: set[int] = field(default_factory=set)  # expiry warnings already emailed (days before)
+    # Chains to a certification authority the country recognises (checked on upload); only then does
+    # it sign live documents. Records stored before the check existed read as False.
+    trusted: bool = False
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -86,6 +89,9 @@ class CertificateSummary(BaseModel):
     valid_from: datetime
     valid_to: datetime
     status: CertificateStatus = "active"
+    trusted: bool = Field(
+        default=False, description="Whether the certificate chains to a certification authority recognised "
+        "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
@@ -114,6 +120,9 @@ class CertificateView(BaseModel):
     valid_to: datetime
     status: CertificateStatus
     tax_ids: list[str] = Field(description="Tax ids (RUC, cédula) the certificate carries.")
+    trusted: bool = Field(
+        default=False, description="Whether the certificate chains to a certification authority recognised "
+        "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
     fingerprint_sha256: str
     notification_email: str | None = None
     uploaded_at: datetime

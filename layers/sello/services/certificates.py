@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from aws_lambda_powertools import Logger
@@ -36,10 +37,10 @@ from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore, Sealed, wipe
 from sello.adapters.mailer import Mail, Mailer, SesMailer
-from sello.countries import CountryPlugin, get_plugin
+from sello.countries import CountryPlugin, get_plugin, trust
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.ids import utcnow
-from sello.models.accounts import Account
+from sello.models.accounts import Account, Environment
 from sello.models.certificates import (
     Certificate,
     CertificateHistoryEntry,
@@ -51,6 +52,7 @@ from sello.models.certificates import (
 )
 from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
+from sello.services import pkcs12 as pkcs12_structure
 from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import Settings, get_settings
 
@@ -79,6 +81,11 @@ class AccountsLookup(Protocol):
     def get_account(self, account_id: str) -> Account | None: ...
 
 
+class CertificateNotTrusted(Exception):
+    """A live document's issuer has a certificate that signs test documents only. The sign task fails
+    with this error name, which the workflow reports as `certificate_not_trusted`."""
+
+
 def key_context(account_id: str, issuer_id: str) -> dict[str, str]:
     """KMS encryption context of an issuer's private key."""
     return {"account_id": account_id, "issuer_id": issuer_id}
@@ -92,6 +99,7 @@ class CheckedCertificate:
     certificate: x509.Certificate
     tax_ids: set[str]
     warnings: list[CertificateWarning]
+    trusted: bool = False  # chains to an authority the country recognises: may sign live documents
 
 
 def decode_base64_file(text: str, *, path: str) -> bytes:
@@ -103,6 +111,15 @@ def decode_base64_file(text: str, *, path: str) -> bytes:
     if not data:
         raise Unprocessable("The certificate file is empty.", code="invalid_certificate_file", path=path)
     return data
+
+
+def _password_proven_right(data: bytes, attempts: tuple[bytes | None, ...]) -> bool:
+    """True when the file is damaged whatever the password: its outer structure does not read, or
+    the password opens one of its parts on its own (services.pkcs12)."""
+    try:
+        return pkcs12_structure.password_opens_a_part(data, attempts)
+    except pkcs12_structure.Damaged:
+        return True
 
 
 def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str):
@@ -121,9 +138,10 @@ def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str)
                                 code="invalid_certificate_file", path=file_path) from None
         except ValueError as exc:
             # cryptography says "Could not deserialize" for anything that is not PKCS#12 and
-            # "Invalid password or PKCS12 data" when the structure is fine but it does not open.
+            # "Invalid password or PKCS12 data" when it reads as PKCS#12 but does not open: a wrong
+            # password, or damage the MAC caught. services.pkcs12 tells the two apart where it can.
             wrong_password = wrong_password or "password" in str(exc).lower()
-    if wrong_password:
+    if wrong_password and not _password_proven_right(data, attempts):
         raise Unprocessable("The password does not open this certificate file.",
                             code="wrong_certificate_password", path=password_path)
     raise Unprocessable("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged.",
@@ -158,14 +176,28 @@ def _mail(to: str, subject: str, text: str) -> Mail:
     return Mail(to=to, subject=" ".join(CONTROL_CHARACTERS.sub(" ", subject).split()), text=text)
 
 
+def _test_only_warning(plugin: CountryPlugin) -> CertificateWarning:
+    return CertificateWarning(
+        code="certificate_test_only",
+        message="The certificate does not chain to a certification authority recognised in "
+                f"{plugin.name}: it signs test documents only, and live documents are refused until a "
+                "certificate from such an authority is uploaded.")
+
+
 def _describe(certificate: Certificate) -> str:
     return (f"  Subject: {certificate.subject}\n  Issued by: {certificate.issuer}\n"
             f"  Serial: {certificate.serial}\n")
 
 
 def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin, now: datetime,
+              environment: Environment = "test", extra_authorities: Iterable[x509.Certificate] = (),
               file_path: str = "certificate", password_path: str = "password") -> CheckedCertificate:
-    """Opens the file and checks it can sign for `tax_id` now; raises Unprocessable otherwise."""
+    """Opens the file and checks it can sign for `tax_id` now; raises Unprocessable otherwise.
+
+    Whether the certificate chains to a certification authority the country recognises (or to one
+    of `extra_authorities`) is recorded as `trusted`. Only a trusted certificate signs live
+    documents, so with a live API key (`environment` "live") an untrusted one is refused; with a
+    test key it is accepted for test documents, with a warning."""
     bundle = _open_p12(data, password, file_path=file_path, password_path=password_path)
     certificates = [c.certificate for c in [bundle.cert, *bundle.additional_certs] if c is not None]
     key = bundle.key
@@ -204,13 +236,29 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
         raise reject(f"The certificate is not issued to {plugin.tax_id_name} {tax_id}; it carries {carries}.",
                      "certificate_tax_id_mismatch")
     notes = []
+    others = [c for c in certificates if c is not certificate]
+    trusted = plugin.certificate_trusted(certificate, others, now=now, extra_authorities=extra_authorities)
+    if not trusted:
+        if environment == "live":
+            raise reject("The certificate does not chain to a certification authority recognised in "
+                         f"{plugin.name}, so it cannot sign live documents; upload one issued by such an "
+                         "authority, with its chain in the file.", "certificate_not_trusted")
+        notes.append(_test_only_warning(plugin))
     if certificate_status(valid_to, now) == "expiring":
         days = (valid_to - now).days
         notes.append(CertificateWarning(
             code="certificate_expiring",
             message=f"The certificate expires on {_day(valid_to)} (in {days} days); upload its replacement "
                     "before then."))
-    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes)
+    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
+                              trusted=trusted)
+
+
+@lru_cache(maxsize=4)
+def extra_authorities(spec: str) -> tuple[x509.Certificate, ...]:
+    """The certification authorities settings.trusted_ca_path adds (read once per process and value).
+    A path that does not exist or a file that is not PEM is the operator's error: it raises."""
+    return trust.load_authorities(spec)
 
 
 # The service ------------------------------------------------------------------------------------
@@ -248,7 +296,9 @@ class CertificateService:
     # Upload ------------------------------------------------------------------------------------
 
     def upload(self, account_id: str, issuer_id: str,
-               request: UploadCertificateRequest | UploadCertificateForm) -> CertificateView:
+               request: UploadCertificateRequest | UploadCertificateForm,
+               environment: Environment) -> CertificateView:
+        """`environment` is the API key's: a live key accepts only a trusted certificate (check_p12)."""
         issuer = find_issuer(self.repo, account_id, issuer_id)
         plugin = get_plugin(issuer.country)
         now = self.clock().replace(microsecond=0)
@@ -259,6 +309,8 @@ class CertificateService:
             else:
                 file_path, data = "certificate", request.certificate
             checked = check_p12(data, request.password, tax_id=issuer.tax_id, plugin=plugin, now=now,
+                                environment=environment,
+                                extra_authorities=extra_authorities(self.settings.trusted_ca_path),
                                 file_path=file_path)
             certificate = self._store(issuer, checked, request.notification_email, now)
         except SelloError as exc:
@@ -289,7 +341,7 @@ class CertificateService:
             fingerprint_sha256=cert.fingerprint(hashes.SHA256()).hex().upper(),
             tax_ids=sorted(checked.tax_ids),
             certificate_der=cert.public_bytes(Encoding.DER), status="active", uploaded_at=now,
-            notification_email=notification_email, private_key=sealed,
+            notification_email=notification_email, private_key=sealed, trusted=checked.trusted,
             # The same certificate uploaded again keeps the warnings it was already sent.
             warnings_sent=previous.warnings_sent if previous and previous.status == "active" else set(),
         )
@@ -312,7 +364,7 @@ class CertificateService:
         now = self.clock()
         status = certificate_status(active.valid_to, now)
         if warnings is None:
-            warnings = []
+            warnings = [] if active.trusted else [_test_only_warning(get_plugin(issuer.country))]
             if status == "expiring":
                 warnings.append(CertificateWarning(
                     code="certificate_expiring",
@@ -327,6 +379,7 @@ class CertificateService:
         return CertificateView(
             issuer_id=issuer_id, serial=active.serial, subject=active.subject, issuer=active.issuer,
             valid_from=active.valid_from, valid_to=active.valid_to, status=status, tax_ids=active.tax_ids,
+            trusted=active.trusted,
             fingerprint_sha256=active.fingerprint_sha256, notification_email=active.notification_email,
             uploaded_at=active.uploaded_at, warnings=warnings,
             history=[CertificateHistoryEntry(serial=c.serial, subject=c.subject, issuer=c.issuer,
@@ -335,14 +388,19 @@ class CertificateService:
                      for c in history],
         )
 
-    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-        """The issuer's private key and certificate, ready to sign. The key was checked in full on
-        upload, so it is loaded here without repeating that (slow) check."""
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: Environment = "test",
+                         ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        """The issuer's private key and certificate, ready to sign a document of `environment`: for a
+        live one, the certificate must be trusted (CertificateNotTrusted otherwise). The key was
+        checked in full on upload, so it is loaded here without repeating that (slow) check."""
         issuer = find_issuer(self.repo, account_id, issuer_id)
         active = (self.repo.get_certificate(account_id, issuer_id, issuer.certificate.serial)
                   if issuer.certificate else None)
         if active is None or active.private_key is None:
             raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+        if environment == "live" and not active.trusted:
+            raise CertificateNotTrusted(f"Certificate {active.serial} of issuer {issuer_id} signs test "
+                                        "documents only.")
         pkcs8 = self.keystore.open(active.private_key, key_context(account_id, issuer_id))
         try:
             key = load_der_private_key(pkcs8, None, unsafe_skip_rsa_key_validation=True)

@@ -184,13 +184,18 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def _require_certificate(issuer: Issuer, now: datetime) -> None:
+def _require_certificate(issuer: Issuer, environment: Environment, now: datetime) -> None:
     if issuer.certificate is None:
         raise Unprocessable("The issuer has no signing certificate; upload one before issuing documents.",
                             code="certificate_required", path="issuer_id")
     if certificate_status(issuer.certificate.valid_to, now) == "expired":
         raise Unprocessable("The issuer's signing certificate has expired; upload its replacement.",
                             code="certificate_expired", path="issuer_id")
+    if environment == "live" and not issuer.certificate.trusted:
+        raise Unprocessable("The issuer's signing certificate does not chain to a recognised certification "
+                            "authority, so it signs test documents only; upload one issued by such an "
+                            "authority to issue live documents.", code="certificate_not_trusted",
+                            path="issuer_id")
 
 
 def _check_size(prepared: PreparedDocument) -> None:
@@ -283,7 +288,7 @@ class DocumentService:
         issuer = find_issuer(self.issuers, account_id, request.issuer_id)
         plugin = get_plugin(issuer.country, path="issuer_id")
         now = self._now()
-        _require_certificate(issuer, now)
+        _require_certificate(issuer, environment, now)
         prepared = plugin.prepare(request, issuer, environment, now)
         _check_size(prepared)
         draft = Draft(account_id, environment, issuer, plugin, prepared, now)

@@ -60,6 +60,10 @@ _FAILURES = {
     "CertificateExpired": ("certificate_expired",
                            "The issuer's certificate expired before the tax authority received the document; "
                            "upload a valid certificate, then retry the document." + _RETRY_HINT),
+    # services.certificates.CertificateNotTrusted, raised by the sign task
+    "CertificateNotTrusted": ("certificate_not_trusted",
+                              "The issuer's signing certificate signs test documents only (it was replaced "
+                              "after this live document was created); the document was not signed."),
 }
 _FAILED = ("processing_failed", "The document could not be processed.")
 # What only matters while the document waits for the authority; gone once the authority has answered.
@@ -97,8 +101,10 @@ class Blobs(Protocol):
 
 
 class SigningCredentials(Protocol):
-    def load_signing_key(self, account_id: str, issuer_id: str) -> tuple[Any, Any]:
-        """The issuer's private key and certificate, ready for CountryPlugin.sign."""
+    def load_signing_key(self, account_id: str, issuer_id: str, environment: str) -> tuple[Any, Any]:
+        """The issuer's private key and certificate, ready for CountryPlugin.sign of a document of
+        `environment`; raises CertificateNotTrusted (services.certificates) when a live document's
+        issuer has a certificate for test documents only."""
 
 
 class TaskInput(BaseModel):
@@ -164,7 +170,8 @@ class DocumentWorkflow:
         if not doc.get("signed_key"):
             if self.credentials is None:
                 raise DocumentStateError("No signing credentials are configured for the sign task.")
-            key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"])
+            key, cert = self.credentials.load_signing_key(task.account_id, doc["issuer_id"],
+                                                          doc["environment"])
             # Certificates are cryptography x509 objects; the expiry is kept so that a document is never
             # sent with a certificate that expired while it waited for the authority.
             valid_to = getattr(cert, "not_valid_after_utc", None)

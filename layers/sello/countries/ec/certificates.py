@@ -8,16 +8,27 @@ serialNumber, UID, x500UniqueIdentifier and organizationIdentifier, and the comm
 for any 13-digit (RUC) or 10-digit (cédula) number they contain.
 
 A certificate may sign for a RUC when it carries that RUC, or, for a natural person's RUC
-(cédula + establishment number), when it carries the holder's cédula."""
+(cédula + establishment number), when it carries the holder's cédula.
+
+It may sign live documents only when it chains to a certification authority accredited in Ecuador:
+the roots and intermediates in trust/ (trust/README.md lists each one with its source and
+fingerprint), plus any the operator adds (settings.trusted_ca_path)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from sello.countries import trust
 from sello.countries.ec.tax_ids import RucKind, is_valid_cedula, is_valid_ruc, ruc_kind
+
+TRUST_DIR = Path(__file__).resolve().parent / "trust"
 
 # CA -> OID arc of its certificate fields (<arc>.1 cédula/passport, <arc>.11 RUC).
 CA_FIELD_ARCS = {
@@ -81,3 +92,14 @@ def certificate_matches(certificate: x509.Certificate, ruc: str) -> bool:
     if ruc in tax_ids:
         return True
     return ruc_kind(ruc) is RucKind.NATURAL and ruc[:10] in tax_ids
+
+
+@cache
+def bundled_authorities() -> tuple[x509.Certificate, ...]:
+    """The certification authorities shipped in trust/ (read once per process)."""
+    return tuple(c for path in sorted(TRUST_DIR.glob("*.pem")) for c in trust.read_pem_certificates(path))
+
+
+def certificate_trusted(certificate: x509.Certificate, chain: Iterable[x509.Certificate], now: datetime,
+                        extra_authorities: Iterable[x509.Certificate] = ()) -> bool:
+    return trust.chains_to(certificate, chain, (*bundled_authorities(), *extra_authorities), now)

@@ -6,7 +6,7 @@ xades), the submit and poll tasks talk to SRI (sri), the render task draws the R
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,12 @@ class EcuadorPlugin:
         from sello.countries.ec import certificates
 
         return certificates.certificate_matches(certificate, tax_id)
+
+    def certificate_trusted(self, certificate: x509.Certificate, chain: Iterable[x509.Certificate], *,
+                            now: datetime, extra_authorities: Iterable[x509.Certificate] = ()) -> bool:
+        from sello.countries.ec import certificates
+
+        return certificates.certificate_trusted(certificate, chain, now, extra_authorities)
 
     def document_title(self, document_type: str) -> str:
         return TITLES[document_type]
