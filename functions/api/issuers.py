@@ -16,6 +16,7 @@ from sello.errors import BadRequest
 from sello.http import (
     PageCursor,
     PageLimit,
+    check_characters,
     error_doc,
     make_app,
     media_type,
@@ -148,6 +149,7 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
                              path=name) from None
+        check_characters(fields[name], name)
     return fields
 
 

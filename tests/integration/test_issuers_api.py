@@ -188,7 +188,7 @@ BAD_ISSUERS = [
     ({"website": "https://example.com"}, 422, "unknown_field", "website"),
     # Control characters would break the email subjects and documents these names go into.
     ({"legal_name": "Comercial\nAndina"}, 422, "invalid_value", "legal_name"),
-    ({"trade_name": "Andina\x00Store"}, 422, "invalid_value", "trade_name"),
+    ({"trade_name": "Andina\x00Store"}, 422, "invalid_character", "trade_name"),
     ({"head_office_address": "Av. Amazonas\tN34"}, 422, "invalid_value", "head_office_address"),
     ({"establishments": [{"code": "001", "address": "Qui\rto", "emission_points": [{"code": "001"}]}]},
      422, "invalid_value", "establishments.0.address"),
@@ -197,7 +197,7 @@ BAD_ISSUERS = [
      422, "invalid_value", "establishments.0.name"),
     ({"establishments": [{"code": "001", "address": "Quito",
                           "emission_points": [{"code": "001", "name": "Caja\x1b1"}]}]},
-     422, "invalid_value", "establishments.0.emission_points.0.name"),
+     422, "invalid_character", "establishments.0.emission_points.0.name"),
     ({"flags": {"obligado_contabilidad": True, "contribuyente_especial": "53\n68"}}, 422, "invalid_value",
      "flags.contribuyente_especial"),
     ({"legal_name": "x" * 301}, 422, "invalid_value", "legal_name"),
@@ -509,6 +509,13 @@ BAD_BODIES = [
     ("multipart", {"password": PASSWORD}, 422, "missing_field", "certificate"),
     ("multipart", {"certificate": b"x"}, 422, "missing_field", "password"),
     ("multipart", {"certificate": b"x", "password": PASSWORD, "pin": "1234"}, 422, "unknown_field", "pin"),
+    # Characters XML cannot carry, in any text field, are refused before the file is even opened.
+    ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\ud800"}, 422, "invalid_character", "password"),
+    ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\uffff"}, 422, "invalid_character", "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD + "\x00"}, 422, "invalid_character", "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD + "\uffff"}, 422, "invalid_character", "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD, "notification_email": "a\ufffe@example.com"}, 422,
+     "invalid_character", "notification_email"),
 ]
 
 
