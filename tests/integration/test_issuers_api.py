@@ -17,6 +17,9 @@ from local import certs
 from local.lambdas import context_for
 from sello import catalog
 from sello.adapters import aws as aws_clients
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.countries.ec import xades
 from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, load_event, response_json
 
@@ -383,6 +386,26 @@ def test_the_stored_key_signs_for_the_uploaded_certificate(aws):
     with pytest.raises(Exception) as err:
         credentials().load_signing_key(ACCOUNT_B["account_id"], issuer["id"])
     assert getattr(err.value, "code", None) == "issuer_not_found"
+
+
+def test_the_upload_records_the_size_of_the_certificates_signature_with_the_issuer(aws):
+    """The documents API checks a document's signed size before numbering it without loading the
+    certificate: the upload records what its signature adds, with the certificate and with the issuer."""
+    issuer = create_issuer()
+    p12 = certs.make_p12(password=PASSWORD, key_slot=3)
+    assert upload_json(issuer["id"], p12)[0] == 200
+    certificate = pkcs12.load_pkcs12(p12, PASSWORD.encode()).cert.certificate
+    expected = xades.signature_size(certificate)
+
+    [certificate_item] = certificate_items()
+    [issuer_item] = [i for i in items() if i["sk"].startswith("ISSUER#")]
+    assert certificate_item["signature_size"] == issuer_item["certificate"]["signature_size"] == expected
+    stored = DynamoIssuersRepo(DynamoStore(get_settings().table_name)).get_issuer(ACCOUNT_A["account_id"],
+                                                                                  issuer["id"])
+    assert stored.certificate.signature_size == expected
+    # It is not part of what the API shows.
+    status, shown = request("GET", f"/v1/issuers/{issuer['id']}")
+    assert status == 200 and "signature_size" not in shown["certificate"]
 
 
 def test_replacing_keeps_the_old_certificate_as_history(aws):

@@ -71,6 +71,9 @@ class Certificate:
     private_key: Sealed | None = None
     replaced_at: datetime | None = None
     warnings_sent: set[int] = field(default_factory=set)  # expiry warnings already emailed (days before)
+    # At most how many bytes the authority's signature with this certificate adds to a document (the
+    # country plugin's signature_size); None for certificates stored before it was recorded.
+    signature_size: int | None = None
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -86,6 +89,8 @@ class CertificateSummary(BaseModel):
     valid_from: datetime
     valid_to: datetime
     status: CertificateStatus = "active"
+    # Kept with the issuer for the size check of its documents (Certificate.signature_size); not shown.
+    signature_size: int | None = Field(default=None, exclude=True)
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})

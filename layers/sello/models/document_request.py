@@ -26,7 +26,10 @@ from sello.models.issuers import Code
 
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding"]
 
-MAX_ITEMS = 1000
+# The most lines a document can have: an invoice or credit note of this many short lines (a short code
+# and description, one VAT rate: about 410 bytes of XML each) still fits under SRI's 320 KB; longer
+# lines fit fewer (the country plugin refuses a document too large before numbering it).
+MAX_ITEMS = 700
 MAX_TAXES_PER_ITEM = 3
 MAX_PAYMENTS = 20
 MAX_ADDITIONAL_INFO = 15
@@ -187,7 +190,9 @@ class CreateDocumentRequest(RequestBody):
     customer: Party
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS,
                               description=f"1 to {MAX_ITEMS} lines for invoices and notes; none for other "
-                                          f"types.")
+                                          f"types. The whole document must also stay within the authority's "
+                                          f"size limit (Ecuador: 320 KB as signed XML, about {MAX_ITEMS} "
+                                          f"short lines), or it is refused with `document_too_large`.")
     payments: list[Payment] = Field(
         default_factory=list, max_length=MAX_PAYMENTS,
         description="How the total is paid; when given, the amounts add up to the document's total. An "

@@ -54,6 +54,11 @@ class EcuadorPlugin:
 
         return certificates.certificate_matches(certificate, tax_id)
 
+    def signature_size(self, certificate: x509.Certificate) -> int:
+        from sello.countries.ec import xades
+
+        return xades.signature_size(certificate)
+
     def document_title(self, document_type: str) -> str:
         return TITLES[document_type]
 
