@@ -61,7 +61,7 @@ _UPLOAD_BODY = {
     responses=route_responses(201, "Issuer registered", {
         409: error_doc("`issuer_exists`"),
         422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
-                       f"{MAX_ISSUER_BYTES // 1000} KB as JSON)")}, body=True),
+                       f"{MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and `size`)")}, body=True),
 )
 def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
     return issuers.default_service().create(principal(router).account_id, body)

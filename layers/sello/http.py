@@ -22,7 +22,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from sello.catalog import GATEWAY_ERRORS
-from sello.errors import BadRequest, PayloadTooLarge, SelloError, Unauthorized, Unprocessable, UnsupportedMediaType
+from sello.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    SelloError,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+)
 from sello.models.accounts import Environment
 from sello.models.common import MAX_PAGE_SIZE, NOT_XML, character_name, find_not_xml, not_xml_message
 
@@ -67,9 +74,10 @@ class ErrorDetail(BaseModel):
                                   f"{MAX_ERROR_DETAILS}.")
     omitted: int | None = Field(default=None, description="How many more problems there were than `details` "
                                                           "lists.")
-    limit: int | None = Field(default=None, description="For a size limit (`document_too_large`): the limit, "
-                                                        "in bytes.")
-    size: int | None = Field(default=None, description="For a size limit: the size of what was sent, in bytes.")
+    limit: int | None = Field(default=None, description="For a size limit (`document_too_large`, "
+                                                        "`issuer_too_large`): the limit, in bytes.")
+    size: int | None = Field(default=None, description="For a size limit: the size of what was sent, in "
+                                                       "bytes, measured as the limit is.")
 
 
 class ErrorBody(BaseModel):

@@ -536,9 +536,10 @@ BAD_BODIES = [
     ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\ud800"}, 422, "invalid_character", "password"),
     ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\uffff"}, 422, "invalid_character", "password"),
     ("multipart", {"certificate": b"x", "password": PASSWORD + "\x00"}, 422, "invalid_character", "password"),
-    ("multipart", {"certificate": b"x", "password": PASSWORD + "\uffff"}, 422, "invalid_character", "password"),
-    ("multipart", {"certificate": b"x", "password": PASSWORD, "notification_email": "a\ufffe@example.com"}, 422,
-     "invalid_character", "notification_email"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD + "\uffff"}, 422, "invalid_character",
+     "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD, "notification_email": "a\ufffe@example.com"},
+     422, "invalid_character", "notification_email"),
 ]
 
 

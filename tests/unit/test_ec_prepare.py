@@ -533,8 +533,8 @@ def unsigned_size(data: dict) -> int:
     return len(documents.unsigned_xml(prepare(data, with_certificate(make_issuer(), 0)), "test"))
 
 
-@pytest.mark.parametrize("kind, path", [("invoice", "items"), ("credit_note", "items"), ("debit_note", "items"),
-                                        ("delivery_guide", "shipment.destinations"),
+@pytest.mark.parametrize("kind, path", [("invoice", "items"), ("credit_note", "items"),
+                                        ("debit_note", "items"), ("delivery_guide", "shipment.destinations"),
                                         ("withholding", "withholding.support_documents")])
 def test_a_document_over_sris_size_once_signed_is_refused_with_the_limit_and_its_size(kind, path):
     data = body(kind)

@@ -303,7 +303,8 @@ def built_invoice() -> bytes:
     request = CreateDocumentRequest.model_validate(load_event("documents/create_invoice.body.json"))
     prepared = documents._prepare_sale(request, make_issuer(), date(2025, 6, 30))
     numbered = documents.number(prepared, 42, "doc_size", "test")
-    return xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key, environment="test")
+    return xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                     environment="test")
 
 
 SIZE_CERTIFICATES = {  # name -> (key slot, key bits, certificate options)

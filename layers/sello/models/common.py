@@ -63,7 +63,8 @@ def find_not_xml(data: Any, path: str = "") -> tuple[str, str, bool] | None:
                 found = NOT_XML.search(name)
                 if found:
                     return where, found.group(), True
-            stack.extend((f"{where}.{name}" if where else name, item) for name, item in reversed(value.items()))
+            stack.extend((f"{where}.{name}" if where else name, item)
+                         for name, item in reversed(value.items()))
         elif isinstance(value, list):
             stack.extend((f"{where}.{index}" if where else str(index), item)
                          for index, item in reversed(list(enumerate(value))))
