@@ -98,6 +98,31 @@ def test_the_model_refuses_bad_numbers_with_the_field_path(field, value):
     assert caught.value.errors()[0]["loc"][:3] == ("items", 0, field)
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")  # digits, but not the ones SRI's schemas take
+
+
+@pytest.mark.parametrize("kind, path, value", [
+    ("credit_note", "reference.number", "001-001-000000123"),
+    ("credit_note", "reference.type", "01"),
+    ("delivery_guide", "shipment.destinations.0.reference.number", "001-001-000000123"),
+    ("delivery_guide", "shipment.destinations.0.reference.authorization", "1234567890"),
+    ("delivery_guide", "shipment.destinations.0.establishment_code", "001"),
+    ("withholding", "withholding.fiscal_period", "06/2025"),
+    ("withholding", "withholding.support_documents.0.type", "01"),
+    ("withholding", "withholding.support_documents.0.support_code", "01"),
+    ("withholding", "withholding.support_documents.0.number", "001-001-000000123"),
+    ("withholding", "withholding.support_documents.0.authorization", "1234567890"),
+])
+def test_digits_of_other_scripts_are_refused_before_they_reach_the_xml(kind, path, value):
+    data = with_path(body(kind), path, value.translate(ARABIC_INDIC))
+    with pytest.raises((ValidationError, Unprocessable)) as caught:
+        prepare(data)
+    if isinstance(caught.value, ValidationError):
+        assert ".".join(str(p) for p in caught.value.errors()[0]["loc"]) == path
+    else:
+        assert (caught.value.code, caught.value.path) == ("unknown_document_type", path)
+
+
 def test_the_model_takes_numbers_and_decimal_strings_as_exact_decimals():
     request = CreateDocumentRequest.model_validate(
         invoice(items=[line(quantity=2.5, unit_price="0.1"), line(quantity="3", unit_price=0.1)])

@@ -49,7 +49,7 @@ def _four_digits(value: Decimal) -> Decimal:
 # Tax rates: at most 4 digits, 2 of them decimals (SRI tarifa).
 TaxRate = Annotated[Decimal, Field(ge=0, le=9999, decimal_places=2, allow_inf_nan=False, examples=["15"]),
                     AfterValidator(_four_digits)]
-TaxCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,4}$")]
+TaxCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,4}$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 InfoName = text(300)
 InfoValue = text(300)

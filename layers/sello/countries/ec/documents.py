@@ -171,7 +171,7 @@ def reference_code(reference, path: str) -> str:
     """The codDoc of a referenced document, given by neutral type or 2-digit SRI code
     (422 unknown_document_type at `path`.type)."""
     doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
-    if not (len(doc_code) == 2 and doc_code.isdigit()):
+    if not (len(doc_code) == 2 and doc_code.isascii() and doc_code.isdigit()):
         raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
                             f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
                             code="unknown_document_type", path=join(path, "type"))
