@@ -149,7 +149,8 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
                              path=name) from None
-        check_characters(fields[name], name)
+    # Field names and text fields, as in a JSON body (the file's bytes are the file's business).
+    check_characters({name: value if isinstance(value, str) else "" for name, value in fields.items()})
     return fields
 
 

@@ -540,6 +540,8 @@ BAD_BODIES = [
      "password"),
     ("multipart", {"certificate": b"x", "password": PASSWORD, "notification_email": "a\ufffe@example.com"},
      422, "invalid_character", "notification_email"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD, "pin\x01": "1"}, 422, "invalid_character",
+     "body"),
 ]
 
 
