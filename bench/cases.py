@@ -23,7 +23,7 @@ BASELINES = (
 COLD_IMPORTS = (
     ("api_accounts", "functions.api.accounts", 300),
     ("api_issuers", "functions.api.issuers", 300),
-    ("api_documents", "functions.api.documents, sello.countries.ec.documents", 300),
+    ("api_documents", "functions.api.documents, sello.countries.ec.documents, sello.countries.ec.xml", 300),
     ("authorizer", "functions.api.authorizer", 300),
     ("workflow_sign", "functions.workflow.sign, sello.countries.ec.xml, sello.countries.ec.xades", 700),
     ("workflow_submit", "functions.workflow.submit, sello.countries.ec.sri", None),

@@ -16,6 +16,7 @@ from sello.errors import BadRequest
 from sello.http import (
     PageCursor,
     PageLimit,
+    check_characters,
     error_doc,
     make_app,
     media_type,
@@ -60,7 +61,7 @@ _UPLOAD_BODY = {
     responses=route_responses(201, "Issuer registered", {
         409: error_doc("`issuer_exists`"),
         422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
-                       f"{MAX_ISSUER_BYTES // 1000} KB as JSON)")}, body=True),
+                       f"{MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and `size`)")}, body=True),
 )
 def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
     return issuers.default_service().create(principal(router).account_id, body)
@@ -154,6 +155,8 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
                              path=name) from None
+    # Field names and text fields, as in a JSON body (the file's bytes are the file's business).
+    check_characters({name: value if isinstance(value, str) else "" for name, value in fields.items()})
     return fields
 
 

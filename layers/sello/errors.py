@@ -7,7 +7,8 @@ class SelloError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, path: str | None = None, status: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, path: str | None = None, status: int | None = None,
+                 extra: dict | None = None):
         super().__init__(message)
         self.message = message
         if code:
@@ -15,12 +16,13 @@ class SelloError(Exception):
         if status:
             self.status = status
         self.path = path
+        self.extra = extra or {}  # further fields of the error body (http.ErrorDetail), e.g. limit and size
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
         if self.path:
             body["path"] = self.path
-        return body
+        return body | self.extra
 
 
 class BadRequest(SelloError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -18,11 +19,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sello.catalog import GATEWAY_ERRORS
-from sello.errors import BadRequest, PayloadTooLarge, SelloError, Unauthorized, UnsupportedMediaType
-from sello.models.common import MAX_PAGE_SIZE, Environment
+from sello.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    SelloError,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+from sello.models.common import MAX_PAGE_SIZE, NOT_XML, Environment, character_name, find_not_xml, not_xml_message
 
 logger = Logger(service="sello")
 
@@ -33,6 +41,12 @@ _CODES = {
 }
 # The largest request body the functions take: the size of Lambda's limit on a synchronous payload.
 MAX_BODY_BYTES = 6 * 1024 * 1024
+# A validation error lists at most this many problems (`omitted` counts the rest), each with its path
+# and message cut to these lengths, so an answer stays within a few tens of kilobytes whatever the
+# request.
+MAX_ERROR_DETAILS = 50
+MAX_ERROR_PATH = 200
+MAX_ERROR_MESSAGE = 300
 _TOO_LARGE = f"{MAX_BODY_BYTES // (1024 * 1024)} MB"
 _MEDIA_TYPES = "Send the body as application/json (or multipart/form-data where a file is uploaded)."
 
@@ -54,7 +68,15 @@ class ErrorDetail(BaseModel):
     code: str
     message: str
     path: str | None = None
-    details: list[dict] | None = None
+    details: list[dict] | None = Field(
+        default=None, description=f"Every problem of an invalid request (code, path, message), at most "
+                                  f"{MAX_ERROR_DETAILS}.")
+    omitted: int | None = Field(default=None, description="How many more problems there were than `details` "
+                                                          "lists.")
+    limit: int | None = Field(default=None, description="For a size limit (`document_too_large`, "
+                                                        "`issuer_too_large`): the limit, in bytes.")
+    size: int | None = Field(default=None, description="For a size limit: the size of what was sent, in "
+                                                       "bytes, measured as the limit is.")
 
 
 class ErrorBody(BaseModel):
@@ -76,8 +98,9 @@ COMMON_ERRORS = {
     403: error_doc("`api_key_revoked` or `account_inactive`."),
     413: error_doc(f"`payload_too_large`: the body is over {_TOO_LARGE}."),
     415: error_doc("`unsupported_media_type`: " + _MEDIA_TYPES),
-    422: error_doc("`missing_field`, `unknown_field` or `invalid_value`: `path` names the field, `details` "
-                   "lists every problem."),
+    422: error_doc("`missing_field`, `unknown_field`, `invalid_value` or `invalid_character` (a character "
+                   "XML cannot carry, in the body or a query parameter): `path` names the field, `details` "
+                   f"lists the problems (the first {MAX_ERROR_DETAILS}; `omitted` counts the rest)."),
 }
 _BODY_ERRORS = (400, 413, 415)
 _KEY_ERRORS = (401, 403)
@@ -107,13 +130,31 @@ def _answer(error: SelloError) -> Response:
 def parse_json(text: str):
     """json.loads for request bodies. Text the parser cannot take (nesting too deep, an integer of
     more than 4300 digits, NaN or Infinity, which are not JSON) fails like a syntax error, so the
-    caller gets 400 invalid_json instead of an internal error."""
+    caller gets 400 invalid_json instead of an internal error. A string (or member name) holding a
+    character XML cannot carry is 422 invalid_character at its path, whichever field it is in."""
     try:
-        return json.loads(text, parse_constant=_not_json)
+        data = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError:
         raise
     except (ValueError, RecursionError) as exc:
         raise json.JSONDecodeError(f"unreadable JSON ({type(exc).__name__})", text, 0) from None
+    check_characters(data)
+    return data
+
+
+def check_characters(data, path: str = "") -> None:
+    """422 invalid_character for the first character XML cannot carry in `data` (parsed JSON, or
+    the text fields of a form)."""
+    problem = find_not_xml(data, path)
+    if problem is None:
+        return
+    where, char, in_name = problem
+    if in_name:
+        message = (f"A field name in {where or 'the body'} contains the character {character_name(char)}, "
+                   "which XML documents cannot carry.")
+    else:
+        message = not_xml_message(char)
+    raise Unprocessable(message, code="invalid_character", path=where or "body")
 
 
 def _not_json(constant: str):
@@ -151,6 +192,10 @@ def _message(msg: str) -> str:
     return msg.removeprefix("Value error, ")
 
 
+def _cut(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
 def _validation_error(exc: RequestValidationError) -> Response:
     errors = list(exc.errors())
     first = errors[0] if errors else {"type": "invalid", "loc": ("body",), "msg": "Invalid request"}
@@ -160,11 +205,15 @@ def _validation_error(exc: RequestValidationError) -> Response:
     if kind == "unsupported_content_type":
         return error_response(415, {"code": "unsupported_media_type", "message": first.get("msg", "")})
     details = [
-        {"code": _CODES.get(e.get("type", ""), "invalid_value"), "path": _path(e.get("loc", ())),
-         "message": _message(e.get("msg", ""))}
-        for e in errors
+        {"code": _CODES.get(e.get("type", ""), "invalid_value"),
+         "path": _cut(_path(e.get("loc", ())), MAX_ERROR_PATH),
+         "message": _cut(_message(e.get("msg", "")), MAX_ERROR_MESSAGE)}
+        for e in errors[:MAX_ERROR_DETAILS]
     ]
-    return error_response(422, {**details[0], "details": details})
+    body = {**details[0], "details": details}
+    if len(errors) > MAX_ERROR_DETAILS:
+        body["omitted"] = len(errors) - MAX_ERROR_DETAILS
+    return error_response(422, body)
 
 
 def _invalid_json(message: str) -> Response:
@@ -188,6 +237,18 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError |
         elif media != "application/json":
             return UnsupportedMediaType(_MEDIA_TYPES)
     return None
+
+
+def _check_query(event) -> None:
+    """422 invalid_character for a query parameter value holding a character XML cannot carry."""
+    single = (event.get("queryStringParameters") or {}).items()
+    multi = ((name, value) for name, values in (event.get("multiValueQueryStringParameters") or {}).items()
+             for value in values or ())
+    for name, value in itertools.chain(single, multi):
+        found = NOT_XML.search(value) if isinstance(value, str) else None
+        if found:
+            raise Unprocessable(not_xml_message(found.group()), code="invalid_character",
+                                path=_cut(name, MAX_ERROR_PATH))
 
 
 def _lower_media_type(value: str) -> str:
@@ -222,13 +283,16 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGate
         problem = body_problem(app_.current_event)
         if problem:
             raise problem
+        _check_query(app_.current_event)
         return next_middleware(app_)
 
     app.use(middlewares=[guard])
 
+    # A body is parsed (and its characters checked) before the middleware's checks: an oversize or
+    # wrongly typed body still gets 413/415.
     @app.exception_handler(SelloError)
     def _sello_error(exc: SelloError):
-        return _answer(exc)
+        return _answer(body_problem(app.current_event) or exc)
 
     # Powertools validates a route's body before any middleware runs, so the body checks are
     # repeated here: an oversize or wrongly typed body gets 413/415, not a validation error.

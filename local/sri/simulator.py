@@ -13,7 +13,8 @@ An envelope that is not XML or calls another operation gets a SOAP fault (HTTP 5
 
 Recepción checks, in SRI's order, answering DEVUELTA with SRI's identifiers (DEVUELTA documents are
 not kept, as in SRI: once fixed they may be sent again with the same clave):
-- no `xml` argument → 49; not base64, not UTF-8 or not well-formed XML → 35; over 320 KB → 26;
+- no `xml` argument → 49; not base64 → 35; over 320 KB (320,000 bytes) → 26; not UTF-8 or not
+  well-formed XML → 35;
 - a root element that is no comprobante → 47; a version SRI has no schema for → 48;
 - with `xsd_dir`: invalid against `<Schema>_V<version>.xsd` chosen by root element and version → 35,
   lxml's message in informacionAdicional;
@@ -95,7 +96,9 @@ log = logging.getLogger(__name__)
 BASE_PATH = "/comprobantes-electronicos-ws"
 ADMIN_PATH = "/_sim/sri"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-MAX_DOCUMENT_BYTES = 320 * 1024
+# SRI's "320 KB" (error 26), read the stricter way, so that whatever Sello lets through is received
+# here under either reading.
+MAX_DOCUMENT_BYTES = 320_000
 FAULT_KINDS = ("http_503", "timeout", "lost_response", "error_50")
 SERVICES = ("reception", "authorization", "both")
 DEFAULT_HOLD_SECONDS = 60.0

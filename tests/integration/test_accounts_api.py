@@ -161,7 +161,7 @@ BAD_SIGN_UPS = {
     "integer of 5000 digits": (lambda: _raw('{"company_name": ' + "7" * 5000 + f', "email": "{EMAIL}"}}'),
                                400, "invalid_json", "body"),
     "NaN": (lambda: _raw(f'{{"company_name": NaN, "email": "{EMAIL}"}}'), 400, "invalid_json", "body"),
-    "NUL in company": (lambda: with_body("sign_up", company_name="Acme\x00 S.A."), 422, "invalid_value",
+    "NUL in company": (lambda: with_body("sign_up", company_name="Acme\x00 S.A."), 422, "invalid_character",
                        "company_name"),
     "line break in company": (lambda: with_body("sign_up", company_name="Acme\r\nBcc: x@example.com"),
                               422, "invalid_value", "company_name"),

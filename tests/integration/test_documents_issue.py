@@ -82,6 +82,9 @@ class CountryZZ:
     def certificate_trusted(self, certificate, chain, *, now, extra_authorities=()) -> bool:
         return self.trusts
 
+    def signature_size(self, certificate) -> int:
+        return 100
+
     def document_title(self, document_type: str) -> str:
         return {"invoice": "Factura", "credit_note": "Nota de crédito"}.get(document_type, document_type)
 
@@ -357,11 +360,13 @@ def test_another_accounts_issuer_is_not_found(aws, testland):
 
 
 def test_a_document_too_large_to_store_is_refused_before_numbering(aws, testland, monkeypatch):
-    monkeypatch.setattr(documents_service, "MAX_CONTENT_BYTES", 100)
+    monkeypatch.setattr(documents_service, "MAX_CONTENT_BYTES", 50)
     issuer = make_issuer()
     lines = [{"description": f"Line {n}", "unit_price": "1", "taxes": [{"type": "vat"}]} for n in range(5)]
     status, body = request("POST", "/v1/documents", invoice(issuer, items=lines))
-    assert (status, body["error"]["code"], body["error"]["path"]) == (422, "document_too_large", "items")
+    assert (status, body["error"]["code"], body["error"]["path"]) == (422, "document_too_large", "body")
+    assert body["error"]["limit"] == 50 and body["error"]["size"] > 50
+    assert str(body["error"]["size"]) in body["error"]["message"]
     assert items("SEQ#") == []
 
 

@@ -17,6 +17,9 @@ from local import certs
 from local.lambdas import context_for
 from sello import catalog
 from sello.adapters import aws as aws_clients
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.countries.ec import xades
 from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, load_event, response_json
 
@@ -198,7 +201,7 @@ BAD_ISSUERS = [
     ({"website": "https://example.com"}, 422, "unknown_field", "website"),
     # Control characters would break the email subjects and documents these names go into.
     ({"legal_name": "Comercial\nAndina"}, 422, "invalid_value", "legal_name"),
-    ({"trade_name": "Andina\x00Store"}, 422, "invalid_value", "trade_name"),
+    ({"trade_name": "Andina\x00Store"}, 422, "invalid_character", "trade_name"),
     ({"head_office_address": "Av. Amazonas\tN34"}, 422, "invalid_value", "head_office_address"),
     ({"establishments": [{"code": "001", "address": "Qui\rto", "emission_points": [{"code": "001"}]}]},
      422, "invalid_value", "establishments.0.address"),
@@ -207,7 +210,7 @@ BAD_ISSUERS = [
      422, "invalid_value", "establishments.0.name"),
     ({"establishments": [{"code": "001", "address": "Quito",
                           "emission_points": [{"code": "001", "name": "Caja\x1b1"}]}]},
-     422, "invalid_value", "establishments.0.emission_points.0.name"),
+     422, "invalid_character", "establishments.0.emission_points.0.name"),
     ({"flags": {"obligado_contabilidad": True, "contribuyente_especial": "53\n68"}}, 422, "invalid_value",
      "flags.contribuyente_especial"),
     ({"legal_name": "x" * 301}, 422, "invalid_value", "legal_name"),
@@ -398,6 +401,26 @@ def test_the_stored_key_signs_for_the_uploaded_certificate(aws):
     assert getattr(err.value, "code", None) == "issuer_not_found"
 
 
+def test_the_upload_records_the_size_of_the_certificates_signature_with_the_issuer(aws):
+    """The documents API checks a document's signed size before numbering it without loading the
+    certificate: the upload records what its signature adds, with the certificate and with the issuer."""
+    issuer = create_issuer()
+    p12 = certs.make_p12(password=PASSWORD, key_slot=3)
+    assert upload_json(issuer["id"], p12)[0] == 200
+    certificate = pkcs12.load_pkcs12(p12, PASSWORD.encode()).cert.certificate
+    expected = xades.signature_size(certificate)
+
+    [certificate_item] = certificate_items()
+    [issuer_item] = [i for i in items() if i["sk"].startswith("ISSUER#")]
+    assert certificate_item["signature_size"] == issuer_item["certificate"]["signature_size"] == expected
+    stored = DynamoIssuersRepo(DynamoStore(get_settings().table_name)).get_issuer(ACCOUNT_A["account_id"],
+                                                                                  issuer["id"])
+    assert stored.certificate.signature_size == expected
+    # It is not part of what the API shows.
+    status, shown = request("GET", f"/v1/issuers/{issuer['id']}")
+    assert status == 200 and "signature_size" not in shown["certificate"]
+
+
 def test_replacing_keeps_the_old_certificate_as_history(aws):
     issuer = create_issuer()
     _, first = upload_json(issuer["id"], certs.make_p12(password=PASSWORD, key_slot=1))
@@ -560,6 +583,16 @@ BAD_BODIES = [
     ("multipart", {"password": PASSWORD}, 422, "missing_field", "certificate"),
     ("multipart", {"certificate": b"x"}, 422, "missing_field", "password"),
     ("multipart", {"certificate": b"x", "password": PASSWORD, "pin": "1234"}, 422, "unknown_field", "pin"),
+    # Characters XML cannot carry, in any text field, are refused before the file is even opened.
+    ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\ud800"}, 422, "invalid_character", "password"),
+    ("json", {"p12_base64": "AAAA", "password": PASSWORD + "\uffff"}, 422, "invalid_character", "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD + "\x00"}, 422, "invalid_character", "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD + "\uffff"}, 422, "invalid_character",
+     "password"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD, "notification_email": "a\ufffe@example.com"},
+     422, "invalid_character", "notification_email"),
+    ("multipart", {"certificate": b"x", "password": PASSWORD, "pin\x01": "1"}, 422, "invalid_character",
+     "body"),
 ]
 
 

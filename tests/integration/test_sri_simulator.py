@@ -14,7 +14,7 @@ import pytest
 from lxml import etree
 
 from local.certs import make_certificate, rsa_key
-from local.sri.simulator import SriSimulator
+from local.sri.simulator import MAX_DOCUMENT_BYTES, SriSimulator
 from sello.countries import AuthorityUnavailable
 from sello.countries.ec import clave as claves
 from sello.countries.ec import xades
@@ -233,6 +233,24 @@ def test_an_argument_that_is_not_base64_is_35(sri):
     answer = etree.fromstring(raw_reception(sri, "this is not base64!").content)
     assert answer.findtext(".//estado") == "DEVUELTA"
     assert answer.findtext(".//identificador") == "35"
+
+
+def test_a_comprobante_over_320_kb_is_26_and_one_of_exactly_320_kb_is_received(sri, client, signer):
+    # The signature's size does not depend on the text signed, so the buyer's name sets the size.
+    base = len(signer(factura(buyer="X")[1])) - 1
+    room = MAX_DOCUMENT_BYTES - base
+    assert MAX_DOCUMENT_BYTES == 320_000
+    clave, xml = factura(1, buyer="X" * room)
+    signed = signer(xml)
+    assert len(signed) == 320_000
+    assert client.submit(signed, "test").status == "received"
+
+    clave, xml = factura(2, buyer="X" * (room + 1))
+    outcome = client.submit(signer(xml), "test")
+    assert outcome.status == "rejected"
+    assert [(m.code, m.message) for m in outcome.messages] == [("26", "TAMAÑO MÁXIMO SUPERADO")]
+    assert "320001" in outcome.messages[0].detail
+    assert sri.accepted(clave) == 0
 
 
 def test_an_empty_argument_is_49(sri):

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from sello.countries.ec import clave, documents
+from sello.countries.ec import clave, documents, xml
 from sello.errors import Unprocessable
-from sello.models.document_request import CreateDocumentRequest
+from sello.models.certificates import CertificateSummary
+from sello.models.document_request import MAX_ITEMS, CreateDocumentRequest
 from sello.models.issuers import Issuer
 from tests.conftest import needs_data
 from tests.ec_fixtures import (  # noqa: F401 (fixtures)
@@ -97,6 +98,31 @@ def test_the_model_refuses_bad_numbers_with_the_field_path(field, value):
     assert caught.value.errors()[0]["loc"][:3] == ("items", 0, field)
 
 
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")  # digits, but not the ones SRI's schemas take
+
+
+@pytest.mark.parametrize("kind, path, value", [
+    ("credit_note", "reference.number", "001-001-000000123"),
+    ("credit_note", "reference.type", "01"),
+    ("delivery_guide", "shipment.destinations.0.reference.number", "001-001-000000123"),
+    ("delivery_guide", "shipment.destinations.0.reference.authorization", "1234567890"),
+    ("delivery_guide", "shipment.destinations.0.establishment_code", "001"),
+    ("withholding", "withholding.fiscal_period", "06/2025"),
+    ("withholding", "withholding.support_documents.0.type", "01"),
+    ("withholding", "withholding.support_documents.0.support_code", "01"),
+    ("withholding", "withholding.support_documents.0.number", "001-001-000000123"),
+    ("withholding", "withholding.support_documents.0.authorization", "1234567890"),
+])
+def test_digits_of_other_scripts_are_refused_before_they_reach_the_xml(kind, path, value):
+    data = with_path(body(kind), path, value.translate(ARABIC_INDIC))
+    with pytest.raises((ValidationError, Unprocessable)) as caught:
+        prepare(data)
+    if isinstance(caught.value, ValidationError):
+        assert ".".join(str(p) for p in caught.value.errors()[0]["loc"]) == path
+    else:
+        assert (caught.value.code, caught.value.path) == ("unknown_document_type", path)
+
+
 def test_the_model_takes_numbers_and_decimal_strings_as_exact_decimals():
     request = CreateDocumentRequest.model_validate(
         invoice(items=[line(quantity=2.5, unit_price="0.1"), line(quantity="3", unit_price=0.1)])
@@ -106,8 +132,9 @@ def test_the_model_takes_numbers_and_decimal_strings_as_exact_decimals():
 
 
 def test_the_model_limits_items_details_and_additional_info():
-    with pytest.raises(ValidationError, match="1000"):
-        CreateDocumentRequest.model_validate(invoice(items=[line()] * 1001))
+    assert len(CreateDocumentRequest.model_validate(invoice(items=[line()] * 700)).items) == 700
+    with pytest.raises(ValidationError, match="700"):
+        CreateDocumentRequest.model_validate(invoice(items=[line()] * 701))
     with pytest.raises(ValidationError):
         CreateDocumentRequest.model_validate(invoice(items=[line(details={str(i): "x" for i in range(4)})]))
     with pytest.raises(ValidationError):
@@ -164,16 +191,16 @@ def test_lines_keep_quantities_prices_and_details_as_given():
 
 
 def test_many_lines_sum_exactly():
-    prepared = prepare(invoice(items=[line(unit_price="0.10")] * 1000))
+    prepared = prepare(invoice(items=[line(unit_price="0.10")] * 700))
     # Each line: 0.10, tax 0.015 -> 0.02. Header: the sums of the rounded line figures.
     assert prepared.content["tax_totals"][0] == {
         "tax_code": "2",
         "rate_code": "4",
         "rate": "15.00",
-        "base": "100.00",
-        "amount": "20.00",
+        "base": "70.00",
+        "amount": "14.00",
     }
-    assert prepared.totals["total"] == D("120.00")
+    assert prepared.totals["total"] == D("84.00")
 
 
 def test_credit_and_debit_notes_from_the_samples():
@@ -517,6 +544,67 @@ def test_number_refuses_a_sequence_past_nine_digits():
     with pytest.raises(Unprocessable) as caught:
         documents.number(prepared, 1_000_000_000, "d", "test")
     assert caught.value.code == "sequence_exhausted"
+
+
+# SRI's size limit, checked inside prepare --------------------------------------------------------
+
+def with_certificate(issuer: Issuer, signature_size: int | None) -> Issuer:
+    summary = CertificateSummary(serial="5BAA8268", subject="CN=ANA PEREZ", valid_from=NOW, valid_to=NOW,
+                                 signature_size=signature_size)
+    return issuer.model_copy(update={"certificate": summary})
+
+
+def unsigned_size(data: dict) -> int:
+    return len(documents.unsigned_xml(prepare(data, with_certificate(make_issuer(), 0)), "test"))
+
+
+@pytest.mark.parametrize("kind, path", [("invoice", "items"), ("credit_note", "items"),
+                                        ("debit_note", "items"), ("delivery_guide", "shipment.destinations"),
+                                        ("withholding", "withholding.support_documents")])
+def test_a_document_over_sris_size_once_signed_is_refused_with_the_limit_and_its_size(kind, path):
+    data = body(kind)
+    room = documents.catalogs.MAX_DOCUMENT_BYTES - unsigned_size(data)
+    # Up to the limit with the certificate's signature, the document is fine.
+    assert prepare(data, with_certificate(make_issuer(), room))
+    with pytest.raises(Unprocessable) as caught:
+        prepare(data, with_certificate(make_issuer(), room + 1))
+    error = caught.value
+    assert (error.status, error.code, error.path) == (422, "document_too_large", path)
+    assert error.extra == {"limit": 320_000, "size": 320_001}
+    assert "320001" in error.message and "320000" in error.message
+
+
+def test_the_size_is_that_of_the_xml_the_signing_task_builds():
+    prepared = prepare(body("invoice"))
+    numbered = documents.number(prepared, 123_456_789, "doc_any", "live")
+    built = xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                      environment="live")
+    assert len(built) == len(documents.unsigned_xml(prepared, "live"))
+
+
+def test_an_issuer_whose_signature_size_is_unknown_gets_a_generous_one():
+    assert documents.signature_size(with_certificate(make_issuer(), None)) == documents.UNKNOWN_SIGNATURE_SIZE
+    assert documents.signature_size(make_issuer()) == documents.UNKNOWN_SIGNATURE_SIZE
+    # Lines grow the XML linearly: enough of them to leave room for a 2048-bit certificate's signature
+    # (about 4.5 KB) but not for the size assumed for an unknown certificate.
+    lines = [line(code="SKU-1", description="D" * 150)]
+    first, second = unsigned_size(invoice(items=lines)), unsigned_size(invoice(items=lines * 2))
+    count = 1 + (documents.catalogs.MAX_DOCUMENT_BYTES - 10_000 - first) // (second - first)
+    data = invoice(items=lines * count)
+    room = documents.catalogs.MAX_DOCUMENT_BYTES - unsigned_size(data)
+    assert 5_000 < room < documents.UNKNOWN_SIGNATURE_SIZE
+    assert prepare(data, with_certificate(make_issuer(), 5_000))
+    code, path = failure(data, with_certificate(make_issuer(), None))
+    assert (code, path) == ("document_too_large", "items")
+
+
+def test_the_most_lines_fit_when_they_are_short():
+    """MAX_ITEMS short lines (a code, a description, one VAT rate) fit, even with the signature size
+    assumed for an unknown certificate."""
+    lines = [line(code=f"{n:06d}", description="Servicio") for n in range(MAX_ITEMS)]
+    assert prepare(invoice(items=lines), make_issuer()).type == "invoice"
+    credit_note = body("credit_note") | {"items": lines}
+    assert prepare(credit_note, make_issuer()).type == "credit_note"
 
 
 # The schema check inside prepare ----------------------------------------------------------------

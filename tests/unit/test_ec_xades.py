@@ -287,3 +287,57 @@ def test_an_unknown_algorithm_is_refused(key, cert):
 def test_a_key_that_is_not_the_certificates_is_refused(cert):
     with pytest.raises(ValueError, match="does not belong"):
         xades.sign(DOCUMENT, rsa_key(2), cert)
+
+
+# The size of the signature --------------------------------------------------------------------------
+
+def built_invoice() -> bytes:
+    """A factura exactly as the signing task builds it (xml.build of a prepared sample)."""
+    from datetime import date
+
+    from sello.countries.ec import documents, xml
+    from sello.models.document_request import CreateDocumentRequest
+    from tests.ec_fixtures import make_issuer
+    from tests.helpers import load_event
+
+    request = CreateDocumentRequest.model_validate(load_event("documents/create_invoice.body.json"))
+    prepared = documents._prepare_sale(request, make_issuer(), date(2025, 6, 30))
+    numbered = documents.number(prepared, 42, "doc_size", "test")
+    return xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                     environment="test")
+
+
+SIZE_CERTIFICATES = {  # name -> (key slot, key bits, certificate options)
+    "2048-bit key": (1, 2048, {}),
+    "4096-bit key": (3, 4096, {}),
+    "issuer name to escape, 20-byte serial": (1, 2048, {
+        "self_signed": True, "serial": 2 ** 159 - 1, "common_name": "Ñandú & <Cía> \"Firma\", +;=" * 2,
+        "organization": "A&B <Autoridad> de Certificación, S.A.&&&&&&&&&&&&&&&&&&&&&&&"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIZE_CERTIFICATES))
+def test_the_signature_size_bounds_what_signing_adds(name, algorithm):
+    slot, bits, options = SIZE_CERTIFICATES[name]
+    signer = rsa_key(slot, bits)
+    certificate = make_certificate(signer, **options)
+    unsigned = built_invoice()
+    bound = xades.signature_size(certificate)
+
+    signed = xades.sign(unsigned, signer, certificate, algorithm=algorithm)
+
+    verify(signed)
+    # The signed document replaces the unsigned one's XML declaration (which ends with a line feed)
+    # with its own and adds the ds:Signature element.
+    added = len(signed) - len(unsigned)
+    assert added <= bound
+    if algorithm == "rsa-sha256":  # the longer URIs and digests: the bound is exact
+        assert added == bound - 1
+    else:
+        assert bound - added < 200
+
+
+def test_the_signature_size_grows_with_the_certificate():
+    small = xades.signature_size(make_certificate(rsa_key(1)))
+    large = xades.signature_size(make_certificate(rsa_key(3, 4096)))
+    assert 4_000 < small < large < 8_000

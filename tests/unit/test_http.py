@@ -97,7 +97,53 @@ def test_a_utf8_body_sent_as_bytes_is_read():
 
 def test_a_lone_surrogate_in_the_event_body_is_refused_not_a_crash():
     status, answer = post('{"name": "\ud800"}')
-    assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_value", "name")
+    assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_character", "name")
+
+
+# Characters XML cannot carry ---------------------------------------------------------------------
+
+NOT_XML = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff"]
+
+
+@pytest.mark.parametrize("char", NOT_XML, ids=[f"U+{ord(c):04X}" for c in NOT_XML])
+@pytest.mark.parametrize("body,path", [
+    ('{"name": "A%sna"}', "name"),
+    ('{"name": "Ana", "extra": {"deep": ["ok", "x%s"]}}', "extra.deep.1"),
+    ('{"name": "Ana", "odd%s": 1}', "body"),
+    ('{"name": "Ana", "extra": {"odd%s": 1}}', "extra"),
+    ('"%s"', "body"),
+], ids=["field", "unknown nested field", "field name", "nested field name", "whole body"])
+def test_a_character_xml_cannot_carry_is_refused_wherever_it_is(char, body, path):
+    escaped = json.dumps(char)[1:-1]  # as JSON writes it: \u0000, \ud800, \uffff, …
+    # Escaped, and as the character itself, except the controls, which JSON only takes escaped.
+    for text_ in (body % escaped,) if char < " " else (body % escaped, body % char):
+        status, answer = post(text_)
+        assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_character", path)
+        assert f"U+{ord(char):04X}" in answer["error"]["message"]
+
+
+def test_tab_line_feed_and_carriage_return_are_not_refused_by_the_parser():
+    assert parse_json('{"a": "x\\ty\\nz\\r"}') == {"a": "x\ty\nz\r"}
+    # The printable text fields still refuse them, with their own message.
+    status, answer = post({"name": "A\tna"})
+    assert (status, answer["error"]["code"]) == (422, "invalid_value")
+
+
+def test_characters_outside_the_basic_plane_are_fine():
+    assert post({"name": "Ana 😀"}) == (201, {"text": "Hello Ana 😀"})
+    assert post('{"name": "Ana \\ud83d\\ude00"}') == (201, {"text": "Hello Ana 😀"})
+
+
+@pytest.mark.parametrize("char", ["\x00", "\ud800", "\uffff"])
+def test_a_query_parameter_with_a_character_xml_cannot_carry_is_refused(char):
+    event = api_event("GET", "/greetings", query={"since": f"2026{char}"})
+    status, answer = call(event)
+    assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_character", "since")
+
+
+def test_an_oversize_body_is_413_even_with_such_a_character():
+    status, answer = post('{"name": "\\uffff", "pad": "' + "x" * (6 * 1024 * 1024) + '"}')
+    assert (status, answer["error"]["code"]) == (413, "payload_too_large")
 
 
 def test_an_undecodable_body_without_content_type_is_still_unsupported():

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
@@ -17,6 +18,8 @@ from sello.catalog import TABLE
 from sello.errors import BadRequest
 
 PK, SK = TABLE.partition_key, TABLE.sort_key
+# DynamoDB's item size limit, "400 KB", counted as 400,000 bytes (the smaller reading).
+MAX_ITEM_BYTES = 400_000
 
 
 def account_pk(account_id: str) -> str:
@@ -218,3 +221,38 @@ def _ser(item: dict) -> dict:
 
     s = TypeSerializer()
     return {k: s.serialize(v) for k, v in item.items()}
+
+
+def item_size(value: Any) -> int:
+    """The size DynamoDB counts for a value, by its published rules: strings are their UTF-8 bytes,
+    binary its bytes, numbers 1 byte plus 1 per two significant digits, null and booleans 1 byte,
+    lists and maps 3 bytes plus 1 per element plus their elements (with the map's keys as UTF-8),
+    sets their elements."""
+    stack, total = [value], 0
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            total += len(value.encode("utf-8", errors="surrogatepass"))
+        elif isinstance(value, bytes | bytearray):
+            total += len(value)
+        elif value is None or isinstance(value, bool):
+            total += 1
+        elif isinstance(value, int | float | Decimal):
+            digits = Decimal(value).normalize().as_tuple().digits
+            total += 1 + (len(digits) + 1) // 2
+        elif isinstance(value, dict):
+            total += 3 + len(value) + sum(len(str(k).encode("utf-8", errors="surrogatepass")) for k in value)
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            total += 3 + len(value)
+            stack.extend(value)
+        elif isinstance(value, set | frozenset):
+            stack.extend(value)
+        else:
+            raise TypeError(f"not a DynamoDB value: {type(value).__name__}")
+    return total
+
+
+def attributes_size(item: dict) -> int:
+    """The size DynamoDB counts for an item (at most MAX_ITEM_BYTES): its attribute names and values."""
+    return sum(len(name.encode("utf-8")) + item_size(v) for name, v in item.items())

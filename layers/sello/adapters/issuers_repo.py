@@ -44,8 +44,11 @@ def expiry_pk(day: date) -> str:
 
 
 def _summary_item(summary: CertificateSummary) -> dict:
-    return {"serial": summary.serial, "subject": summary.subject, "valid_from": iso(summary.valid_from),
+    item = {"serial": summary.serial, "subject": summary.subject, "valid_from": iso(summary.valid_from),
             "valid_to": iso(summary.valid_to), "trusted": summary.trusted}
+    if summary.signature_size is not None:
+        item["signature_size"] = summary.signature_size
+    return item
 
 
 def _issuer_item(issuer: Issuer) -> dict:
@@ -65,7 +68,7 @@ def _issuer(item: dict) -> Issuer:
 def summary_of(certificate: Certificate) -> CertificateSummary:
     return CertificateSummary(serial=certificate.serial, subject=certificate.subject,
                               valid_from=certificate.valid_from, valid_to=certificate.valid_to,
-                              trusted=certificate.trusted)
+                              trusted=certificate.trusted, signature_size=certificate.signature_size)
 
 
 def _certificate_item(c: Certificate) -> dict:
@@ -83,6 +86,8 @@ def _certificate_item(c: Certificate) -> dict:
         item["replaced_at"] = iso(c.replaced_at)
     if c.warnings_sent:
         item["warnings_sent"] = set(c.warnings_sent)
+    if c.signature_size is not None:
+        item["signature_size"] = c.signature_size
     if c.status == "active":
         item[GSI_PK] = expiry_pk(c.valid_to.date())
         item[GSI_SK] = f"{c.account_id}#{c.issuer_id}#{c.serial}"
@@ -101,6 +106,7 @@ def _certificate(item: dict) -> Certificate:
         notification_email=item.get("notification_email"),
         private_key=Sealed.from_item(sealed) if sealed else None, replaced_at=parse_dt(item.get("replaced_at")),
         warnings_sent={int(d) for d in item.get("warnings_sent", ())}, trusted=bool(item.get("trusted", False)),
+        signature_size=int(item["signature_size"]) if "signature_size" in item else None,
     )
 
 

@@ -101,6 +101,11 @@ class CountryPlugin(Protocol):
         operator's additions), every link valid at `now` (sello.countries.trust.chains_to). Only such
         a certificate signs live documents."""
 
+    def signature_size(self, certificate: Any) -> int:
+        """At most how many bytes signing a document with this certificate adds to it, in the
+        authority's format (computed once, when the certificate is uploaded; `prepare` uses it to
+        check the signed document's size before it is numbered)."""
+
     def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
         """Validates a CreateDocumentRequest (models.document_request) for the issuer (models.issuers.Issuer)
         and computes its amounts; raises Unprocessable with a stable code and the request's field path."""

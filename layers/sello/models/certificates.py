@@ -74,6 +74,9 @@ class Certificate:
     # Chains to a certification authority the country recognises (checked on upload); only then does
     # it sign live documents. Records stored before the check existed read as False.
     trusted: bool = False
+    # At most how many bytes the authority's signature with this certificate adds to a document (the
+    # country plugin's signature_size); None for certificates stored before it was recorded.
+    signature_size: int | None = None
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -92,6 +95,8 @@ class CertificateSummary(BaseModel):
     trusted: bool = Field(
         default=False, description="Whether the certificate chains to a certification authority recognised "
         "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
+    # Kept with the issuer for the size check of its documents (Certificate.signature_size); not shown.
+    signature_size: int | None = Field(default=None, exclude=True)
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})

@@ -1,5 +1,5 @@
-"""What the request models share: the base of request bodies, printable text fields, and the
-page sizes of lists."""
+"""What the request models share: the base of request bodies, printable text fields, the
+characters no request may carry, and the page sizes of lists."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ Environment = Literal["test", "live"]
 
 # Characters that tax documents, email headers and PDFs cannot carry.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-_PRINTABLE_SCHEMA = {"pattern": r"^[^\u0000-\u001f\u007f]*$"}  # the same rule, as the OpenAPI document states it
+# Characters XML 1.0 cannot carry at all (not even escaped): C0 controls other than tab, line feed and
+# carriage return, surrogates (a JSON "\ud800" escape without its pair) and U+FFFE, U+FFFF. No
+# request may hold one anywhere, since any text may end up in a signed document.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_PRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# The printable rule as the OpenAPI document states it.
+_PRINTABLE_SCHEMA = {"pattern": r"^[^\u0000-\u001f\u007f\ufffe\uffff]*$"}
 
 # Lists come a page at a time: this many items unless the caller asks for 1 to MAX_PAGE_SIZE.
 DEFAULT_PAGE_SIZE = 20
@@ -39,13 +45,49 @@ class RequestBody(BaseModel):
 
 
 def _printable(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
+    found = _PRINTABLE.search(value)
+    if found and CONTROL_CHARACTERS.match(found.group()):
         raise ValueError("must not contain control characters (line breaks, tabs, NUL)")
+    if found:
+        raise ValueError(not_xml_message(found.group()))
     return value
+
+
+def character_name(char: str) -> str:
+    return f"U+{ord(char):04X}"
+
+
+def not_xml_message(char: str) -> str:
+    return f"must not contain the character {character_name(char)}, which XML documents cannot carry"
+
+
+def find_not_xml(data: Any, path: str = "") -> tuple[str, str, bool] | None:
+    """The first character XML cannot carry (NOT_XML) in `data`, parsed JSON, looking at every
+    string, object member names included: (dotted path of the value, or of the object whose member
+    name holds it, the character, whether it is in a name). None when there is none. Iterative, so
+    any depth json.loads reads is fine."""
+    stack: list[tuple[str, Any]] = [(path, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            found = NOT_XML.search(value)
+            if found:
+                return where, found.group(), False
+        elif isinstance(value, dict):
+            for name in value:
+                found = NOT_XML.search(name)
+                if found:
+                    return where, found.group(), True
+            stack.extend((f"{where}.{name}" if where else name, item)
+                         for name, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}.{index}" if where else str(index), item)
+                         for index, item in reversed(list(enumerate(value))))
+    return None
 
 
 def text(max_length: int, min_length: int = 1):
     """Printable text: surrounding blanks stripped, no control characters, which tax documents,
-    email headers and PDFs cannot carry."""
+    email headers and PDFs cannot carry, nor any other character XML cannot carry."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
                      AfterValidator(_printable), Field(json_schema_extra=_PRINTABLE_SCHEMA)]

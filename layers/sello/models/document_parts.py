@@ -21,11 +21,13 @@ Quantity = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6, allow
                                     examples=["2.5"])]
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2, allow_inf_nan=False, examples=["30"])]
 
-DocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}-\d{3}-\d{9}$")]
+# Digits are ASCII [0-9]: a pattern's \d would also take other scripts' digits, which SRI's schemas refuse.
+DocumentNumber = Annotated[str, StringConstraints(strip_whitespace=True,
+                                                  pattern=r"^[0-9]{3}-[0-9]{3}-[0-9]{9}$")]
 # SRI authorization numbers: 10 digits (pre-printed), 37 (old electronic) or 49 (clave de acceso).
 AuthorizationNumber = Annotated[str, StringConstraints(strip_whitespace=True,
-                                                       pattern=r"^(\d{10}|\d{37}|\d{49})$")]
-ThreeDigits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3}$")]
+                                                       pattern=r"^([0-9]{10}|[0-9]{37}|[0-9]{49})$")]
+ThreeDigits = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{3}$")]
 
 PAYMENT_METHODS = ("cash", "debit_card", "credit_card", "electronic_money", "prepaid_card", "compensation",
                    "other_financial", "endorsement")
@@ -109,7 +111,7 @@ class SupportTax(RequestBody):
     type: Literal["vat", "ice", "irbpnr"] = Field(examples=["vat"])
     rate: Percent | None = Field(default=None, description="Percent; enough for VAT rates that have a "
                                                            "single SRI code.", examples=["15"])
-    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,4}$")] | None = Field(
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,4}$")] | None = Field(
         default=None, description="SRI codigoPorcentaje; required for ICE and IRBPNR.", examples=["4"])
     base: Money
     amount: Money | None = Field(default=None, description="Tax amount; computed as base × rate / 100 "
@@ -143,7 +145,7 @@ class ForeignPayment(RequestBody):
 
     regime: Literal["general", "tax_haven", "preferential"] = Field(
         description="SRI tipoRegi: general regime, tax haven, or preferential tax regime.")
-    country: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{3,4}$")] = Field(
+    country: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{3,4}$")] = Field(
         description="SRI paisEfecPago country code (ATS catalogue).", examples=["593"])
     double_taxation_treaty: bool | None = Field(default=None, description="SRI aplicConvDobTrib.")
     subject_to_withholding: bool | None = Field(default=None, description="SRI pagExtSujRetNorLeg.")
@@ -153,9 +155,9 @@ class ForeignPayment(RequestBody):
 class SupportDocument(RequestBody):
     """A purchase document the withholding applies to (SRI docSustento)."""
 
-    type: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2,3}$")] = Field(
+    type: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{2,3}$")] = Field(
         description="SRI codDocSustento, e.g. 01 factura, 03 liquidación de compra.", examples=["01"])
-    support_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{2}$")] = Field(
+    support_code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{2}$")] = Field(
         description="SRI codSustento (tax support code of the ATS), e.g. 01 crédito tributario.",
         examples=["01"])
     number: DocumentNumber = Field(examples=["001-001-000000123"])
@@ -179,7 +181,7 @@ class WithholdingInfo(RequestBody):
     withheld supplier."""
 
     fiscal_period: Annotated[str, StringConstraints(strip_whitespace=True,
-                                                    pattern=r"^(0[1-9]|1[0-2])/20\d{2}$")] = Field(
+                                                    pattern=r"^(0[1-9]|1[0-2])/20[0-9]{2}$")] = Field(
         description="MM/YYYY; not after the issue date's month.", examples=["06/2025"])
     related_party: bool = Field(default=False, description="Whether the supplier is a related party "
                                                            "(SRI parteRel).")

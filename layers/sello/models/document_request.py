@@ -26,7 +26,10 @@ from sello.models.issuers import Code
 
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding"]
 
-MAX_ITEMS = 1000
+# The most lines a document can have: an invoice or credit note of this many short lines (a short code
+# and description, one VAT rate: about 410 bytes of XML each) still fits under SRI's 320 KB; longer
+# lines fit fewer (the country plugin refuses a document too large before numbering it).
+MAX_ITEMS = 700
 MAX_TAXES_PER_ITEM = 3
 MAX_PAYMENTS = 20
 MAX_ADDITIONAL_INFO = 15
@@ -46,7 +49,7 @@ def _four_digits(value: Decimal) -> Decimal:
 # Tax rates: at most 4 digits, 2 of them decimals (SRI tarifa).
 TaxRate = Annotated[Decimal, Field(ge=0, le=9999, decimal_places=2, allow_inf_nan=False, examples=["15"]),
                     AfterValidator(_four_digits)]
-TaxCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,4}$")]
+TaxCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,4}$")]
 Currency = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$")]
 InfoName = text(300)
 InfoValue = text(300)
@@ -187,7 +190,9 @@ class CreateDocumentRequest(RequestBody):
     customer: Party
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS,
                               description=f"1 to {MAX_ITEMS} lines for invoices and notes; none for other "
-                                          f"types.")
+                                          f"types. The whole document must also stay within the authority's "
+                                          f"size limit (Ecuador: 320 KB as signed XML, about {MAX_ITEMS} "
+                                          f"short lines), or it is refused with `document_too_large`.")
     payments: list[Payment] = Field(
         default_factory=list, max_length=MAX_PAYMENTS,
         description="How the total is paid; when given, the amounts add up to the document's total. An "

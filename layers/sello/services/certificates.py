@@ -312,7 +312,8 @@ class CertificateService:
                                 environment=environment,
                                 extra_authorities=extra_authorities(self.settings.trusted_ca_path),
                                 file_path=file_path)
-            certificate = self._store(issuer, checked, request.notification_email, now)
+            certificate = self._store(issuer, checked, request.notification_email, now,
+                                      plugin.signature_size(checked.certificate))
         except SelloError as exc:
             logger.info("certificate rejected", account_id=account_id, issuer_id=issuer_id, code=exc.code)
             if request.notification_email:
@@ -325,7 +326,7 @@ class CertificateService:
         return self.view(account_id, issuer_id, warnings=checked.warnings)
 
     def _store(self, issuer: Issuer, checked: CheckedCertificate, notification_email: str | None,
-               now: datetime) -> Certificate:
+               now: datetime, signature_size: int) -> Certificate:
         cert = checked.certificate
         serial = format(cert.serial_number, "X")
         previous = self.repo.get_certificate(issuer.account_id, issuer.id, serial)
@@ -344,6 +345,7 @@ class CertificateService:
             notification_email=notification_email, private_key=sealed, trusted=checked.trusted,
             # The same certificate uploaded again keeps the warnings it was already sent.
             warnings_sent=previous.warnings_sent if previous and previous.status == "active" else set(),
+            signature_size=signature_size,
         )
         if not self.repo.activate_certificate(issuer, certificate, now):
             raise Conflict("The issuer's certificate changed while this one was being stored; send it again.",

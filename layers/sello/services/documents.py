@@ -42,7 +42,7 @@ from aws_lambda_powertools import Logger
 
 from sello.adapters.blobs import S3Blobs
 from sello.adapters.documents_repo import Claim, DynamoDocumentsRepo, DynamoIdempotency
-from sello.adapters.dynamo import DynamoStore
+from sello.adapters.dynamo import MAX_ITEM_BYTES, DynamoStore, item_size
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.mailer import Mailer, SesMailer
 from sello.adapters.sequences import DynamoSequences, SequenceKey
@@ -76,8 +76,11 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 CLAIM_LEASE_SECONDS = 30
 REPLAY_WAIT_SECONDS = 10.0
 REPLAY_POLL_SECONDS = 0.05
-# A stored document is one DynamoDB item (at most 400 KB with the authority's answers added later).
-MAX_CONTENT_BYTES = 300_000
+# A stored document is one DynamoDB item (MAX_ITEM_BYTES). Its content may take all of it but this
+# reserve, which holds the rest of the item (ids, customer, totals, names: a few KB) and what the
+# workflow adds later (file keys, times, the authority's messages).
+DOCUMENT_ITEM_RESERVE = 50_000
+MAX_CONTENT_BYTES = MAX_ITEM_BYTES - DOCUMENT_ITEM_RESERVE
 MAX_CUSTOMER_FILTER = 20
 # Documents whose workflow start was deferred, started per run of the scheduled function.
 RESTART_BATCH = 100
@@ -199,9 +202,13 @@ def _require_certificate(issuer: Issuer, environment: Environment, now: datetime
 
 
 def _check_size(prepared: PreparedDocument) -> None:
-    if len(json.dumps(prepared.content, default=str)) > MAX_CONTENT_BYTES:
-        raise Unprocessable(f"The document is too large to store (over {MAX_CONTENT_BYTES // 1000} KB); "
-                            "split it into several.", code="document_too_large", path="items")
+    """422 document_too_large when the document's content, as DynamoDB counts it, would leave no room
+    in its item. (The country plugin has already checked the authority's own limit.)"""
+    size = item_size(prepared.content)
+    if size > MAX_CONTENT_BYTES:
+        raise Unprocessable(f"The document is too large to store: {size} bytes, over the {MAX_CONTENT_BYTES} "
+                            "a document can hold; split it into several.", code="document_too_large",
+                            path="body", extra={"limit": MAX_CONTENT_BYTES, "size": size})
 
 
 # Filters --------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
-from sello.adapters.dynamo import DynamoStore
+from sello.adapters.dynamo import DynamoStore, item_size
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.countries import get_plugin
 from sello.errors import Conflict, NotFound, Unprocessable
@@ -61,10 +61,13 @@ class IssuerService:
             head_office_address=request.head_office_address, establishments=request.establishments,
             email=request.email, flags=request.flags, created_at=now, updated_at=now,
         )
-        if len(issuer.model_dump_json().encode()) > MAX_ISSUER_BYTES:
-            raise Unprocessable(f"The issuer is larger than {MAX_ISSUER_BYTES // 1000} KB; register fewer "
-                                "establishments or emission points, or shorter names.",
-                                code="issuer_too_large", path="establishments")
+        size = item_size(issuer.model_dump(mode="json", exclude_none=True))
+        if size > MAX_ISSUER_BYTES:
+            raise Unprocessable(f"The issuer would take {size} bytes, over the {MAX_ISSUER_BYTES} an issuer "
+                                "can hold; register fewer establishments or emission points, or shorter "
+                                "names.",
+                                code="issuer_too_large", path="establishments",
+                                extra={"limit": MAX_ISSUER_BYTES, "size": size})
         if not self.repo.create_issuer(issuer):
             raise Conflict(f"This account already has an issuer with {plugin.tax_id_name} {tax_id}.",
                            code="issuer_exists", path="tax_id")

@@ -31,6 +31,11 @@ REFERENCE_TYPES = {kind_name: kind.code for kind_name, kind in DOCUMENT_TYPES.it
     "purchase_settlement": "03",  # liquidación de compra
 }
 
+# SRI refuses a comprobante over 320 KB (recepción error 26, ficha técnica §7.5), signed XML as sent.
+# Counted as 320,000 bytes, the smaller of the two readings of "KB", so that no document Sello numbers
+# is refused for its size whichever one SRI applies.
+MAX_DOCUMENT_BYTES = 320_000
+
 # Environment of the API key -> SRI ambiente (Tabla 4).
 AMBIENTES = {"test": "1", "live": "2"}
 # tipoEmision (Tabla 2): the offline scheme only has normal emission.

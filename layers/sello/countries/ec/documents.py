@@ -11,7 +11,8 @@ rate code, are the sums of those rounded line figures, so the totals always equa
 lines as SRI recomputes them. ICE is part of the VAT base of its line; IRBPNR is a fixed amount per
 unit.
 
-This module imports no XML library: lxml is loaded only when a schema check runs."""
+This module imports no XML library itself: lxml is loaded by the first `prepare`, which builds the
+document's XML to check its size (and its schema)."""
 
 from __future__ import annotations
 
@@ -170,7 +171,7 @@ def reference_code(reference, path: str) -> str:
     """The codDoc of a referenced document, given by neutral type or 2-digit SRI code
     (422 unknown_document_type at `path`.type)."""
     doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
-    if not (len(doc_code) == 2 and doc_code.isdigit()):
+    if not (len(doc_code) == 2 and doc_code.isascii() and doc_code.isdigit()):
         raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
                             f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
                             code="unknown_document_type", path=join(path, "type"))
@@ -389,9 +390,10 @@ def _issue_date(requested: date | None, now: datetime) -> date:
 
 
 def prepare(request, issuer, environment: str, now: datetime) -> PreparedDocument:
-    """Validates a CreateDocumentRequest for the issuer and computes it (see the module docstring); when
-    settings.sri_xsd_dir is set, also checks the XML it will become against SRI's schema. Raises
-    Unprocessable (422) with a stable code and the request's field path."""
+    """Validates a CreateDocumentRequest for the issuer and computes it (see the module docstring),
+    then builds the XML it will become: signed, it must not be over SRI's size limit, and when
+    settings.sri_xsd_dir is set it is checked against SRI's schema. Raises Unprocessable (422) with a
+    stable code and the request's field path."""
     if environment not in catalogs.AMBIENTES:
         raise ValueError(f"environment must be one of {tuple(catalogs.AMBIENTES)}, not {environment!r}")
     if request.currency not in catalogs.CURRENCIES:
@@ -406,19 +408,53 @@ def prepare(request, issuer, environment: str, now: datetime) -> PreparedDocumen
         prepared = withholding.prepare(request, issuer, issue_date)
     else:
         prepared = _prepare_sale(request, issuer, issue_date)
+    document = unsigned_xml(prepared, environment)
+    check_size(prepared, document, signature_size(issuer))
     if get_settings().sri_xsd_dir:
-        check_schema(prepared, environment)
+        check_schema(prepared, document)
     return prepared
 
 
-def check_schema(prepared: PreparedDocument, environment: str) -> None:
-    """Builds the document with a placeholder number and validates it against SRI's XSD; the first
-    violation is a 422 schema_violation whose path is the element's XML path."""
-    from sello.countries.ec import xml, xsd
+def unsigned_xml(prepared: PreparedDocument, environment: str) -> bytes:
+    """The comprobante as the signing task will build it, numbered with a placeholder of the same
+    length as any real number and clave (so exactly as large)."""
+    from sello.countries.ec import xml
 
-    placeholder = number(prepared, 1, "schema-check", environment)
-    document = xml.build(prepared.content, number=placeholder.number, access_key=placeholder.access_key,
-                         environment=environment)
+    placeholder = number(prepared, 1, "size-check", environment)
+    return xml.build(prepared.content, number=placeholder.number, access_key=placeholder.access_key,
+                     environment=environment)
+
+
+def signature_size(issuer) -> int:
+    """What the issuer's certificate's signature adds at most (recorded when it was uploaded)."""
+    recorded = issuer.certificate.signature_size if issuer.certificate is not None else None
+    return recorded if recorded is not None else UNKNOWN_SIGNATURE_SIZE
+
+
+# For a certificate stored before its signature size was recorded: the signature of an RSA 4096-bit
+# certificate of 7 KB (SRI's certificates are about 2 KB with 2048-bit keys, 6 KB of signature).
+UNKNOWN_SIGNATURE_SIZE = 16_000
+# Where the bulk of each type is, named in the error.
+_BULK = {"delivery_guide": "shipment.destinations", "withholding": "withholding.support_documents"}
+
+
+def check_size(prepared: PreparedDocument, document: bytes, signature: int) -> None:
+    """422 document_too_large (with `limit` and `size`) when the signed document, the unsigned XML
+    plus at most `signature` bytes, could be over what SRI accepts."""
+    size = len(document) + signature
+    if size > catalogs.MAX_DOCUMENT_BYTES:
+        raise Unprocessable(
+            f"The document would be {size} bytes as SRI receives it (signed XML), over the "
+            f"{catalogs.MAX_DOCUMENT_BYTES} bytes (320 KB) SRI accepts; split it into several documents.",
+            code="document_too_large", path=_BULK.get(prepared.type, "items"),
+            extra={"limit": catalogs.MAX_DOCUMENT_BYTES, "size": size})
+
+
+def check_schema(prepared: PreparedDocument, document: bytes) -> None:
+    """Validates the document (unsigned_xml) against SRI's XSD; the first violation is a 422
+    schema_violation whose path is the element's XML path."""
+    from sello.countries.ec import xsd
+
     kind = catalogs.DOCUMENT_TYPES[prepared.type]
     errors = xsd.validate(document, kind.root, kind.version)
     if errors:

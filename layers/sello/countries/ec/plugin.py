@@ -60,6 +60,11 @@ class EcuadorPlugin:
 
         return certificates.certificate_trusted(certificate, chain, now, extra_authorities)
 
+    def signature_size(self, certificate: x509.Certificate) -> int:
+        from sello.countries.ec import xades
+
+        return xades.signature_size(certificate)
+
     def document_title(self, document_type: str) -> str:
         return TITLES[document_type]
 

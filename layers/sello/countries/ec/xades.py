@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 from cryptography import x509
@@ -135,17 +136,51 @@ def sign(xml: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate, *, algorith
     SRI's signature cannot cover as is (see the module docstring)."""
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown signature algorithm {algorithm!r}; use one of {', '.join(ALGORITHMS)}")
-    signature_method, digest_method, hash_algorithm = ALGORITHMS[algorithm]
     public = cert.public_key()
     if (not isinstance(public, rsa.RSAPublicKey)
             or public.public_numbers() != key.public_key().public_numbers()):
         raise ValueError("the private key does not belong to the certificate")
     root = _parse(xml)
+    n = secrets.randbelow(9_000_000) + 1_000_000
+    _append_signature(root, cert, algorithm, _signing_time(signing_time), n,
+                      lambda data, hash_algorithm: key.sign(data, padding.PKCS1v15(), hash_algorithm()))
+    return DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+# Any instant serves: SigningTime always has the same length (a 4-digit year, seconds, −05:00).
+SIZE_CHECK_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def signature_size(cert: x509.Certificate) -> int:
+    """An upper bound, in bytes, of what signing a comprobante with `cert` adds to it: the
+    ds:Signature element as `sign` writes it, with the longer algorithm's URIs and digests, and with
+    the certificate, its key, issuer name and serial as they are (the signature value is as long as
+    the key's modulus). `sign`'s output is at most len(unsigned XML) + this many bytes (its XML
+    declaration is one byte shorter than the one xml.build writes)."""
+    public = cert.public_key()
+    if not isinstance(public, rsa.RSAPublicKey):
+        raise ValueError("the certificate's key is not RSA")
+    modulus_bytes = (public.key_size + 7) // 8
+    sizes = []
+    for algorithm in ALGORITHMS:
+        root = etree.Element("comprobante", {"id": ROOT_ID})
+        signature = _append_signature(root, cert, algorithm, _signing_time(SIZE_CHECK_TIME), 9_999_999,
+                                      lambda data, hash_algorithm: b"\xff" * modulus_bytes)
+        sizes.append(len(etree.tostring(signature, encoding="UTF-8")))
+    return max(sizes)
+
+
+
+def _append_signature(root: etree._Element, cert: x509.Certificate, algorithm: str, signing_time: str, n: int,
+                      sign_bytes: Callable[[bytes, type[hashes.HashAlgorithm]], bytes]) -> etree._Element:
+    """Appends the ds:Signature to `root` and returns it; `sign_bytes(data, hash algorithm)` is the
+    RSA PKCS#1 v1.5 signature of the canonical SignedInfo."""
+    signature_method, digest_method, hash_algorithm = ALGORITHMS[algorithm]
+    public = cert.public_key()
 
     # The comprobante without the signature is exactly what the enveloped-signature transform leaves.
     document_digest = _digest(_c14n(root), hash_algorithm)
 
-    n = secrets.randbelow(9_000_000) + 1_000_000
     signature_id, certificate_id = f"Signature{n}", f"Certificate{n}"
     properties_id, document_ref_id = f"{signature_id}-SignedProperties{n}", f"Reference-ID-{n}"
 
@@ -172,7 +207,7 @@ def sign(xml: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate, *, algorith
     qualifying = _sub(ds_object, f"{{{ETSI}}}QualifyingProperties", Target=f"#{signature_id}")
     properties = _sub(qualifying, f"{{{ETSI}}}SignedProperties", Id=properties_id)
     signature_properties = _sub(properties, f"{{{ETSI}}}SignedSignatureProperties")
-    _sub(signature_properties, f"{{{ETSI}}}SigningTime", _signing_time(signing_time))
+    _sub(signature_properties, f"{{{ETSI}}}SigningTime", signing_time)
     signed_cert = _sub(_sub(signature_properties, f"{{{ETSI}}}SigningCertificate"), f"{{{ETSI}}}Cert")
     cert_digest = _sub(signed_cert, f"{{{ETSI}}}CertDigest")
     _sub(cert_digest, f"{{{DS}}}DigestMethod", Algorithm=digest_method)
@@ -188,5 +223,5 @@ def sign(xml: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate, *, algorith
     # Both digests are taken in place, with the signature already in the document.
     properties_digest.text = _digest(_c14n(properties), hash_algorithm)
     key_info_digest.text = _digest(_c14n(key_info), hash_algorithm)
-    signature_value.text = _b64(key.sign(_c14n(signed_info), padding.PKCS1v15(), hash_algorithm()))
-    return DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    signature_value.text = _b64(sign_bytes(_c14n(signed_info), hash_algorithm))
+    return signature
