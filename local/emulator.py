@@ -13,7 +13,10 @@ of them once per process; nothing here is used by the deployed code.
 - Step Functions. moto keeps every execution (its event history and evaluation state) and every
   worker thread object it started, and scans all executions on each start. It now keeps the running
   executions and the most recent KEEP_EXECUTIONS finished ones; a name can be reused once its
-  execution has been dropped (AWS refuses a used name for 90 days).
+  execution has been dropped (AWS refuses a used name for 90 days). Each execution also parsed the
+  definition again (about 0.2 s of CPU for the workflow's) and each Lambda task created a new boto3
+  client (about 15 ms): a definition is now parsed once (the parsed program holds no evaluation
+  state, which lives in each execution's environment) and the tasks share one Lambda client.
 - SES. moto keeps every message sent; it now keeps the most recent KEEP_MESSAGES (the outbox keeps
   its own copies, bounded the same way, and writes every message to disk).
 - DynamoDB answers. moto writes each attribute value of an answer through its generic,
@@ -25,10 +28,13 @@ of them once per process; nothing here is used by the deployed code.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 import weakref
 from collections.abc import Iterator
 from typing import Any
+
+import boto3
 
 KEEP_EXECUTIONS = 200
 KEEP_MESSAGES = 500
@@ -228,6 +234,52 @@ def _bound_executions() -> None:
     _installed["start_execution"] = (StepFunctionsParserBackend, "start_execution", original)
 
 
+def _parse_once() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker._get_evaluation_entrypoint
+
+    @functools.lru_cache(maxsize=16)
+    def parsed(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def _get_evaluation_entrypoint(self) -> Any:
+        return parsed(self._evaluation_details.state_machine_details.definition)
+
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint
+    _installed["_get_evaluation_entrypoint"] = (ExecutionWorker, "_get_evaluation_entrypoint", original)
+
+
+def _shared_lambda_client() -> None:
+    from botocore.config import Config
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.boto_client_for
+    clients: dict[tuple, Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's own function ignores the credentials too; the port is read each time, as it does.
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        endpoint = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+        key = (region, service, endpoint)
+        with lock:
+            if key not in clients:
+                client = original(region, service, state_credentials)
+                pool = Config(max_pool_connections=64)  # many executions call at once
+                clients[key] = boto3.client(
+                    service_name=service, region_name=region, aws_access_key_id="ak",
+                    aws_secret_access_key="sk", endpoint_url=endpoint,
+                    config=client.meta.config.merge(pool))
+            return clients[key]
+
+    lambda_eval_utils.boto_client_for = boto_client_for
+    _installed["boto_client_for"] = (lambda_eval_utils, "boto_client_for", original)
+
+
 # SES ---------------------------------------------------------------------------------------------
 
 class RecentMessages(list):
@@ -284,6 +336,8 @@ def install() -> None:
         _snapshot_transactions()
         _fast_attribute_values()
         _bound_executions()
+        _parse_once()
+        _shared_lambda_client()
         _bound_ses()
 
 
