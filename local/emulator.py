@@ -308,8 +308,12 @@ class RecentMessages(list):
 
 
 def bound_sent_messages(backend: Any, keep: int | None = None) -> None:
-    if not isinstance(backend.sent_messages, RecentMessages):
-        backend.sent_messages = RecentMessages(keep or KEEP_MESSAGES, backend.sent_messages)
+    """Makes an SES backend keep the last `keep` (default KEEP_MESSAGES) messages it sends."""
+    sent = backend.sent_messages
+    if not isinstance(sent, RecentMessages):
+        backend.sent_messages = sent = RecentMessages(KEEP_MESSAGES, sent)
+    if keep is not None:
+        sent.keep = keep
 
 
 def _bound_ses() -> None:
