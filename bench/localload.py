@@ -176,11 +176,11 @@ class Load:
         return time.perf_counter() - started
 
 
-def run(requests: int | None = None, clients: int = DEFAULT_CLIENTS) -> dict:
+def run(requests: int | None = None, clients: int = DEFAULT_CLIENTS, workdir: Path | None = None) -> dict:
     """The figures as one JSON-able dict."""
     requests = int(os.environ.get("SELLO_BENCH_LOAD_REQUESTS", DEFAULT_REQUESTS)) if requests is None \
         else requests
-    workdir = Path(tempfile.mkdtemp(prefix="sello-load-"))
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="sello-load-"))
     stack = LocalStackProcess(workdir)
     try:
         key, issuer_id = _set_up(stack.ready["api_url"], workdir / "demo")
