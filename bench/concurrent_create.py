@@ -94,8 +94,8 @@ def measure(creations: int) -> dict:
         p12 = base64.b64encode(make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD)).decode()
         certificates.default_service().upload(account["id"], issuer.id, UploadCertificateRequest(
             p12_base64=p12, password=DEMO_PASSWORD))
-        request = CreateDocumentRequest.model_validate({
-            **json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text()), "issuer_id": issuer.id})
+        body = json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text())
+        request = CreateDocumentRequest.model_validate({**body, "issuer_id": issuer.id})
 
         _thread_local_clients()
         ready = threading.Barrier(creations + 1)
@@ -145,8 +145,8 @@ def measure(creations: int) -> dict:
         "seconds": round(seconds, 2),
         "creations_per_second": round(len(latencies) / seconds, 1) if seconds else None,
         "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-                       "max": round(max(latencies) * 1000, 1), "mean": round(statistics.mean(latencies) * 1000, 1)}
-        if latencies else None,
+                       "max": round(max(latencies) * 1000, 1),
+                       "mean": round(statistics.mean(latencies) * 1000, 1)} if latencies else None,
         "numbers_are_1_to_n": sequences == list(range(1, creations + 1)),
     }
 
@@ -164,7 +164,8 @@ def run(creations: int | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.concurrent_create", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.concurrent_create",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--creations", type=int, default=DEFAULT_CREATIONS)
     args = parser.parse_args(argv)
     print(json.dumps(measure(args.creations)), flush=True)

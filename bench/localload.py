@@ -4,7 +4,7 @@ it takes to stop once told to (SIGTERM, as `make up`'s Ctrl-C or a process manag
 
 The mix, repeated every 20 requests: 2 document creations (each one also runs its whole workflow in
 the stack: sign, SRI simulator, RIDE, email), 10 reads of a recent document, 4 lists (2 filtered by
-status), 1 call for the account, 1 for the issuers, and 1 API key created and 1 revoked (both
+status or type), 1 call for the account, 1 for the issuers, and 1 API key created and 1 revoked (both
 DynamoDB transactions). `python -m bench.localload --requests 2000` runs it alone and prints the JSON."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ DEFAULT_REQUESTS = 20_000
 DEFAULT_CLIENTS = 4
 STARTUP_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 120
-MIX = ("create", "get", "list", "get", "me", "get", "get", "list_processing", "key_create", "get",
-       "create", "get", "list", "get", "issuers", "get", "get", "list_authorized", "key_revoke", "get")
+MIX = ("create", "get", "list", "get", "me", "get", "get", "list_authorized", "key_create", "get",
+       "create", "get", "list", "get", "issuers", "get", "get", "list_invoices", "key_revoke", "get")
 
 
 def rss_bytes(pid: int) -> dict[str, int]:
@@ -135,8 +135,10 @@ class Load:
             return client.get(f"/v1/documents/{recent}")
         if op in ("list", "get"):
             return client.get("/v1/documents", params={"limit": 20})
-        if op.startswith("list_"):
-            return client.get("/v1/documents", params={"limit": 20, "status": op.removeprefix("list_")})
+        if op == "list_authorized":
+            return client.get("/v1/documents", params={"limit": 20, "status": "authorized"})
+        if op == "list_invoices":
+            return client.get("/v1/documents", params={"limit": 20, "type": "invoice"})
         if op == "me":
             return client.get("/v1/accounts/me")
         if op == "issuers":

@@ -20,8 +20,8 @@ of them once per process; nothing here is used by the deployed code.
 - SES. moto keeps every message sent; it now keeps the most recent KEEP_MESSAGES (the outbox keeps
   its own copies, bounded the same way, and writes every message to disk).
 - DynamoDB answers. moto writes each attribute value of an answer through its generic,
-  model-driven serializer, one member lookup at a time: about a millisecond per attribute, so tens
-  of milliseconds per document item, which made reads the bottleneck under load. A value already in
+  model-driven serializer, one member lookup at a time: tens of milliseconds per document item,
+  which made reads the bottleneck under load. A value already in
   DynamoDB's wire form (S, N, BOOL, NULL, SS, NS, and M and L of those; B and BS still take the
   serializer's base64 path) is written as it is, which is what the serializer produces for it."""
 
@@ -203,14 +203,19 @@ def _fast_attribute_values() -> None:
 
 # Step Functions ----------------------------------------------------------------------------------
 
+def _finished(execution: Any) -> bool:
+    status = getattr(execution, "exec_status", None)  # None: added, not started yet
+    return status is not None and getattr(status, "value", status) != "RUNNING"
+
+
 def _prune_executions(state_machine: Any, keep: int) -> None:
     """Drops all but the `keep` most recent finished executions (running ones always stay)."""
     executions = state_machine.executions
-    finished = [e for e in executions if e.status != "RUNNING"]
+    finished = [e for e in list(executions) if _finished(e)]
     if len(finished) <= keep:
         return
     drop = {id(e) for e in finished[:len(finished) - keep]}
-    executions[:] = [e for e in executions if id(e) not in drop]
+    executions[:] = [e for e in list(executions) if id(e) not in drop]
 
 
 def _prune_threads() -> None:

@@ -127,7 +127,8 @@ def test_transactions_cost_memory_for_the_items_they_name_not_for_the_table(patc
             ddb.transact_write_items(TransactItems=[
                 {"Update": {"TableName": TABLE, "Key": key("item000"), "UpdateExpression": "SET v = :v",
                             "ExpressionAttributeValues": {":v": {"S": str(n)}}}},
-                {"ConditionCheck": {"TableName": TABLE, "Key": key("item001"), "ConditionExpression": condition}},
+                {"ConditionCheck": {"TableName": TABLE, "Key": key("item001"),
+                                    "ConditionExpression": condition}},
             ])
         except ClientError as exc:
             assert exc.response["Error"]["Code"] == "TransactionCanceledException"
@@ -196,7 +197,8 @@ def test_concurrent_transactions_keep_counters_exact(patched):
 def test_answers_are_the_same_as_moto_writes_them():
     item = {**key("a"), "n": {"N": "1.50"}, "b": {"BOOL": True}, "nul": {"NULL": True}, "ss": {"SS": ["x"]},
             "ns": {"NS": ["1"]}, "bin": {"B": b"\x00\x01"}, "bs": {"BS": [b"a"]},
-            "m": {"M": {"l": {"L": [{"M": {"q": {"N": "2"}, "e": {"M": {}}, "z": {"L": []}}}, {"B": b"zz"}]}}}}
+            "m": {"M": {"l": {"L": [{"M": {"q": {"N": "2"}, "e": {"M": {}}, "z": {"L": []}}},
+                                    {"B": b"zz"}]}}}}
 
     def answers() -> list[str]:
         ddb = boto3.client("dynamodb", region_name="us-east-1")
@@ -207,7 +209,8 @@ def test_answers_are_the_same_as_moto_writes_them():
         create_table(ddb)
         ddb.put_item(TableName=TABLE, Item=item)
         ddb.get_item(TableName=TABLE, Key=key("a"))
-        ddb.query(TableName=TABLE, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}})
+        ddb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                  ExpressionAttributeValues={":p": {"S": "a"}})
         ddb.update_item(TableName=TABLE, Key=key("a"), UpdateExpression="SET z = :z", ReturnValues="ALL_NEW",
                         ExpressionAttributeValues={":z": {"S": "q"}})
         ddb.delete_table(TableName=TABLE)
@@ -237,8 +240,10 @@ def test_sent_messages_are_bounded_and_the_outbox_keeps_numbering(patched):
     outbox = Outbox(None, keep=5)
 
     def send(n: int) -> None:
-        ses.send_email(FromEmailAddress="from@example.com", Destination={"ToAddresses": [f"to{n}@example.com"]},
-                       Content={"Simple": {"Subject": {"Data": f"Message {n}"}, "Body": {"Text": {"Data": "hi"}}}})
+        ses.send_email(FromEmailAddress="from@example.com",
+                       Destination={"ToAddresses": [f"to{n}@example.com"]},
+                       Content={"Simple": {"Subject": {"Data": f"Message {n}"},
+                                           "Body": {"Text": {"Data": "hi"}}}})
 
     for n in range(1, 4):
         send(n)
@@ -287,7 +292,8 @@ def test_finished_executions_are_bounded_and_run_as_before(patched, monkeypatch)
     machine = sfn.create_state_machine(name="twice", definition=ASL,
                                        roleArn="arn:aws:iam::123456789012:role/x")["stateMachineArn"]
     for n in range(6):
-        arn = sfn.start_execution(stateMachineArn=machine, name=f"run-{n}", input=json.dumps({"n": n}))["executionArn"]
+        arn = sfn.start_execution(stateMachineArn=machine, name=f"run-{n}",
+                                  input=json.dumps({"n": n}))["executionArn"]
         out = finished(sfn, arn)
         assert (out["status"], json.loads(out["output"])) == ("SUCCEEDED", {"doubled": 2 * n})
     names = [e["name"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]]
