@@ -41,6 +41,7 @@ KEEP_MESSAGES = 500
 
 _installed: dict[str, Any] = {}  # what install() replaced, for uninstall()
 _install_lock = threading.Lock()
+_prune_lock = threading.Lock()
 
 
 # Tracked model instances -------------------------------------------------------------------------
@@ -209,13 +210,16 @@ def _finished(execution: Any) -> bool:
 
 
 def _prune_executions(state_machine: Any, keep: int) -> None:
-    """Drops all but the `keep` most recent finished executions (running ones always stay)."""
+    """Drops all but the `keep` most recent finished executions (running ones always stay). Others
+    may append meanwhile, so the dropped ones are removed one by one, not by rebuilding the list."""
     executions = state_machine.executions
-    finished = [e for e in list(executions) if _finished(e)]
-    if len(finished) <= keep:
-        return
-    drop = {id(e) for e in finished[:len(finished) - keep]}
-    executions[:] = [e for e in list(executions) if id(e) not in drop]
+    with _prune_lock:
+        finished = [e for e in list(executions) if _finished(e)]
+        for old in finished[:max(len(finished) - keep, 0)]:
+            for i, e in enumerate(executions):
+                if e is old:
+                    del executions[i]
+                    break
 
 
 def _prune_threads() -> None:
