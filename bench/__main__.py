@@ -72,7 +72,7 @@ def timed(fn, runs: int) -> dict:
 
 
 def main() -> None:
-    from bench import cases
+    from bench import cases, concurrent_create, localload
 
     results = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
@@ -104,6 +104,8 @@ def main() -> None:
         r["target_ms"] = target_ms
         r["meets_target"] = target_ms is None or r["median_ms"] < target_ms
         results["warm"][name] = r
+    results["concurrent_create"] = concurrent_create.run()
+    results["local_load"] = localload.run()
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -78,8 +79,14 @@ def ready_line(stack: Stack) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stop = threading.Event()
+
+    def on_signal(signum: int, _frame) -> None:
+        if stop.is_set():  # asked again while stopping: leave at once
+            os._exit(128 + signum)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, seed=not args.no_seed,
                         outbox_dir=args.outbox_dir, limits=args.limits)
     try:
@@ -92,5 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def leave(code: int) -> None:
+    """Ends the process without tearing down the emulator's state object by object (all of it is in
+    memory and gone anyway) and without waiting for workflow threads still running in it."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    leave(main())

@@ -2,10 +2,12 @@
 
 `sent_messages()` reads the emulator's record directly (tests use it). `Outbox` numbers the messages
 from 1 for the local stack's /_local/outbox endpoints and writes each one, as it shows up, to a
-<n>-<subject>.eml file that any mail client opens."""
+<n>-<subject>.eml file that any mail client opens. In memory it keeps the last `keep` messages (the
+emulator keeps as many, see local/emulator.py); older ones are only on disk."""
 
 from __future__ import annotations
 
+import collections
 import email
 import email.policy
 import re
@@ -16,26 +18,32 @@ from pathlib import Path
 
 from moto.ses.models import ses_backends
 
+from local.emulator import KEEP_MESSAGES
 from local.resources import ACCOUNT, REGION
 
 
+def _raw(m) -> bytes:
+    raw = getattr(m, "raw_data", None)
+    if raw is not None:
+        return raw.encode() if isinstance(raw, str) else raw
+    msg = EmailMessage()
+    msg["From"] = m.source
+    msg["To"] = ", ".join(m.destinations.get("ToAddresses", []))
+    msg["Subject"] = m.subject
+    msg.set_content(m.body)
+    return msg.as_bytes()
+
+
+def _sent() -> tuple[int, list]:
+    """(how many messages the emulator no longer keeps, the ones it keeps, oldest first)."""
+    sent = ses_backends[ACCOUNT][REGION].sent_messages
+    snapshot = getattr(sent, "snapshot", None)
+    return snapshot() if snapshot else (0, list(sent))
+
 
 def raw_messages() -> list[bytes]:
-    """The MIME bytes of every message SES accepted so far."""
-    backend = ses_backends[ACCOUNT][REGION]
-    out: list[bytes] = []
-    for m in list(backend.sent_messages):
-        raw = getattr(m, "raw_data", None)
-        if raw is not None:
-            out.append(raw.encode() if isinstance(raw, str) else raw)
-        else:
-            msg = EmailMessage()
-            msg["From"] = m.source
-            msg["To"] = ", ".join(m.destinations.get("ToAddresses", []))
-            msg["Subject"] = m.subject
-            msg.set_content(m.body)
-            out.append(msg.as_bytes())
-    return out
+    """The MIME bytes of every message SES accepted so far (that the emulator still keeps)."""
+    return [_raw(m) for m in _sent()[1]]
 
 
 def parse(data: bytes) -> EmailMessage:
@@ -68,9 +76,11 @@ class Outbox:
     """Messages in the order SES accepted them. Messages without a Date header get the time they
     were first seen, as a mail server would stamp them."""
 
-    def __init__(self, directory: Path | None = None):
+    def __init__(self, directory: Path | None = None, keep: int = KEEP_MESSAGES):
         self.directory = directory
-        self._messages: list[bytes] = []
+        self.keep = keep
+        self._messages: collections.deque[tuple[bytes, dict]] = collections.deque(maxlen=keep)
+        self._count = 0  # messages taken from the emulator so far, the newest is number _count
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,25 +92,36 @@ class Outbox:
     def sync(self) -> int:
         """Picks up messages sent since the last call; returns how many there are in all."""
         with self._lock:
-            for data in raw_messages()[len(self._messages):]:
+            dropped, kept = _sent()
+            # Messages the emulator let go before they were seen here (more than it keeps were
+            # sent between two calls) are counted, not shown.
+            self._count = max(self._count, dropped)
+            for m in kept[self._count - dropped:]:
+                data = _raw(m)
                 msg = parse(data)
                 if msg["Date"] is None:
                     newline = b"\r\n" if b"\r\n" in data else b"\n"
                     data = f"Date: {formatdate(usegmt=True)}".encode() + newline + data
                     msg = parse(data)
-                self._messages.append(data)
+                self._count += 1
+                self._messages.append((data, summary(self._count, msg)))
                 if self.directory is not None:
-                    name = f"{len(self._messages):04d}-{_slug(msg.get('Subject', ''))}.eml"
+                    name = f"{self._count:04d}-{_slug(msg.get('Subject', ''))}.eml"
                     (self.directory / name).write_bytes(data)
-            return len(self._messages)
+            return self._count
 
     def raw(self, n: int) -> bytes | None:
+        """Message number `n`, while it is among the last `keep`."""
         self.sync()
-        return self._messages[n - 1] if 1 <= n <= len(self._messages) else None
+        with self._lock:
+            first = self._count - len(self._messages) + 1
+            return self._messages[n - first][0] if first <= n <= self._count else None
 
     def summaries(self) -> list[dict]:
+        """The last `keep` messages, numbered from 1 since the start."""
         self.sync()
-        return [summary(i, parse(data)) for i, data in enumerate(list(self._messages), start=1)]
+        with self._lock:
+            return [s for _, s in self._messages]
 
     def start(self, interval: float = 0.2) -> None:
         def poll() -> None:

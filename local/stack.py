@@ -25,7 +25,7 @@ import httpx
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import certs, gateway, lambdas, resources
+from local import certs, emulator, gateway, lambdas, resources
 from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.sri.simulator import SriSimulator
@@ -59,9 +59,16 @@ class Stack:
     _stops: list = field(default_factory=list, repr=False)
 
     def stop(self) -> None:
-        """Stops the API, the outbox poller and the emulator, last started first."""
+        """Stops the API, the outbox poller and the emulator, last started first (each one also
+        when stopping an earlier one failed)."""
+        failures = []
         while self._stops:
-            self._stops.pop()()
+            try:
+                self._stops.pop()()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> Stack:
         return self
@@ -146,6 +153,7 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log; the API logs its own
     stack = Stack(api_url="", moto_url="", env={}, outbox_dir=outbox_dir)
     try:
+        emulator.install()
         moto = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
         moto.start()
         stack._stops.append(moto.stop)

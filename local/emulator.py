@@ -1,0 +1,366 @@
+"""What the local stack changes in the emulator (moto, pinned in pyproject.toml because this is
+moto-internal API) so that it runs for hours under load in bounded memory. `install()` applies all
+of them once per process; nothing here is used by the deployed code.
+
+- Tracked model instances. moto appends every model object it ever creates (each DynamoDB item and
+  each copy of one, each SES message, each S3 key...) to a list on its class, for its dashboard; the
+  lists are never emptied, so every object stays alive. They now hold their objects weakly: the
+  dashboard still lists what is alive.
+- DynamoDB transactions. moto deep-copies every table a TransactWriteItems names, whole, to roll
+  back on failure: each transaction costs time and memory in proportion to the table. It now copies
+  only the items the transaction names, before it runs, and puts back exactly those when it fails
+  for any reason, so a cancelled transaction still leaves no partial write.
+- Step Functions. moto keeps every execution (its event history and evaluation state) and every
+  worker thread object it started, and scans all executions on each start. It now keeps the running
+  executions and the most recent KEEP_EXECUTIONS finished ones; a name can be reused once its
+  execution has been dropped (AWS refuses a used name for 90 days). Each execution also parsed the
+  definition again (about 0.2 s of CPU for the workflow's) and each Lambda task created a new boto3
+  client (about 15 ms): a definition is now parsed once (the parsed program holds no evaluation
+  state, which lives in each execution's environment) and the tasks share one Lambda client.
+- SES. moto keeps every message sent; it now keeps the most recent KEEP_MESSAGES (the outbox keeps
+  its own copies, bounded the same way, and writes every message to disk).
+- DynamoDB answers. moto writes each attribute value of an answer through its generic,
+  model-driven serializer, one member lookup at a time: tens of milliseconds per document item,
+  which made reads the bottleneck under load. A value already in
+  DynamoDB's wire form (S, N, BOOL, NULL, SS, NS, and M and L of those; B and BS still take the
+  serializer's base64 path) is written as it is, which is what the serializer produces for it."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+
+KEEP_EXECUTIONS = 200
+KEEP_MESSAGES = 500
+
+_installed: dict[str, Any] = {}  # what install() replaced, for uninstall()
+_install_lock = threading.Lock()
+_prune_lock = threading.Lock()
+
+
+# Tracked model instances -------------------------------------------------------------------------
+
+class WeakInstances:
+    """Stands in for a model class's `instances_tracked` list: `append` and iteration as a list, but
+    the instances are referenced weakly (by identity: models need not be hashable)."""
+
+    def __init__(self, existing: Any = ()):
+        self._refs: dict[int, weakref.ref] = {}
+        for instance in existing:
+            self.append(instance)
+
+    def append(self, instance: Any) -> None:
+        key = id(instance)
+        refs = self._refs
+        try:
+            refs[key] = weakref.ref(instance, lambda _ref, key=key: refs.pop(key, None))
+        except TypeError:  # a model that cannot be referenced weakly is not tracked
+            pass
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([i for ref in list(self._refs.values()) if (i := ref()) is not None])
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+
+def _track_instances_weakly() -> None:
+    from moto.core.common_models import BaseModel
+
+    original = BaseModel.__dict__["__new__"]
+    new = original.__func__ if isinstance(original, staticmethod) else original
+
+    def tracked_weakly(cls, *args: Any, **kwargs: Any):
+        tracked = cls.__dict__.get("instances_tracked")
+        if not isinstance(tracked, WeakInstances):
+            cls.instances_tracked = WeakInstances(tracked or ())
+        return new(cls, *args, **kwargs)
+
+    BaseModel.__new__ = staticmethod(tracked_weakly)
+    _installed["BaseModel.__new__"] = (BaseModel, "__new__", original)
+
+
+# DynamoDB transactions ---------------------------------------------------------------------------
+
+class _CopyExceptTables:
+    """The `copy` module as moto.dynamodb.models sees it: a Table is not copied (transactions were
+    the only place there that copied one), anything else is."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict | None = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+def _named_items(backend: Any, transact_items: list[dict]) -> list[tuple[Any, Any, Any]]:
+    """(table, hash key, range key or None) of each item the operations name. An operation whose
+    table or key cannot be read is left out: moto refuses it before it writes anything."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    named = []
+    for entry in transact_items:
+        for op_type, op in entry.items():
+            try:
+                table = backend.get_table(op["TableName"])
+                attrs = op["Item"] if op_type == "Put" else op["Key"]
+                hash_key = DynamoType(attrs[table.hash_key_attr])
+                range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+            except Exception:
+                continue
+            named.append((table, hash_key, range_key))
+    return named
+
+
+def _item(table: Any, hash_key: Any, range_key: Any) -> Any:
+    """The stored item, or None, without adding an empty partition as a lookup by [] would."""
+    partition = table.items.get(hash_key)
+    if range_key is None or partition is None:
+        return partition
+    return partition.get(range_key)
+
+
+def _put_back(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
+    """Makes the table hold `item` (None: no item) under the key."""
+    if range_key is None:
+        if item is None:
+            table.items.pop(hash_key, None)
+        else:
+            table.items[hash_key] = item
+        return
+    if item is not None:
+        table.items[hash_key][range_key] = item
+        return
+    partition = table.items.get(hash_key)
+    if partition is not None:
+        partition.pop(range_key, None)
+        if not partition:
+            del table.items[hash_key]
+
+
+def _snapshot_transactions() -> None:
+    import moto.dynamodb.models as models
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
+        before = [(table, h, r, copy.deepcopy(_item(table, h, r)))
+                  for table, h, r in _named_items(self, transact_items)]
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            for table, h, r, item in reversed(before):
+                _put_back(table, h, r, item)
+            raise
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    _installed["transact_write_items"] = (models.DynamoDBBackend, "transact_write_items", original)
+    _installed["dynamodb copy"] = (models, "copy", models.copy)
+    models.copy = _CopyExceptTables()
+
+
+# DynamoDB answers --------------------------------------------------------------------------------
+
+_WIRE_SCALARS = frozenset(("S", "N", "BOOL", "NULL", "SS", "NS"))
+
+
+def wire_form(value: Any) -> bool:
+    """Whether an AttributeValue is a dict already as DynamoDB's JSON has it, with no binary in it."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    (tag, inner), = value.items()
+    if tag in _WIRE_SCALARS:
+        return True
+    if tag == "M":
+        return type(inner) is dict and all(wire_form(v) for v in inner.values())
+    if tag == "L":
+        return type(inner) is list and all(wire_form(v) for v in inner)
+    return False
+
+
+def _fast_attribute_values() -> None:
+    from moto.core.serialize import BaseJSONSerializer
+
+    original = BaseJSONSerializer.__dict__["_serialize_type_structure"]
+
+    def _serialize_type_structure(self, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if key and shape.name == "AttributeValue" and wire_form(value):
+            self._default_serialize(serialized, value, shape, key)
+            return
+        original(self, serialized, value, shape, key)
+
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
+    _installed["_serialize_type_structure"] = (BaseJSONSerializer, "_serialize_type_structure", original)
+
+
+# Step Functions ----------------------------------------------------------------------------------
+
+def _finished(execution: Any) -> bool:
+    status = getattr(execution, "exec_status", None)  # None: added, not started yet
+    return status is not None and getattr(status, "value", status) != "RUNNING"
+
+
+def _prune_executions(state_machine: Any, keep: int) -> None:
+    """Drops all but the `keep` most recent finished executions (running ones always stay). Others
+    may append meanwhile, so the dropped ones are removed one by one, not by rebuilding the list."""
+    executions = state_machine.executions
+    with _prune_lock:
+        finished = [e for e in list(executions) if _finished(e)]
+        for old in finished[:max(len(finished) - keep, 0)]:
+            for i, e in enumerate(executions):
+                if e is old:
+                    del executions[i]
+                    break
+
+
+def _prune_threads() -> None:
+    """moto's Step Functions engine lists every thread it starts and never reads the list."""
+    from moto.stepfunctions.parser import utils
+
+    utils.TMP_THREADS[:] = [t for t in list(utils.TMP_THREADS) if t.is_alive()]
+
+
+def _bound_executions() -> None:
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self, state_machine_arn: str, *args: Any, **kwargs: Any):
+        _prune_executions(self.describe_state_machine(state_machine_arn), KEEP_EXECUTIONS)
+        _prune_threads()
+        return original(self, state_machine_arn, *args, **kwargs)
+
+    StepFunctionsParserBackend.start_execution = start_execution
+    _installed["start_execution"] = (StepFunctionsParserBackend, "start_execution", original)
+
+
+def _parse_once() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    original = ExecutionWorker._get_evaluation_entrypoint
+
+    @functools.lru_cache(maxsize=16)
+    def parsed(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def _get_evaluation_entrypoint(self) -> Any:
+        return parsed(self._evaluation_details.state_machine_details.definition)
+
+    ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint
+    _installed["_get_evaluation_entrypoint"] = (ExecutionWorker, "_get_evaluation_entrypoint", original)
+
+
+def _shared_lambda_client() -> None:
+    from botocore.config import Config
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    original = lambda_eval_utils.boto_client_for
+    clients: dict[tuple, Any] = {}
+    lock = threading.Lock()
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto's own function ignores the credentials too; the port is read each time, as it does.
+        from moto.core.models import botocore_stubber
+        from moto.settings import moto_server_port
+
+        endpoint = None if botocore_stubber.enabled else f"http://localhost:{moto_server_port()}"
+        key = (region, service, endpoint)
+        with lock:
+            if key not in clients:
+                client = original(region, service, state_credentials)
+                pool = Config(max_pool_connections=64)  # many executions call at once
+                clients[key] = boto3.client(
+                    service_name=service, region_name=region, aws_access_key_id="ak",
+                    aws_secret_access_key="sk", endpoint_url=endpoint,
+                    config=client.meta.config.merge(pool))
+            return clients[key]
+
+    lambda_eval_utils.boto_client_for = boto_client_for
+    _installed["boto_client_for"] = (lambda_eval_utils, "boto_client_for", original)
+
+
+# SES ---------------------------------------------------------------------------------------------
+
+class RecentMessages(list):
+    """moto's list of sent messages, keeping the last `keep`; `dropped` counts those let go."""
+
+    def __init__(self, keep: int, existing: Any = ()):
+        super().__init__()
+        self.keep = keep
+        self.dropped = 0
+        self.lock = threading.Lock()
+        for message in existing:
+            self.append(message)
+
+    def append(self, message: Any) -> None:
+        with self.lock:
+            super().append(message)
+            if len(self) > self.keep:
+                excess = len(self) - self.keep
+                del self[:excess]
+                self.dropped += excess
+
+    def snapshot(self) -> tuple[int, list]:
+        """(how many were dropped before the first one kept, the ones kept), consistent."""
+        with self.lock:
+            return self.dropped, list(self)
+
+
+def bound_sent_messages(backend: Any, keep: int | None = None) -> None:
+    """Makes an SES backend keep the last `keep` (default KEEP_MESSAGES) messages it sends."""
+    sent = backend.sent_messages
+    if not isinstance(sent, RecentMessages):
+        backend.sent_messages = sent = RecentMessages(KEEP_MESSAGES, sent)
+    if keep is not None:
+        sent.keep = keep
+
+
+def _bound_ses() -> None:
+    from moto.ses.models import SESBackend
+
+    original = SESBackend.__init__
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        bound_sent_messages(self)
+
+    SESBackend.__init__ = __init__
+    _installed["SESBackend.__init__"] = (SESBackend, "__init__", original)
+
+
+# -------------------------------------------------------------------------------------------------
+
+def install() -> None:
+    """Applies every change above (once; later calls do nothing)."""
+    with _install_lock:
+        if _installed:
+            return
+        _track_instances_weakly()
+        _snapshot_transactions()
+        _fast_attribute_values()
+        _bound_executions()
+        _parse_once()
+        _shared_lambda_client()
+        _bound_ses()
+
+
+def uninstall() -> None:
+    """Puts moto back as it was (tests)."""
+    with _install_lock:
+        for owner, name, original in reversed(list(_installed.values())):
+            setattr(owner, name, original)
+        _installed.clear()
+
+
+def installed() -> bool:
+    return bool(_installed)
