@@ -54,7 +54,7 @@ def started(monkeypatch) -> list[str]:
     """Documents whose workflow would start; no execution runs (these tests stop at the API)."""
     ids: list[str] = []
     monkeypatch.setattr(StepFunctionsStarter, "start",
-                        lambda self, account_id, document_id: ids.append(document_id) or document_id)
+                        lambda self, account_id, document_id, round_=0: ids.append(document_id) or document_id)
     return ids
 
 
