@@ -7,7 +7,8 @@ import pytest
 
 from bench import localload
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# In the e2e group: one stack under load at a time, never while the shared stack starts.
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 REQUESTS = 400
 # Measured with this mix: about 0.07 MB per request now (the documents, their files and SRI's records,
