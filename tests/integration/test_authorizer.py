@@ -12,15 +12,26 @@ from sello import catalog
 from sello.ids import sha256_hex
 from sello.models.accounts import CreateApiKeyRequest
 from sello.settings import get_settings
-from tests.helpers import api_event, authorizer_context, load_event, response_json
+from tests.helpers import (
+    ACCEPTED_FORMS,
+    REFUSED_FORMS,
+    api_event,
+    authorizer_context,
+    load_event,
+    response_json,
+)
 
 STAGE_WIDE = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/test/*/*"
 
 
-def authorize(headers: dict | None) -> dict:
+def authorize(headers: dict | None, multi: dict | None = None) -> dict:
+    """The authorizer's answer to a request with these headers (`multi`: multiValueHeaders, by
+    default one value per header as API Gateway builds it)."""
     from functions.api import authorizer
 
-    event = {**load_event("accounts/authorizer_request.json"), "headers": headers}
+    if multi is None and headers is not None:
+        multi = {k: [v] for k, v in headers.items()}
+    event = {**load_event("accounts/authorizer_request.json"), "headers": headers, "multiValueHeaders": multi}
     return authorizer.handler(event, context_for(catalog.AUTHORIZER))
 
 
@@ -101,6 +112,30 @@ def test_missing_malformed_or_unknown_keys_are_unauthorized(seeded, headers):
     with pytest.raises(Exception) as err:
         authorize(headers)
     assert type(err.value) is Exception and str(err.value) == "Unauthorized"
+
+
+@pytest.mark.parametrize("form", list(ACCEPTED_FORMS.values()), ids=list(ACCEPTED_FORMS))
+def test_documented_variants_of_the_header_are_accepted(seeded, form):
+    account, key = seeded
+    assert authorize({"Authorization": form.format(key=key)})["principalId"] == account["id"]
+
+
+@pytest.mark.parametrize("form", list(REFUSED_FORMS.values()), ids=list(REFUSED_FORMS))
+def test_other_shapes_of_the_header_are_unauthorized(seeded, form):
+    _, key = seeded
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize({"Authorization": form.format(key=key)})
+
+
+def test_two_authorization_headers_are_unauthorized_even_with_the_same_key(seeded):
+    _, key = seeded
+    # API Gateway keeps the last value in `headers` and both in `multiValueHeaders`.
+    for values in ([f"Bearer {key}", f"Bearer {key}"], ["Bearer sk_test_" + "a" * 40, f"Bearer {key}"]):
+        with pytest.raises(Exception, match="^Unauthorized$"):
+            authorize({"Authorization": values[-1]}, {"Authorization": values})
+    with pytest.raises(Exception, match="^Unauthorized$"):  # the same header under two name cases
+        authorize({"authorization": f"Bearer {key}"},
+                  {"Authorization": [f"Bearer {key}"], "authorization": [f"Bearer {key}"]})
 
 
 def test_a_revoked_key_is_denied_with_an_error_context(service, seeded):
