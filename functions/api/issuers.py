@@ -1,4 +1,5 @@
-"""Issuers and their signing certificates."""
+"""Issuers and their signing certificates. Both serve the test and the live environment alike; once
+the account is live, only a live key may change them (AccountService.check_shared_change)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from sello.http import (
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
-from sello.services import certificates, issuers
+from sello.services import accounts, certificates, issuers
 
 router = Router()
 
@@ -35,6 +36,8 @@ _ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
 _ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
                                              "Any other value is `issuer_not_found`.")]
 _NOT_FOUND = error_doc("`issuer_not_found`")
+_LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its issuers "
+                               "or certificates")
 
 
 _UPLOAD_BODY = {
@@ -58,12 +61,15 @@ _UPLOAD_BODY = {
     description="A company that issues documents: tax id (checked for format and check digit), names, head "
                 "office, establishments with their emission points, and the flags its tax authority needs.",
     responses=route_responses(201, "Issuer registered", {
+        403: _LIVE_KEY_REQUIRED,
         409: error_doc("`issuer_exists`"),
         422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
                        f"{MAX_ISSUER_BYTES // 1000} KB as JSON)")}, body=True),
 )
 def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
-    return issuers.default_service().create(principal(router).account_id, body)
+    caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
+    return issuers.default_service().create(caller.account_id, body)
 
 
 @router.get("/v1/issuers", summary="List issuers", tags=_ISSUERS,
@@ -88,9 +94,12 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "`password`, `notification_email`) or as JSON with the file base64-encoded. The file must "
                 "hold the private key and a certificate for digital signature, valid now and issued to the "
                 "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
-                "certificate moves to the history. The optional `notification_email` receives the outcome.",
+                "certificate moves to the history. The optional `notification_email` receives the outcome. The "
+                "certificate signs the documents of both environments: once the account is live, only a live "
+                "key may replace it.",
     responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon", {
         400: error_doc("`invalid_multipart`"),
+        403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
         409: error_doc("`certificate_conflict`"),
         422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
@@ -100,8 +109,9 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
     openapi_extensions={"requestBody": _UPLOAD_BODY},
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
-    account_id = principal(router).account_id
-    return certificates.default_service().upload(account_id, issuer_id, _upload_request())
+    caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
+    return certificates.default_service().upload(caller.account_id, issuer_id, _upload_request())
 
 
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     confirmation_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     confirmation_max_attempts: int = Field(default=5, gt=0)
     confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
+    # Lifetime of the code that confirms an account's first live key (the attempts and the interval
+    # between two codes are the confirmation's).
+    live_activation_ttl_seconds: int = Field(default=3600, gt=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
 
     # Document workflow: after the authority receives a document, the waits between authorization polls

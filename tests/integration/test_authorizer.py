@@ -4,6 +4,7 @@ local gateway rely on (401 by raising "Unauthorized", Deny with an error context
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -81,9 +82,11 @@ def test_the_allow_context_is_what_the_functions_read_as_the_principal(seeded):
     assert (body["account"]["id"], body["environment"]) == (account["id"], "test")
 
 
-def test_a_live_key_carries_the_live_environment(service, seeded):
+def test_a_live_key_carries_the_live_environment(service, seeded, outbox):
     account, _ = seeded
-    live = service.create_key(account["id"], CreateApiKeyRequest(environment="live"))
+    service.request_live_activation(account["id"])
+    code = re.search(r"^ {4}([A-Za-z0-9]{40})$", outbox()[-1].get_content(), re.M).group(1)
+    live = service.confirm_live_activation(account["id"], code)
     assert authorize(bearer(live.key))["context"]["environment"] == "live"
 
 
@@ -141,8 +144,8 @@ def test_two_authorization_headers_are_unauthorized_even_with_the_same_key(seede
 def test_a_revoked_key_is_denied_with_an_error_context(service, seeded):
     account, key = seeded
     key_id = authorize(bearer(key))["context"]["key_id"]
-    service.create_key(account["id"], CreateApiKeyRequest(environment="test"))  # the last key stays
-    service.revoke_key(account["id"], key_id)
+    service.create_key(account["id"], "test", CreateApiKeyRequest())  # the last key stays
+    service.revoke_key(account["id"], "test", key_id)
 
     policy = authorize(bearer(key))
 
@@ -175,8 +178,8 @@ def test_keys_never_reach_the_logs(service, seeded, caplog, capsys):
     unknown = "sk_test_" + "Q" * 40
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(bearer(unknown))
-    service.create_key(account["id"], CreateApiKeyRequest(environment="test"))  # the last key stays
-    service.revoke_key(account["id"], authorize(bearer(key))["context"]["key_id"])
+    service.create_key(account["id"], "test", CreateApiKeyRequest())  # the last key stays
+    service.revoke_key(account["id"], "test", authorize(bearer(key))["context"]["key_id"])
     authorize(bearer(key))
 
     logged = caplog.text + "".join(repr(r.__dict__) for r in caplog.records) + "".join(capsys.readouterr())
