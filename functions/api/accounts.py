@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from sello.http import error_doc, make_app, principal, route_responses
 from sello.models.accounts import (
-    AccountView,
     ApiKeyList,
     ApiKeyView,
     ConfirmationView,
@@ -21,6 +20,7 @@ from sello.models.accounts import (
     MeView,
     NewApiKeyView,
     ResendConfirmationRequest,
+    SignUpAccepted,
     SignUpRequest,
 )
 from sello.services.accounts import default_service
@@ -33,13 +33,14 @@ _EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; noth
 
 
 @router.post(
-    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS, status_code=201,
+    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS, status_code=202,
     description="Creates an account in `pending_confirmation` and emails it a 40-character confirmation "
-                "code.",
-    responses=route_responses(201, "Account created", {409: error_doc("`email_taken`"), 503: _EMAIL_NOT_SENT},
-                              body=True, public=True),
+                "code. The answer is the same whether or not the email already has an account (so sign-up "
+                "cannot tell who has one): an account still pending gets a new code, an active account's "
+                "owner a notice that someone tried to sign up; each at most once a minute.",
+    responses=route_responses(202, "Accepted", {503: _EMAIL_NOT_SENT}, body=True, public=True),
 )
-def sign_up(body: Annotated[SignUpRequest, Body()]) -> AccountView:
+def sign_up(body: Annotated[SignUpRequest, Body()]) -> SignUpAccepted:
     return default_service().sign_up(body)
 
 

@@ -69,7 +69,7 @@ class LocalStack:
         email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
         with self.client() as client:
             created = client.post("/v1/accounts", json={"company_name": company_name, "email": email})
-            assert created.status_code == 201, created.text
+            assert created.status_code == 202, created.text
             code = CONFIRMATION_CODE.search(self.mail_to(email)["text"]).group(1)
             confirmed = client.post("/v1/accounts/confirm", json={"email": email, "code": code})
         assert confirmed.status_code == 200, confirmed.text

@@ -124,7 +124,7 @@ def test_sign_up_email_lands_in_the_outbox_and_its_code_confirms_the_account(loc
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
     with local_stack.client() as client:
         created = client.post("/v1/accounts", json={"company_name": "E2E Company", "email": email})
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
         message = local_stack.mail_to(email)
         codes = CODE.findall(message["text"])
         assert len(codes) == 1, message["text"]

@@ -71,10 +71,16 @@ def last_code(outbox) -> str:
     return CODE.search(outbox()[-1].get_content()).group(1)
 
 
+def account_of(email: str) -> dict:
+    """The account item of an email (the sign-up answer does not say)."""
+    email_item = next(i for i in items() if i["pk"] == f"EMAIL#{email.lower()}")
+    return account_item(email_item["account_id"])
+
+
 def signed_up(outbox, email: str = EMAIL) -> tuple[dict, str]:
     status, body = call(with_body("sign_up", email=email))
-    assert status == 201
-    return body, last_code(outbox)
+    assert status == 202 and body["email"] == email
+    return account_of(email), last_code(outbox)
 
 
 def confirmed(outbox, email: str = EMAIL) -> tuple[str, str]:
@@ -111,30 +117,46 @@ def logs(caplog, capsys):
 def test_sign_up_stores_a_pending_account_with_a_unique_email_and_mails_the_code(aws, outbox):
     status, body = call(load_event("accounts/sign_up.json"))
 
-    assert status == 201
+    assert status == 202
     sample = load_event("accounts/sign_up.body.json")
-    assert (body["status"], body["email"], body["company_name"]) == (
-        "pending_confirmation", sample["email"], sample["company_name"])
+    assert body["email"] == sample["email"] and "POST /v1/accounts/confirm" in body["message"]
     message = outbox()[-1]
     assert message["To"] == sample["email"] and "confirm" in message["Subject"].lower()
     code = last_code(outbox)
-    account = account_item(body["id"])
-    assert account["status"] == "pending_confirmation"
+    account = account_of(sample["email"])
+    assert (account["status"], account["company_name"]) == ("pending_confirmation", sample["company_name"])
     assert account["code_hash"] == sha256_hex(code) and account["code_attempts"] == 0
     assert {"code_expires_at", "code_sent_at"} <= account.keys() and "expires_at" not in account
     email_item = next(i for i in items() if i["pk"] == f"EMAIL#{sample['email'].lower()}")
-    assert (email_item["sk"], email_item["account_id"]) == ("META", body["id"])
+    assert (email_item["sk"], email_item["account_id"]) == ("META", account["id"])
     assert code not in json.dumps(body) and code not in repr(items())
 
 
-def test_an_email_taken_in_any_case_is_a_conflict_and_stores_nothing(aws, outbox):
-    signed_up(outbox)
+def test_sign_up_answers_alike_whether_or_not_the_email_has_an_account(aws, outbox):
+    from functions.api import accounts
+
+    def raw(email: str) -> dict:
+        response = accounts.handler(with_body("sign_up", email=email, company_name="Otra S.A."),
+                                    context_for(ACCOUNTS))
+        body = json.loads(response["body"])
+        return {"status": response["statusCode"], "headers": response.get("multiValueHeaders"),
+                "body": {**body, "email": body["email"].replace(email, "<email>")}}
+
+    confirmed(outbox, "active@example.com")
+    signed_up(outbox, "pending@example.com")
     before = items()
 
-    status, body = call(with_body("sign_up", email=EMAIL.upper(), company_name="Otra S.A."))
+    answers = [raw(e) for e in ("nobody@example.com", "ACTIVE@example.com", "pending@example.com")]
 
-    assert (status, body["error"]["code"], body["error"]["path"]) == (409, "email_taken", "email")
-    assert items() == before and len(outbox()) == 1
+    assert answers[0] == answers[1] == answers[2] and answers[0]["status"] == 202
+    after = {(i["pk"], i["sk"]): i for i in items()}
+    active = account_of("active@example.com")
+    assert (active["status"], active["company_name"]) == ("active", "Comercial Andina S.A.")
+    assert len([i for i in after.values() if i["pk"].startswith("EMAIL#")]) == 3
+    notice = outbox()[-1]
+    assert notice["To"] == "active@example.com" and "sign-up attempt" in notice["Subject"].lower()
+    assert not CODE.search(notice.get_content())
+    assert len(before) < len(after)  # only the new email got an account
 
 
 def _oversize() -> dict:

@@ -62,13 +62,21 @@ class FakeRepo:
         self.accounts[account_id] = replace(account, **{self._field(kind): replace(c, attempts=c.attempts + 1)})
         return True
 
-    def replace_code(self, account_id, confirmation, current):
+    def replace_code(self, account_id, confirmation, current, company_name=None):
         account = self.accounts[account_id]
         held = account.confirmation
         if account.status != "pending_confirmation" or (held.code_hash, held.sent_at) != (
                 current.code_hash, current.sent_at):
             return False
-        self.accounts[account_id] = replace(account, confirmation=confirmation)
+        self.accounts[account_id] = replace(account, confirmation=confirmation,
+                                            company_name=company_name or account.company_name)
+        return True
+
+    def claim_signup_notice(self, account_id, at, current):
+        account = self.accounts[account_id]
+        if account.signup_notice_at != current:
+            return False
+        self.accounts[account_id] = replace(account, signup_notice_at=at)
         return True
 
     def discard_pending(self, account):
@@ -183,7 +191,10 @@ def service(repo, mailer, clock):
 
 
 def sign_up(service, email="ana@example.com", company="Comercial Andina S.A."):
-    return service.sign_up(SignUpRequest(company_name=company, email=email))
+    """Signs up; returns the account stored for the email (the answer never says)."""
+    answer = service.sign_up(SignUpRequest(company_name=company, email=email))
+    assert answer.email == email
+    return service.repo.get_account(service.repo.find_account_id(email))
 
 
 def active_account(service, mailer, email="ana@example.com"):
@@ -212,7 +223,7 @@ def test_sign_up_creates_a_pending_account_and_mails_a_code_kept_only_as_a_hash(
     assert stored.confirmation.code_hash == sha256_hex(code)
     assert stored.confirmation.expires_at == clock.now + timedelta(seconds=SETTINGS.confirmation_ttl_seconds)
     assert stored.confirmation.attempts == 0
-    assert code not in repr(repo.accounts) and code not in account.model_dump_json()
+    assert code not in repr(repo.accounts)
 
 
 def test_codes_are_40_random_alphanumerics(service, mailer):
@@ -225,12 +236,90 @@ def test_codes_are_40_random_alphanumerics(service, mailer):
     assert all(any(test(c) for c in pooled) for test in (str.isupper, str.islower, str.isdigit))
 
 
-def test_an_email_signs_up_once_regardless_of_case(service, repo, mailer):
-    sign_up(service, "ana@example.com")
-    with pytest.raises(Conflict) as err:
-        sign_up(service, "ANA@Example.com")
-    assert (err.value.code, err.value.status, err.value.path) == ("email_taken", 409, "email")
-    assert len(repo.accounts) == 1 and len(mailer.sent) == 1
+def answer(service, email="ana@example.com", company="Comercial Andina S.A."):
+    return service.sign_up(SignUpRequest(company_name=company, email=email)).model_dump()
+
+
+def test_sign_up_answers_the_same_for_a_new_a_pending_and_an_active_email(service, repo, mailer, clock):
+    new = answer(service, "new@example.com")
+    answer(service, "pending@example.com")
+    active_account(service, mailer, "active@example.com")
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+
+    pending = answer(service, "pending@example.com")
+    active = answer(service, "active@example.com")
+
+    assert pending == {**new, "email": "pending@example.com"}
+    assert active == {**new, "email": "active@example.com"}
+    assert set(new) == {"email", "message"}
+
+
+def test_signing_up_with_an_active_accounts_email_mails_its_owner_a_notice_and_changes_nothing(
+        service, repo, mailer, clock):
+    account_id, key = active_account(service, mailer)
+    before_keys = dict(repo.keys)
+
+    answer(service, "ANA@Example.com", company="Otra S.A.")
+
+    notice = mailer.sent[-1]
+    assert notice.to == "ana@example.com" and "sign-up attempt" in notice.subject.lower()
+    assert "Comercial Andina S.A." in notice.text and "Otra S.A." not in notice.text
+    assert not CODE.search(notice.text)  # no code, no key: nothing to use
+    account = repo.accounts[account_id]
+    assert (account.status, account.company_name) == ("active", "Comercial Andina S.A.")
+    assert repo.keys == before_keys and len(repo.accounts) == 1
+    assert service.authenticate(key).account_id == account_id
+
+
+def test_the_owner_gets_at_most_one_notice_per_resend_interval(service, repo, mailer, clock):
+    active_account(service, mailer)
+    for _ in range(3):
+        answer(service)
+    assert len(mailer.sent) == 2  # the confirmation code, one notice
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    answer(service)
+    assert len(mailer.sent) == 3
+
+
+def test_a_notice_whose_email_fails_is_503_and_can_be_retried_at_once(service, repo, mailer):
+    account_id, _ = active_account(service, mailer)
+    mailer.failure = ConnectionError("SES unreachable")
+    with pytest.raises(ServiceUnavailable) as err:
+        answer(service)
+    assert err.value.code == "email_not_sent"
+    assert repo.accounts[account_id].signup_notice_at is None
+    mailer.failure = None
+    answer(service)
+    assert "sign-up attempt" in mailer.sent[-1].subject.lower()
+
+
+def test_signing_up_again_while_pending_sends_a_new_code_under_the_new_company_name(service, repo, mailer, clock):
+    first = sign_up(service, company="Nombre Equivocado S.A.")
+    old = mailer.last_code()
+
+    answer(service, company="Comercial Andina S.A.")  # moments later: nothing is sent
+    assert len(mailer.sent) == 1 and repo.accounts[first.id].confirmation == first.confirmation
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    answer(service, company="Comercial Andina S.A.")
+
+    new = mailer.last_code()
+    assert new != old and "Comercial Andina S.A." in mailer.sent[-1].text
+    assert repo.accounts[first.id].company_name == "Comercial Andina S.A." and len(repo.accounts) == 1
+    with pytest.raises(Unprocessable):
+        service.confirm("ana@example.com", old)
+    assert service.confirm("ana@example.com", new).account.company_name == "Comercial Andina S.A."
+
+
+def test_a_pending_sign_up_whose_email_fails_keeps_the_previous_code_and_name(service, repo, mailer, clock):
+    first = sign_up(service)
+    clock.advance(SETTINGS.confirmation_resend_interval_seconds)
+    mailer.failure = ConnectionError("SES unreachable")
+    with pytest.raises(ServiceUnavailable):
+        answer(service, company="Otra S.A.")
+    held = repo.accounts[first.id]
+    assert (held.company_name, held.confirmation) == (first.company_name, first.confirmation)
+    mailer.failure = None
+    assert service.confirm("ana@example.com", mailer.last_code()).account.status == "active"
 
 
 def test_a_sign_up_whose_email_fails_keeps_nothing_and_can_be_retried(service, repo, mailer):

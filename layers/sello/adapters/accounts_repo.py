@@ -46,6 +46,8 @@ def _account_item(account: Account) -> dict:
         item["confirmed_at"] = iso(account.confirmed_at)
     if account.live_enabled_at:
         item["live_enabled_at"] = iso(account.live_enabled_at)
+    if account.signup_notice_at:
+        item["signup_notice_at"] = iso(account.signup_notice_at)
     if account.confirmation:
         item.update(_code_attributes(account.confirmation))
     if account.live_activation:
@@ -71,7 +73,8 @@ def _account(item: dict) -> Account:
     return Account(id=item["id"], company_name=item["company_name"], email=item["email"],
                    status=item["status"], created_at=parse_dt(item["created_at"]),
                    confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=_code(item, "confirmation"),
-                   live_enabled_at=parse_dt(item.get("live_enabled_at")), live_activation=_code(item, "live"))
+                   live_enabled_at=parse_dt(item.get("live_enabled_at")), live_activation=_code(item, "live"),
+                   signup_notice_at=parse_dt(item.get("signup_notice_at")))
 
 
 def _key_items(key: ApiKey) -> list[dict]:
@@ -140,13 +143,33 @@ class DynamoAccountsRepo:
             return False
         return True
 
-    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation) -> bool:
-        """Puts `confirmation` in place of `current`, if the account is still pending with that code."""
+    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation,
+                     company_name: str | None = None) -> bool:
+        """Puts `confirmation` (and the `company_name`, when given) in place of `current`, if the
+        account is still pending with that code."""
+        changes = _code_attributes(confirmation) | ({"company_name": company_name} if company_name else {})
         try:
-            self.store.update(account_pk(account_id), META, set_=_code_attributes(confirmation),
+            self.store.update(account_pk(account_id), META, set_=changes,
                               condition="#status = :pending AND #code_hash = :hash AND #code_sent_at = :sent",
                               values={":pending": "pending_confirmation", ":hash": current.code_hash,
                                       ":sent": iso(current.sent_at)})
+        except ConditionFailed:
+            return False
+        return True
+
+    def claim_signup_notice(self, account_id: str, at: datetime | None, current: datetime | None) -> bool:
+        """Sets the time of the last sign-up notice to `at` (None: removes it) if it is still `current`."""
+        condition = ("attribute_not_exists(#signup_notice_at)" if current is None
+                     else "#signup_notice_at = :current")
+        values = {":current": iso(current)} if current is not None else None
+        try:
+            if at is None:
+                self.store.update(account_pk(account_id), META, remove=["signup_notice_at"],
+                                  condition=condition, values=values)
+            else:
+                self.store.update(account_pk(account_id), META, set_={"signup_notice_at": iso(at)},
+                                  condition=f"attribute_exists(#{PK}) AND {condition}",
+                                  values=values)
         except ConditionFailed:
             return False
         return True

@@ -47,6 +47,7 @@ class Account:
     # Set when the owner confirmed the account's first live key (see AccountService.confirm_live_activation).
     live_enabled_at: datetime | None = None
     live_activation: Confirmation | None = None
+    signup_notice_at: datetime | None = None  # the last "someone tried to sign up" email to the owner
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,15 @@ class ConfirmLiveActivationRequest(RequestBody):
 
 
 # Views ---------------------------------------------------------------------------------------
+
+class SignUpAccepted(BaseModel):
+    """The answer to every valid sign-up, whether or not the email already has an account."""
+
+    email: str
+    message: str = ("If this address can sign up, a 40-character confirmation code is on its way to it; send "
+                    "it with POST /v1/accounts/confirm. An address that already has an account gets a notice "
+                    "instead.")
+
 
 class AccountView(BaseModel):
     id: str

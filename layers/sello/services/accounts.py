@@ -49,6 +49,7 @@ from sello.models.accounts import (
     Environment,
     LiveActivationView,
     NewApiKeyView,
+    SignUpAccepted,
     SignUpRequest,
 )
 from sello.settings import Settings, get_settings
@@ -70,7 +71,10 @@ class AccountsRepo(Protocol):
     def get_account(self, account_id: str) -> Account | None: ...
     # kind: "confirmation" (sign-up) or "live" (live activation)
     def claim_attempt(self, account_id: str, kind: str, code_hash: str, max_attempts: int) -> bool: ...
-    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation) -> bool: ...
+    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation,
+                     company_name: str | None = None) -> bool: ...
+    # Sets the time of the last sign-up notice to `at` if it is still `current`.
+    def claim_signup_notice(self, account_id: str, at: datetime | None, current: datetime | None) -> bool: ...
     def discard_pending(self, account: Account) -> bool: ...
     def activate(self, account_id: str, code_hash: str, max_attempts: int, confirmed_at: datetime,
                  key: ApiKey) -> bool: ...
@@ -127,19 +131,70 @@ class AccountService:
 
     # Sign-up and confirmation ----------------------------------------------------------------
 
-    def sign_up(self, request: SignUpRequest) -> AccountView:
+    def sign_up(self, request: SignUpRequest) -> SignUpAccepted:
+        """Answers the same whatever the email's state, so that sign-up cannot tell who has an
+        account: a new email gets an account in pending_confirmation and its code; an account still
+        pending gets a new code (and the company name of this request), at most once per
+        settings.confirmation_resend_interval_seconds; an existing account's owner gets a short
+        notice instead, at most as often. Each path reads the email item, writes once and sends one
+        email; only an email SES refuses answers differently (503 email_not_sent, nothing changed)."""
         now = self._now()
+        account_id = self.repo.find_account_id(request.email)
+        if account_id is None:
+            code, confirmation = self._new_code(now)
+            account = Account(id=new_id("acct"), company_name=request.company_name, email=request.email,
+                              status="pending_confirmation", created_at=now, confirmation=confirmation)
+            if self.repo.create_account(account):
+                if not self._send_code(account, code, confirmation):
+                    if not self.repo.discard_pending(account):
+                        logger.error("unconfirmable account kept", account_id=account.id)
+                    raise _email_not_sent()
+                logger.info("account created", account_id=account.id)
+                return SignUpAccepted(email=request.email)
+            account_id = self.repo.find_account_id(request.email)  # signed up concurrently
+        existing = self.repo.get_account(account_id) if account_id else None
+        if existing is not None and existing.status == "pending_confirmation":
+            self._restart_pending(existing, request.company_name, now)
+        elif existing is not None:
+            self._notify_owner(existing, now)
+        return SignUpAccepted(email=request.email)
+
+    def _restart_pending(self, account: Account, company_name: str, now: datetime) -> None:
+        """A sign-up again for a pending account: the latest request's company name and a new code
+        (the previous one stops working), unless a code went out moments ago."""
+        previous = account.confirmation
+        wait = timedelta(seconds=self.settings.confirmation_resend_interval_seconds)
+        if previous is None or now < previous.sent_at + wait:
+            return
         code, confirmation = self._new_code(now)
-        account = Account(id=new_id("acct"), company_name=request.company_name, email=request.email,
-                          status="pending_confirmation", created_at=now, confirmation=confirmation)
-        if not self.repo.create_account(account):
-            raise Conflict("An account with this email already exists.", code="email_taken", path="email")
-        if not self._send_code(account, code, confirmation):
-            if not self.repo.discard_pending(account):
-                logger.error("unconfirmable account kept", account_id=account.id)
+        if not self.repo.replace_code(account.id, confirmation, previous, company_name=company_name):
+            return  # another request sent a code just now
+        renamed = replace(account, company_name=company_name, confirmation=confirmation)
+        if not self._send_code(renamed, code, confirmation):
+            self.repo.replace_code(account.id, previous, confirmation, company_name=account.company_name)
             raise _email_not_sent()
-        logger.info("account created", account_id=account.id)
-        return AccountView.of(account)
+        logger.info("pending account signed up again", account_id=account.id)
+
+    def _notify_owner(self, account: Account, now: datetime) -> None:
+        """Tells an existing account's owner that someone tried to sign up with the address."""
+        interval = self.settings.confirmation_resend_interval_seconds
+        previous = account.signup_notice_at
+        if previous is not None and now < previous + timedelta(seconds=interval):
+            return
+        if not self.repo.claim_signup_notice(account.id, now, previous):
+            return  # another request sent the notice just now
+        text = (
+            "Hello,\n\nSomeone asked to sign up for Sello with this email address. It already belongs to the "
+            f"Sello account of {account.company_name}, and nothing was changed.\n\nIf it was you, you need no "
+            "new account: keep using its API keys. If it was not you, you can ignore this message.\n"
+        )
+        try:
+            self.mailer.send(Mail(to=account.email, subject="Sign-up attempt with your Sello address", text=text))
+        except Exception as exc:  # only the type is logged: an error's text could quote the mail
+            logger.warning("sign-up notice not sent", account_id=account.id, error=type(exc).__name__)
+            self.repo.claim_signup_notice(account.id, previous, now)
+            raise _email_not_sent() from None
+        logger.info("sign-up attempt for an existing account", account_id=account.id)
 
     def _by_email(self, email: str) -> Account | None:
         account_id = self.repo.find_account_id(email)
