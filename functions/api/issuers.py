@@ -102,6 +102,8 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
         403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
         409: error_doc("`certificate_conflict`"),
+        429: error_doc("`too_many_emails`: with a `notification_email`, at most 10 notices per issuer and 50 per "
+                       "account an hour by default; header `Retry-After` (seconds)"),
         422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
                        "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
                        "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "

@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     live_activation_ttl_seconds: int = Field(default=3600, gt=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
 
+    # Emails a caller can make the service send, counted in fixed windows: a document emailed again
+    # (per document, and per account and environment) and certificate upload notices (per issuer, and
+    # per account). Over a limit the request is refused with 429 too_many_emails and Retry-After.
+    email_limit_window_seconds: int = Field(default=3600, gt=0)
+    document_emails_per_document: int = Field(default=5, gt=0)
+    document_emails_per_account: int = Field(default=200, gt=0)
+    certificate_emails_per_issuer: int = Field(default=10, gt=0)
+    certificate_emails_per_account: int = Field(default=50, gt=0)
+
     # Document workflow: after the authority receives a document, the waits between authorization polls
     # grow from the first to the cap by the rate; once the deadline after reception has passed, a
     # document still in process ends as failed.

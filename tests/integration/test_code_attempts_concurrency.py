@@ -3,9 +3,8 @@ threads guess at once, and at most settings.confirmation_max_attempts guesses ar
 
 The repository below reads accounts a little slowly, so that every thread has read the account
 (with no attempts used) before any of them goes on: the widest window concurrent requests can have.
-DynamoDB applies each request atomically; the emulator does not when threads share it (a failing
-transaction puts back a copy of the whole table taken before it ran, undoing concurrent writes), so
-the `atomic_emulator` fixture lets it handle one request at a time, as DynamoDB appears to."""
+The emulator handles one request at a time here (`atomic_emulator`), as DynamoDB applies each
+request atomically."""
 
 from __future__ import annotations
 
@@ -34,21 +33,6 @@ class SlowReads(DynamoAccountsRepo):
         account = super().get_account(account_id)
         time.sleep(0.2)
         return account
-
-
-@pytest.fixture
-def atomic_emulator(aws, monkeypatch):
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.RLock()
-    for name in ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(*args, _original=original, **kwargs):
-            with lock:
-                return _original(*args, **kwargs)
-
-        monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore, Sealed, wipe
 from sello.adapters.mailer import Mail, Mailer, SesMailer
+from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.countries import CountryPlugin, get_plugin
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.ids import utcnow
@@ -51,6 +52,7 @@ from sello.models.certificates import (
 )
 from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
+from sello.services.email_limits import RateLimiter, certificate_email_limits, take_email
 from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import Settings, get_settings
 
@@ -237,11 +239,13 @@ class ExpiryReport:
 
 class CertificateService:
     def __init__(self, repo: CertificatesRepo, keystore: Keystore, mailer: Mailer, accounts: AccountsLookup,
-                 clock: Callable[[], datetime] = utcnow, settings: Settings | None = None):
+                 clock: Callable[[], datetime] = utcnow, settings: Settings | None = None,
+                 limiter: RateLimiter | None = None):
         self.repo = repo
         self.keystore = keystore
         self.mailer = mailer
         self.accounts = accounts
+        self.limiter = limiter
         self.clock = clock
         self.settings = settings or get_settings()
 
@@ -252,6 +256,9 @@ class CertificateService:
         issuer = find_issuer(self.repo, account_id, issuer_id)
         plugin = get_plugin(issuer.country)
         now = self.clock().replace(microsecond=0)
+        if request.notification_email:  # the notice goes out whatever the outcome: 429 before anything
+            take_email(self.limiter, self.settings, account_id, certificate_email_limits(self.settings, issuer.id),
+                       now, "issuer")
         try:
             if isinstance(request, UploadCertificateRequest):
                 file_path = "p12_base64"
@@ -437,7 +444,7 @@ def default_service() -> CertificateService:
     settings = get_settings()
     store = DynamoStore(settings.table_name)
     return CertificateService(DynamoIssuersRepo(store), KmsKeystore(settings.key_id), SesMailer(),
-                              DynamoAccountsRepo(store), settings=settings)
+                              DynamoAccountsRepo(store), settings=settings, limiter=DynamoRateLimiter(store))
 
 
 def send_expiry_warnings(today: date) -> ExpiryReport:
