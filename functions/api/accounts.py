@@ -37,7 +37,8 @@ _EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; noth
     description="Creates an account in `pending_confirmation` and emails it a 40-character confirmation "
                 "code. The answer is the same whether or not the email already has an account (so sign-up "
                 "cannot tell who has one): an account still pending gets a new code, an active account's "
-                "owner a notice that someone tried to sign up; each at most once a minute.",
+                "owner a notice that someone tried to sign up; each at most once per resend interval (a "
+                "minute by default).",
     responses=route_responses(202, "Accepted", {503: _EMAIL_NOT_SENT}, body=True, public=True),
 )
 def sign_up(body: Annotated[SignUpRequest, Body()]) -> SignUpAccepted:
