@@ -36,8 +36,8 @@ _ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
 _ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
                                              "Any other value is `issuer_not_found`.")]
 _NOT_FOUND = error_doc("`issuer_not_found`")
-_LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its issuers "
-                               "or certificates")
+_LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its "
+                               "issuers or certificates")
 
 
 _UPLOAD_BODY = {
@@ -94,16 +94,16 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "`password`, `notification_email`) or as JSON with the file base64-encoded. The file must "
                 "hold the private key and a certificate for digital signature, valid now and issued to the "
                 "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
-                "certificate moves to the history. The optional `notification_email` receives the outcome. The "
-                "certificate signs the documents of both environments: once the account is live, only a live "
-                "key may replace it.",
+                "certificate moves to the history. The optional `notification_email` receives the outcome. "
+                "The certificate signs the documents of both environments: once the account is live, only a "
+                "live key may replace it.",
     responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon", {
         400: error_doc("`invalid_multipart`"),
         403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
         409: error_doc("`certificate_conflict`"),
-        429: error_doc("`too_many_emails`: with a `notification_email`, at most 10 notices per issuer and 50 per "
-                       "account an hour by default; header `Retry-After` (seconds)"),
+        429: error_doc("`too_many_emails`: with a `notification_email`, at most 10 notices per issuer and 50 "
+                       "per account an hour by default; header `Retry-After` (seconds)"),
         422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
                        "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
                        "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "

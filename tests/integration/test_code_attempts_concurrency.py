@@ -1,15 +1,14 @@
 """The limit on guesses at a code holds under concurrent requests: against the emulated table, many
 threads guess at once, and at most settings.confirmation_max_attempts guesses are ever compared.
 
-The repository below reads accounts a little slowly, so that every thread has read the account
-(with no attempts used) before any of them goes on: the widest window concurrent requests can have.
-The emulator handles one request at a time here (`atomic_emulator`), as DynamoDB applies each
-request atomically."""
+The repository below holds every thread after its first read of the account until all of them have
+read it (with no attempts used): the widest window concurrent requests can have. The emulator
+handles one request at a time here (`atomic_emulator`), as DynamoDB applies each request atomically."""
 
 from __future__ import annotations
 
+import re
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,47 +27,56 @@ EMAIL = "ana.torres@example.com"
 WRONG = "W" * 40
 
 
-class SlowReads(DynamoAccountsRepo):
+class AllReadFirst(DynamoAccountsRepo):
+    """While `barrier` is set, each thread waits after its first account read for the others."""
+
+    def __init__(self, store):
+        super().__init__(store)
+        self.barrier: threading.Barrier | None = None
+        self.local = threading.local()
+
     def get_account(self, account_id):
         account = super().get_account(account_id)
-        time.sleep(0.2)
+        if self.barrier is not None and not getattr(self.local, "waited", False):
+            self.local.waited = True
+            self.barrier.wait(timeout=60)
         return account
 
 
 @pytest.fixture
 def service(aws, atomic_emulator):
-    return AccountService(SlowReads(DynamoStore(get_settings().table_name)), SesMailer())
+    return AccountService(AllReadFirst(DynamoStore(get_settings().table_name)), SesMailer())
 
 
-def all_at_once(guesses: list, attempt) -> Counter:
-    """Runs attempt(guess) for every guess in its own thread, all released together; counts the
-    outcomes (an error's code, or "ok")."""
-    barrier = threading.Barrier(len(guesses))
+def all_at_once(service, guesses: list, attempt) -> Counter:
+    """Runs attempt(guess) for every guess in its own thread, all having read the account before any
+    goes on; counts the outcomes (an error's code, or "ok")."""
+    service.repo.barrier = threading.Barrier(len(guesses))
 
     def one(guess):
-        barrier.wait()
         try:
             attempt(guess)
         except SelloError as exc:
             return exc.code
         return "ok"
 
-    with ThreadPoolExecutor(len(guesses)) as pool:
-        return Counter(pool.map(one, guesses))
+    try:
+        with ThreadPoolExecutor(len(guesses)) as pool:
+            return Counter(pool.map(one, guesses))
+    finally:
+        service.repo.barrier = None
 
 
 def code_of(outbox) -> str:
-    import re
-
     return re.search(r"^ {4}([A-Za-z0-9]{40})$", outbox()[-1].get_content(), re.M).group(1)
 
 
-def test_concurrent_wrong_codes_use_up_exactly_the_attempts_and_then_the_right_code_is_refused(service, outbox):
+def test_concurrent_wrong_codes_use_up_exactly_the_attempts_then_the_right_code_is_refused(service, outbox):
     limit = get_settings().confirmation_max_attempts
     service.sign_up(SignUpRequest(company_name="Comercial Andina S.A.", email=EMAIL))
     code = code_of(outbox)
 
-    outcomes = all_at_once([WRONG] * THREADS, lambda guess: service.confirm(EMAIL, guess))
+    outcomes = all_at_once(service, [WRONG] * THREADS, lambda guess: service.confirm(EMAIL, guess))
 
     assert outcomes == {"invalid_confirmation_code": limit, "too_many_attempts": THREADS - limit}
     account = service.repo.get_account(service.repo.find_account_id(EMAIL))
@@ -85,7 +93,8 @@ def test_the_right_code_among_concurrent_guesses_counts_as_one_of_the_attempts(s
     service.sign_up(SignUpRequest(company_name="Comercial Andina S.A.", email=EMAIL))
     code = code_of(outbox)
 
-    outcomes = all_at_once([WRONG] * (THREADS - 1) + [code], lambda guess: service.confirm(EMAIL, guess))
+    guesses = [WRONG] * (THREADS - 1) + [code]
+    outcomes = all_at_once(service, guesses, lambda guess: service.confirm(EMAIL, guess))
 
     compared = outcomes["invalid_confirmation_code"] + outcomes["ok"]
     assert compared == limit and outcomes["too_many_attempts"] == THREADS - limit
@@ -101,7 +110,8 @@ def test_concurrent_guesses_at_the_live_activation_code_are_limited_too(service,
     service.request_live_activation(account_id)
     code = code_of(outbox)
 
-    outcomes = all_at_once([WRONG] * THREADS, lambda guess: service.confirm_live_activation(account_id, guess))
+    outcomes = all_at_once(service, [WRONG] * THREADS,
+                           lambda guess: service.confirm_live_activation(account_id, guess))
 
     assert outcomes == {"invalid_confirmation_code": limit, "too_many_attempts": THREADS - limit}
     with pytest.raises(SelloError) as err:

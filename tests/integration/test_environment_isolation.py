@@ -1,7 +1,7 @@
 """A test key never changes what the live environment uses, route by route, on the emulator with a
 real account taken live by its owner:
 
-- API keys: a test key cannot create, list, revoke or rotate live keys (tests/integration/test_accounts_api.py);
+- API keys: a test key cannot create, list, revoke or rotate live keys (test_accounts_api.py);
 - accounts: the first live key needs the code emailed to the owner; `me` only reads;
 - issuers and certificates, shared by both environments: test keys set them up until the account
   is live; from then on a test key cannot register an issuer or replace a certificate (which would
@@ -32,11 +32,11 @@ CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.M)
 FUNCTIONS = {s.name: s for s in catalog.API_FUNCTIONS}
 
 
-def call(function: str, method: str, path: str, principal: dict, body=None, **kwargs) -> tuple[int, dict | None]:
+def call(function: str, method: str, path: str, principal: dict, body=None) -> tuple[int, dict | None]:
     from functions.api import accounts, documents, issuers
 
     handler = {"accounts": accounts, "issuers": issuers, "documents": documents}[function].handler
-    response = handler(api_event(method, path, body, principal=principal, **kwargs), context_for(FUNCTIONS[function]))
+    response = handler(api_event(method, path, body, principal=principal), context_for(FUNCTIONS[function]))
     return response["statusCode"], response_json(response)
 
 
@@ -59,7 +59,8 @@ def account(aws, outbox):
     view, key = default_service().seed_account("Comercial Andina S.A.", "owner@andina.example.com")
     test = {"account_id": view["id"], "environment": "test",
             "key_id": default_service().authenticate(key).id}
-    status, issuer = call("issuers", "POST", "/v1/issuers", test, load_event("issuers/create_issuer.body.json"))
+    body = load_event("issuers/create_issuer.body.json")
+    status, issuer = call("issuers", "POST", "/v1/issuers", test, body)
     assert status == 201, issuer
     status, certificate = upload(issuer["id"], test, key_slot=1)
     assert status == 200, certificate

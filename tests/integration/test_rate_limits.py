@@ -120,13 +120,14 @@ def test_emailing_a_document_again_is_limited_per_document_and_per_account_and_e
 
     def document(principal: dict) -> str:
         doc_id = new_id("doc")
-        for kind in ("xml", "pdf"):
-            blobs.put(f"{doc_id}.{kind}", b"<x/>" if kind == "xml" else b"%PDF-1.4", "application/octet-stream")
+        for kind, data in (("xml", b"<x/>"), ("pdf", b"%PDF-1.4")):
+            blobs.put(f"{doc_id}.{kind}", data, "application/octet-stream")
         assert repo.put_new(Document.model_validate({
             "id": doc_id, "account_id": ACCOUNT, "environment": principal["environment"], "type": "invoice",
             "country": "EC", "issuer_id": "iss_demo0000000000000000", "status": "authorized", "number": "1",
             "customer": {"name": "Cliente", "tax_id": "1710034065", "email": "buyer@example.com"},
-            "authorized_key": f"{doc_id}.xml", "pdf_key": f"{doc_id}.pdf", "created_at": "2026-03-02T15:00:00Z"}))
+            "authorized_key": f"{doc_id}.xml", "pdf_key": f"{doc_id}.pdf",
+            "created_at": "2026-03-02T15:00:00Z"}))
         return doc_id
 
     def email(principal: dict, doc_id: str):

@@ -59,7 +59,8 @@ class FakeRepo:
         c = getattr(account, self._field(kind))
         if c is None or c.code_hash != code_hash or c.attempts >= max_attempts:
             return False
-        self.accounts[account_id] = replace(account, **{self._field(kind): replace(c, attempts=c.attempts + 1)})
+        used = replace(c, attempts=c.attempts + 1)
+        self.accounts[account_id] = replace(account, **{self._field(kind): used})
         return True
 
     def replace_code(self, account_id, confirmation, current, company_name=None):
@@ -293,7 +294,8 @@ def test_a_notice_whose_email_fails_is_503_and_can_be_retried_at_once(service, r
     assert "sign-up attempt" in mailer.sent[-1].subject.lower()
 
 
-def test_signing_up_again_while_pending_sends_a_new_code_under_the_new_company_name(service, repo, mailer, clock):
+def test_signing_up_again_while_pending_sends_a_new_code_under_the_new_company_name(service, repo, mailer,
+                                                                                     clock):
     first = sign_up(service, company="Nombre Equivocado S.A.")
     old = mailer.last_code()
 
@@ -527,7 +529,8 @@ def test_a_live_key_creates_live_keys_but_not_test_keys(service, mailer):
 
     new = service.create_key(account_id, "live", CreateApiKeyRequest(name="ERP"))
 
-    assert re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", new.key) and service.authenticate(new.key).environment == "live"
+    assert re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", new.key)
+    assert service.authenticate(new.key).environment == "live"
     with pytest.raises(Forbidden) as err:
         service.create_key(account_id, "live", CreateApiKeyRequest(environment="test"))
     assert err.value.code == "environment_mismatch"

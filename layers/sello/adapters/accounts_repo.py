@@ -215,7 +215,8 @@ class DynamoAccountsRepo:
             return False
         return True
 
-    def replace_live_code(self, account_id: str, new: Confirmation | None, current: Confirmation | None) -> bool:
+    def replace_live_code(self, account_id: str, new: Confirmation | None,
+                          current: Confirmation | None) -> bool:
         """Puts the live-activation code `new` (None: removes it) in place of `current` (None: no code
         yet), if the account is active, not live yet, and still holds `current`."""
         names = ("hash", "expires_at", "sent_at", "attempts")
@@ -237,7 +238,8 @@ class DynamoAccountsRepo:
             return False
         return True
 
-    def enable_live(self, account_id: str, code_hash: str, max_attempts: int, at: datetime, key: ApiKey) -> bool:
+    def enable_live(self, account_id: str, code_hash: str, max_attempts: int, at: datetime,
+                    key: ApiKey) -> bool:
         """Marks the account live and adds its first live key, in one transaction, if its live-activation
         code is still `code_hash` (within its attempts) and it is not live yet. The code is removed."""
         update = {

@@ -184,12 +184,13 @@ class AccountService:
         if not self.repo.claim_signup_notice(account.id, now, previous):
             return  # another request sent the notice just now
         text = (
-            "Hello,\n\nSomeone asked to sign up for Sello with this email address. It already belongs to the "
-            f"Sello account of {account.company_name}, and nothing was changed.\n\nIf it was you, you need no "
-            "new account: keep using its API keys. If it was not you, you can ignore this message.\n"
+            "Hello,\n\nSomeone asked to sign up for Sello with this email address. It already belongs to "
+            f"the Sello account of {account.company_name}, and nothing was changed.\n\nIf it was you, you "
+            "need no new account: keep using its API keys. If it was not you, you can ignore this message.\n"
         )
         try:
-            self.mailer.send(Mail(to=account.email, subject="Sign-up attempt with your Sello address", text=text))
+            self.mailer.send(Mail(to=account.email, subject="Sign-up attempt with your Sello address",
+                                  text=text))
         except Exception as exc:  # only the type is logged: an error's text could quote the mail
             logger.warning("sign-up notice not sent", account_id=account.id, error=type(exc).__name__)
             self.repo.claim_signup_notice(account.id, previous, now)
@@ -200,7 +201,8 @@ class AccountService:
         account_id = self.repo.find_account_id(email)
         return self.repo.get_account(account_id) if account_id else None
 
-    def _take_attempt(self, account_id: str, kind: str, pending: Confirmation | None) -> Confirmation:
+    def _take_attempt(self, account_id: str, kind: str, pending: Confirmation | None,
+                      invalid: Unprocessable) -> Confirmation:
         """Takes one attempt at the pending code before the guess is looked at, so that however many
         guesses arrive at once, at most settings.confirmation_max_attempts are ever compared: 429
         once they are used up."""
@@ -212,7 +214,7 @@ class AccountService:
             held = current and (current.confirmation if kind == "confirmation" else current.live_activation)
             if held is not None and held.code_hash == pending.code_hash:
                 raise _too_many_attempts()
-            raise _invalid_code()  # a new code replaced this one meanwhile
+            raise invalid  # a new code replaced this one meanwhile
         return pending
 
     def confirm(self, email: str, code: str) -> ConfirmationView:
@@ -225,7 +227,7 @@ class AccountService:
             if pending is not None and hmac.compare_digest(pending.code_hash, sha256_hex(code)):
                 raise Conflict("This account is already confirmed.", code="already_confirmed")
             raise _invalid_code()
-        pending = self._take_attempt(account.id, "confirmation", pending)
+        pending = self._take_attempt(account.id, "confirmation", pending, _invalid_code())
         if not hmac.compare_digest(pending.code_hash, sha256_hex(code)):
             raise _invalid_code()
         now = self._now()
@@ -324,7 +326,8 @@ class AccountService:
         keys = [k for k in self.repo.list_keys(account_id) if k.environment == environment]
         return sorted(keys, key=lambda k: (k.created_at, k.id), reverse=True)
 
-    def create_key(self, account_id: str, environment: Environment, request: CreateApiKeyRequest) -> NewApiKeyView:
+    def create_key(self, account_id: str, environment: Environment,
+                   request: CreateApiKeyRequest) -> NewApiKeyView:
         """A new key of the caller's environment (`environment`); asking for the other one is 403
         environment_mismatch. The account's first live key comes from the live activation instead."""
         self._require_active(account_id)
@@ -401,16 +404,16 @@ class AccountService:
         if not self.repo.replace_live_code(account.id, pending, previous):
             raise _too_soon(self.settings.confirmation_resend_interval_seconds)  # another request won
         text = (
-            f"Hello,\n\nA test API key of the Sello account of {account.company_name} asked for the account's "
-            "first live API key. Live keys issue documents at the tax authority's production service, with "
-            "fiscal effect.\n\nIf you asked for it, send this code with POST "
+            f"Hello,\n\nA test API key of the Sello account of {account.company_name} asked for the "
+            "account's first live API key. Live keys issue documents at the tax authority's production "
+            "service, with fiscal effect.\n\nIf you asked for it, send this code with POST "
             f"/v1/accounts/live-activation/confirm:\n\n    {code}\n\nIt expires at {iso(expires)}.\n\n"
-            "If you did not ask for it, do not pass the code on, and revoke the account's test keys: someone "
-            "else may hold one.\n"
+            "If you did not ask for it, do not pass the code on, and rotate the account's test keys "
+            "(POST /v1/api-keys/{id}/rotate): someone else may hold one.\n"
         )
         try:
-            self.mailer.send(Mail(to=account.email, subject="Confirm the first live API key of your Sello account",
-                                  text=text))
+            self.mailer.send(Mail(to=account.email, text=text,
+                                  subject="Confirm the first live API key of your Sello account"))
         except Exception as exc:  # only the type is logged: an error's text could quote the mail
             logger.warning("live activation email not sent", account_id=account.id, error=type(exc).__name__)
             self.repo.replace_live_code(account.id, previous, pending)
@@ -425,12 +428,12 @@ class AccountService:
         account = self._require_active(account_id)
         if self._is_live(account):
             raise _live_already_enabled()
-        invalid = "The code is not the live-activation code of this account."
+        invalid = _invalid_code("The code is not the live-activation code of this account.")
         if account.live_activation is None:
-            raise _invalid_code(invalid)
-        pending = self._take_attempt(account.id, "live", account.live_activation)
+            raise invalid
+        pending = self._take_attempt(account.id, "live", account.live_activation, invalid)
         if not hmac.compare_digest(pending.code_hash, sha256_hex(code)):
-            raise _invalid_code(invalid)
+            raise invalid
         now = self._now()
         if now >= pending.expires_at:
             raise Gone("The code has expired. Ask for a new one.", code="confirmation_code_expired",
@@ -441,7 +444,7 @@ class AccountService:
             current = self.repo.get_account(account.id)
             if current is not None and current.live_enabled_at is not None:
                 raise _live_already_enabled()
-            raise _invalid_code(invalid)
+            raise invalid
         logger.info("account live", account_id=account.id, key_id=key.id)
         return _new_key_view(plaintext, key)
 

@@ -257,8 +257,8 @@ class CertificateService:
         plugin = get_plugin(issuer.country)
         now = self.clock().replace(microsecond=0)
         if request.notification_email:  # the notice goes out whatever the outcome: 429 before anything
-            take_email(self.limiter, self.settings, account_id, certificate_email_limits(self.settings, issuer.id),
-                       now, "issuer")
+            limits = certificate_email_limits(self.settings, issuer.id)
+            take_email(self.limiter, self.settings, account_id, limits, now, "issuer")
         try:
             if isinstance(request, UploadCertificateRequest):
                 file_path = "p12_base64"
