@@ -6,8 +6,8 @@ real account taken live by its owner:
 - issuers and certificates, shared by both environments: test keys set them up until the account
   is live; from then on a test key cannot register an issuer or replace a certificate (which would
   change what live documents are signed with), and reading stays open;
-- documents: a test key does not see, download or email live documents, and what it issues is a
-  test document numbered in the test series."""
+- documents: a test key does not see, download or email live documents; what it issues is a test
+  document, numbered and idempotent in the test environment only (test_documents_issue.py)."""
 
 from __future__ import annotations
 
