@@ -61,3 +61,23 @@ def outbox(aws):
     from local.outbox import sent_messages
 
     return sent_messages
+
+
+@pytest.fixture
+def atomic_emulator(aws, monkeypatch):
+    """The emulator's DynamoDB handling one request at a time, for tests with many threads: DynamoDB
+    applies each request atomically, the emulator does not when threads share it (a failing
+    transaction puts back a copy of the whole table taken before it ran, undoing concurrent writes)."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def locked(*args, _original=original, **kwargs):
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, locked)

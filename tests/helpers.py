@@ -20,6 +20,31 @@ REGION = "us-east-1"
 AWS_ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
 
+# The documented form is `Authorization: Bearer <key>`: the scheme in any case, one or more spaces,
+# the key; whitespace around the value is ignored. Every other shape is a 401.
+ACCEPTED_FORMS = {
+    "lower-case scheme": "bearer {key}",
+    "upper-case scheme": "BEARER {key}",
+    "two spaces": "Bearer  {key}",
+    "leading and trailing spaces": "  Bearer {key}  ",
+    "surrounding tabs": "\tBearer {key}\t",
+    "trailing newline": "Bearer {key}\n",
+    "trailing CRLF": "Bearer {key}\r\n",
+}
+REFUSED_FORMS = {
+    "no scheme": "{key}",
+    "tab between scheme and key": "Bearer\t{key}",
+    "newline between scheme and key": "Bearer\n{key}",
+    "no separator": "Bearer{key}",
+    "colon after scheme": "Bearer: {key}",
+    "another scheme": "Token {key}",
+    "two keys": "Bearer {key} {key}",
+    "two keys with a comma": "Bearer {key}, Bearer {key}",
+    "trailing text": "Bearer {key} x",
+    # Two Authorization headers, as the local stack's HTTP server joins them.
+    "two headers": "Bearer {key},Bearer {key}",
+}
+
 
 def load_event(name: str) -> dict:
     """A sample event or body from events/, e.g. load_event("accounts/sign_up.json")."""

@@ -1,4 +1,5 @@
-"""Accounts and API keys: sign-up, confirmation, the caller's account, and key management."""
+"""Accounts and API keys: sign-up, confirmation, the caller's account, its live activation, and key
+management."""
 
 from __future__ import annotations
 
@@ -9,15 +10,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from sello.http import error_doc, make_app, principal, route_responses
 from sello.models.accounts import (
-    AccountView,
     ApiKeyList,
     ApiKeyView,
     ConfirmationView,
+    ConfirmLiveActivationRequest,
     ConfirmRequest,
     CreateApiKeyRequest,
+    LiveActivationView,
     MeView,
     NewApiKeyView,
     ResendConfirmationRequest,
+    SignUpAccepted,
     SignUpRequest,
 )
 from sello.services.accounts import default_service
@@ -30,13 +33,15 @@ _EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; noth
 
 
 @router.post(
-    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS, status_code=201,
+    "/v1/accounts", summary="Sign up", tags=_ACCOUNTS, status_code=202,
     description="Creates an account in `pending_confirmation` and emails it a 40-character confirmation "
-                "code.",
-    responses=route_responses(201, "Account created", {409: error_doc("`email_taken`"), 503: _EMAIL_NOT_SENT},
-                              body=True, public=True),
+                "code. The answer is the same whether or not the email already has an account (so sign-up "
+                "cannot tell who has one): an account still pending gets a new code, an active account's "
+                "owner a notice that someone tried to sign up; each at most once per resend interval (a "
+                "minute by default).",
+    responses=route_responses(202, "Accepted", {503: _EMAIL_NOT_SENT}, body=True, public=True),
 )
-def sign_up(body: Annotated[SignUpRequest, Body()]) -> AccountView:
+def sign_up(body: Annotated[SignUpRequest, Body()]) -> SignUpAccepted:
     return default_service().sign_up(body)
 
 
@@ -73,41 +78,77 @@ def me() -> MeView:
                   key_id=caller.key_id)
 
 
+@router.post(
+    "/v1/accounts/live-activation", summary="Ask for the first live API key", tags=_ACCOUNTS, status_code=202,
+    description="Emails the account's owner (the sign-up email) a 40-character code that confirms the "
+                "account's first live key; any key of the account may ask. Live keys issue documents with "
+                "fiscal effect, so a test key alone can never obtain one. A new request replaces the code.",
+    responses=route_responses(202, "Code sent", {409: error_doc("`live_already_enabled`"),
+                                                 429: error_doc("`too_many_requests` (header `Retry-After`)"),
+                                                 503: error_doc("`email_not_sent`")}),
+)
+def request_live_activation() -> LiveActivationView:
+    return default_service().request_live_activation(principal(router).account_id)
+
+
+@router.post(
+    "/v1/accounts/live-activation/confirm", summary="Confirm the first live API key", tags=_ACCOUNTS,
+    status_code=201,
+    description="With the code from the owner's email, returns the account's first live key, shown only "
+                "this once. Further live keys come from `POST /v1/api-keys` with a live key.",
+    responses=route_responses(201, "Live key created", {409: error_doc("`live_already_enabled`"),
+                                                        410: error_doc("`confirmation_code_expired`"),
+                                                        422: error_doc("`invalid_confirmation_code`"),
+                                                        429: error_doc("`too_many_attempts`")}, body=True),
+)
+def confirm_live_activation(body: Annotated[ConfirmLiveActivationRequest, Body()]) -> NewApiKeyView:
+    return default_service().confirm_live_activation(principal(router).account_id, body.code, body.name)
+
+
 @router.get("/v1/api-keys", summary="List API keys", tags=_KEYS,
-            description="Every key of the account, newest first, without the keys themselves.",
-            responses=route_responses(200, "The account's keys"))
+            description="The account's keys of the calling key's environment (a test key lists test keys, a "
+                        "live key live ones), newest first, without the keys themselves.",
+            responses=route_responses(200, "The keys"))
 def list_api_keys() -> ApiKeyList:
-    keys = default_service().list_keys(principal(router).account_id)
+    caller = principal(router)
+    keys = default_service().list_keys(caller.account_id, caller.environment)
     return ApiKeyList(data=[ApiKeyView.of(k) for k in keys])
 
 
 @router.post(
     "/v1/api-keys", summary="Create an API key", tags=_KEYS, status_code=201,
-    description="The response carries the key; it is shown only this once.",
-    responses=route_responses(201, "Key created", body=True),
+    description="A key of the calling key's environment; the response carries the key, shown only this once. "
+                "The account's first live key comes from `POST /v1/accounts/live-activation`.",
+    responses=route_responses(201, "Key created", {
+        403: error_doc("`environment_mismatch`: a key creates keys of its own environment only")}, body=True),
 )
 def create_api_key(body: Annotated[CreateApiKeyRequest, Body()]) -> NewApiKeyView:
-    return default_service().create_key(principal(router).account_id, body)
+    caller = principal(router)
+    return default_service().create_key(caller.account_id, caller.environment, body)
 
 
 @router.delete(
     "/v1/api-keys/<key_id>", summary="Revoke an API key", tags=_KEYS,
-    description="The account's last active key cannot be revoked: create another key first (or rotate it).",
+    description="Revokes a key of the calling key's environment (a key of the other one is not found). The "
+                "environment's last active key cannot be revoked: create another key first (or rotate it).",
     responses=route_responses(200, "Key revoked", {404: error_doc("`api_key_not_found`"),
                                                     409: error_doc("`last_active_key`")}),
 )
 def revoke_api_key(key_id: _KEY_ID) -> ApiKeyView:
-    return ApiKeyView.of(default_service().revoke_key(principal(router).account_id, key_id))
+    caller = principal(router)
+    return ApiKeyView.of(default_service().revoke_key(caller.account_id, caller.environment, key_id))
 
 
 @router.post(
     "/v1/api-keys/<key_id>/rotate", summary="Rotate an API key", tags=_KEYS, status_code=201,
-    description="Issues a new key with the same environment and name and revokes the old one at once.",
+    description="Issues a new key with the same environment and name and revokes the old one at once; only "
+                "keys of the calling key's environment.",
     responses=route_responses(201, "New key", {404: error_doc("`api_key_not_found`"),
                                                409: error_doc("`api_key_revoked`")}),
 )
 def rotate_api_key(key_id: _KEY_ID) -> NewApiKeyView:
-    return default_service().rotate_key(principal(router).account_id, key_id)
+    caller = principal(router)
+    return default_service().rotate_key(caller.account_id, caller.environment, key_id)
 
 
 app = make_app(router)

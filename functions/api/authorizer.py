@@ -10,9 +10,16 @@
   (a revoked key stops at once); covering the whole stage is harmless now and stays correct if
   caching is ever turned on.
 
+The header must read `Bearer <key>`: the scheme in any case (RFC 9110 §11.1), one or more spaces,
+then the key. Whitespace around the whole value (spaces, tabs, a trailing line break) is ignored, as
+HTTP does not count it as part of a field's value. Anything else is refused with 401: no scheme or
+another one, a tab between scheme and key, two keys in one header, or two Authorization headers.
+
 The key and its hash never reach a log line."""
 
 from __future__ import annotations
+
+import re
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
@@ -26,16 +33,36 @@ from sello.services.accounts import default_service
 logger = Logger(service="sello")
 
 
-def bearer_token(headers: dict | None) -> str:
-    """The token of an `Authorization: Bearer <token>` header (any header-name case), or ""."""
-    value = next((v for k, v in (headers or {}).items() if k.lower() == "authorization"), None) or ""
-    scheme, _, token = value.strip().partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+# RFC 9110: credentials = auth-scheme [ 1*SP ( token68 / #auth-param ) ]; the scheme is case-insensitive.
+_BEARER = re.compile(r"bearer +([^\s]+)", re.IGNORECASE)
+# What HTTP strips around a field value (OWS), plus a line break a key copied from a file may carry.
+_SURROUNDING = " \t\r\n"
+
+
+def authorization_values(event: dict) -> list[str]:
+    """Every Authorization header of a request (any header-name case). API Gateway keeps only the
+    last of repeated headers in `headers`; `multiValueHeaders` has them all."""
+    for field in ("multiValueHeaders", "headers"):
+        found = [v for k, vs in (event.get(field) or {}).items() if k.lower() == "authorization"
+                 for v in (vs if isinstance(vs, list) else [vs]) if isinstance(v, str)]
+        if found:
+            return found
+    return []
+
+
+def bearer_token(event: dict) -> str:
+    """The key of the request's one `Authorization: Bearer <key>` header, or "" when there is no
+    such header, more than one, or one that does not have that form."""
+    values = authorization_values(event)
+    if len(values) != 1:
+        return ""
+    match = _BEARER.fullmatch(values[0].strip(_SURROUNDING))
+    return match.group(1) if match else ""
 
 
 def handler(event, context):
     try:
-        key = default_service().authenticate(bearer_token(event.get("headers")))
+        key = default_service().authenticate(bearer_token(event))
     except Unauthorized:
         raise Exception("Unauthorized") from None  # the exact message API Gateway maps to 401
     except Forbidden as exc:

@@ -152,11 +152,13 @@ def get_document_pdf(document_id: _DOCUMENT_ID):
 @router.post("/v1/documents/<document_id>/email", summary="Email the document again", tags=_DOCUMENTS,
              status_code=202,
              description="Sends the authorized XML and the PDF to `to`, or to the customer's email stored "
-                         "with the document.",
+                         "with the document. Limited per document and per account and environment in fixed "
+                         "windows (by default 5 per document and 200 per account an hour).",
              responses=route_responses(202, "Sent", {
                  404: _NOT_FOUND,
                  409: error_doc("`document_not_ready`: not authorized, or its PDF not rendered yet"),
                  422: error_doc("`email_required`: neither `to` nor a customer email"),
+                 429: error_doc("`too_many_emails`: a limit is used up; header `Retry-After` (seconds)"),
                  503: error_doc("`email_unavailable`")}, body=True))
 def email_document(document_id: _DOCUMENT_ID,
                    body: Annotated[SendDocumentRequest | None, Body()] = None) -> DocumentEmail:

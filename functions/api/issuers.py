@@ -1,4 +1,5 @@
-"""Issuers and their signing certificates."""
+"""Issuers and their signing certificates. Both serve the test and the live environment alike; once
+the account is live, only a live key may change them (AccountService.check_shared_change)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from sello.http import (
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
-from sello.services import certificates, issuers
+from sello.services import accounts, certificates, issuers
 
 router = Router()
 
@@ -36,6 +37,8 @@ _ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
 _ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
                                              "Any other value is `issuer_not_found`.")]
 _NOT_FOUND = error_doc("`issuer_not_found`")
+_LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its "
+                               "issuers or certificates")
 
 
 _UPLOAD_BODY = {
@@ -59,12 +62,15 @@ _UPLOAD_BODY = {
     description="A company that issues documents: tax id (checked for format and check digit), names, head "
                 "office, establishments with their emission points, and the flags its tax authority needs.",
     responses=route_responses(201, "Issuer registered", {
+        403: _LIVE_KEY_REQUIRED,
         409: error_doc("`issuer_exists`"),
         422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
                        f"{MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and `size`)")}, body=True),
 )
 def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
-    return issuers.default_service().create(principal(router).account_id, body)
+    caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
+    return issuers.default_service().create(caller.account_id, body)
 
 
 @router.get("/v1/issuers", summary="List issuers", tags=_ISSUERS,
@@ -92,12 +98,16 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "certificate moves to the history. The optional `notification_email` receives the outcome. "
                 "A live API key accepts only a certificate that chains to a certification authority "
                 "recognised in the issuer's country; a test key accepts any, and one that does not chain "
-                "(`trusted` false) signs test documents only.",
+                "(`trusted` false) signs test documents only. The certificate signs the documents of both "
+                "environments: once the account is live, only a live key may replace it.",
     responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon or signs test "
                                    "documents only", {
         400: error_doc("`invalid_multipart`"),
+        403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
         409: error_doc("`certificate_conflict`"),
+        429: error_doc("`too_many_emails`: with a `notification_email`, at most 10 notices per issuer and 50 "
+                       "per account an hour by default; header `Retry-After` (seconds)"),
         422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
                        "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
                        "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "
@@ -107,6 +117,7 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
     return certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
                                                  caller.environment)
 

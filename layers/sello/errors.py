@@ -24,6 +24,10 @@ class SelloError(Exception):
             body["path"] = self.path
         return body | self.extra
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the JSON body."""
+        return {}
+
 
 class BadRequest(SelloError):
     status = 400
@@ -73,8 +77,18 @@ class Unprocessable(SelloError):
 
 
 class TooManyRequests(SelloError):
+    """`retry_after`: seconds until the request may succeed, sent as the Retry-After header."""
+
     status = 429
     code = "too_many_requests"
+
+    def __init__(self, message: str, *, code: str | None = None, path: str | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code, path=path)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class ServiceUnavailable(SelloError):

@@ -119,12 +119,13 @@ def route_responses(status: int, description: str, errors: dict[int, dict] | Non
     return {status: {"description": description}, **dict(sorted(docs.items()))}
 
 
-def error_response(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}))
+def error_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}),
+                    headers=headers or None)
 
 
 def _answer(error: SelloError) -> Response:
-    return error_response(error.status, error.to_dict())
+    return error_response(error.status, error.to_dict(), error.headers())
 
 
 def parse_json(text: str):

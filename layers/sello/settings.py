@@ -33,10 +33,22 @@ class Settings(BaseModel):
     confirmation_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     confirmation_max_attempts: int = Field(default=5, gt=0)
     confirmation_resend_interval_seconds: int = Field(default=60, ge=0)
+    # Lifetime of the code that confirms an account's first live key (the attempts and the interval
+    # between two codes are the confirmation's).
+    live_activation_ttl_seconds: int = Field(default=3600, gt=0)
     certificate_warning_days: tuple[int, ...] = (30, 15, 7, 1)
     # Certification authorities trusted for live signing certificates besides those each country ships
     # (Ecuador: countries/ec/trust/): PEM files or folders of .pem/.crt/.cer files, separated by ":".
     trusted_ca_path: str = ""
+
+    # Emails a caller can make the service send, counted in fixed windows: a document emailed again
+    # (per document, and per account and environment) and certificate upload notices (per issuer, and
+    # per account). Over a limit the request is refused with 429 too_many_emails and Retry-After.
+    email_limit_window_seconds: int = Field(default=3600, gt=0)
+    document_emails_per_document: int = Field(default=5, gt=0)
+    document_emails_per_account: int = Field(default=200, gt=0)
+    certificate_emails_per_issuer: int = Field(default=10, gt=0)
+    certificate_emails_per_account: int = Field(default=50, gt=0)
 
     # Document workflow: the waits between calls to the authority (authorization polls, and attempts to
     # send a document while the authority cannot be reached) grow from the first to the cap by the rate.

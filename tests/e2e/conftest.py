@@ -69,12 +69,24 @@ class LocalStack:
         email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
         with self.client() as client:
             created = client.post("/v1/accounts", json={"company_name": company_name, "email": email})
-            assert created.status_code == 201, created.text
+            assert created.status_code == 202, created.text
             code = CONFIRMATION_CODE.search(self.mail_to(email)["text"]).group(1)
             confirmed = client.post("/v1/accounts/confirm", json={"email": email, "code": code})
         assert confirmed.status_code == 200, confirmed.text
         body = confirmed.json()
         return body["account"], body["api_key"]["key"]
+
+    def go_live(self, account: dict, test_key: str) -> dict:
+        """The account's first live key, as its owner gets it: a test key asks, the code arrives by
+        email, the code confirms. The answer of the confirmation (the key in `key`)."""
+        before = max((m["n"] for m in self.outbox()), default=0)
+        with self.client(test_key) as client:
+            asked = client.post("/v1/accounts/live-activation")
+            assert asked.status_code == 202, asked.text
+            code = CONFIRMATION_CODE.search(self.mail_to(account["email"], after=before)["text"]).group(1)
+            confirmed = client.post("/v1/accounts/live-activation/confirm", json={"code": code})
+        assert confirmed.status_code == 201, confirmed.text
+        return confirmed.json()
 
 
 def _ready_line(stdout: Path) -> dict | None:

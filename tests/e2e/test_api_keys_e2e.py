@@ -70,12 +70,28 @@ def test_a_second_key_works_and_once_revoked_the_gateway_refuses_it(local_stack,
     assert me(local_stack, account[1]).status_code == 200  # the key that revoked it still works
 
 
-def test_a_live_key_carries_the_live_environment(local_stack, first):
-    live = create_key(first, "live", environment="live")
+def test_a_test_key_alone_cannot_get_a_live_key_the_owners_code_can(local_stack):
+    account, test_key = local_stack.new_account("Live Keys E2E")
+    with local_stack.client(test_key) as client:
+        refused = client.post("/v1/api-keys", json={"environment": "live", "name": "live"})
+        assert refused.status_code == 403, refused.text
+        assert error_of(refused)["code"] == "environment_mismatch"
+        guessed = client.post("/v1/accounts/live-activation/confirm", json={"code": "W" * 40})
+        assert guessed.status_code == 422 and error_of(guessed)["code"] == "invalid_confirmation_code"
+
+    live = local_stack.go_live(account, test_key)
 
     response = me(local_stack, live["key"])
     assert response.status_code == 200, response.text
-    assert response.json()["environment"] == "live"
+    assert response.json()["environment"] == "live" and response.json()["account"]["live_enabled_at"]
+    with local_stack.client(live["key"]) as client:
+        more = create_key(client, "second live", environment="live")
+        assert {k["id"] for k in client.get("/v1/api-keys").json()["data"]} == {live["id"], more["id"]}
+    with local_stack.client(test_key) as client:
+        listed = client.get("/v1/api-keys").json()["data"]
+        assert {k["environment"] for k in listed} == {"test"}
+        assert client.delete(f"/v1/api-keys/{live['id']}").status_code == 404
+    assert me(local_stack, live["key"]).status_code == 200
 
 
 def test_rotating_a_key_revokes_it_and_hands_over_a_working_one(local_stack, account, first):

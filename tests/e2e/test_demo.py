@@ -19,7 +19,7 @@ def test_demo_runs_the_main_job_end_to_end(tmp_path):
                           env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr[-4000:]
     out = done.stdout
-    assert "POST /v1/accounts -> 201" in out
+    assert "POST /v1/accounts -> 202" in out
     assert "code of 40 characters" in out
     assert "POST /v1/accounts/confirm -> 200" in out and "account.status: active" in out
     assert "POST /v1/issuers -> 201" in out and "tax_id: 1799999990001" in out

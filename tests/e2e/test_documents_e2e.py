@@ -22,12 +22,11 @@ def test_the_seeded_key_lists_documents(local_stack):
 
 
 def test_a_new_account_has_no_documents_in_either_environment(local_stack):
-    _, test_key = local_stack.new_account("Documentos Vacíos S.A.")
+    account, test_key = local_stack.new_account("Documentos Vacíos S.A.")
+    live = local_stack.go_live(account, test_key)
     with local_stack.client(test_key) as client:
-        live = client.post("/v1/api-keys", json={"environment": "live", "name": "e2e"})
-        assert live.status_code == 201, live.text
         test_page = client.get("/v1/documents")
-    with local_stack.client(live.json()["key"]) as client:
+    with local_stack.client(live["key"]) as client:
         live_page = client.get("/v1/documents")
     for page in (test_page, live_page):
         assert page.status_code == 200, page.text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import socket
 import uuid
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -73,6 +75,32 @@ def test_protected_route_needs_a_valid_key(local_stack):
             "error": {"code": "unauthorized", "message": "A valid API key is required."}}
 
 
+def _raw_get(api_url: str, path: str, header_lines: list[str]) -> int:
+    """The status of a GET sent byte for byte (clients normalize or refuse odd header values)."""
+    url = urlsplit(api_url)
+    head = [f"GET {path} HTTP/1.1", f"Host: {url.netloc}", "Connection: close", *header_lines, "", ""]
+    with socket.create_connection((url.hostname, url.port), timeout=10) as conn:
+        conn.sendall("\r\n".join(head).encode())
+        status_line = conn.makefile("rb").readline().decode()
+    return int(status_line.split()[1])
+
+
+def test_authorization_header_variants_on_the_wire(local_stack):
+    key = local_stack.api_key
+    cases = {
+        (f"authorization: bearer {key}",): 200,
+        (f"Authorization: BEARER   {key}",): 200,
+        (f"Authorization: Bearer {key}   ",): 200,
+        (f"Authorization:\tBearer {key}\t",): 200,
+        (f"Authorization: Bearer\t{key}",): 401,
+        (f"Authorization: {key}",): 401,
+        (f"Authorization: Bearer {key} {key}",): 401,
+        (f"Authorization: Bearer {key}", f"Authorization: Bearer {key}"): 401,
+    }
+    seen = {lines: _raw_get(local_stack.api_url, "/v1/accounts/me", list(lines)) for lines in cases}
+    assert seen == cases
+
+
 def test_seeded_key_reaches_the_handler_with_the_authorizer_context(local_stack):
     with local_stack.client(local_stack.api_key) as client:
         me = client.get("/v1/accounts/me")
@@ -96,7 +124,7 @@ def test_sign_up_email_lands_in_the_outbox_and_its_code_confirms_the_account(loc
     email = f"e2e-{uuid.uuid4().hex[:8]}@example.com"
     with local_stack.client() as client:
         created = client.post("/v1/accounts", json={"company_name": "E2E Company", "email": email})
-        assert created.status_code == 201, created.text
+        assert created.status_code == 202, created.text
         message = local_stack.mail_to(email)
         codes = CODE.findall(message["text"])
         assert len(codes) == 1, message["text"]

@@ -34,23 +34,25 @@ def authorize(key: str) -> dict:
 
     event = load_event("accounts/authorizer_request.json")
     event["headers"]["Authorization"] = f"Bearer {key}"
+    event["multiValueHeaders"]["Authorization"] = [f"Bearer {key}"]
     return authorizer.handler(event, context_for(catalog.AUTHORIZER))
 
 
-def with_body(name: str, **fields) -> dict:
+def with_body(sample: str, **fields) -> dict:
     """A sample event from events/accounts with fields of its body replaced."""
-    event = load_event(f"accounts/{name}.json")
+    event = load_event(f"accounts/{sample}.json")
     event["body"] = json.dumps({**json.loads(event["body"]), **fields})
     return event
 
 
-def as_caller(name: str, key: str, path: str | None = None, **fields) -> dict:
+def as_caller(sample: str, key: str, path: str | None = None, **fields) -> dict:
     """A sample event as API Gateway passes it after the authorizer allowed `key`."""
-    event = with_body(name, **fields) if fields else load_event(f"accounts/{name}.json")
+    event = with_body(sample, **fields) if fields else load_event(f"accounts/{sample}.json")
     if path:
         event["path"] = path
         event["pathParameters"] = {"proxy": path.split("/v1/api-keys/", 1)[1]}
     event["headers"]["Authorization"] = f"Bearer {key}"
+    event["multiValueHeaders"]["Authorization"] = [f"Bearer {key}"]
     event["requestContext"]["authorizer"] = authorizer_context(authorize(key)["context"])
     return event
 
@@ -69,10 +71,16 @@ def last_code(outbox) -> str:
     return CODE.search(outbox()[-1].get_content()).group(1)
 
 
+def account_of(email: str) -> dict:
+    """The account item of an email (the sign-up answer does not say)."""
+    email_item = next(i for i in items() if i["pk"] == f"EMAIL#{email.lower()}")
+    return account_item(email_item["account_id"])
+
+
 def signed_up(outbox, email: str = EMAIL) -> tuple[dict, str]:
     status, body = call(with_body("sign_up", email=email))
-    assert status == 201
-    return body, last_code(outbox)
+    assert status == 202 and body["email"] == email
+    return account_of(email), last_code(outbox)
 
 
 def confirmed(outbox, email: str = EMAIL) -> tuple[str, str]:
@@ -81,6 +89,16 @@ def confirmed(outbox, email: str = EMAIL) -> tuple[str, str]:
     status, body = call(with_body("confirm", email=email, code=code))
     assert status == 200
     return body["account"]["id"], body["api_key"]["key"]
+
+
+def gone_live(outbox, test_key: str, name: str | None = None) -> dict:
+    """The account of `test_key` taken live through the two live-activation routes, the owner reading
+    the code from the email: the first live key as answered."""
+    status, sent = call(as_caller("request_live_activation", test_key))
+    assert status == 202, sent
+    status, live = call(as_caller("confirm_live_activation", test_key, code=last_code(outbox), name=name))
+    assert status == 201, live
+    return live
 
 
 @pytest.fixture
@@ -99,30 +117,46 @@ def logs(caplog, capsys):
 def test_sign_up_stores_a_pending_account_with_a_unique_email_and_mails_the_code(aws, outbox):
     status, body = call(load_event("accounts/sign_up.json"))
 
-    assert status == 201
+    assert status == 202
     sample = load_event("accounts/sign_up.body.json")
-    assert (body["status"], body["email"], body["company_name"]) == (
-        "pending_confirmation", sample["email"], sample["company_name"])
+    assert body["email"] == sample["email"] and "POST /v1/accounts/confirm" in body["message"]
     message = outbox()[-1]
     assert message["To"] == sample["email"] and "confirm" in message["Subject"].lower()
     code = last_code(outbox)
-    account = account_item(body["id"])
-    assert account["status"] == "pending_confirmation"
+    account = account_of(sample["email"])
+    assert (account["status"], account["company_name"]) == ("pending_confirmation", sample["company_name"])
     assert account["code_hash"] == sha256_hex(code) and account["code_attempts"] == 0
     assert {"code_expires_at", "code_sent_at"} <= account.keys() and "expires_at" not in account
     email_item = next(i for i in items() if i["pk"] == f"EMAIL#{sample['email'].lower()}")
-    assert (email_item["sk"], email_item["account_id"]) == ("META", body["id"])
+    assert (email_item["sk"], email_item["account_id"]) == ("META", account["id"])
     assert code not in json.dumps(body) and code not in repr(items())
 
 
-def test_an_email_taken_in_any_case_is_a_conflict_and_stores_nothing(aws, outbox):
-    signed_up(outbox)
+def test_sign_up_answers_alike_whether_or_not_the_email_has_an_account(aws, outbox):
+    from functions.api import accounts
+
+    def raw(email: str) -> dict:
+        response = accounts.handler(with_body("sign_up", email=email, company_name="Otra S.A."),
+                                    context_for(ACCOUNTS))
+        body = json.loads(response["body"])
+        return {"status": response["statusCode"], "headers": response.get("multiValueHeaders"),
+                "body": {**body, "email": body["email"].replace(email, "<email>")}}
+
+    confirmed(outbox, "active@example.com")
+    signed_up(outbox, "pending@example.com")
     before = items()
 
-    status, body = call(with_body("sign_up", email=EMAIL.upper(), company_name="Otra S.A."))
+    answers = [raw(e) for e in ("nobody@example.com", "ACTIVE@example.com", "pending@example.com")]
 
-    assert (status, body["error"]["code"], body["error"]["path"]) == (409, "email_taken", "email")
-    assert items() == before and len(outbox()) == 1
+    assert answers[0] == answers[1] == answers[2] and answers[0]["status"] == 202
+    after = {(i["pk"], i["sk"]): i for i in items()}
+    active = account_of("active@example.com")
+    assert (active["status"], active["company_name"]) == ("active", "Comercial Andina S.A.")
+    assert len([i for i in after.values() if i["pk"].startswith("EMAIL#")]) == 3
+    notice = outbox()[-1]
+    assert notice["To"] == "active@example.com" and "sign-up attempt" in notice["Subject"].lower()
+    assert not CODE.search(notice.get_content())
+    assert len(before) < len(after)  # only the new email got an account
 
 
 def _oversize() -> dict:
@@ -349,13 +383,10 @@ def test_resending_for_an_unknown_email_says_nothing_and_sends_nothing(aws, outb
 # The caller's account and API keys ------------------------------------------------------------
 
 def test_me_reports_the_account_and_the_environment_of_the_key(aws, outbox):
-    from sello.models.accounts import CreateApiKeyRequest
-    from sello.services.accounts import default_service
-
     account_id, test_key = confirmed(outbox)
-    live = default_service().create_key(account_id, CreateApiKeyRequest(environment="live"))
+    live = gone_live(outbox, test_key)
 
-    for key, environment in ((test_key, "test"), (live.key, "live")):
+    for key, environment in ((test_key, "test"), (live["key"], "live")):
         status, body = call(as_caller("get_me", key))
         assert status == 200
         assert (body["account"]["id"], body["environment"]) == (account_id, environment)
@@ -368,41 +399,131 @@ def test_routes_behind_the_authorizer_refuse_events_without_its_context(aws):
 
 def test_keys_are_created_listed_revoked_and_rotated(aws, outbox):
     account_id, test_key = confirmed(outbox)
+    first_live = gone_live(outbox, test_key)
+    live_key = first_live["key"]
 
-    status, created = call(as_caller("create_api_key", test_key))
+    status, created = call(as_caller("create_api_key", live_key, environment="live"))
     assert status == 201
     sample = load_event("accounts/create_api_key.body.json")
-    assert (created["environment"], created["name"]) == (sample["environment"], sample["name"])
+    assert (created["environment"], created["name"]) == ("live", sample["name"])
     assert re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", created["key"])
 
-    status, listed = call(as_caller("list_api_keys", test_key))
+    status, listed = call(as_caller("list_api_keys", live_key))
     assert status == 200
     by_id = {k["id"]: k for k in listed["data"]}
+    assert set(by_id) == {created["id"], first_live["id"]}  # live keys only
     assert by_id[created["id"]]["hint"] == f"sk_live_…{created['key'][-4:]}"
     assert {k["status"] for k in listed["data"]} == {"active"}
     assert set(by_id[created["id"]]) == {"id", "name", "environment", "status", "hint", "created_at",
                                          "revoked_at"}
 
-    status, rotated = call(as_caller("rotate_api_key", test_key, f"/v1/api-keys/{created['id']}/rotate"))
+    status, rotated = call(as_caller("rotate_api_key", live_key, f"/v1/api-keys/{created['id']}/rotate"))
     assert status == 201
     assert (rotated["environment"], rotated["name"]) == ("live", sample["name"])
     assert authorize(rotated["key"])["context"]["key_id"] == rotated["id"]
     assert authorize(created["key"])["context"]["error_code"] == "api_key_revoked"
 
-    status, revoked = call(as_caller("revoke_api_key", test_key, f"/v1/api-keys/{rotated['id']}"))
+    status, revoked = call(as_caller("revoke_api_key", live_key, f"/v1/api-keys/{rotated['id']}"))
     assert (status, revoked["id"], revoked["status"]) == (200, rotated["id"], "revoked")
     assert revoked["revoked_at"]
     assert authorize(rotated["key"])["context"]["error_code"] == "api_key_revoked"
 
-    status, body = call(as_caller("rotate_api_key", test_key, f"/v1/api-keys/{created['id']}/rotate"))
+    status, body = call(as_caller("rotate_api_key", live_key, f"/v1/api-keys/{created['id']}/rotate"))
     assert (status, body["error"]["code"]) == (409, "api_key_revoked")
 
-    status, listed = call(as_caller("list_api_keys", test_key))
+    status, listed = call(as_caller("list_api_keys", live_key))
     statuses = {k["id"]: k["status"] for k in listed["data"]}
-    assert statuses == {created["id"]: "revoked", rotated["id"]: "revoked",
-                        authorize(test_key)["context"]["key_id"]: "active"}
+    assert statuses == {created["id"]: "revoked", rotated["id"]: "revoked", first_live["id"]: "active"}
+    test_key_id = authorize(test_key)["context"]["key_id"]
     lookups = {i["id"]: i["status"] for i in items() if i["pk"].startswith("APIKEY#")}
-    assert lookups == statuses  # both items of every key changed together
+    assert lookups == {**statuses, test_key_id: "active"}  # both items of every key changed together
+
+
+def test_a_test_key_cannot_mint_list_revoke_or_rotate_live_keys(aws, outbox):
+    _, test_key = confirmed(outbox)
+    live = gone_live(outbox, test_key)
+    before = items()
+
+    status, body = call(as_caller("create_api_key", test_key, environment="live"))
+    error = body["error"]
+    assert (status, error["code"], error["path"]) == (403, "environment_mismatch", "environment")
+    for name, path in (("revoke_api_key", f"/v1/api-keys/{live['id']}"),
+                       ("rotate_api_key", f"/v1/api-keys/{live['id']}/rotate")):
+        status, body = call(as_caller(name, test_key, path))
+        assert (status, body["error"]["code"]) == (404, "api_key_not_found")
+    status, listed = call(as_caller("list_api_keys", test_key))
+    assert [k["environment"] for k in listed["data"]] == ["test"]
+    assert items() == before and authorize(live["key"])["context"]["environment"] == "live"
+
+
+def test_a_live_key_manages_only_live_keys(aws, outbox):
+    _, test_key = confirmed(outbox)
+    live = gone_live(outbox, test_key)
+    test_key_id = authorize(test_key)["context"]["key_id"]
+    before = items()
+
+    status, body = call(as_caller("create_api_key", live["key"], environment="test"))
+    assert (status, body["error"]["code"]) == (403, "environment_mismatch")
+    status, body = call(as_caller("revoke_api_key", live["key"], f"/v1/api-keys/{test_key_id}"))
+    assert (status, body["error"]["code"]) == (404, "api_key_not_found")
+    assert items() == before
+
+
+def test_without_an_environment_a_key_of_the_callers_environment_is_created(aws, outbox):
+    _, test_key = confirmed(outbox)
+    event = as_caller("create_api_key", test_key)
+    event["body"] = "{}"
+    status, created = call(event)
+    assert (status, created["environment"], created["name"]) == (201, "test", None)
+
+
+# Live activation ---------------------------------------------------------------------------------
+
+def test_the_first_live_key_is_minted_only_with_the_code_emailed_to_the_owner(aws, outbox):
+    account_id, test_key = confirmed(outbox)
+
+    status, sent = call(as_caller("request_live_activation", test_key))
+
+    assert (status, sent["sent_to"]) == (202, EMAIL) and sent["expires_at"]
+    mail = outbox()[-1]
+    assert mail["To"] == EMAIL and "live" in mail["Subject"].lower()
+    code = last_code(outbox)
+    assert account_item(account_id)["live_code_hash"] == sha256_hex(code)
+    assert not any(i.get("environment") == "live" for i in items())
+
+    status, body = call(as_caller("confirm_live_activation", test_key, code="W" * 40))
+    error = body["error"]
+    assert (status, error["code"], error["path"]) == (422, "invalid_confirmation_code", "code")
+    assert account_item(account_id)["live_code_attempts"] == 1
+
+    status, live = call(as_caller("confirm_live_activation", test_key, code=code, name="Tienda"))
+
+    assert status == 201 and re.fullmatch(r"sk_live_[A-Za-z0-9]{40}", live["key"])
+    assert (live["environment"], live["name"]) == ("live", "Tienda")
+    assert authorize(live["key"])["context"]["environment"] == "live"
+    account = account_item(account_id)
+    assert account["live_enabled_at"] and not any(k.startswith("live_code_") for k in account)
+    status, me = call(as_caller("get_me", live["key"]))
+    assert me["account"]["live_enabled_at"] == account["live_enabled_at"]
+    status, body = call(as_caller("confirm_live_activation", test_key, code=code))
+    assert (status, body["error"]["code"]) == (409, "live_already_enabled")
+    status, body = call(as_caller("request_live_activation", test_key))
+    assert (status, body["error"]["code"]) == (409, "live_already_enabled")
+
+
+def test_asking_again_too_soon_is_429_with_retry_after(aws, outbox):
+    from functions.api import accounts
+
+    _, test_key = confirmed(outbox)
+    assert call(as_caller("request_live_activation", test_key))[0] == 202
+
+    response = accounts.handler(as_caller("request_live_activation", test_key), context_for(ACCOUNTS))
+
+    assert response["statusCode"] == 429
+    assert response_json(response)["error"]["code"] == "too_many_requests"
+    retry_after = int(response["multiValueHeaders"]["Retry-After"][0])
+    assert 1 <= retry_after <= get_settings().confirmation_resend_interval_seconds
+    assert len(outbox()) == 2  # the confirmation and one live-activation code
 
 
 def test_the_last_active_key_cannot_be_revoked_until_there_is_another(aws, outbox):
@@ -413,22 +534,22 @@ def test_the_last_active_key_cannot_be_revoked_until_there_is_another(aws, outbo
     status, body = call(as_caller("revoke_api_key", key, f"/v1/api-keys/{key_id}"))
 
     assert (status, body["error"]["code"], body["error"]["path"]) == (409, "last_active_key", "key_id")
-    assert body["error"]["message"] == "This is the account's last active API key. Create another key first."
+    assert body["error"]["message"] == (
+        "This is the account's last active test API key. Create another key first.")
     assert items() == before and authorize(key)["context"]["key_id"] == key_id
-    status, live = call(as_caller("create_api_key", key))
+    status, spare = call(as_caller("create_api_key", key))
     assert status == 201
     status, revoked = call(as_caller("revoke_api_key", key, f"/v1/api-keys/{key_id}"))  # the caller's own key
     assert (status, revoked["id"], revoked["status"]) == (200, key_id, "revoked")
-    status, body = call(as_caller("revoke_api_key", live["key"], f"/v1/api-keys/{live['id']}"))
+    status, body = call(as_caller("revoke_api_key", spare["key"], f"/v1/api-keys/{spare['id']}"))
     assert (status, body["error"]["code"]) == (409, "last_active_key")
 
 
 @pytest.mark.parametrize("body,code,path", [
     ({"environment": "prod"}, "invalid_value", "environment"),
-    ({"name": "ERP"}, "missing_field", "environment"),
-    ({"environment": "live", "scopes": ["all"]}, "unknown_field", "scopes"),
-    ({"environment": "live", "name": "x" * 101}, "invalid_value", "name"),
-    ({"environment": "live", "name": "ERP\tmain"}, "invalid_value", "name"),
+    ({"environment": "test", "scopes": ["all"]}, "unknown_field", "scopes"),
+    ({"environment": "test", "name": "x" * 101}, "invalid_value", "name"),
+    ({"environment": "test", "name": "ERP\tmain"}, "invalid_value", "name"),
 ])
 def test_bad_key_requests_are_refused_and_store_nothing(aws, outbox, body, code, path):
     _, key = confirmed(outbox)
@@ -483,21 +604,27 @@ def test_secrets_appear_only_in_the_one_response_that_hands_them_over_and_never_
     code = last_code(outbox)
     _, confirmation = record(with_body("confirm", code=code))
     key = confirmation["api_key"]["key"]
-    _, live = record(as_caller("create_api_key", key))
-    _, rotated = record(as_caller("rotate_api_key", key, f"/v1/api-keys/{live['id']}/rotate"))
+    record(as_caller("request_live_activation", key))
+    record(as_caller("confirm_live_activation", key, code="W" * 40))
+    _, first_live = record(as_caller("confirm_live_activation", key, code=last_code(outbox)))
+    _, live = record(as_caller("create_api_key", first_live["key"], environment="live"))
+    _, rotated = record(as_caller("rotate_api_key", first_live["key"], f"/v1/api-keys/{live['id']}/rotate"))
     record(as_caller("list_api_keys", key))
+    record(as_caller("list_api_keys", first_live["key"]))
     record(as_caller("get_me", key))
-    record(as_caller("revoke_api_key", key, f"/v1/api-keys/{rotated['id']}"))
+    record(as_caller("revoke_api_key", first_live["key"], f"/v1/api-keys/{rotated['id']}"))
     authorize(rotated["key"])
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize("sk_test_" + "Z" * 40)
 
     codes = [CODE.search(m.get_content()).group(1) for m in outbox()]
-    secrets = [*codes, key, live["key"], rotated["key"]]
+    secrets = [*codes, key, first_live["key"], live["key"], rotated["key"]]
     secrets += [sha256_hex(s) for s in secrets]
-    handed_over = {key: confirmation, live["key"]: live, rotated["key"]: rotated}
+    handed_over = {key: confirmation, first_live["key"]: first_live, live["key"]: live,
+                   rotated["key"]: rotated}
     text = logs()
-    assert "account confirmed" in text and "api key rotated" in text  # the flow was logged, without secrets
+    for event in ("account confirmed", "account live", "api key rotated"):
+        assert event in text  # the flow was logged, without secrets
     for secret in secrets:
         assert secret not in text
         shown_in = [body for _, body in responses if secret in json.dumps(body, ensure_ascii=False)]

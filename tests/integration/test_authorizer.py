@@ -4,6 +4,7 @@ local gateway rely on (401 by raising "Unauthorized", Deny with an error context
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -12,15 +13,26 @@ from sello import catalog
 from sello.ids import sha256_hex
 from sello.models.accounts import CreateApiKeyRequest
 from sello.settings import get_settings
-from tests.helpers import api_event, authorizer_context, load_event, response_json
+from tests.helpers import (
+    ACCEPTED_FORMS,
+    REFUSED_FORMS,
+    api_event,
+    authorizer_context,
+    load_event,
+    response_json,
+)
 
 STAGE_WIDE = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/test/*/*"
 
 
-def authorize(headers: dict | None) -> dict:
+def authorize(headers: dict | None, multi: dict | None = None) -> dict:
+    """The authorizer's answer to a request with these headers (`multi`: multiValueHeaders, by
+    default one value per header as API Gateway builds it)."""
     from functions.api import authorizer
 
-    event = {**load_event("accounts/authorizer_request.json"), "headers": headers}
+    if multi is None and headers is not None:
+        multi = {k: [v] for k, v in headers.items()}
+    event = {**load_event("accounts/authorizer_request.json"), "headers": headers, "multiValueHeaders": multi}
     return authorizer.handler(event, context_for(catalog.AUTHORIZER))
 
 
@@ -70,9 +82,11 @@ def test_the_allow_context_is_what_the_functions_read_as_the_principal(seeded):
     assert (body["account"]["id"], body["environment"]) == (account["id"], "test")
 
 
-def test_a_live_key_carries_the_live_environment(service, seeded):
+def test_a_live_key_carries_the_live_environment(service, seeded, outbox):
     account, _ = seeded
-    live = service.create_key(account["id"], CreateApiKeyRequest(environment="live"))
+    service.request_live_activation(account["id"])
+    code = re.search(r"^ {4}([A-Za-z0-9]{40})$", outbox()[-1].get_content(), re.M).group(1)
+    live = service.confirm_live_activation(account["id"], code)
     assert authorize(bearer(live.key))["context"]["environment"] == "live"
 
 
@@ -103,11 +117,35 @@ def test_missing_malformed_or_unknown_keys_are_unauthorized(seeded, headers):
     assert type(err.value) is Exception and str(err.value) == "Unauthorized"
 
 
+@pytest.mark.parametrize("form", list(ACCEPTED_FORMS.values()), ids=list(ACCEPTED_FORMS))
+def test_documented_variants_of_the_header_are_accepted(seeded, form):
+    account, key = seeded
+    assert authorize({"Authorization": form.format(key=key)})["principalId"] == account["id"]
+
+
+@pytest.mark.parametrize("form", list(REFUSED_FORMS.values()), ids=list(REFUSED_FORMS))
+def test_other_shapes_of_the_header_are_unauthorized(seeded, form):
+    _, key = seeded
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize({"Authorization": form.format(key=key)})
+
+
+def test_two_authorization_headers_are_unauthorized_even_with_the_same_key(seeded):
+    _, key = seeded
+    # API Gateway keeps the last value in `headers` and both in `multiValueHeaders`.
+    for values in ([f"Bearer {key}", f"Bearer {key}"], ["Bearer sk_test_" + "a" * 40, f"Bearer {key}"]):
+        with pytest.raises(Exception, match="^Unauthorized$"):
+            authorize({"Authorization": values[-1]}, {"Authorization": values})
+    with pytest.raises(Exception, match="^Unauthorized$"):  # the same header under two name cases
+        authorize({"authorization": f"Bearer {key}"},
+                  {"Authorization": [f"Bearer {key}"], "authorization": [f"Bearer {key}"]})
+
+
 def test_a_revoked_key_is_denied_with_an_error_context(service, seeded):
     account, key = seeded
     key_id = authorize(bearer(key))["context"]["key_id"]
-    service.create_key(account["id"], CreateApiKeyRequest(environment="test"))  # the last key stays
-    service.revoke_key(account["id"], key_id)
+    service.create_key(account["id"], "test", CreateApiKeyRequest())  # the last key stays
+    service.revoke_key(account["id"], "test", key_id)
 
     policy = authorize(bearer(key))
 
@@ -140,8 +178,8 @@ def test_keys_never_reach_the_logs(service, seeded, caplog, capsys):
     unknown = "sk_test_" + "Q" * 40
     with pytest.raises(Exception, match="^Unauthorized$"):
         authorize(bearer(unknown))
-    service.create_key(account["id"], CreateApiKeyRequest(environment="test"))  # the last key stays
-    service.revoke_key(account["id"], authorize(bearer(key))["context"]["key_id"])
+    service.create_key(account["id"], "test", CreateApiKeyRequest())  # the last key stays
+    service.revoke_key(account["id"], "test", authorize(bearer(key))["context"]["key_id"])
     authorize(bearer(key))
 
     logged = caplog.text + "".join(repr(r.__dict__) for r in caplog.records) + "".join(capsys.readouterr())

@@ -8,11 +8,14 @@
 | key in its account | ACCOUNT#<id>             | APIKEY#<key id> |
 
 Both key items carry the same attributes and change together in one transaction. The confirmation
-code's attributes are named code_* (never `expires_at`, the table's TTL attribute)."""
+code's attributes are named code_*, the live-activation code's live_code_* (never `expires_at`, the
+table's TTL attribute). Every guess at a code first takes one of its attempts, a conditional ADD
+that fails once they are used up, so concurrent guesses cannot try more codes than the limit."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.ids import iso
@@ -20,6 +23,8 @@ from sello.models.accounts import Account, ApiKey, Confirmation, email_key
 from sello.plans import DEFAULT_PLAN
 
 META = "META"
+CodeKind = Literal["confirmation", "live"]
+_PREFIX: dict[str, str] = {"confirmation": "code_", "live": "live_code_"}
 
 
 def email_pk(email: str) -> str:
@@ -40,25 +45,37 @@ def _account_item(account: Account) -> dict:
             "created_at": iso(account.created_at), "plan": account.plan}
     if account.confirmed_at:
         item["confirmed_at"] = iso(account.confirmed_at)
+    if account.live_enabled_at:
+        item["live_enabled_at"] = iso(account.live_enabled_at)
+    if account.signup_notice_at:
+        item["signup_notice_at"] = iso(account.signup_notice_at)
     if account.confirmation:
         item.update(_code_attributes(account.confirmation))
+    if account.live_activation:
+        item.update(_code_attributes(account.live_activation, "live"))
     return item
 
 
-def _code_attributes(c: Confirmation) -> dict:
-    return {"code_hash": c.code_hash, "code_expires_at": iso(c.expires_at), "code_sent_at": iso(c.sent_at),
-            "code_attempts": c.attempts}
+def _code_attributes(c: Confirmation, kind: CodeKind = "confirmation") -> dict:
+    p = _PREFIX[kind]
+    return {f"{p}hash": c.code_hash, f"{p}expires_at": iso(c.expires_at), f"{p}sent_at": iso(c.sent_at),
+            f"{p}attempts": c.attempts}
+
+
+def _code(item: dict, kind: CodeKind) -> Confirmation | None:
+    p = _PREFIX[kind]
+    if not item.get(f"{p}hash"):
+        return None
+    return Confirmation(code_hash=item[f"{p}hash"], expires_at=parse_dt(item[f"{p}expires_at"]),
+                        sent_at=parse_dt(item[f"{p}sent_at"]), attempts=int(item.get(f"{p}attempts", 0)))
 
 
 def _account(item: dict) -> Account:
-    confirmation = None
-    if item.get("code_hash"):
-        confirmation = Confirmation(code_hash=item["code_hash"], expires_at=parse_dt(item["code_expires_at"]),
-                                    sent_at=parse_dt(item["code_sent_at"]),
-                                    attempts=int(item.get("code_attempts", 0)))
     return Account(id=item["id"], company_name=item["company_name"], email=item["email"],
                    status=item["status"], created_at=parse_dt(item["created_at"]),
-                   confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=confirmation,
+                   confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=_code(item, "confirmation"),
+                   live_enabled_at=parse_dt(item.get("live_enabled_at")), live_activation=_code(item, "live"),
+                   signup_notice_at=parse_dt(item.get("signup_notice_at")),
                    plan=item.get("plan", DEFAULT_PLAN))
 
 
@@ -116,22 +133,45 @@ class DynamoAccountsRepo:
         item = self.store.get(account_pk(account_id), META)
         return _account(item) if item else None
 
-    def count_wrong_code(self, account_id: str, code_hash: str, max_attempts: int) -> bool:
+    def claim_attempt(self, account_id: str, kind: CodeKind, code_hash: str, max_attempts: int) -> bool:
+        """Takes one attempt at the account's `kind` code, if that code is still `code_hash` and has
+        attempts left. False otherwise: the caller must not look at the guess."""
+        p = _PREFIX[kind]
         try:
-            self.store.update(account_pk(account_id), META, add={"code_attempts": 1},
-                              condition="#code_hash = :hash AND #code_attempts < :max",
+            self.store.update(account_pk(account_id), META, add={f"{p}attempts": 1},
+                              condition=f"#{p}hash = :hash AND #{p}attempts < :max",
                               values={":hash": code_hash, ":max": max_attempts})
         except ConditionFailed:
             return False
         return True
 
-    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation) -> bool:
-        """Puts `confirmation` in place of `current`, if the account is still pending with that code."""
+    def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation,
+                     company_name: str | None = None) -> bool:
+        """Puts `confirmation` (and the `company_name`, when given) in place of `current`, if the
+        account is still pending with that code."""
+        changes = _code_attributes(confirmation) | ({"company_name": company_name} if company_name else {})
         try:
-            self.store.update(account_pk(account_id), META, set_=_code_attributes(confirmation),
+            self.store.update(account_pk(account_id), META, set_=changes,
                               condition="#status = :pending AND #code_hash = :hash AND #code_sent_at = :sent",
                               values={":pending": "pending_confirmation", ":hash": current.code_hash,
                                       ":sent": iso(current.sent_at)})
+        except ConditionFailed:
+            return False
+        return True
+
+    def claim_signup_notice(self, account_id: str, at: datetime | None, current: datetime | None) -> bool:
+        """Sets the time of the last sign-up notice to `at` (None: removes it) if it is still `current`."""
+        condition = ("attribute_not_exists(#signup_notice_at)" if current is None
+                     else "#signup_notice_at = :current")
+        values = {":current": iso(current)} if current is not None else None
+        try:
+            if at is None:
+                self.store.update(account_pk(account_id), META, remove=["signup_notice_at"],
+                                  condition=condition, values=values)
+            else:
+                self.store.update(account_pk(account_id), META, set_={"signup_notice_at": iso(at)},
+                                  condition=f"attribute_exists(#{PK}) AND {condition}",
+                                  values=values)
         except ConditionFailed:
             return False
         return True
@@ -160,16 +200,60 @@ class DynamoAccountsRepo:
 
     def activate(self, account_id: str, code_hash: str, max_attempts: int, confirmed_at: datetime,
                  key: ApiKey) -> bool:
-        """Activates a pending account whose code is still `code_hash` and not exhausted, and adds its
-        first key, in one transaction."""
+        """Activates a pending account whose code is still `code_hash` (the guess that matched took one
+        of its at most `max_attempts` attempts), and adds its first key, in one transaction."""
         update = {
             "Key": {PK: account_pk(account_id), SK: META},
             "UpdateExpression": "SET #status = :active, #confirmed_at = :at",
-            "ConditionExpression": "#status = :pending AND #code_hash = :hash AND #code_attempts < :max",
+            "ConditionExpression": "#status = :pending AND #code_hash = :hash AND #code_attempts <= :max",
             "ExpressionAttributeNames": {"#status": "status", "#confirmed_at": "confirmed_at",
                                          "#code_hash": "code_hash", "#code_attempts": "code_attempts"},
             "ExpressionAttributeValues": {":active": "active", ":pending": "pending_confirmation",
                                           ":at": iso(confirmed_at), ":hash": code_hash, ":max": max_attempts},
+        }
+        try:
+            self.store.transact(unique_puts=_key_items(key), updates=[update])
+        except ConditionFailed:
+            return False
+        return True
+
+    def replace_live_code(self, account_id: str, new: Confirmation | None,
+                          current: Confirmation | None) -> bool:
+        """Puts the live-activation code `new` (None: removes it) in place of `current` (None: no code
+        yet), if the account is active, not live yet, and still holds `current`."""
+        names = ("hash", "expires_at", "sent_at", "attempts")
+        condition = "#status = :active AND attribute_not_exists(#live_enabled_at) AND "
+        values = {":active": "active"}
+        if current is None:
+            condition += "attribute_not_exists(#live_code_hash)"
+        else:
+            condition += "#live_code_hash = :hash AND #live_code_sent_at = :sent"
+            values.update({":hash": current.code_hash, ":sent": iso(current.sent_at)})
+        try:
+            if new is None:
+                self.store.update(account_pk(account_id), META, remove=[f"live_code_{n}" for n in names],
+                                  condition=condition, values=values)
+            else:
+                self.store.update(account_pk(account_id), META, set_=_code_attributes(new, "live"),
+                                  condition=condition, values=values)
+        except ConditionFailed:
+            return False
+        return True
+
+    def enable_live(self, account_id: str, code_hash: str, max_attempts: int, at: datetime,
+                    key: ApiKey) -> bool:
+        """Marks the account live and adds its first live key, in one transaction, if its live-activation
+        code is still `code_hash` (within its attempts) and it is not live yet. The code is removed."""
+        update = {
+            "Key": {PK: account_pk(account_id), SK: META},
+            "UpdateExpression": "SET #live_enabled_at = :at REMOVE #hash, #expires, #sent, #attempts",
+            "ConditionExpression": "#status = :active AND attribute_not_exists(#live_enabled_at) AND "
+                                   "#hash = :hash AND #attempts <= :max",
+            "ExpressionAttributeNames": {"#status": "status", "#live_enabled_at": "live_enabled_at",
+                                         "#hash": "live_code_hash", "#expires": "live_code_expires_at",
+                                         "#sent": "live_code_sent_at", "#attempts": "live_code_attempts"},
+            "ExpressionAttributeValues": {":active": "active", ":at": iso(at), ":hash": code_hash,
+                                          ":max": max_attempts},
         }
         try:
             self.store.transact(unique_puts=_key_items(key), updates=[update])

@@ -26,7 +26,8 @@ def email_key(email: str) -> str:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """The pending confirmation code of an account (its hash only) and how it has been used."""
+    """A pending emailed code (its hash only) and how it has been used: the account's sign-up
+    confirmation, or its live activation."""
 
     code_hash: str
     expires_at: datetime
@@ -44,6 +45,10 @@ class Account:
     confirmed_at: datetime | None = None
     confirmation: Confirmation | None = None
     plan: str = DEFAULT_PLAN  # sello.plans: its request limits
+    # Set when the owner confirmed the account's first live key (see AccountService.confirm_live_activation).
+    live_enabled_at: datetime | None = None
+    live_activation: Confirmation | None = None
+    signup_notice_at: datetime | None = None  # the last "someone tried to sign up" email to the owner
 
 
 @dataclass(frozen=True)
@@ -81,12 +86,29 @@ class ResendConfirmationRequest(RequestBody):
 
 
 class CreateApiKeyRequest(RequestBody):
-    environment: Environment = Field(
-        description="`test` keys reach the authority's test service, `live` keys its production service.")
+    environment: Environment | None = Field(
+        default=None,
+        description="`test` keys reach the authority's test service, `live` keys its production service. "
+                    "A key creates keys of its own environment only; this is the default.")
     name: KeyName | None = Field(default=None, examples=["Web store"])
 
 
+class ConfirmLiveActivationRequest(RequestBody):
+    code: str = Field(min_length=1, max_length=128,
+                      description="The 40-character code emailed to the account's owner.")
+    name: KeyName | None = Field(default=None, description="Name of the live key.", examples=["Web store"])
+
+
 # Views ---------------------------------------------------------------------------------------
+
+class SignUpAccepted(BaseModel):
+    """The answer to every valid sign-up, whether or not the email already has an account."""
+
+    email: str
+    message: str = ("If this address can sign up, a 40-character confirmation code is on its way to it; send "
+                    "it with POST /v1/accounts/confirm. An address that already has an account gets a notice "
+                    "instead.")
+
 
 class AccountView(BaseModel):
     id: str
@@ -95,11 +117,14 @@ class AccountView(BaseModel):
     status: str
     created_at: datetime
     confirmed_at: datetime | None = None
+    live_enabled_at: datetime | None = Field(
+        default=None, description="When the account's first live key was confirmed; null while it has none.")
 
     @classmethod
     def of(cls, account: Account) -> AccountView:
         return cls(id=account.id, company_name=account.company_name, email=account.email,
-                   status=account.status, created_at=account.created_at, confirmed_at=account.confirmed_at)
+                   status=account.status, created_at=account.created_at, confirmed_at=account.confirmed_at,
+                   live_enabled_at=account.live_enabled_at)
 
 
 class ApiKeyView(BaseModel):
@@ -131,6 +156,13 @@ class NewApiKeyView(BaseModel):
 
 class ApiKeyList(BaseModel):
     data: list[ApiKeyView]
+
+
+class LiveActivationView(BaseModel):
+    """Where the live-activation code went, and until when it works."""
+
+    sent_to: str = Field(description="The account owner's email.")
+    expires_at: datetime
 
 
 class ConfirmationView(BaseModel):

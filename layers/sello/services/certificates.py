@@ -37,6 +37,7 @@ from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore, Sealed, wipe
 from sello.adapters.mailer import Mail, Mailer, SesMailer
+from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.countries import CountryPlugin, get_plugin, trust
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.ids import utcnow
@@ -53,6 +54,7 @@ from sello.models.certificates import (
 from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
 from sello.services import pkcs12 as pkcs12_structure
+from sello.services.email_limits import RateLimiter, certificate_email_limits, take_email
 from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import Settings, get_settings
 
@@ -285,11 +287,13 @@ class ExpiryReport:
 
 class CertificateService:
     def __init__(self, repo: CertificatesRepo, keystore: Keystore, mailer: Mailer, accounts: AccountsLookup,
-                 clock: Callable[[], datetime] = utcnow, settings: Settings | None = None):
+                 clock: Callable[[], datetime] = utcnow, settings: Settings | None = None,
+                 limiter: RateLimiter | None = None):
         self.repo = repo
         self.keystore = keystore
         self.mailer = mailer
         self.accounts = accounts
+        self.limiter = limiter
         self.clock = clock
         self.settings = settings or get_settings()
 
@@ -302,6 +306,9 @@ class CertificateService:
         issuer = find_issuer(self.repo, account_id, issuer_id)
         plugin = get_plugin(issuer.country)
         now = self.clock().replace(microsecond=0)
+        if request.notification_email:  # the notice goes out whatever the outcome: 429 before anything
+            limits = certificate_email_limits(self.settings, issuer.id)
+            take_email(self.limiter, self.settings, account_id, limits, now, "issuer")
         try:
             if isinstance(request, UploadCertificateRequest):
                 file_path = "p12_base64"
@@ -497,7 +504,7 @@ def default_service() -> CertificateService:
     settings = get_settings()
     store = DynamoStore(settings.table_name)
     return CertificateService(DynamoIssuersRepo(store), KmsKeystore(settings.key_id), SesMailer(),
-                              DynamoAccountsRepo(store), settings=settings)
+                              DynamoAccountsRepo(store), settings=settings, limiter=DynamoRateLimiter(store))
 
 
 def send_expiry_warnings(today: date) -> ExpiryReport:

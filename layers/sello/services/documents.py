@@ -45,6 +45,7 @@ from sello.adapters.documents_repo import Claim, DynamoDocumentsRepo, DynamoIdem
 from sello.adapters.dynamo import MAX_ITEM_BYTES, DynamoStore, item_size
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.mailer import Mailer, SesMailer
+from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.adapters.sequences import DynamoSequences, SequenceKey
 from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import CountryPlugin, PreparedDocument, get_plugin
@@ -65,8 +66,9 @@ from sello.models.documents import (
 )
 from sello.models.issuers import Issuer
 from sello.services.delivery import PDF, XML, document_mail, file_name
+from sello.services.email_limits import RateLimiter, document_email_limits, take_email
 from sello.services.issuers import IssuerLookup, find_issuer
-from sello.settings import get_settings
+from sello.settings import Settings, get_settings
 
 logger = Logger(service="sello")
 
@@ -268,9 +270,11 @@ class DocumentService:
     def __init__(self, repo: DocumentsRepo, *, issuers: IssuerLookup | None = None,
                  sequences: Sequences | None = None, claims: IdempotencyClaims | None = None,
                  starter: WorkflowStarter | None = None, files: Files | None = None,
-                 mailer: Mailer | None = None, clock: Callable[[], datetime] = utcnow,
+                 mailer: Mailer | None = None, limiter: RateLimiter | None = None,
+                 clock: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-                 lease_seconds: int = CLAIM_LEASE_SECONDS, wait_seconds: float = REPLAY_WAIT_SECONDS):
+                 lease_seconds: int = CLAIM_LEASE_SECONDS, wait_seconds: float = REPLAY_WAIT_SECONDS,
+                 settings: Settings | None = None):
         self.repo = repo
         self.issuers = issuers
         self.sequences = sequences
@@ -278,6 +282,8 @@ class DocumentService:
         self.starter = starter
         self.files = files
         self.mailer = mailer
+        self.limiter = limiter
+        self.settings = settings
         self.clock = clock
         self.sleep = sleep
         self.monotonic = monotonic
@@ -479,7 +485,8 @@ class DocumentService:
 
     def send(self, account_id: str, environment: Environment, document_id: str,
              to: str | None) -> DocumentEmail:
-        """Emails the authorized XML and the PDF to `to`, or to the customer's email."""
+        """Emails the authorized XML and the PDF to `to`, or to the customer's email; each request
+        counts against the email limits (services/email_limits.py), a 429 beyond them."""
         doc = self._find(account_id, environment, document_id)
         ready = doc.status == "authorized" and doc.authorized_key and doc.pdf_key
         xml = self.files.get(doc.authorized_key) if ready else None
@@ -490,6 +497,9 @@ class DocumentService:
         if not to:
             raise Unprocessable("The document's customer has no email; give the address in `to`.",
                                 code="email_required", path="to")
+        settings = self.settings or get_settings()
+        take_email(self.limiter, settings, account_id, document_email_limits(settings, environment, doc.id),
+                   self.clock(), "document")
         try:
             self.mailer.send(document_mail(_fields(doc), to, xml, pdf))
         except Exception:
@@ -517,4 +527,5 @@ def default_service() -> DocumentService:
     return DocumentService(
         DynamoDocumentsRepo(store), issuers=DynamoIssuersRepo(store), sequences=DynamoSequences(store),
         claims=DynamoIdempotency(store), starter=StepFunctionsStarter(settings.state_machine_arn),
-        files=S3Blobs(settings.bucket_name), mailer=SesMailer())
+        files=S3Blobs(settings.bucket_name), mailer=SesMailer(), limiter=DynamoRateLimiter(store),
+        settings=settings)
