@@ -81,3 +81,16 @@ def atomic_emulator(aws, monkeypatch):
                 return _original(*args, **kwargs)
 
         monkeypatch.setattr(DynamoDBBackend, name, locked)
+
+
+@pytest.fixture
+def trusted_mini_ca(monkeypatch, tmp_path):
+    """The mini-CA of local.certs is trusted (settings.trusted_ca_path), as in the local stack; its
+    certificates then sign live documents, and self-signed ones still do not."""
+    from local import certs
+    from sello.settings import get_settings
+
+    path = tmp_path / "mini-ca.pem"
+    path.write_bytes(certs.pem(certs.local_ca().certificate))
+    monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(path))
+    get_settings.cache_clear()

@@ -102,4 +102,4 @@ def test_public_routes_have_their_own_throttle(aws):
     # another public route, its own bucket
     signup = client.post("/v1/accounts", data=json.dumps({"company_name": "Nueva S.A.", "email": "n@example.com"}),
                          content_type="application/json")
-    assert signup.status_code == 201, signup.json
+    assert signup.status_code == 202, signup.json

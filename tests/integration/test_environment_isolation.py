@@ -44,6 +44,10 @@ def items() -> list[dict]:
     return aws_clients.resource("dynamodb").Table(get_settings().table_name).scan()["Items"]
 
 
+# Live keys accept only certificates of a recognised authority: the local mini-CA's.
+pytestmark = pytest.mark.usefixtures("trusted_mini_ca")
+
+
 def upload(issuer_id: str, principal: dict, key_slot: int, **fields) -> tuple[int, dict]:
     body = {"p12_base64": base64.b64encode(certs.make_p12(password=PASSWORD, key_slot=key_slot)).decode(),
             "password": PASSWORD, **fields}

@@ -31,14 +31,7 @@ PASSWORD = "Clave-de-prueba-2026"
 RUC = certs.DEMO_RUC
 
 
-@pytest.fixture(autouse=True)
-def trusted_mini_ca(monkeypatch, tmp_path):
-    """The mini-CA of local.certs is trusted (settings.trusted_ca_path), as in the local stack; its
-    certificates then sign live documents, and self-signed ones still do not."""
-    path = tmp_path / "mini-ca.pem"
-    path.write_bytes(certs.pem(certs.local_ca().certificate))
-    monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(path))
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("trusted_mini_ca")
 
 
 def call(event: dict) -> tuple[int, dict | None]:
