@@ -816,20 +816,31 @@ def test_email_errors(aws, testland, outbox, monkeypatch):
 
 # The signing task's key cache -----------------------------------------------------------------------
 
-def test_the_signing_task_decrypts_a_key_once_and_follows_a_new_certificate(aws, testland, monkeypatch):
+def use_real_signing_credentials(monkeypatch) -> None:
+    """The signing task with the real credentials (the fixture installed fake ones) and an empty cache."""
     import functions.workflow.sign as sign_task
     from sello.services import certificates
 
-    # The real credentials (the fixture installed fake ones), with an empty cache.
     monkeypatch.setattr(sign_task, "credentials",
                         lambda: sign_task.CachedCredentials(certificates.default_service()))
     monkeypatch.setattr(sign_task, "_KEYS", {})
+
+
+def upload_certificate(issuer: Issuer, slot: int) -> None:
+    from sello.services import certificates
+
+    p12 = certs.make_p12(password="pw", key_slot=slot)
+    request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
+    certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
+
+def test_the_signing_task_decrypts_a_key_once_and_follows_a_new_certificate(aws, testland, monkeypatch):
+    import functions.workflow.sign as sign_task
+
+    use_real_signing_credentials(monkeypatch)
     issuer = make_issuer(certificate=False)
 
     def upload(slot: int) -> None:
-        p12 = certs.make_p12(password="pw", key_slot=slot)
-        request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
-        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
+        upload_certificate(issuer, slot)
 
     decrypts = []
     aws_clients.client("kms").meta.events.register("before-call.kms.Decrypt",
@@ -862,15 +873,11 @@ def test_a_live_document_is_not_signed_with_a_certificate_for_tests_uploaded_aft
     from sello.services import certificates
     from sello.services.workflow import DocumentWorkflow, FinishInput
 
-    monkeypatch.setattr(sign_task, "credentials",
-                        lambda: sign_task.CachedCredentials(certificates.default_service()))
-    monkeypatch.setattr(sign_task, "_KEYS", {})
+    use_real_signing_credentials(monkeypatch)
     issuer = make_issuer(certificate=False)
 
     def upload(slot: int) -> None:
-        p12 = certs.make_p12(password="pw", key_slot=slot)
-        request_ = UploadCertificateRequest(p12_base64=base64.b64encode(p12).decode(), password="pw")
-        certificates.default_service().upload(ACCOUNT["account_id"], issuer.id, request_, "test")
+        upload_certificate(issuer, slot)
 
     upload(slot=1)
     live = issue_without_workflow(issuer, "live")
