@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from sello import catalog
+from sello.http import make_app
 
 TITLE = "Sello API"
 SECURITY_SCHEME = "apiKey"
@@ -29,7 +30,7 @@ _ASSETS = Path(swagger_ui.__file__).parent
 
 
 def merged_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = make_app()
     for spec in catalog.API_FUNCTIONS:
         module = importlib.import_module(f"functions.{spec.handler.rpartition('.')[0]}")
         app.include_router(module.router)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
@@ -40,6 +40,7 @@ from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
+from sello.models.common import Model
 from sello.services.delivery import PDF, XML, document_mail
 from sello.settings import Settings, get_settings
 
@@ -107,7 +108,7 @@ class SigningCredentials(Protocol):
         issuer has a certificate for test documents only."""
 
 
-class TaskInput(BaseModel):
+class TaskInput(Model):
     """What the state machine passes to every task."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +116,7 @@ class TaskInput(BaseModel):
     document_id: str
 
 
-class StateError(BaseModel):
+class StateError(Model):
     """An error as a Catch block or a Pass state hands it on."""
 
     model_config = ConfigDict(extra="ignore")

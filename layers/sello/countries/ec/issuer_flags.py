@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from sello.models.common import text
+from sello.models.common import Model, text
 
 # contribuyenteRimpe literals (SRI ficha técnica, Anexo 22).
 RIMPE_LEGENDS = {
@@ -19,7 +19,7 @@ RIMPE_LEGENDS = {
 ResolutionNumber = text(13, min_length=3)
 
 
-class EcuadorIssuerFlags(BaseModel):
+class EcuadorIssuerFlags(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     obligado_contabilidad: bool = Field(
