@@ -17,7 +17,8 @@ not kept, as in SRI: once fixed they may be sent again with the same clave):
   well-formed XML → 35;
 - a root element that is no comprobante → 47; a version SRI has no schema for → 48;
 - with `xsd_dir`: invalid against `<Schema>_V<version>.xsd` chosen by root element and version → 35,
-  lxml's message in informacionAdicional;
+  lxml's message in informacionAdicional (schemas compiled by sello.countries.ec.xsd.compile_schema,
+  as Sello's own check does: both RIMPE legends SRI authorizes pass, as at SRI);
 - clave de acceso missing, not 49 digits, impossible date or wrong check digit → 35;
 - the clave already received (and not ended NO AUTORIZADO) → 43; the same ruc, ambiente, codDoc, estab,
   ptoEmi and secuencial already received under another clave → 45;
@@ -87,6 +88,8 @@ from lxml import etree
 from local.sri.signature import InvalidSignature, verify
 from sello.countries import AuthorityMessage
 from sello.countries.ec import clave as claves
+# The schemas as SRI applies them (both RIMPE legends), compiled by the one function Sello's check uses.
+from sello.countries.ec.xsd import compile_schema
 # Generic XML reading and SRI's clock are shared with the client; the SOAP contract (paths, namespaces,
 # envelopes) is written down here on its own, so a mistake in the client is not mirrored.
 from sello.countries.ec.sri import SAFE_PARSER, SRI_TZ, child, local_name
@@ -573,7 +576,7 @@ class SriSimulator:
         with self._schema_lock:
             schema = self._schemas.get(path)
             if schema is None:
-                schema = self._schemas[path] = etree.XMLSchema(etree.parse(str(path)))
+                schema = self._schemas[path] = compile_schema(path)
             if schema.validate(root):
                 return ""
             error = schema.error_log[0]

@@ -18,6 +18,7 @@ from local.sri.simulator import MAX_DOCUMENT_BYTES, SriSimulator
 from sello.countries import AuthorityUnavailable
 from sello.countries.ec import clave as claves
 from sello.countries.ec import xades
+from sello.countries.ec.issuer_flags import RIMPE_LEGENDS
 from sello.countries.ec.sri import SriClient
 from sello.settings import Settings
 from tests.conftest import DATA, needs_data
@@ -29,15 +30,18 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def factura(sequence: int = 1, numeric_code: str = "12345678", *, ambiente: str = "1",
-            clave: str | None = None, buyer: str = "CONSUMIDOR FINAL") -> tuple[str, bytes]:
-    """(clave, unsigned XML) of a small factura 1.1.0 that is valid against SRI's schema."""
+            clave: str | None = None, buyer: str = "CONSUMIDOR FINAL",
+            rimpe: str | None = None) -> tuple[str, bytes]:
+    """(clave, unsigned XML) of a small factura 1.1.0 that is valid against SRI's schema (with the
+    contribuyenteRimpe legend `rimpe` when given)."""
+    legend = f"<contribuyenteRimpe>{rimpe}</contribuyenteRimpe>" if rimpe else ""
     clave = clave or claves.access_key(ISSUED, "01", RUC, ambiente, "001001", sequence, numeric_code)
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?><factura id="comprobante" version="1.1.0"><infoTributaria>'
         f"<ambiente>{ambiente}</ambiente><tipoEmision>1</tipoEmision>"
         f"<razonSocial>Comercial Demo S.A.</razonSocial><ruc>{RUC}</ruc><claveAcceso>{clave}</claveAcceso>"
         f"<codDoc>01</codDoc><estab>001</estab><ptoEmi>001</ptoEmi><secuencial>{sequence:09d}</secuencial>"
-        "<dirMatriz>Quito</dirMatriz></infoTributaria>"
+        f"<dirMatriz>Quito</dirMatriz>{legend}</infoTributaria>"
         f"<infoFactura><fechaEmision>{ISSUED:%d/%m/%Y}</fechaEmision>"
         "<tipoIdentificacionComprador>07</tipoIdentificacionComprador>"
         f"<razonSocialComprador>{buyer}</razonSocialComprador>"
@@ -288,6 +292,26 @@ def test_a_document_against_the_schema_is_35_with_lxmls_message(client, signer):
     assert outcome.status == "rejected"
     assert [m.code for m in outcome.messages] == ["35"]
     assert "razonSocialComprador" in outcome.messages[0].detail
+
+
+@needs_data("ec", "xsd")
+def test_both_rimpe_legends_pass_the_schema_and_no_other_does(client, signer):
+    # SRI's published XSD has only the first legend; SRI authorizes both (ficha técnica, Anexo 22).
+    with SriSimulator(xsd_dir=str(DATA / "ec" / "xsd")) as strict, client_for(strict) as strict_client:
+        outcomes = {}
+        for sequence, legend in enumerate([*RIMPE_LEGENDS.values(), "CONTRIBUYENTE RÉGIMEN GENERAL",
+                                           "contribuyente régimen rimpe"], start=1):
+            clave, xml = factura(sequence=sequence, rimpe=legend)
+            outcome = strict_client.submit(signer(xml), "test")
+            outcomes[legend] = [m.code for m in outcome.messages]
+            if outcome.status == "received":
+                outcomes[legend] = strict_client.authorize(clave, "test").status
+    assert outcomes == {
+        "CONTRIBUYENTE RÉGIMEN RIMPE": "authorized",
+        "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE": "authorized",
+        "CONTRIBUYENTE RÉGIMEN GENERAL": ["35"],
+        "contribuyente régimen rimpe": ["35"],
+    }
 
 
 # -- faults ----------------------------------------------------------------------------------------
