@@ -26,7 +26,9 @@ not kept, as in SRI: once fixed they may be sent again with the same clave):
 What SRI only finds at autorización ends NO AUTORIZADO there, also as in SRI: a clave whose fields
 differ from the document's (fechaEmision, codDoc, ruc, ambiente, estab, ptoEmi, secuencial,
 tipoEmision) → 58; with `verify_signature`, a signature that local.sri.signature.verify rejects → 39
-FIRMA INVALIDA; and a rejection queued with `reject_next`. A document that ended NO AUTORIZADO may be
+FIRMA INVALIDA; sums that do not add up (local.sri.arithmetic: taxes per code and rate against the
+lines and against baseImponible × tarifa, subtotals, totals) → 52 ERROR EN DIFERENCIAS; and a
+rejection queued with `reject_next`. A document that ended NO AUTORIZADO may be
 sent again with the same clave; once authorized, the autorización answer lists the AUTORIZADO entry
 followed by the last NO AUTORIZADO one.
 
@@ -85,6 +87,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from local.sri.arithmetic import differences
 from local.sri.signature import InvalidSignature, verify
 from sello.countries import AuthorityMessage
 from sello.countries.ec import clave as claves
@@ -102,6 +105,8 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 # SRI's "320 KB" (error 26), read the stricter way, so that whatever Sello lets through is received
 # here under either reading.
 MAX_DOCUMENT_BYTES = 320_000
+# Error 52 names at most this many of the sums that do not add up.
+MAX_LISTED_DIFFERENCES = 10
 FAULT_KINDS = ("http_503", "timeout", "lost_response", "error_50")
 SERVICES = ("reception", "authorization", "both")
 DEFAULT_HOLD_SECONDS = 60.0
@@ -555,6 +560,11 @@ class SriSimulator:
                 verify(data)
             except InvalidSignature as exc:
                 problems.append(sri_message("39", str(exc)))
+        wrong = differences(root)
+        if wrong:
+            listed = "; ".join(wrong[:MAX_LISTED_DIFFERENCES])
+            more = len(wrong) - MAX_LISTED_DIFFERENCES
+            problems.append(sri_message("52", listed + (f"; y {more} más" if more > 0 else "")))
         series = tuple(fields[n] for n in ("ruc", "ambiente", "codDoc", "estab", "ptoEmi", "secuencial"))
         return Comprobante(clave=clave, text=text, series=series, problems=problems)
 

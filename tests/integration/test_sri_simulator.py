@@ -4,10 +4,12 @@ injected faults, and the admin endpoints."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal as D
 
 import httpx
 import pytest
@@ -229,6 +231,86 @@ def test_a_rejected_document_sent_again_is_authorized_and_both_answers_come_back
         "</s:Body></s:Envelope>"))
     states = [e.text for e in etree.fromstring(answer.content).iter("estado")]
     assert states == ["AUTORIZADO", "NO AUTORIZADO"]
+
+
+# A line: (precioTotalSinImpuesto, [(codigo, codigoPorcentaje, tarifa, baseImponible, valor), …]); a
+# header tax: (codigo, codigoPorcentaje, baseImponible, valor).
+Line = tuple[str, list[tuple[str, str, str, str, str]]]
+Header = list[tuple[str, str, str, str]]
+
+
+def taxed_factura(sequence: int, lines: list[Line], header: Header) -> tuple[str, bytes]:
+    """factura() with these lines and header taxes; totalSinImpuestos, importeTotal and the payment
+    are the sums of what is given, so only the taxes can disagree."""
+    clave, xml = factura(sequence=sequence)
+    root = etree.fromstring(xml)
+    info, detalles = root.find("infoFactura"), root.find("detalles")
+    subtotal = sum(D(amount) for amount, _ in lines)
+    total = subtotal + sum(D(value) for *_, value in header)
+    info.find("totalSinImpuestos").text = f"{subtotal:.2f}"
+    info.find("importeTotal").text = info.find("pagos/pago/total").text = f"{total:.2f}"
+    totals = info.find("totalConImpuestos")
+    totals.clear()
+    for codigo, porcentaje, base, value in header:
+        tax = etree.SubElement(totals, "totalImpuesto")
+        for name, text in (("codigo", codigo), ("codigoPorcentaje", porcentaje), ("baseImponible", base),
+                           ("valor", value)):
+            etree.SubElement(tax, name).text = text
+    template = detalles[0]
+    detalles.clear()
+    for amount, taxes in lines:
+        detalle = copy.deepcopy(template)
+        detalle.find("precioUnitario").text = detalle.find("precioTotalSinImpuesto").text = amount
+        impuestos = detalle.find("impuestos")
+        impuestos.clear()
+        for values in taxes:
+            tax = etree.SubElement(impuestos, "impuesto")
+            for name, text in zip(("codigo", "codigoPorcentaje", "tarifa", "baseImponible", "valor"), values,
+                                  strict=True):
+                etree.SubElement(tax, name).text = text
+        detalles.append(detalle)
+    return clave, etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def vat15(base: str, value: str) -> tuple[str, str, str, str, str]:
+    return ("2", "4", "15", base, value)
+
+
+# 0.30 at 15 % is 0.045 -> 0.05, shared out over three lines of 0.10 (0.015 each).
+DIMES = [("0.10", [vat15("0.10", value)]) for value in ("0.02", "0.02", "0.01")]
+
+
+@pytest.mark.parametrize(("lines", "header", "complaint"), [
+    # Each line rounded on its own (0.015 -> 0.02): the header adds them up to 0.06, but 0.30 × 15 % is
+    # 0.045 -> 0.05.
+    ([("0.10", [vat15("0.10", "0.02")])] * 3, [("2", "4", "0.30", "0.06")], "redondeado 0.05"),
+    # The header is 0.05, but the lines still add up to 0.06.
+    ([("0.10", [vat15("0.10", "0.02")])] * 3, [("2", "4", "0.30", "0.05")], "suma de los detalles 0.06"),
+    # Both sums hold, but one line is two cents away from its own 10.00 × 15 %.
+    ([("10.00", [vat15("10.00", "1.48")]), ("10.00", [vat15("10.00", "1.52")])],
+     [("2", "4", "20.00", "3.00")], "detalle 1"),
+    # The header base is not the sum of the lines' bases.
+    (DIMES, [("2", "4", "0.31", "0.05")], "baseImponible 0.31"),
+    # ICE is part of the VAT base: 100.00 + ICE 15.00 = 115.00, not 100.00.
+    ([("100.00", [("3", "3031", "15", "100.00", "15.00"), vat15("100.00", "15.00")])],
+     [("3", "3031", "100.00", "15.00"), ("2", "4", "100.00", "15.00")], "más ICE 115.00"),
+], ids=["lines_rounded_one_by_one", "lines_do_not_add_up", "line_off_by_two_cents", "header_base",
+        "ice_left_out_of_the_vat_base"])
+def test_sums_that_do_not_add_up_are_not_authorized_52(sri, client, signer, lines, header, complaint):
+    clave, xml = taxed_factura(1, lines, header)
+    assert client.submit(signer(xml), "test").status == "received"
+    outcome = client.authorize(clave, "test")
+    assert outcome.status == "rejected"
+    assert [(m.code, m.message) for m in outcome.messages] == [("52", "ERROR EN DIFERENCIAS")]
+    assert complaint in outcome.messages[0].detail
+
+
+def test_a_tax_rounded_once_and_shared_out_over_the_lines_is_authorized(sri, client, signer):
+    ice_line = ("100.00", [("3", "3031", "15", "100.00", "15.00"), vat15("115.00", "17.25")])
+    clave, xml = taxed_factura(1, [*DIMES, ice_line],
+                               [("2", "4", "115.30", "17.30"), ("3", "3031", "100.00", "15.00")])
+    assert client.submit(signer(xml), "test").status == "received"
+    assert client.authorize(clave, "test").status == "authorized"
 
 
 # -- malformed input -------------------------------------------------------------------------------
