@@ -1,5 +1,5 @@
 """The SRI client against the SRI simulator over HTTP on 127.0.0.1: SRI's validations (duplicates,
-reused secuencial, clave, signature, XSD), the course of a document through autorización, the
+reused secuencial, clave, signature, XSD, sums), the course of a document through autorización, the
 injected faults, and the admin endpoints."""
 
 from __future__ import annotations
