@@ -9,7 +9,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 
 from sello.models.common import Model, text
 
-# contribuyenteRimpe literals (SRI ficha técnica, Anexo 22).
+# contribuyenteRimpe literals (SRI ficha técnica, Anexo 22): what SRI accepts, and so exactly what the
+# schema check and the SRI simulator let through (xsd.compile_schema).
 RIMPE_LEGENDS = {
     "emprendedor": "CONTRIBUYENTE RÉGIMEN RIMPE",
     "negocio_popular": "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE",
