@@ -6,12 +6,14 @@ lose it nor get it received twice; rejections end as `rejected` with SRI's messa
 from __future__ import annotations
 
 import copy
+import io
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 
 from local import certs
 from local.sri.signature import verify
@@ -20,7 +22,11 @@ from tests.helpers import load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding")
+TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding", "purchase_settlement")
+# What each type's RIDE is titled.
+RIDE_TITLES = {"invoice": "FACTURA", "credit_note": "NOTA DE CRÉDITO", "debit_note": "NOTA DE DÉBITO",
+               "delivery_guide": "GUÍA DE REMISIÓN", "withholding": "COMPROBANTE DE RETENCIÓN",
+               "purchase_settlement": "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"}
 FINAL = ("authorized", "rejected", "failed")
 
 
@@ -113,6 +119,9 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
         pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": "application/pdf"})
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
+        first_page = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+        assert f"{RIDE_TITLES[kind]} No. {done['number']}" in first_page
+        assert body["customer"]["name"] in first_page
 
     state = sim_document(local_stack, clave)
     assert (state["accepted"], state["status"]) == (1, "authorized")

@@ -24,7 +24,8 @@ from sello.models.document_parts import (
 )
 from sello.models.issuers import Code
 
-DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding"]
+DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
+                       "purchase_settlement"]
 
 # The most lines a document can have: an invoice or credit note of this many short lines (a short code
 # and description, one VAT rate: about 410 bytes of XML each) still fits under SRI's 320 KB; longer
@@ -59,8 +60,9 @@ _AMOUNTS = ("Amounts are decimals: JSON numbers and decimal strings are both acc
 
 
 class Party(RequestBody):
-    """Who the document is for: the buyer of an invoice or note, the withheld supplier of a
-    withholding, the main recipient of a delivery guide."""
+    """Who the document is for: the buyer of an invoice or note, the supplier the issuer buys from in
+    a purchase settlement, the withheld supplier of a withholding, the main recipient of a delivery
+    guide."""
 
     id_type: Literal["tax_id", "national_id", "passport", "final_consumer", "foreign_id"] = Field(
         description="tax_id = RUC (13 digits), national_id = cédula (10 digits), passport, final_consumer "
@@ -156,7 +158,9 @@ class CreateDocumentRequest(RequestBody):
     credit_note — customer, items, reference with reason;
     debit_note — customer, items (one per charge), reference; payments optional;
     delivery_guide — customer (main recipient), shipment;
-    withholding — customer (the withheld supplier), withholding."""
+    withholding — customer (the withheld supplier), withholding;
+    purchase_settlement — customer (the supplier, identified: not final_consumer), items (VAT only),
+    payments (optional, as for an invoice)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "type": "invoice",
@@ -189,15 +193,16 @@ class CreateDocumentRequest(RequestBody):
                                examples=["USD"])
     customer: Party
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS,
-                              description=f"1 to {MAX_ITEMS} lines for invoices and notes; none for other "
-                                          f"types. The whole document must also stay within the authority's "
-                                          f"size limit (Ecuador: 320 KB as signed XML, about {MAX_ITEMS} "
-                                          f"short lines), or it is refused with `document_too_large`.")
+                              description=f"1 to {MAX_ITEMS} lines for invoices, notes and purchase "
+                                          f"settlements; none for other types. The whole document must also "
+                                          f"stay within the authority's size limit (Ecuador: 320 KB as signed "
+                                          f"XML, about {MAX_ITEMS} short lines), or it is refused with "
+                                          f"`document_too_large`.")
     payments: list[Payment] = Field(
         default_factory=list, max_length=MAX_PAYMENTS,
         description="How the total is paid; when given, the amounts add up to the document's total. An "
-                    "invoice without payments is taken as paid in cash (SRI formaPago 01); a credit note has "
-                    "none.")
+                    "invoice or purchase settlement without payments is taken as paid in cash (SRI formaPago "
+                    "01); a credit note has none.")
     additional_info: dict[InfoName, InfoValue] = Field(
         default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
         description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs (values up to 300 characters) printed "
