@@ -1,6 +1,6 @@
-"""The invoices, credit and debit notes and purchase settlements Sello builds validate against SRI's published XSDs, in
-every shape the request model allows; and xsd.validate itself agrees with the schemas on SRI-style
-samples produced elsewhere."""
+"""The invoices, credit and debit notes and purchase settlements Sello builds validate against SRI's
+published XSDs, in every shape the request model allows; and xsd.validate itself agrees with the
+schemas on SRI-style samples produced elsewhere."""
 
 from __future__ import annotations
 

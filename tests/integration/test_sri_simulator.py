@@ -298,7 +298,8 @@ def test_a_document_against_the_schema_is_35_with_lxmls_message(client, signer):
 def test_a_purchase_settlement_built_by_sello_is_received_and_authorized(signer):
     """codDoc 03: a liquidacionCompra 1.1.0 as the signing task builds it passes the simulator's
     schema, clave and signature checks and is authorized with its own clave."""
-    request = CreateDocumentRequest.model_validate(load_event("documents/create_purchase_settlement.body.json"))
+    body = load_event("documents/create_purchase_settlement.body.json")
+    request = CreateDocumentRequest.model_validate(body)
     prepared = documents.prepare(request, make_issuer(), "test", datetime(2026, 3, 5, 15, tzinfo=UTC))
     numbered = documents.number(prepared, 1, "doc_settlement", "test")
     unsigned = sri_xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,

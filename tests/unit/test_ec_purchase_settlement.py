@@ -84,10 +84,12 @@ def test_lines_totals_and_payments_are_computed_as_an_invoices():
     """The same lines and payments give a purchase settlement exactly the invoice's figures: both go
     through one computation, so a change to how invoices are totalled applies to both."""
     data = body(items=[
-        {"description": "Mora", "quantity": "3", "unit_price": "0.335", "taxes": [{"type": "vat", "rate": 15}]},
+        {"description": "Mora", "quantity": "3", "unit_price": "0.335",
+         "taxes": [{"type": "vat", "rate": 15}]},
         {"description": "Maíz", "quantity": "7", "unit_price": "1.115", "discount": "0.05",
          "taxes": [{"type": "vat", "rate": 15}]},
-        {"description": "Leña", "quantity": "2.25", "unit_price": "4.444", "taxes": [{"type": "vat", "rate": 5}]},
+        {"description": "Leña", "quantity": "2.25", "unit_price": "4.444",
+         "taxes": [{"type": "vat", "rate": 5}]},
         {"description": "Papa", "unit_price": "9.99", "taxes": [{"type": "vat", "code": "7"}]},
     ], payments=[])
     settlement = prepare(data)
@@ -124,7 +126,8 @@ def test_an_identified_supplier_is_accepted(supplier):
     (body(customer={"id_type": "passport", "name": "Pedro"}), "missing_field", "customer.tax_id"),
     (with_path(body(), "customer.name", DELETE), "missing_field", "customer.name"),
     (body(items=[]), "missing_field", "items"),
-    (with_path(body(), "items.1.taxes", [{"type": "vat", "rate": 0}, {"type": "ice", "code": "3031", "rate": 15}]),
+    (with_path(body(), "items.1.taxes",
+               [{"type": "vat", "rate": 0}, {"type": "ice", "code": "3031", "rate": 15}]),
      "tax_not_allowed", "items.1.taxes.1.type"),
     (with_path(body(), "items.2.taxes", [{"type": "irbpnr", "code": "5001"}, {"type": "vat", "rate": 15}]),
      "tax_not_allowed", "items.2.taxes.0.type"),
@@ -170,7 +173,8 @@ def test_the_supplier_fills_the_proveedor_fields_in_schema_order():
     info = root.find("infoLiquidacionCompra")
     assert children(info) == [
         "fechaEmision", "dirEstablecimiento", "contribuyenteEspecial", "obligadoContabilidad",
-        "tipoIdentificacionProveedor", "razonSocialProveedor", "identificacionProveedor", "direccionProveedor",
+        "tipoIdentificacionProveedor", "razonSocialProveedor", "identificacionProveedor",
+        "direccionProveedor",
         "totalSinImpuestos", "totalDescuento", "totalConImpuestos", "importeTotal", "moneda", "pagos",
     ]
     supplier = body()["customer"]

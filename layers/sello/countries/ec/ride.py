@@ -5,7 +5,8 @@ comprobante, read from the archived authorization record
       <comprobante><![CDATA[<factura id="comprobante" ...>...</factura>]]></comprobante>...</autorizacion>
 
 for facturas, notas de crédito, notas de débito, guías de remisión, comprobantes de retención
-(2.0.0, and the older 1.0.0 layout) and liquidaciones de compra. Codes are printed with their meaning (SRI ficha técnica tables).
+(2.0.0, and the older 1.0.0 layout) and liquidaciones de compra. Codes are printed with their
+meaning (SRI ficha técnica tables).
 
 Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
 """

@@ -1,9 +1,10 @@
 """The unsigned comprobante: SRI XML built from a prepared document's content.
 
 Element order follows the XSD of each version exactly (factura 1.1.0, notaCredito 1.1.0,
-notaDebito 1.0.0, liquidacionCompra 1.1.0; the delivery guide and the withholding are built by guide.py and withholding.py
-on the same helpers). Optional elements are written only when there is a value. The root carries
-`id="comprobante"` and its version and no namespace declaration; the output is compact UTF-8."""
+notaDebito 1.0.0, liquidacionCompra 1.1.0; the delivery guide and the withholding are built by
+guide.py and withholding.py on the same helpers). Optional elements are written only when there is
+a value. The root carries `id="comprobante"` and its version and no namespace declaration; the
+output is compact UTF-8."""
 
 from __future__ import annotations
 
