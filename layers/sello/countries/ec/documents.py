@@ -238,9 +238,9 @@ def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
 
 # Invoices, credit and debit notes ----------------------------------------------------------------
 
-# Types that are paid (one cash payment of the total when no payments are given) and refer to no
-# other document.
-_PAID_IN_CASH_BY_DEFAULT = ("invoice", "purchase_settlement")
+# Types that stand on their own: they refer to no other document, and are paid (one cash payment of
+# the total when no payments are given).
+_STANDALONE = ("invoice", "purchase_settlement")
 _NAMES = {"invoice": "An invoice", "purchase_settlement": "A purchase settlement"}
 
 
@@ -314,7 +314,7 @@ def _payments(request, total: Decimal) -> list[dict]:
             raise Unprocessable("A credit note has no payments.", code="field_not_allowed", path="payments")
         return []
     if not request.payments:
-        if request.type in _PAID_IN_CASH_BY_DEFAULT:
+        if request.type in _STANDALONE:
             return [{"method": catalogs.PAYMENT_METHODS[catalogs.DEFAULT_PAYMENT_METHOD],
                      "amount": amounts.fmt(total), "term": None, "term_unit": None}]
         return []
@@ -334,7 +334,7 @@ def _payments(request, total: Decimal) -> list[dict]:
 
 
 def _reference(request, issue_date: date) -> dict | None:
-    if request.type in _PAID_IN_CASH_BY_DEFAULT:  # invoices and purchase settlements
+    if request.type in _STANDALONE:
         if request.reference is not None:
             raise Unprocessable(f"{_NAMES[request.type]} does not refer to another document.",
                                 code="field_not_allowed", path="reference")
