@@ -227,3 +227,21 @@ def test_numbers_follow_each_other_per_series(local_stack, issuer):
         numbers = [issue(client, document_body("debit_note", issuer_id))["number"] for _ in range(3)]
     sequences = [int(n.rsplit("-", 1)[1]) for n in numbers]
     assert sequences == list(range(sequences[0], sequences[0] + 3))
+
+
+def test_a_refused_purchase_settlement_uses_no_number(local_stack, issuer):
+    """SRI's rules for a liquidación de compra are checked before numbering: the supplier must be
+    identified and the lines carry VAT only."""
+    key, issuer_id = issuer
+    body = document_body("purchase_settlement", issuer_id)
+    final_consumer = {**body, "customer": {"id_type": "final_consumer"}}
+    with_ice = copy.deepcopy(body)
+    with_ice["items"][0]["taxes"].append({"type": "ice", "code": "3031", "rate": "15"})
+    with local_stack.client(key) as client:
+        first = issue(client, body)["number"]
+        refused = [client.post("/v1/documents", json=bad) for bad in (final_consumer, with_ice)]
+        second = issue(client, body)["number"]
+    assert [(r.status_code, r.json()["error"]["code"], r.json()["error"]["path"]) for r in refused] == [
+        (422, "final_consumer_not_allowed", "customer.id_type"),
+        (422, "tax_not_allowed", "items.0.taxes.1.type")]
+    assert int(second.rsplit("-", 1)[1]) == int(first.rsplit("-", 1)[1]) + 1
