@@ -306,7 +306,7 @@ def test_each_series_and_environment_counts_on_its_own(aws, testland):
 def test_the_sample_create_events_reach_validation(aws, testland):
     """The sample events are well-formed requests: they get past the request model to the issuer lookup."""
     for name in ("create_invoice", "create_credit_note", "create_debit_note", "create_delivery_guide",
-                 "create_withholding"):
+                 "create_withholding", "create_purchase_settlement"):
         event = load_event(f"documents/{name}.json")
         event["requestContext"]["authorizer"] = authorizer_context(ACCOUNT)
         response = call(event)

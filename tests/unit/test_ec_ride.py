@@ -464,8 +464,8 @@ def test_shared_samples_render(name):
     (b"<autorizacion><estado>AUTORIZADO</estado></autorizacion>", "no comprobante"),
     ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<factura><infoTributaria>]]>"
       b"</comprobante></autorizacion>"), "comprobante in the authorization record is not well-formed"),
-    ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<liquidacionCompra/>]]></comprobante>"
-      b"</autorizacion>"), "liquidacionCompra"),
+    ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<notaVenta/>]]></comprobante>"
+      b"</autorizacion>"), "notaVenta"),
     ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<factura><infoFactura/></factura>]]>"
       b"</comprobante></autorizacion>"), "claveAcceso"),
 ])

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito",
-          "delivery_guide": "Guía de remisión", "withholding": "Comprobante de retención"}
+          "delivery_guide": "Guía de remisión", "withholding": "Comprobante de retención",
+          "purchase_settlement": "Liquidación de compra"}
 
 _client: list = []  # (settings, SriClient): one client per warm function, renewed when the settings change
 

@@ -4,8 +4,9 @@ comprobante, read from the archived authorization record
     <autorizacion><estado>AUTORIZADO</estado><numeroAutorizacion/><fechaAutorizacion/><ambiente/>
       <comprobante><![CDATA[<factura id="comprobante" ...>...</factura>]]></comprobante>...</autorizacion>
 
-for facturas, notas de crédito, notas de débito, guías de remisión and comprobantes de retención
-(2.0.0, and the older 1.0.0 layout). Codes are printed with their meaning (SRI ficha técnica tables).
+for facturas, notas de crédito, notas de débito, guías de remisión, comprobantes de retención
+(2.0.0, and the older 1.0.0 layout) and liquidaciones de compra. Codes are printed with their
+meaning (SRI ficha técnica tables).
 
 Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
 """
@@ -45,6 +46,8 @@ WITHHELD_TAXES = {"1": "RENTA", "2": "IVA", "6": "ISD"}  # retención codigo (Ta
 ENVIRONMENTS = {"1": "PRUEBAS", "2": "PRODUCCIÓN", "PRUEBAS": "PRUEBAS", "PRODUCCION": "PRODUCCIÓN",
                 "PRODUCCIÓN": "PRODUCCIÓN"}
 EMISSION_TYPES = {"1": "NORMAL"}
+# The title of a liquidación de compra as SRI names the document (Tabla 3).
+PURCHASE_SETTLEMENT_TITLE = "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"
 
 _ITEM_COLUMNS = (
     Column("Cod. Principal", 60, lines=2), Column("Cod. Auxiliar", 60, lines=2),
@@ -195,11 +198,14 @@ def _details(detail: etree._Element) -> str:
 
 # -- common blocks ----------------------------------------------------------------------------------
 
-def _buyer(info: etree._Element, *extra: tuple[str, str]) -> list[list[tuple[str, str]]]:
+def _buyer(info: etree._Element, *extra: tuple[str, str], party: str = "Comprador",
+           label: str = "") -> list[list[tuple[str, str]]]:
+    """The buyer's name and identification (or, with `party` "Proveedor", the supplier's, its labels
+    ending in `label`) and the issue date."""
     return [
-        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialComprador")),
-         ("Identificación:", _identification(_text(info, "identificacionComprador"),
-                                             _text(info, "tipoIdentificacionComprador")))],
+        [(f"Razón Social / Nombres y Apellidos{label}:", _text(info, f"razonSocial{party}")),
+         (f"Identificación{label}:", _identification(_text(info, f"identificacion{party}"),
+                                                      _text(info, f"tipoIdentificacion{party}")))],
         [("Fecha Emisión:", _text(info, "fechaEmision")), *extra],
     ]
 
@@ -281,6 +287,22 @@ def _info(doc: etree._Element, name: str) -> etree._Element:
 
 def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoFactura")
+    buyer = _buyer(info, ("Guía de Remisión:", _text(info, "guiaRemision")))
+    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
+    return "FACTURA", info, _sale(doc, info, buyer)
+
+
+def _purchase_settlement(doc: etree._Element) -> tuple[str, etree._Element, list]:
+    """A liquidación de compra: laid out as a factura, with the supplier where the buyer would be."""
+    info = _info(doc, "infoLiquidacionCompra")
+    supplier = _buyer(info, party="Proveedor", label=" (Proveedor)")
+    supplier.append([("Dirección (Proveedor):", _text(info, "direccionProveedor"))])
+    return PURCHASE_SETTLEMENT_TITLE, info, _sale(doc, info, supplier)
+
+
+def _sale(doc: etree._Element, info: etree._Element, party: list) -> list:
+    """The blocks of a factura or liquidación de compra under the masthead: the party, the lines,
+    then additional information and payments beside the totals."""
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
     totals = [*subtotals,
               ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
@@ -289,10 +311,8 @@ def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
     if info.find("propina") is not None:
         totals.append(["PROPINA", _amount(_text(info, "propina"))])
     totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"))])
-    buyer = _buyer(info, ("Guía de Remisión:", _text(info, "guiaRemision")))
-    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
-    return "FACTURA", info, [
-        Fields(buyer),
+    return [
+        Fields(party),
         _items(doc, "codigoPrincipal", "codigoAuxiliar"),
         Columns([*_additional_info(doc), *_payments(info)], [_totals(totals)]),
     ]
@@ -422,4 +442,5 @@ _BUILDERS: dict[str, Callable[[etree._Element], tuple[str, etree._Element, list]
     "notaDebito": _debit_note,
     "guiaRemision": _delivery_guide,
     "comprobanteRetencion": _withholding,
+    "liquidacionCompra": _purchase_settlement,
 }
