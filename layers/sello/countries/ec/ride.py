@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 from reportlab.lib.utils import ImageReader
@@ -114,8 +115,13 @@ def render(authorized_record: bytes, *, logo: bytes | None = None, locale: str |
 def _image(data: bytes | None) -> ImageReader | None:
     """The logo for the layout; None (a RIDE without logo) when there is none or it does not open,
     which a logo checked on upload always does."""
-    if not data:
-        return None
+    return _reader(data) if data else None
+
+
+@lru_cache(maxsize=4)
+def _reader(data: bytes) -> ImageReader | None:
+    """One reader per logo and process: it keeps the decoded pixels, so the next document of the same
+    issuer does not decode its logo again."""
     try:
         image = ImageReader(io.BytesIO(data))
         width, height = image.getSize()

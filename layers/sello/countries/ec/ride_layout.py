@@ -19,6 +19,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -26,6 +27,10 @@ from reportlab.pdfgen.canvas import Canvas
 
 from sello.countries.ec import ride_fonts
 from sello.countries.ec.ride_fonts import BOLD, REGULAR, printable, runs, text_width
+
+# Image streams as binary rather than ASCII85 text, which is a quarter larger (a JPEG logo would
+# grow by that much). Only the rendering task loads reportlab.
+rl_config.useA85 = 0
 
 PAGE_W, PAGE_H = A4
 MARGIN = 28.0
