@@ -149,7 +149,8 @@ class Data(Construct):
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             resources=[self.bucket.arn_for_objects(ISSUER_FILES)]))
         fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
-        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/{ISSUER_FILES}]",
+        bucket = self._logical_id(self.bucket)
+        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{ISSUER_FILES}]",
                     "Object keys are made per account and issuer at run time; the grant covers the issuers' "
                     "logos in this one bucket and no other object.")
 

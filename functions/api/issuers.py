@@ -141,7 +141,8 @@ _LOGO_BODY = {
         **{media: {"schema": {"type": "string", "format": "binary"}} for media in logos.UPLOAD_TYPES},
         "multipart/form-data": {"schema": {
             "type": "object", "required": ["logo"],
-            "properties": {"logo": {"type": "string", "format": "binary", "description": "The PNG or JPEG file."}},
+            "properties": {"logo": {"type": "string", "format": "binary",
+                                    "description": "The PNG or JPEG file."}},
         }},
     },
 }
@@ -156,20 +157,20 @@ def _image_responses() -> dict:
 
 @router.put(
     "/v1/issuers/<issuer_id>/logo", summary="Upload the logo", tags=_LOGOS,
-    description=f"A PNG or JPEG image, {_LOGO_LIMITS}, sent as the body itself (`Content-Type: image/png`, "
-                "`image/jpeg` or `application/octet-stream`) or as multipart/form-data (field `logo`). It is "
-                "decoded in full and stored re-encoded, without metadata, upright, and scaled down to "
-                f"{logos.STORED_SIDE} pixels a side when larger. Documents rendered from then on show it (the "
-                "RIDE top left). It replaces the issuer's previous logo; once the account is live, only a "
-                "live key may change it.",
+    description=f"A PNG or JPEG image, {_LOGO_LIMITS}, sent as the body itself (`Content-Type: "
+                "image/png`, `image/jpeg` or `application/octet-stream`) or as multipart/form-data (field "
+                "`logo`). It is decoded in full and stored re-encoded, without metadata, upright, and scaled "
+                f"down to {logos.STORED_SIDE} pixels a side when larger. Documents rendered from then on "
+                "show it (the RIDE top left). It replaces the issuer's previous logo; once the account is "
+                "live, only a live key may change it.",
     responses=route_responses(200, "Logo stored", {
         400: error_doc("`invalid_multipart`"),
         403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
-        422: error_doc(f"`logo_too_large` (over {logos.MAX_LOGO_BYTES // 1024} KB, with `limit` and `size` in "
-                       f"bytes), `logo_dimensions_too_large` (over {logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} "
-                       "pixels), `invalid_logo` (empty, not a PNG or JPEG, damaged, or not the type it was sent "
-                       "as)")}, body=True),
+        422: error_doc(f"`logo_too_large` (over {logos.MAX_LOGO_BYTES // 1024} KB, with `limit` and `size` "
+                       "in bytes), `logo_dimensions_too_large` (over "
+                       f"{logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} pixels), `invalid_logo` (empty, not a "
+                       "PNG or JPEG, damaged, or not the type it was sent as)")}, body=True),
     openapi_extensions={"requestBody": _LOGO_BODY},
 )
 def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
@@ -181,8 +182,8 @@ def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
 
 @router.get("/v1/issuers/<issuer_id>/logo", summary="Get the logo", tags=_LOGOS,
             description="The logo as stored, with its type (`image/png` or `image/jpeg`). Send `Accept: "
-                        "image/png` or `Accept: image/jpeg` (either gets the image whatever its type); without "
-                        "it the body is the image in base64.",
+                        "image/png` or `Accept: image/jpeg` (either gets the image whatever its type); "
+                        "without it the body is the image in base64.",
             responses=_image_responses())
 def get_logo(issuer_id: _ISSUER_ID):
     logo = logos.default_service().get(principal(router).account_id, issuer_id)
@@ -193,8 +194,8 @@ def get_logo(issuer_id: _ISSUER_ID):
 
 
 @router.delete("/v1/issuers/<issuer_id>/logo", summary="Remove the logo", tags=_LOGOS, status_code=204,
-               description="Documents rendered from then on have no logo. Removing a logo the issuer does not "
-                           "have is not an error. Once the account is live, only a live key may do it.",
+               description="Documents rendered from then on have no logo. Removing a logo the issuer does "
+                           "not have is not an error. Once the account is live, only a live key may do it.",
                responses={**route_responses(204, "Removed", {403: _LIVE_KEY_REQUIRED, 404: _NOT_FOUND}),
                           204: {"description": "Removed", "content": {}}})  # no body
 def delete_logo(issuer_id: _ISSUER_ID):
@@ -227,8 +228,8 @@ def _logo_upload() -> tuple[bytes, str | None]:
                                 code="unknown_field", path=unknown[0])
         return fields["logo"], None
     if media not in logos.UPLOAD_TYPES:
-        raise UnsupportedMediaType("Send the logo as image/png, image/jpeg or application/octet-stream, or as "
-                                   "multipart/form-data with a `logo` file.")
+        raise UnsupportedMediaType("Send the logo as image/png, image/jpeg or application/octet-stream, or "
+                                   "as multipart/form-data with a `logo` file.")
     return raw, media
 
 

@@ -476,7 +476,8 @@ def test_the_issuers_function_reads_writes_and_deletes_only_logos(synth, stateme
     assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
     for action in s3_actions:
         (stmt,) = granted(stmts, action)
-        assert stmt["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/" + logo_key("*", "*")]]}
+        assert stmt["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]},
+                                                      "/" + logo_key("*", "*")]]}
     # nobody else deletes objects: documents and their files are kept
     deleters = {name for name, stmts in statements.items() if granted(stmts, "s3:DeleteObject")}
     assert deleters == {"issuers"}

@@ -158,7 +158,8 @@ def test_once_live_a_test_key_cannot_change_the_logo_but_still_reads_it(account,
         headers = {"Content-Type": "image/png"} if data else None
         response = issuers.handler(api_event(method, path, data, principal=test, headers=headers),
                                    context_for(FUNCTIONS["issuers"]))
-        assert (response["statusCode"], response_json(response)["error"]["code"]) == (403, "live_key_required")
+        code = response_json(response)["error"]["code"]
+        assert (response["statusCode"], code) == (403, "live_key_required"), method
     assert stored_objects() == before
     assert logo_call("GET", test) == 200  # reading stays open
     assert logo_call("PUT", live, image((50, 50))) == 200

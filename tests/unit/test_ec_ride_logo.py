@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-
 from sello.countries.ec import ride, ride_layout
+
 from tests.unit.test_ec_ride import CLAVE, decode_code128, descriptions, invoice, pages_text, record
 from tests.unit.test_ec_ride import _bars as bars
 
@@ -69,7 +69,8 @@ def test_the_logo_fits_the_top_left_box_keeping_its_proportions(size, fmt):
 def test_the_issuer_box_sits_below_the_logo():
     _, page = render_page(picture((600, 200)))
     ((_, logo_bottom, _, _),) = placements(page)
-    name_y = next(ty for tx, ty in text_runs(page) if abs(tx - (ride_layout.MARGIN + ride_layout.BOX_PAD)) < 0.5)
+    box_left = ride_layout.MARGIN + ride_layout.BOX_PAD
+    name_y = next(ty for tx, ty in text_runs(page) if abs(tx - box_left) < 0.5)
     assert name_y < logo_bottom  # the issuer's name (first line of its box) is under the logo
 
 

@@ -13,8 +13,8 @@ from xml.sax.saxutils import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from sello.countries.ec import ride
 
-from sello.countries.ec import ride, ride_fonts
 from tests.unit.test_ec_ride import BUYER, CLAVE, ISSUER, descriptions, es, invoice, pages_text, record
 
 # Blocks of the Latin script (and the punctuation and arrows names carry) whose every letter, digit,

@@ -10,7 +10,6 @@ import pytest
 from babel.numbers import format_decimal
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sello.formatting import formats
 
 decimals = st.decimals(min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False,

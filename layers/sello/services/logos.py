@@ -105,9 +105,9 @@ def check_logo(data: bytes, declared: str | None = None) -> CheckedLogo:
     if not data:
         raise invalid_logo("The logo is empty; send a PNG or JPEG image.")
     if len(data) > MAX_LOGO_BYTES:
-        raise Unprocessable(f"The logo is {len(data)} bytes; at most {MAX_LOGO_BYTES} ({MAX_LOGO_BYTES // 1024} KB) "
-                            "are accepted.", code="logo_too_large", path=LOGO_FILE,
-                            extra={"limit": MAX_LOGO_BYTES, "size": len(data)})
+        raise Unprocessable(f"The logo is {len(data)} bytes; at most {MAX_LOGO_BYTES} "
+                            f"({MAX_LOGO_BYTES // 1024} KB) are accepted.", code="logo_too_large",
+                            path=LOGO_FILE, extra={"limit": MAX_LOGO_BYTES, "size": len(data)})
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
