@@ -38,6 +38,8 @@ SENDS_EMAIL = {"accounts", "issuers", "documents"}
 WRAPS_CERTIFICATE_KEYS = {"issuers"}
 # Downloads the documents' XML and PDF (written by the workflow tasks) and attaches them to emails.
 READS_DOCUMENT_FILES = {"documents"}
+# Stores, reads and removes issuers' logos.
+WRITES_ISSUER_FILES = {"issuers"}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -78,6 +80,8 @@ class Api(Construct):
             data.grant_table(fn, spec.name)
             if spec.name in READS_DOCUMENT_FILES:
                 data.grant_documents(fn, write=False)
+            if spec.name in WRITES_ISSUER_FILES:
+                data.grant_issuer_files(fn)
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:

@@ -25,7 +25,7 @@ DESCRIPTION = (
     "`Authorization: Bearer sk_test_...`. Keys starting with `sk_test_` act on test data only, "
     "`sk_live_` keys on live data."
 )
-TAG_ORDER = ("Accounts", "API keys", "Issuers", "Certificates", "Documents")
+TAG_ORDER = ("Accounts", "API keys", "Issuers", "Certificates", "Logos", "Documents")
 _ASSETS = Path(swagger_ui.__file__).parent
 
 

@@ -131,8 +131,9 @@ GATEWAY_HEADERS: dict[str, dict[str, str]] = {
     response_type: {"Retry-After": str(seconds)} for response_type, seconds in RETRY_AFTER_SECONDS.items()}
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
-# body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte
-# stream stays intact until the function answers it. A function's base64 answer (a PDF) reaches the
-# client as bytes when the client's first Accept type is one of these.
+# body is passed as UTF-8 text. Certificates and logos come as multipart/form-data or as the file
+# itself; a raw PKCS#12, image or byte stream stays intact until the function answers it. A
+# function's base64 answer (a PDF, a logo) reaches the client as bytes when the client's first
+# Accept type is one of these.
 BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
-                      "application/pdf")
+                      "application/pdf", "image/png", "image/jpeg")
