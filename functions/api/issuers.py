@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from sello.errors import BadRequest
 from sello.http import (
+    BodyValidationError,
     PageCursor,
     PageLimit,
     check_characters,
@@ -24,8 +25,10 @@ from sello.http import (
     parse_json,
     principal,
     request_content_type,
+    request_translator,
     route_responses,
 )
+from sello.i18n import _l
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
@@ -118,8 +121,9 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     caller = principal(router)
     accounts.default_service().check_shared_change(caller.account_id, caller.environment)
-    return certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
+    view = certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
                                                  caller.environment)
+    return _translated(view)
 
 
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,
@@ -128,7 +132,13 @@ def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
             responses=route_responses(200, "The active certificate and its history", {
                 404: error_doc("`issuer_not_found` or `certificate_not_found`")}))
 def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
-    return certificates.default_service().view(principal(router).account_id, issuer_id)
+    return _translated(certificates.default_service().view(principal(router).account_id, issuer_id))
+
+
+def _translated(view: CertificateView) -> CertificateView:
+    """The view's warnings in the request's language."""
+    t = request_translator(router.current_event)
+    return view.model_copy(update={"warnings": [w.in_language(t) for w in view.warnings]})
 
 
 # The upload body comes as JSON or multipart, so it is parsed here rather than by the resolver. ------
@@ -151,7 +161,7 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
     message = BytesParser(policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
     if not message.is_multipart():
-        raise BadRequest("The multipart/form-data body could not be read.", code="invalid_multipart")
+        raise BadRequest(_l("The multipart/form-data body could not be read."), code="invalid_multipart")
     fields: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -164,7 +174,7 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
         try:
             fields[name] = payload.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
+            raise BadRequest(_l("The form field {name} is not UTF-8 text.", name=repr(name)), code="invalid_multipart",
                              path=name) from None
     # Field names and text fields, as in a JSON body (the file's bytes are the file's business).
     check_characters({name: value if isinstance(value, str) else "" for name, value in fields.items()})
@@ -176,8 +186,9 @@ def _validated(model: type[BaseModel], data: Any):
         return model.model_validate(data)
     except ValidationError as exc:
         # Same error shape as bodies the resolver validates; `input` is left out (it may hold the password).
-        raise RequestValidationError([{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]}
-                                      for e in exc.errors()]) from None
+        raise BodyValidationError([{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"],
+                                    **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                                   for e in exc.errors()], model) from None
 
 
 app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate",))

@@ -63,14 +63,21 @@ class FakeRepo:
         self.accounts[account_id] = replace(account, **{self._field(kind): used})
         return True
 
-    def replace_code(self, account_id, confirmation, current, company_name=None):
+    def replace_code(self, account_id, confirmation, current, company_name=None, language=None):
         account = self.accounts[account_id]
         held = account.confirmation
         if account.status != "pending_confirmation" or (held.code_hash, held.sent_at) != (
                 current.code_hash, current.sent_at):
             return False
         self.accounts[account_id] = replace(account, confirmation=confirmation,
-                                            company_name=company_name or account.company_name)
+                                            company_name=company_name or account.company_name,
+                                            language=language or account.language)
+        return True
+
+    def set_language(self, account_id, language):
+        if account_id not in self.accounts:
+            return False
+        self.accounts[account_id] = replace(self.accounts[account_id], language=language)
         return True
 
     def claim_signup_notice(self, account_id, at, current):

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from sello.errors import Unprocessable
+from sello.i18n import _l
 
 # ISO 3166 alpha-2 code -> module that defines `plugin`.
 _PLUGINS = {"EC": "sello.countries.ec"}
@@ -143,6 +144,7 @@ def supported_countries() -> tuple[str, ...]:
 def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
     module = _PLUGINS.get((country or "").upper())
     if module is None:
-        raise Unprocessable(f"Country {country!r} is not supported; supported: {', '.join(_PLUGINS)}.",
+        raise Unprocessable(_l("Country {country} is not supported; supported: {supported}.",
+                               country=repr(country), supported=", ".join(_PLUGINS)),
                             code="unsupported_country", path=path)
     return importlib.import_module(module).plugin
