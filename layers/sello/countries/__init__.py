@@ -133,8 +133,10 @@ class CountryPlugin(Protocol):
         or "unknown" when it has no such document. Also asked before a document is sent again, so
         that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
 
-    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
-        """The printable PDF of an authorized document (`authorized` is PollOutcome.document)."""
+    def render(self, document: Mapping[str, Any], authorized: bytes, language: str = "es") -> bytes:
+        """The printable PDF of an authorized document (`authorized` is PollOutcome.document), its
+        labels in `language` (the issuer's; the authority's own legends stay as the authority wrote
+        them)."""
 
 
 def supported_countries() -> tuple[str, ...]:

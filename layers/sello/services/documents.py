@@ -504,8 +504,9 @@ class DocumentService:
         settings = self.settings or get_settings()
         take_email(self.limiter, settings, account_id, document_email_limits(settings, environment, doc.id),
                    self.clock(), "document")
+        issuer = self.issuers.get_issuer(account_id, doc.issuer_id) if self.issuers is not None else None
         try:
-            self.mailer.send(document_mail(_fields(doc), to, xml, pdf))
+            self.mailer.send(document_mail(_fields(doc), to, xml, pdf, issuer=issuer))
         except Exception:
             logger.exception("document email not sent", account_id=account_id, document_id=document_id)
             raise ServiceUnavailable(_l("The email could not be sent; try again later."),
@@ -514,7 +515,8 @@ class DocumentService:
 
 
 def _fields(doc: Document) -> dict[str, Any]:
-    return doc.model_dump(include={"id", "number", "title", "issuer_name", "authorization_number"})
+    return doc.model_dump(include={"id", "type", "country", "number", "title", "issuer_name", "issue_date",
+                                   "totals", "access_key", "authorization_number"})
 
 
 def start_pending_workflows(limit: int = RESTART_BATCH) -> RestartReport:

@@ -40,7 +40,9 @@ from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
+from sello.i18n import DEFAULT_LANGUAGE
 from sello.services.delivery import PDF, XML, document_mail
+from sello.services.issuers import IssuerLookup
 from sello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -156,12 +158,17 @@ class DocumentWorkflow:
     settings: Settings
     credentials: SigningCredentials | None = None  # only the sign task needs them
     clock: Callable[[], datetime] = utcnow
+    # The issuer's language and names for the PDF and the email (render, notify); without it, Spanish.
+    issuers: IssuerLookup | None = None
 
     @classmethod
     def from_settings(cls, credentials: SigningCredentials | None = None) -> DocumentWorkflow:
+        from sello.adapters.issuers_repo import DynamoIssuersRepo
+
         settings = get_settings()
-        return cls(store=DynamoStore(settings.table_name), blobs=S3Blobs(settings.bucket_name),
-                   mailer=SesMailer(), credentials=credentials, settings=settings)
+        store = DynamoStore(settings.table_name)
+        return cls(store=store, blobs=S3Blobs(settings.bucket_name), mailer=SesMailer(), credentials=credentials,
+                   settings=settings, issuers=DynamoIssuersRepo(store))
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -253,7 +260,9 @@ class DocumentWorkflow:
     def render(self, task: TaskInput) -> dict:
         doc = self._load(task)
         if not doc.get("pdf_key"):
-            pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"))
+            issuer = self._issuer(task.account_id, doc)
+            pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"),
+                                           language=issuer.language if issuer else DEFAULT_LANGUAGE)
             blob = document_key(task.account_id, task.document_id, "document.pdf")
             self.blobs.put(blob, pdf, PDF)
             self._update(doc, pdf_key=blob)
@@ -267,7 +276,7 @@ class DocumentWorkflow:
         if not to:
             return {"status": "skipped"}
         self.mailer.send(document_mail({**doc, "id": task.document_id}, to, self._file(doc, "authorized_key"),
-                                       self._file(doc, "pdf_key")))
+                                       self._file(doc, "pdf_key"), issuer=self._issuer(task.account_id, doc)))
         self._update(doc, notified_at=self._now(), notified_to=to)
         return {"status": "sent"}
 
@@ -342,6 +351,17 @@ class DocumentWorkflow:
             name = field.removesuffix("_key")
             raise DocumentStateError(f"Document {doc[SK].removeprefix('DOC#')} has no {name} file.")
         return data
+
+    def _issuer(self, account_id: str, doc: Mapping[str, Any]):
+        """The document's issuer as it is now (models.issuers.Issuer), None when it cannot be read: the
+        document still goes out, in Spanish."""
+        if self.issuers is None:
+            return None
+        try:
+            return self.issuers.get_issuer(account_id, doc["issuer_id"])
+        except Exception:
+            log.warning("issuer not read for a document's language", exc_info=True)
+            return None
 
     @staticmethod
     def _plugin(doc: Mapping[str, Any]) -> countries.CountryPlugin:

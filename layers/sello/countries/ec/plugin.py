@@ -92,10 +92,10 @@ class EcuadorPlugin:
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
         return _sri().authorize(document["access_key"], environment)
 
-    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
+    def render(self, document: Mapping[str, Any], authorized: bytes, language: str = "es") -> bytes:
         from sello.countries.ec import ride
 
-        return ride.render(authorized)
+        return ride.render(authorized, language=language)
 
 
 plugin = EcuadorPlugin()

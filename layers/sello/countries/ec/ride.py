@@ -7,18 +7,42 @@ comprobante, read from the archived authorization record
 for facturas, notas de crédito, notas de débito, guías de remisión and comprobantes de retención
 (2.0.0, and the older 1.0.0 layout). Codes are printed with their meaning (SRI ficha técnica tables).
 
+Labels are written in Spanish and translated (gettext domain `ride`, sello.i18n) to the issuer's
+language; what SRI prescribes verbatim stays Spanish in every language: the document's name, the
+identification box (R.U.C., número de autorización, fecha y hora de autorización, ambiente, emisión,
+clave de acceso), the legends about the issuer (obligado a llevar contabilidad, contribuyente
+especial, agente de retención, RIMPE) and the meanings of SRI's codes.
+
 Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
 from sello.countries.ec.ride_layout import Column, Columns, Fields, Masthead, Table, render_pdf
+from sello.i18n import Translator, translator
+
+_LANGUAGE: ContextVar[Translator] = ContextVar("ride_language", default=translator("es", "EC", "ride"))
+
+
+def _(label: str) -> str:
+    """A label in the language of the RIDE being rendered."""
+    return _LANGUAGE.get().gettext(label)
+
+
+def N_(label: str) -> str:  # noqa: N802 (gettext's name for "translated where it is used")
+    return label
+
+
+def _tr(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    return tuple(replace(c, title=_(c.title)) if c.title else c for c in columns)
 
 # codDoc (Tabla 3) and the other document types that appear as documento modificado / sustento.
 DOCUMENT_TYPES = {
@@ -47,18 +71,26 @@ ENVIRONMENTS = {"1": "PRUEBAS", "2": "PRODUCCIÓN", "PRUEBAS": "PRUEBAS", "PRODU
 EMISSION_TYPES = {"1": "NORMAL"}
 
 _ITEM_COLUMNS = (
-    Column("Cod. Principal", 60, lines=2), Column("Cod. Auxiliar", 60, lines=2),
-    Column("Cantidad", 44, "r"), Column("Descripción", 206, lines=6),
-    Column("Precio Unitario", 56, "r"), Column("Descuento", 50, "r"), Column("Precio Total", 60, "r"),
+    Column(N_("Cod. Principal"), 60, lines=2), Column(N_("Cod. Auxiliar"), 60, lines=2),
+    Column(N_("Cantidad"), 44, "r"), Column(N_("Descripción"), 206, lines=6),
+    Column(N_("Precio Unitario"), 56, "r"), Column(N_("Descuento"), 50, "r"), Column(N_("Precio Total"), 60, "r"),
 )
 _TOTAL_COLUMNS = (Column("", 64, bold=True, lines=2), Column("", 36, "r"))
 _INFO_COLUMNS = (Column("", 32, bold=True, lines=2), Column("", 68, lines=8))
-_PAYMENT_COLUMNS = (Column("Forma de pago", 56, lines=2), Column("Valor", 20, "r"), Column("Plazo", 24))
+_PAYMENT_COLUMNS = (Column(N_("Forma de pago"), 56, lines=2), Column(N_("Valor"), 20, "r"), Column(N_("Plazo"), 24))
 
 
-def render(authorized_record: bytes) -> bytes:
-    """The RIDE PDF of an authorized comprobante. Raises ValueError when the record is not well-formed,
-    is not AUTORIZADO, or carries no comprobante of a supported type."""
+def render(authorized_record: bytes, language: str = "es") -> bytes:
+    """The RIDE PDF of an authorized comprobante, its labels in `language`. Raises ValueError when the
+    record is not well-formed, is not AUTORIZADO, or carries no comprobante of a supported type."""
+    token = _LANGUAGE.set(translator(language, "EC", "ride"))
+    try:
+        return _render(authorized_record)
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _render(authorized_record: bytes) -> bytes:
     record, doc = _read(authorized_record)
     builder = _BUILDERS.get(doc.tag)
     if builder is None:
@@ -74,8 +106,8 @@ def render(authorized_record: bytes) -> bytes:
         name=_text(tributaria, "razonSocial"),
         trade_name=_text(tributaria, "nombreComercial"),
         details=(
-            ("Dirección Matriz:", _text(tributaria, "dirMatriz")),
-            ("Dirección Sucursal:", _text(info, "dirEstablecimiento")),
+            (_("Dirección Matriz:"), _text(tributaria, "dirMatriz")),
+            (_("Dirección Sucursal:"), _text(info, "dirEstablecimiento")),
             ("Contribuyente Especial Nro.:", _text(info, "contribuyenteEspecial")),
             ("OBLIGADO A LLEVAR CONTABILIDAD:", _text(info, "obligadoContabilidad")),
             ("Agente de Retención Resolución No.:", _text(tributaria, "agenteRetencion")),
@@ -96,6 +128,7 @@ def render(authorized_record: bytes) -> bytes:
         masthead, blocks,
         running_head=f"{title} No. {number}  ·  R.U.C. {masthead.tax_id}  ·  {masthead.name}",
         meta={"title": f"{title} {number}", "author": masthead.name, "subject": f"Clave de acceso {access_key}"},
+        page_label=_("Página {number} de {total}"),
     )
 
 
@@ -197,25 +230,25 @@ def _details(detail: etree._Element) -> str:
 
 def _buyer(info: etree._Element, *extra: tuple[str, str]) -> list[list[tuple[str, str]]]:
     return [
-        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialComprador")),
-         ("Identificación:", _identification(_text(info, "identificacionComprador"),
-                                             _text(info, "tipoIdentificacionComprador")))],
-        [("Fecha Emisión:", _text(info, "fechaEmision")), *extra],
+        [(_("Razón Social / Nombres y Apellidos:"), _text(info, "razonSocialComprador")),
+         (_("Identificación:"), _identification(_text(info, "identificacionComprador"),
+                                                _text(info, "tipoIdentificacionComprador")))],
+        [(_("Fecha Emisión:"), _text(info, "fechaEmision")), *extra],
     ]
 
 
 def _modified_document(info: etree._Element) -> list[list[tuple[str, str]]]:
     return [
         [],
-        [("Comprobante que se modifica:", _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
-         ("Fecha Emisión (Comprobante a modificar):", _text(info, "fechaEmisionDocSustento"))],
+        [(_("Comprobante que se modifica:"), _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
+         (_("Fecha Emisión (Comprobante a modificar):"), _text(info, "fechaEmisionDocSustento"))],
     ]
 
 
 def _additional_info(doc: etree._Element) -> list[Table]:
     rows = [[field.get("nombre", ""), " ".join((field.text or "").split())]
             for field in doc.iterfind("infoAdicional/campoAdicional")]
-    return [Table(_INFO_COLUMNS, rows, title="INFORMACIÓN ADICIONAL", header=False)] if rows else []
+    return [Table(_INFO_COLUMNS, rows, title=_("INFORMACIÓN ADICIONAL"), header=False)] if rows else []
 
 
 def _payments(info: etree._Element) -> list[Table]:
@@ -223,7 +256,7 @@ def _payments(info: etree._Element) -> list[Table]:
     for payment in info.iterfind("pagos/pago"):
         term = " ".join(v for v in (_text(payment, "plazo"), _text(payment, "unidadTiempo")) if v)
         rows.append([_coded(PAYMENT_METHODS, _text(payment, "formaPago")), _amount(_text(payment, "total")), term])
-    return [Table(_PAYMENT_COLUMNS, rows, keep_together=True)] if rows else []
+    return [Table(_tr(_PAYMENT_COLUMNS), rows, keep_together=True)] if rows else []
 
 
 def _totals(rows: list[list[str]]) -> Table:
@@ -253,7 +286,7 @@ def _tax_rows(taxes: list[etree._Element]) -> tuple[list[list[str]], list[list[s
             present.add(code)
     order = list(VAT_RATES)
     rates = sorted(bases, key=lambda r: (order.index(r) if r in order else len(order), r))
-    subtotals = [[f"SUBTOTAL {rate_names[r]}", _amount(bases[r])] for r in rates]
+    subtotals = [[_("SUBTOTAL {rate}").format(rate=rate_names[r]), _amount(bases[r])] for r in rates]
     tax_rows = [["ICE", _amount(other[TAX_ICE])]] if TAX_ICE in present else []
     tax_rows += [[f"IVA {rate_names[r]}", _amount(vat[r])] for r in rates if r not in VAT_UNTAXED or vat[r]]
     if TAX_IRBPNR in present:
@@ -266,7 +299,7 @@ def _items(doc: etree._Element, main_code: str, aux_code: str) -> Table:
              _amount(_text(d, "precioUnitario")), _amount(_text(d, "descuento")),
              _amount(_text(d, "precioTotalSinImpuesto"))]
             for d in doc.iterfind("detalles/detalle")]
-    return Table(_ITEM_COLUMNS, rows)
+    return Table(_tr(_ITEM_COLUMNS), rows)
 
 
 # -- per document type: (title, its info* element, blocks) --------------------------------------------
@@ -283,14 +316,14 @@ def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoFactura")
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
-              ["TOTAL DESCUENTO", _amount(_text(info, "totalDescuento"))],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"))],
+              [_("TOTAL DESCUENTO"), _amount(_text(info, "totalDescuento"))],
               *taxes]
     if info.find("propina") is not None:
-        totals.append(["PROPINA", _amount(_text(info, "propina"))])
-    totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"))])
-    buyer = _buyer(info, ("Guía de Remisión:", _text(info, "guiaRemision")))
-    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
+        totals.append([_("PROPINA"), _amount(_text(info, "propina"))])
+    totals.append([_("VALOR TOTAL"), _amount(_text(info, "importeTotal"))])
+    buyer = _buyer(info, (_("Guía de Remisión:"), _text(info, "guiaRemision")))
+    buyer.append([(_("Dirección:"), _text(info, "direccionComprador"))])
     return "FACTURA", info, [
         Fields(buyer),
         _items(doc, "codigoPrincipal", "codigoAuxiliar"),
@@ -303,11 +336,11 @@ def _credit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
     discount = sum((_decimal(_text(d, "descuento")) for d in doc.iterfind("detalles/detalle")), Decimal(0))
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
-              ["TOTAL DESCUENTO", _amount(discount)],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"))],
+              [_("TOTAL DESCUENTO"), _amount(discount)],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorModificacion"))]]
-    header = [*_buyer(info), *_modified_document(info), [("Razón de Modificación:", _text(info, "motivo"))]]
+              [_("VALOR TOTAL"), _amount(_text(info, "valorModificacion"))]]
+    header = [*_buyer(info), *_modified_document(info), [(_("Razón de Modificación:"), _text(info, "motivo"))]]
     return "NOTA DE CRÉDITO", info, [
         Fields(header),
         _items(doc, "codigoInterno", "codigoAdicional"),
@@ -319,11 +352,11 @@ def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoNotaDebito")
     subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"))
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"))],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorTotal"))]]
+              [_("VALOR TOTAL"), _amount(_text(info, "valorTotal"))]]
     reasons = [[_text(m, "razon"), _amount(_text(m, "valor"))] for m in doc.iterfind("motivos/motivo")]
-    columns = (Column("Razón de la modificación", 75, lines=6), Column("Valor de la modificación", 25, "r"))
+    columns = (Column(_("Razón de la modificación"), 75, lines=6), Column(_("Valor de la modificación"), 25, "r"))
     return "NOTA DE DÉBITO", info, [
         Fields([*_buyer(info), *_modified_document(info)]),
         Table(columns, reasons),
@@ -334,29 +367,29 @@ def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
 def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoGuiaRemision")
     blocks: list = [Fields([
-        [("Identificación (Transportista):", _identification(_text(info, "rucTransportista"),
-                                                             _text(info, "tipoIdentificacionTransportista"))),
-         ("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialTransportista"))],
-        [("Placa:", _text(info, "placa")), ("Punto de Partida:", _text(info, "dirPartida"))],
-        [("Fecha Inicio Transporte:", _text(info, "fechaIniTransporte")),
-         ("Fecha Fin Transporte:", _text(info, "fechaFinTransporte"))],
+        [(_("Identificación (Transportista):"), _identification(_text(info, "rucTransportista"),
+                                                                _text(info, "tipoIdentificacionTransportista"))),
+         (_("Razón Social / Nombres y Apellidos:"), _text(info, "razonSocialTransportista"))],
+        [(_("Placa:"), _text(info, "placa")), (_("Punto de Partida:"), _text(info, "dirPartida"))],
+        [(_("Fecha Inicio Transporte:"), _text(info, "fechaIniTransporte")),
+         (_("Fecha Fin Transporte:"), _text(info, "fechaFinTransporte"))],
     ])]
-    columns = (Column("Cantidad", 14, "r"), Column("Descripción", 50, lines=6),
-               Column("Código Principal", 18, lines=2), Column("Código Auxiliar", 18, lines=2))
+    columns = (Column(_("Cantidad"), 14, "r"), Column(_("Descripción"), 50, lines=6),
+               Column(_("Código Principal"), 18, lines=2), Column(_("Código Auxiliar"), 18, lines=2))
     destinations = doc.findall("destinatarios/destinatario")
     for index, dest in enumerate(destinations, 1):
         blocks.append(Fields([
-            [("Comprobante de Venta:", _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
-             ("Fecha de Emisión:", _text(dest, "fechaEmisionDocSustento"))],
-            [("Número de Autorización:", _text(dest, "numAutDocSustento"))],
-            [("Motivo Traslado:", _text(dest, "motivoTraslado"))],
-            [("Destino (Punto de llegada):", _text(dest, "dirDestinatario"))],
-            [("Identificación (Destinatario):", _text(dest, "identificacionDestinatario")),
-             ("Razón Social / Nombres y Apellidos:", _text(dest, "razonSocialDestinatario"))],
-            [("Documento Aduanero:", _text(dest, "docAduaneroUnico")),
-             ("Código Establecimiento Destino:", _text(dest, "codEstabDestino"))],
-            [("Ruta:", _text(dest, "ruta"))],
-        ], title=f"DESTINATARIO {index} DE {len(destinations)}"))
+            [(_("Comprobante de Venta:"), _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
+             (_("Fecha de Emisión:"), _text(dest, "fechaEmisionDocSustento"))],
+            [(_("Número de Autorización:"), _text(dest, "numAutDocSustento"))],
+            [(_("Motivo Traslado:"), _text(dest, "motivoTraslado"))],
+            [(_("Destino (Punto de llegada):"), _text(dest, "dirDestinatario"))],
+            [(_("Identificación (Destinatario):"), _text(dest, "identificacionDestinatario")),
+             (_("Razón Social / Nombres y Apellidos:"), _text(dest, "razonSocialDestinatario"))],
+            [(_("Documento Aduanero:"), _text(dest, "docAduaneroUnico")),
+             (_("Código Establecimiento Destino:"), _text(dest, "codEstabDestino"))],
+            [(_("Ruta:"), _text(dest, "ruta"))],
+        ], title=_("DESTINATARIO {index} DE {total}").format(index=index, total=len(destinations))))
         rows = [[_amount(_text(d, "cantidad")), _details(d), _text(d, "codigoInterno"), _text(d, "codigoAdicional")]
                 for d in dest.iterfind("detalles/detalle")]
         blocks.append(Table(columns, rows))
@@ -367,11 +400,11 @@ def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
 def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoCompRetencion")
     header = [
-        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialSujetoRetenido")),
-         ("Identificación:", _identification(_text(info, "identificacionSujetoRetenido"),
-                                             _text(info, "tipoIdentificacionSujetoRetenido")))],
-        [("Fecha Emisión:", _text(info, "fechaEmision")), ("Período Fiscal:", _text(info, "periodoFiscal"))],
-        [("Parte Relacionada:", _text(info, "parteRel")), ("", "")],
+        [(_("Razón Social / Nombres y Apellidos:"), _text(info, "razonSocialSujetoRetenido")),
+         (_("Identificación:"), _identification(_text(info, "identificacionSujetoRetenido"),
+                                                _text(info, "tipoIdentificacionSujetoRetenido")))],
+        [(_("Fecha Emisión:"), _text(info, "fechaEmision")), (_("Período Fiscal:"), _text(info, "periodoFiscal"))],
+        [(_("Parte Relacionada:"), _text(info, "parteRel")), ("", "")],
     ]
     # Version 2.0.0 groups retenciones by support document; 1.0.0 names the document on each impuesto.
     supports: list[tuple[list, list[etree._Element]]] = []
@@ -379,13 +412,13 @@ def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
         payments = "; ".join(f"{_coded(PAYMENT_METHODS, _text(p, 'formaPago'))}: {_amount(_text(p, 'total'))}"
                              for p in support.iterfind("pagos/pago"))
         fields = [
-            [("Comprobante:", _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
-             ("Fecha Emisión:", _text(support, "fechaEmisionDocSustento"))],
-            [("Número de Autorización:", _text(support, "numAutDocSustento"))],
-            [("Sustento Tributario:", _text(support, "codSustento")),
-             ("Total sin Impuestos:", _amount(_text(support, "totalSinImpuestos"))),
-             ("Importe Total:", _amount(_text(support, "importeTotal")))],
-            [("Formas de Pago:", payments)],
+            [(_("Comprobante:"), _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
+             (_("Fecha Emisión:"), _text(support, "fechaEmisionDocSustento"))],
+            [(_("Número de Autorización:"), _text(support, "numAutDocSustento"))],
+            [(_("Sustento Tributario:"), _text(support, "codSustento")),
+             (_("Total sin Impuestos:"), _amount(_text(support, "totalSinImpuestos"))),
+             (_("Importe Total:"), _amount(_text(support, "importeTotal")))],
+            [(_("Formas de Pago:"), payments)],
         ]
         supports.append((fields, support.findall("retenciones/retencion")))
     legacy: dict[tuple[str, str, str], list[etree._Element]] = {}
@@ -393,10 +426,10 @@ def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
         key = (_text(tax, "codDocSustento"), _text(tax, "numDocSustento"), _text(tax, "fechaEmisionDocSustento"))
         legacy.setdefault(key, []).append(tax)
     for (code, number, date), taxes in legacy.items():
-        supports.append(([[("Comprobante:", _document(code, number)), ("Fecha Emisión:", date)]], taxes))
+        supports.append(([[(_("Comprobante:"), _document(code, number)), (_("Fecha Emisión:"), date)]], taxes))
 
-    columns = (Column("Impuesto", 16), Column("Código", 14), Column("Base Imponible", 24, "r"),
-               Column("Porcentaje Retención", 20, "r"), Column("Valor Retenido", 26, "r"))
+    columns = (Column(_("Impuesto"), 16), Column(_("Código"), 14), Column(_("Base Imponible"), 24, "r"),
+               Column(_("Porcentaje Retención"), 20, "r"), Column(_("Valor Retenido"), 26, "r"))
     blocks: list = [Fields(header)]
     by_tax: dict[str, Decimal] = {}
     for index, (fields, taxes) in enumerate(supports, 1):
@@ -408,10 +441,12 @@ def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
                          _amount(_text(tax, "valorRetenido"))])
             withheld += value
             by_tax[code] = by_tax.get(code, Decimal(0)) + value
-        blocks.append(Fields(fields, title=f"DOCUMENTO SUSTENTO {index} DE {len(supports)}"))
-        blocks.append(Table(columns, rows, footer=("TOTAL RETENIDO", _amount(withheld))))
-    totals = [[f"RETENCIÓN {WITHHELD_TAXES.get(code, code)}", _amount(value)] for code, value in by_tax.items()]
-    totals.append(["TOTAL RETENIDO", _amount(sum(by_tax.values(), Decimal(0)))])
+        blocks.append(Fields(fields, title=_("DOCUMENTO SUSTENTO {index} DE {total}").format(index=index,
+                                                                                          total=len(supports))))
+        blocks.append(Table(columns, rows, footer=(_("TOTAL RETENIDO"), _amount(withheld))))
+    totals = [[_("RETENCIÓN {tax}").format(tax=WITHHELD_TAXES.get(code, code)), _amount(value)]
+              for code, value in by_tax.items()]
+    totals.append([_("TOTAL RETENIDO"), _amount(sum(by_tax.values(), Decimal(0)))])
     blocks.append(Columns(_additional_info(doc), [_totals(totals)]))
     return "COMPROBANTE DE RETENCIÓN", info, blocks
 

@@ -438,7 +438,8 @@ class _Layout:
         self.y = top - height - GAP
 
 
-def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) -> bytes:
+def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str],
+           page_label: str = "Página {number} de {total}") -> bytes:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     canvas.setTitle(meta.get("title", ""))
@@ -453,7 +454,8 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
         if number > 1:
             ops = [("T", MARGIN, TOP - 8, head, BOLD, SIZE, "l"), ("L", MARGIN, TOP - 12, MARGIN + CONTENT_W, TOP - 12),
                    *ops]
-        ops = [*ops, ("T", MARGIN + CONTENT_W, MARGIN - 4, f"Página {number} de {total}", REGULAR, SIZE, "r")]
+        ops = [*ops, ("T", MARGIN + CONTENT_W, MARGIN - 4, page_label.format(number=number, total=total), REGULAR,
+                      SIZE, "r")]
         for op in ops:
             kind = op[0]
             if kind == "T":
@@ -492,10 +494,11 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
 
 
 def render_pdf(masthead: Masthead, blocks: Sequence[object], *, running_head: str,
-               meta: dict[str, str]) -> bytes:
+               meta: dict[str, str], page_label: str = "Página {number} de {total}") -> bytes:
     """Lays out the masthead and the blocks on A4 portrait pages and returns the PDF bytes.
-    The output depends only on the arguments (no timestamps or random ids)."""
+    The output depends only on the arguments (no timestamps or random ids). `page_label` is the
+    footer, with {number} and {total}."""
     layout = _Layout()
     layout.masthead(masthead)
     layout.blocks(blocks)
-    return _paint(layout.pages, running_head, meta)
+    return _paint(layout.pages, running_head, meta, page_label)
