@@ -234,12 +234,3 @@ def _l(msgid: str, **params: Any) -> Message:
 def _ln(singular: str, plural: str, n: int, **params: Any) -> Message:
     """A message with plural forms, translated later; `{n}` is the count."""
     return Message(singular, plural, n, params)
-
-
-def join(items: list[str] | tuple[str, ...], t: Translator, last: str | None = None) -> str:
-    """"a, b or c" in the reader's language (`last`: the word before the last item, "or" by default)."""
-    items = [str(i) for i in items]
-    if len(items) < 2:
-        return "".join(items)
-    word = last if last is not None else t.gettext("or")
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"

@@ -136,9 +136,16 @@ def document_not_retryable(status: str) -> Conflict:
                     code="document_not_retryable")
 
 
-def document_not_ready(what) -> Conflict:
-    return Conflict(_l("The document's {what} is not available yet; its status says how far it has come.",
-                       what=what),
+_NOT_READY = {
+    "XML": _l("The document's XML is not available yet; its status says how far it has come."),
+    "PDF": _l("The document's PDF is not available yet; its status says how far it has come."),
+    "authorized XML and PDF": _l("The document's authorized XML and PDF are not available yet; its status says "
+                                 "how far it has come."),
+}
+
+
+def document_not_ready(what: str) -> Conflict:
+    return Conflict(_NOT_READY[what],
                     code="document_not_ready")
 
 
@@ -496,7 +503,7 @@ class DocumentService:
         xml = self.files.get(doc.authorized_key) if ready else None
         pdf = self.files.get(doc.pdf_key) if ready else None
         if xml is None or pdf is None:
-            raise document_not_ready(_l("authorized XML and PDF"))
+            raise document_not_ready("authorized XML and PDF")
         to = to or doc.customer.get("email")
         if not to:
             raise Unprocessable(_l("The document's customer has no email; give the address in `to`."),
