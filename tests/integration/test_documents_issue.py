@@ -123,7 +123,7 @@ class CountryZZ:
         return PollOutcome("authorized", number=key, authorized_at="2026-03-02T10:15:00-05:00",
                            document=f"<autorizacion numero='{key}'>ñ</autorizacion>".encode())
 
-    def render(self, document, authorized: bytes) -> bytes:
+    def render(self, document, authorized: bytes, language: str = "es") -> bytes:
         return b"%PDF-1.4\n\x00\xff binary " + document["number"].encode()
 
 

@@ -68,7 +68,7 @@ class ScriptedAuthority:
         self.calls["poll"] += 1
         return self._next(self.poll_script)
 
-    def render(self, document, authorized: bytes) -> bytes:
+    def render(self, document, authorized: bytes, language: str = "es") -> bytes:
         return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized
 
 
