@@ -1,0 +1,189 @@
+"""Error messages follow the caller's language: Accept-Language (q-values honoured), else the
+account's, else Spanish; codes and paths never change. Messages name the fix in the caller's terms:
+accepted values, formats with an example, the closest field name; never the validator's wording or a
+regular expression."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from local.lambdas import context_for
+from sello import catalog
+from tests.helpers import api_event, load_event, response_json
+
+FUNCTIONS = {s.name: s for s in catalog.API_FUNCTIONS}
+ACCOUNT = {"account_id": "acct_l0000000000000000000", "environment": "test", "key_id": "key_l"}
+ENGLISH_ACCOUNT = {**ACCOUNT, "language": "en"}
+# What must never reach a caller: pydantic's own wording, or a regular expression.
+JARGON = re.compile(r"Input should|String should|should match pattern|Value error|Field required|"
+                    r"Extra inputs|\^|\$'|\[0-9\]|\\d|\{\d|\(\?")
+
+
+def call(function: str, method: str, path: str, body=None, principal=ACCOUNT, language: str | None = None,
+         **kwargs):
+    from importlib import import_module
+
+    headers = {"Accept-Language": language} if language is not None else {}
+    event = api_event(method, path, body, principal=principal, headers=headers, **kwargs)
+    response = import_module(f"functions.api.{function}").handler(event, context_for(FUNCTIONS[function]))
+    return response["statusCode"], response_json(response), response.get("headers") or {}
+
+
+def error_of(answer) -> dict:
+    error = answer[1]["error"]
+    for problem in [error, *(error.get("details") or [])]:
+        assert not JARGON.search(problem["message"]), problem["message"]
+    return error
+
+
+def issuer_body(**changes) -> dict:
+    return {**load_event("issuers/create_issuer.body.json"), **changes}
+
+
+def invoice_body(**changes) -> dict:
+    return {**load_event("documents/create_invoice.body.json"), **changes}
+
+
+# One test per kind of error, in both languages --------------------------------------------------------
+
+@pytest.mark.parametrize("language,expected", [
+    ("es", "`legal_nam` no es un campo aquí; ¿quiso decir `legal_name`?"),
+    ("en", "`legal_nam` is not a field here; did you mean `legal_name`?"),
+])
+def test_an_unknown_field_suggests_the_closest_name(aws, language, expected):
+    body = issuer_body()
+    body["legal_nam"] = body.pop("legal_name")
+    answer = call("issuers", "POST", "/v1/issuers", body, language=language)
+    assert answer[0] == 422
+    problems = {(d["code"], d["path"]): d["message"] for d in error_of(answer)["details"]}
+    assert problems[("unknown_field", "legal_nam")] == expected
+    assert ("missing_field", "legal_name") in problems
+    assert answer[2]["Content-Language"] == language
+
+
+def test_an_unknown_field_far_from_any_lists_the_fields_allowed_there(aws):
+    body = issuer_body()
+    body["establishments"][0]["emission_points"][0]["zzzz"] = 1
+    error = error_of(call("issuers", "POST", "/v1/issuers", body, language="en"))
+    assert (error["code"], error["path"]) == ("unknown_field", "establishments.0.emission_points.0.zzzz")
+    assert error["message"] == "`zzzz` is not a field here; the fields allowed are `code`, `name`."
+
+
+@pytest.mark.parametrize("language,expected", [
+    ("es", "Use uno de estos valores: `test`, `live`."),
+    ("en", "Use one of `test`, `live`."),
+])
+def test_a_bad_enum_lists_the_accepted_values(aws, language, expected):
+    error = error_of(call("accounts", "POST", "/v1/api-keys", {"environment": "prod"}, language=language))
+    assert (error["code"], error["path"], error["message"]) == ("invalid_value", "environment", expected)
+
+
+@pytest.mark.parametrize("language,start", [("es", "Use uno de estos valores: `cash`, `debit_card`"),
+                                            ("en", "Use one of `cash`, `debit_card`")])
+def test_a_wrong_payment_method_lists_the_accepted_values(aws, language, start):
+    body = invoice_body(payments=[{"method": "bitcoin", "amount": "467.77"}])
+    error = error_of(call("documents", "POST", "/v1/documents", body, language=language))
+    assert (error["code"], error["path"]) == ("invalid_value", "payments.0.method")
+    assert error["message"].startswith(start)
+    assert "`endorsement`" in error["message"] and "21" in error["message"]
+
+
+@pytest.mark.parametrize("language,expected", [
+    ("es", "Escriba el número como establecimiento-punto de emisión-secuencial, por ejemplo 001-001-000000042."),
+    ("en", "Write the number as establishment-emission point-sequence, e.g. 001-001-000000042."),
+])
+def test_a_format_is_described_with_an_example_not_a_pattern(aws, language, expected):
+    body = invoice_body(type="credit_note", payments=None,
+                        reference={"type": "invoice", "number": "1-1-42", "issue_date": "2026-01-02",
+                                   "reason": "Devolución"})
+    error = error_of(call("documents", "POST", "/v1/documents", body, language=language))
+    assert (error["path"], error["message"]) == ("reference.number", expected)
+
+
+@pytest.mark.parametrize("language,expected", [("es", "Este campo es obligatorio."),
+                                               ("en", "This field is required.")])
+def test_a_missing_field(aws, language, expected):
+    body = issuer_body()
+    del body["country"]
+    error = error_of(call("issuers", "POST", "/v1/issuers", body, language=language))
+    assert (error["code"], error["path"], error["message"]) == ("missing_field", "country", expected)
+
+
+@pytest.mark.parametrize("language,expected", [
+    ("es", "'1799999990002' no es un RUC válido. El dígito verificador del RUC no es correcto."),
+    ("en", "'1799999990002' is not a valid RUC. The RUC's check digit is wrong."),
+])
+def test_a_business_rule(aws, language, expected):
+    error = error_of(call("issuers", "POST", "/v1/issuers", issuer_body(tax_id="1799999990002"),
+                          language=language))
+    assert (error["code"], error["path"], error["message"]) == ("invalid_tax_id", "tax_id", expected)
+
+
+@pytest.mark.parametrize("language,expected", [("es", "No hay un emisor con este id."),
+                                               ("en", "No issuer with this id.")])
+def test_not_found(aws, language, expected):
+    status, body, headers = call("issuers", "GET", "/v1/issuers/iss_00000000000000000000", language=language)
+    assert (status, body["error"]["code"], body["error"]["message"]) == (404, "issuer_not_found", expected)
+    assert headers["Content-Language"] == language
+
+
+@pytest.mark.parametrize("language,expected", [("es", "El cuerpo de la solicitud no es un JSON válido."),
+                                               ("en", "The request body is not valid JSON.")])
+def test_malformed_json(aws, language, expected):
+    event = api_event("POST", "/v1/issuers", principal=ACCOUNT,
+                      headers={"Content-Type": "application/json", "Accept-Language": language})
+    event["body"] = '{"country": '
+    from functions.api import issuers
+
+    response = issuers.handler(event, context_for(FUNCTIONS["issuers"]))
+    assert response["statusCode"] == 400
+    assert response_json(response)["error"] == {"code": "invalid_json", "message": expected, "path": "body"}
+
+
+def test_a_wrong_type_and_a_too_long_text(aws):
+    body = issuer_body(legal_name="x" * 301, establishments="none")
+    problems = {d["path"]: d["message"] for d in error_of(call("issuers", "POST", "/v1/issuers", body,
+                                                               language="es"))["details"]}
+    assert problems == {"legal_name": "Envíe como máximo 300 caracteres.",
+                        "establishments": "Envíe aquí una lista (un arreglo JSON)."}
+
+
+# Which language -------------------------------------------------------------------------------------
+
+def test_without_accept_language_the_default_is_spanish(aws):
+    status, body, headers = call("issuers", "GET", "/v1/issuers/iss_00000000000000000000")
+    assert (status, body["error"]["message"], headers["Content-Language"]) == (404, "No hay un emisor con este id.",
+                                                                             "es")
+
+
+def test_without_accept_language_an_english_account_reads_english(aws):
+    status, body, headers = call("issuers", "GET", "/v1/issuers/iss_00000000000000000000",
+                                 principal=ENGLISH_ACCOUNT)
+    assert (body["error"]["message"], headers["Content-Language"]) == ("No issuer with this id.", "en")
+    # The header still wins over the account's language.
+    status, body, headers = call("issuers", "GET", "/v1/issuers/iss_00000000000000000000",
+                                 principal=ENGLISH_ACCOUNT, language="es-EC,en;q=0.5")
+    assert (body["error"]["message"], headers["Content-Language"]) == ("No hay un emisor con este id.", "es")
+
+
+@pytest.mark.parametrize("header,expected", [("en;q=0.4, es;q=0.9", "es"), ("fr, en;q=0.1", "en"),
+                                             ("de", "es"), ("*", "es")])
+def test_q_values_are_honoured(aws, header, expected):
+    assert call("issuers", "GET", "/v1/issuers/iss_00000000000000000000", language=header)[2][
+        "Content-Language"] == expected
+
+
+def test_a_successful_answer_says_its_language_too(aws):
+    status, _, headers = call("issuers", "GET", "/v1/issuers", language="en")
+    assert (status, headers["Content-Language"]) == (200, "en")
+
+
+def test_the_sign_up_answer_follows_accept_language(aws):
+    body = {"company_name": "Comercial Andina S.A.", "email": "idioma@example.com"}
+    es = call("accounts", "POST", "/v1/accounts", body, principal=None)
+    en = call("accounts", "POST", "/v1/accounts", body, principal=None, language="en")
+    assert es[0] == en[0] == 202
+    assert es[1]["message"].startswith("Si esta dirección puede registrarse")
+    assert en[1]["message"].startswith("If this address can sign up")
