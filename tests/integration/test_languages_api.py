@@ -187,3 +187,97 @@ def test_the_sign_up_answer_follows_accept_language(aws):
     assert es[0] == en[0] == 202
     assert es[1]["message"].startswith("Si esta dirección puede registrarse")
     assert en[1]["message"].startswith("If this address can sign up")
+
+
+# The account's and the issuer's language --------------------------------------------------------------
+
+def test_an_account_reads_its_emails_and_errors_in_its_language(aws, outbox):
+    from tests.integration.test_accounts_api import (
+        account_of,
+        as_caller,
+        authorize,
+        call as accounts_call,
+        last_code,
+        with_body,
+    )
+
+    status, _ = accounts_call(with_body("sign_up", email="en@example.com", language="en"))
+    assert status == 202
+    welcome = outbox()[-1]
+    assert welcome["Subject"] == "Confirm your Sello account"
+    assert "Use this code to confirm the Sello account" in welcome.get_content()
+    assert account_of("en@example.com")["language"] == "en"
+    accounts_call(with_body("sign_up", email="es@example.com"))
+    assert outbox()[-1]["Subject"] == "Confirme su cuenta de Sello"
+    assert "Vence el" in outbox()[-1].get_content()
+
+    status, confirmed = accounts_call(with_body("confirm", email="en@example.com", code=last_code(outbox)))
+    assert (status, confirmed["account"]["language"]) == (200, "en")
+    key = confirmed["api_key"]["key"]
+    assert authorize(key)["context"]["language"] == "en"
+
+    # The live-activation email follows the account's language; changing it changes the next one.
+    status, _ = accounts_call(as_caller("request_live_activation", key))
+    assert status == 202 and outbox()[-1]["Subject"] == "Confirm the first live API key of your Sello account"
+    status, changed = accounts_call(as_caller("update_me", key, language="es"))
+    assert (status, changed["language"]) == (200, "es")
+    assert authorize(key)["context"]["language"] == "es"
+    status, me = accounts_call(as_caller("get_me", key))
+    assert me["account"]["language"] == "es"
+
+
+def test_the_account_language_accepts_only_what_is_supported(aws, outbox):
+    from tests.integration.test_accounts_api import call as accounts_call, with_body
+
+    status, body = accounts_call(with_body("sign_up", email="fr@example.com", language="fr"))
+    assert (status, body["error"]["path"], body["error"]["message"]) == (
+        422, "language", "Use uno de estos valores: `es`, `en`.")
+
+
+def test_accounts_and_issuers_stored_before_languages_read_as_spanish(aws):
+    from sello.adapters.accounts_repo import DynamoAccountsRepo
+    from sello.adapters.dynamo import DynamoStore
+    from sello.adapters.issuers_repo import DynamoIssuersRepo
+    from sello.settings import get_settings
+
+    status, issuer, _ = call("issuers", "POST", "/v1/issuers", issuer_body(language="en"))
+    assert (status, issuer["language"]) == (201, "en")
+    store = DynamoStore(get_settings().table_name)
+    for item in store.table.scan()["Items"]:
+        if "language" in item:
+            store.table.update_item(Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="REMOVE #l",
+                                    ExpressionAttributeNames={"#l": "language"})
+    assert DynamoIssuersRepo(store).get_issuer(ACCOUNT["account_id"], issuer["id"]).language == "es"
+    status, view, _ = call("issuers", "GET", f"/v1/issuers/{issuer['id']}")
+    assert view["language"] == "es"
+    from sello.ids import utcnow
+    from sello.models.accounts import Account
+
+    accounts = DynamoAccountsRepo(store)
+    accounts.create_account(Account(id="acct_old0000000000000000", company_name="Antigua", email="old@example.com",
+                                    status="active", created_at=utcnow()))
+    store.table.update_item(Key={"pk": "ACCOUNT#acct_old0000000000000000", "sk": "META"},
+                            UpdateExpression="REMOVE #l", ExpressionAttributeNames={"#l": "language"})
+    assert accounts.get_account("acct_old0000000000000000").language == "es"
+
+
+def test_the_authorizers_deny_follows_accept_language(aws, outbox):
+    from functions.api import authorizer
+    from tests.integration.test_accounts_api import confirmed
+    from tests.helpers import authorizer_event
+
+    from sello.adapters.dynamo import DynamoStore
+    from sello.settings import get_settings
+
+    _, key = confirmed(outbox, "deny@example.com")
+    store = DynamoStore(get_settings().table_name)
+    for item in store.table.scan()["Items"]:
+        if item.get("type") == "api_key":
+            store.table.update_item(Key={"pk": item["pk"], "sk": item["sk"]}, UpdateExpression="SET #s = :r",
+                                    ExpressionAttributeNames={"#s": "status"},
+                                    ExpressionAttributeValues={":r": "revoked"})
+    for language, expected in (("en", "This API key has been revoked."), (None, "Esta clave de API fue revocada.")):
+        headers = {"Authorization": f"Bearer {key}", **({"Accept-Language": language} if language else {})}
+        policy = authorizer.handler(authorizer_event("GET", "/v1/accounts/me", headers),
+                                    context_for(catalog.AUTHORIZER))
+        assert policy["context"] == {"error_code": "api_key_revoked", "error_message": expected}
