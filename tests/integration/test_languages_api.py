@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sello import catalog
 
 from local.lambdas import context_for
-from sello import catalog
 from tests.helpers import api_event, load_event, response_json
 
 FUNCTIONS = {s.name: s for s in catalog.API_FUNCTIONS}
@@ -196,9 +196,11 @@ def test_an_account_reads_its_emails_and_errors_in_its_language(aws, outbox):
         account_of,
         as_caller,
         authorize,
-        call as accounts_call,
         last_code,
         with_body,
+    )
+    from tests.integration.test_accounts_api import (
+        call as accounts_call,
     )
 
     status, _ = accounts_call(with_body("sign_up", email="en@example.com", language="en"))
@@ -227,7 +229,8 @@ def test_an_account_reads_its_emails_and_errors_in_its_language(aws, outbox):
 
 
 def test_the_account_language_accepts_only_what_is_supported(aws, outbox):
-    from tests.integration.test_accounts_api import call as accounts_call, with_body
+    from tests.integration.test_accounts_api import call as accounts_call
+    from tests.integration.test_accounts_api import with_body
 
     status, body = accounts_call(with_body("sign_up", email="fr@example.com", language="fr"))
     assert (status, body["error"]["path"], body["error"]["message"]) == (
@@ -262,12 +265,12 @@ def test_accounts_and_issuers_stored_before_languages_read_as_spanish(aws):
 
 
 def test_the_authorizers_deny_follows_accept_language(aws, outbox):
-    from functions.api import authorizer
-    from tests.integration.test_accounts_api import confirmed
-    from tests.helpers import authorizer_event
-
     from sello.adapters.dynamo import DynamoStore
     from sello.settings import get_settings
+
+    from functions.api import authorizer
+    from tests.helpers import authorizer_event
+    from tests.integration.test_accounts_api import confirmed
 
     _, key = confirmed(outbox, "deny@example.com")
     store = DynamoStore(get_settings().table_name)

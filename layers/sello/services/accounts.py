@@ -40,7 +40,7 @@ from sello.errors import (
     Unprocessable,
 )
 from sello.i18n import Translator, _l, translator
-from sello.ids import is_id, iso, new_id, random_token, sha256_hex, utcnow
+from sello.ids import is_id, new_id, random_token, sha256_hex, utcnow
 from sello.models.accounts import (
     Account,
     AccountView,
