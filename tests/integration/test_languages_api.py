@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sello import catalog
 
 from local.lambdas import context_for
+from sello import catalog
 from tests.helpers import api_event, load_event, response_json
 
 FUNCTIONS = {s.name: s for s in catalog.API_FUNCTIONS}

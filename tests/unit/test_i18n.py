@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
+
 from sello import errors
 from sello.i18n import (
     DEFAULT_LANGUAGE,
@@ -25,7 +26,6 @@ from sello.i18n import (
     parse_tag,
     translator,
 )
-
 from tools import messages
 
 ROOT = Path(__file__).resolve().parents[2]
