@@ -28,7 +28,8 @@ def call(function: str, method: str, path: str, body=None, principal=ACCOUNT, la
     headers = {"Accept-Language": language} if language is not None else {}
     event = api_event(method, path, body, principal=principal, headers=headers, **kwargs)
     response = import_module(f"functions.api.{function}").handler(event, context_for(FUNCTIONS[function]))
-    return response["statusCode"], response_json(response), response.get("headers") or {}
+    headers = {k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items()}
+    return response["statusCode"], response_json(response), {**headers, **(response.get("headers") or {})}
 
 
 def error_of(answer) -> dict:
@@ -95,9 +96,10 @@ def test_a_wrong_payment_method_lists_the_accepted_values(aws, language, start):
     ("en", "Write the number as establishment-emission point-sequence, e.g. 001-001-000000042."),
 ])
 def test_a_format_is_described_with_an_example_not_a_pattern(aws, language, expected):
-    body = invoice_body(type="credit_note", payments=None,
+    body = invoice_body(type="credit_note",
                         reference={"type": "invoice", "number": "1-1-42", "issue_date": "2026-01-02",
                                    "reason": "Devolución"})
+    del body["payments"]
     error = error_of(call("documents", "POST", "/v1/documents", body, language=language))
     assert (error["path"], error["message"]) == ("reference.number", expected)
 
@@ -112,11 +114,11 @@ def test_a_missing_field(aws, language, expected):
 
 
 @pytest.mark.parametrize("language,expected", [
-    ("es", "'1799999990002' no es un RUC válido. El dígito verificador del RUC no es correcto."),
-    ("en", "'1799999990002' is not a valid RUC. The RUC's check digit is wrong."),
+    ("es", "'1799999980001' no es un RUC válido. El dígito verificador del RUC no es correcto."),
+    ("en", "'1799999980001' is not a valid RUC. The RUC's check digit is wrong."),
 ])
 def test_a_business_rule(aws, language, expected):
-    error = error_of(call("issuers", "POST", "/v1/issuers", issuer_body(tax_id="1799999990002"),
+    error = error_of(call("issuers", "POST", "/v1/issuers", issuer_body(tax_id="1799999980001"),
                           language=language))
     assert (error["code"], error["path"], error["message"]) == ("invalid_tax_id", "tax_id", expected)
 
@@ -209,14 +211,13 @@ def test_an_account_reads_its_emails_and_errors_in_its_language(aws, outbox):
     assert welcome["Subject"] == "Confirm your Sello account"
     assert "Use this code to confirm the Sello account" in welcome.get_content()
     assert account_of("en@example.com")["language"] == "en"
-    accounts_call(with_body("sign_up", email="es@example.com"))
-    assert outbox()[-1]["Subject"] == "Confirme su cuenta de Sello"
-    assert "Vence el" in outbox()[-1].get_content()
-
     status, confirmed = accounts_call(with_body("confirm", email="en@example.com", code=last_code(outbox)))
     assert (status, confirmed["account"]["language"]) == (200, "en")
     key = confirmed["api_key"]["key"]
     assert authorize(key)["context"]["language"] == "en"
+    accounts_call(with_body("sign_up", email="es@example.com"))
+    assert outbox()[-1]["Subject"] == "Confirme su cuenta de Sello"
+    assert "Vence el" in outbox()[-1].get_content()
 
     # The live-activation email follows the account's language; changing it changes the next one.
     status, _ = accounts_call(as_caller("request_live_activation", key))
