@@ -9,7 +9,6 @@ it may be a password."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from functools import lru_cache
 from typing import Any
@@ -22,7 +21,6 @@ CODES = {
     "missing": "missing_field",
 }
 MAX_LISTED = 40  # allowed fields or values listed in a message at most
-MAX_NAME = 60  # an unknown field's name is quoted up to this length
 
 
 def _values(items: list[str] | tuple[str, ...]) -> str:
@@ -133,18 +131,19 @@ def allowed_fields(schema: dict | None, loc: tuple) -> list[str]:
 
 
 def _unknown_field(loc: tuple, schema: dict | None) -> Message:
+    """The path names the field; the message says what the object takes instead (the name is not
+    repeated: a request with many long unknown names would make the answer large)."""
     name = str(loc[-1]) if loc else ""
-    shown = name if len(name) <= MAX_NAME else name[:MAX_NAME - 1] + "…"
+    import difflib  # only for the answer to an unknown field
+
     allowed = allowed_fields(schema, loc[:-1])
     if not allowed:
-        return _l("`{field}` is not a field of this request; remove it.", field=shown)
+        return _l("Not a field of this request; remove it.")
     close = difflib.get_close_matches(name.lower(), [a.lower() for a in allowed], n=1, cutoff=0.6)
     if close:
         suggestion = next(a for a in allowed if a.lower() == close[0])
-        return _l("`{field}` is not a field here; did you mean `{suggestion}`?", field=shown,
-                  suggestion=suggestion)
-    return _l("`{field}` is not a field here; the fields allowed are {allowed}.", field=shown,
-              allowed=_values(allowed))
+        return _l("Not a field here; did you mean `{suggestion}`?", suggestion=suggestion)
+    return _l("Not a field here; the fields allowed are {allowed}.", allowed=_values(allowed))
 
 
 # One message per pydantic error type ----------------------------------------------------------

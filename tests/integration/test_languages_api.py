@@ -50,8 +50,8 @@ def invoice_body(**changes) -> dict:
 # One test per kind of error, in both languages --------------------------------------------------------
 
 @pytest.mark.parametrize("language,expected", [
-    ("es", "`legal_nam` no es un campo aquí; ¿quiso decir `legal_name`?"),
-    ("en", "`legal_nam` is not a field here; did you mean `legal_name`?"),
+    ("es", "No es un campo aquí; ¿quiso decir `legal_name`?"),
+    ("en", "Not a field here; did you mean `legal_name`?"),
 ])
 def test_an_unknown_field_suggests_the_closest_name(aws, language, expected):
     body = issuer_body()
@@ -69,7 +69,7 @@ def test_an_unknown_field_far_from_any_lists_the_fields_allowed_there(aws):
     body["establishments"][0]["emission_points"][0]["zzzz"] = 1
     error = error_of(call("issuers", "POST", "/v1/issuers", body, language="en"))
     assert (error["code"], error["path"]) == ("unknown_field", "establishments.0.emission_points.0.zzzz")
-    assert error["message"] == "`zzzz` is not a field here; the fields allowed are `code`, `name`."
+    assert error["message"] == "Not a field here; the fields allowed are `code`, `name`."
 
 
 @pytest.mark.parametrize("language,expected", [

@@ -143,7 +143,7 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
 
     [mail] = outbox()
     assert mail["To"] == CUSTOMER
-    assert mail["Subject"] == "Factura 001-001-000000007"  # no issuer to read: Spanish
+    assert mail["Subject"] == "Invoice 001-001-000000007"
     files = {part.get_filename(): (part.get_content_type(), part.get_content())
              for part in mail.iter_attachments()}
     assert files == {"001-001-000000007.xml": ("application/xml", b"<authorization number='0203202601'/>"),
