@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from sello.adapters.mailer import mime_message
+from sello.adapters.mailer import Mail, mime_bytes
 from sello.services.delivery import document_mail
 
 SENDER = "no-reply@sello.test"
@@ -39,7 +39,7 @@ class Issuer:
 def message(issuer=None, document=DOCUMENT, logo: bytes | None = None) -> email.message.EmailMessage:
     mail = document_mail(document, "compras@example.com", b"<autorizacion/>", b"%PDF-1.4 test", issuer=issuer,
                          logo=logo)
-    return email.message_from_bytes(mime_message(mail, SENDER).as_bytes(), policy=email.policy.default)
+    return email.message_from_bytes(mime_bytes(mail, SENDER), policy=email.policy.default)
 
 
 def parts(msg) -> list[str]:
@@ -98,6 +98,14 @@ def test_a_name_with_a_line_break_cannot_add_a_header():
     msg = message(Issuer(trade_name="Andina\r\nBcc: victim@example.com"))
     assert msg["Bcc"] is None
     assert msg["From"].addresses[0].display_name == "Andina Bcc: victim@example.com"
+
+
+@pytest.mark.parametrize("subject", ["Su certificado de firma de Comercial Andina S.A. vence en 30 días",
+                                     "Factura 001-001-000000042 - Comercialización Ñandú Cía. Ltda. " * 3])
+def test_accented_subjects_read_back_exactly(subject):
+    raw = mime_bytes(Mail(to="ana@example.com", subject=subject.strip(), text="x"), SENDER)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == subject.strip()
 
 
 def test_a_logo_is_shown_inline_from_the_html():

@@ -45,11 +45,10 @@ class Mailer(Protocol):
 class SesMailer:
     def send(self, mail: Mail) -> str:
         settings = get_settings()
-        msg = mime_message(mail, settings.sender_email)
         kwargs = {
             "FromEmailAddress": settings.sender_email,
             "Destination": {"ToAddresses": [mail.to]},
-            "Content": {"Raw": {"Data": msg.as_bytes()}},
+            "Content": {"Raw": {"Data": mime_bytes(mail, settings.sender_email)}},
         }
         if settings.ses_configuration_set:
             kwargs["ConfigurationSetName"] = settings.ses_configuration_set
@@ -59,6 +58,13 @@ class SesMailer:
 def _display_name(name: str) -> str:
     """A display name cannot carry line breaks (or any control character)."""
     return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in name).split())
+
+
+def mime_bytes(mail: Mail, sender: str) -> bytes:
+    """The message as sent. Headers are not folded below SMTP's 998 characters: Python folds a header
+    before an encoded word keeping the space on both sides, so "en 30 días" would read "en 30  días"."""
+    msg = mime_message(mail, sender)
+    return msg.as_bytes(policy=msg.policy.clone(max_line_length=998))
 
 
 def mime_message(mail: Mail, sender: str) -> EmailMessage:
