@@ -114,11 +114,6 @@ class Translator:
         """Babel's locale identifier, e.g. "es_EC"; the language's own when the region has no data."""
         return _babel_locale(self.language, self.region)
 
-    @property
-    def tag(self) -> str:
-        """The language as Content-Language states it."""
-        return self.language
-
     def gettext(self, message: str) -> str:
         return self._catalog.gettext(message)
 

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from sello.i18n import Message, TranslatedValueError, _l, _ln  # noqa: F401 (re-exported)
+from sello.i18n import Message, _l, _ln
 
 # Pydantic error types mapped to the stable codes clients see; any other is invalid_value.
 CODES = {

@@ -204,3 +204,15 @@ def test_numbers_money_and_dates_follow_the_locale():
 def test_the_ride_domain_is_written_in_spanish_and_translated_to_english():
     assert translator("es", domain="ride").gettext("Dirección Matriz:") == "Dirección Matriz:"
     assert translator("en", domain="ride").gettext("Dirección Matriz:") == "Head office address:"
+
+
+def test_certificate_warnings_are_answered_in_the_request_language():
+    from sello.models.certificates import CertificateWarning
+
+    warning = CertificateWarning.of("certificate_expiring", _l(
+        "The certificate expires on {date}; upload its replacement.", date="2026-05-01 00:00 UTC"))
+    assert warning.message == "The certificate expires on 2026-05-01 00:00 UTC; upload its replacement."
+    spanish = warning.in_language(translator("es"))
+    assert spanish.message == "El certificado vence el 2026-05-01 00:00 UTC; suba su reemplazo."
+    assert spanish.in_language(translator("en")).message == warning.message  # the text travels with it
+    assert CertificateWarning(code="x", message="as stored").in_language(translator("es")).message == "as stored"

@@ -96,9 +96,7 @@ class CertificateWarning(BaseModel):
         return translator.text(self._text) if self._text is not None else self.message
 
     def in_language(self, translator: Any) -> CertificateWarning:
-        if self._text is None:
-            return self
-        return CertificateWarning.of(self.code, self._text).model_copy(update={"message": self.localized(translator)})
+        return self.model_copy(update={"message": self.localized(translator)})
 
 
 class CertificateSummary(BaseModel):
