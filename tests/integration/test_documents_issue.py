@@ -124,7 +124,7 @@ class CountryZZ:
                            document=f"<autorizacion numero='{key}'>ñ</autorizacion>".encode())
 
     def render(self, document, authorized: bytes, *, logo: bytes | None = None,
-               locale: str | None = None) -> bytes:
+               language: str = "es") -> bytes:
         return b"%PDF-1.4\n\x00\xff binary " + document["number"].encode()
 
 
@@ -769,7 +769,8 @@ def test_the_workflow_emails_the_customer_and_the_email_can_be_sent_again(aws, t
     [first] = outbox()
     assert first["To"] == CUSTOMER_EMAIL
     assert first["Subject"] == f"Factura 001-001-000000001 - {LEGAL_NAME}"
-    assert f"{LEGAL_NAME} has sent you factura 001-001-000000001" in first.get_body().get_content()
+    assert f"{LEGAL_NAME} le envió este comprobante: Factura 001-001-000000001." in first.get_body().get_content()
+    assert first.get_body(("html",)) is not None
     files = attachments(first)
     assert set(files) == {"001-001-000000001.xml", "001-001-000000001.pdf"}
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from sello.adapters import aws
 from sello.catalog import TABLE
 from sello.errors import BadRequest
+from sello.i18n import _l
 
 PK, SK = TABLE.partition_key, TABLE.sort_key
 # DynamoDB's item size limit, "400 KB", counted as 400,000 bytes (the smaller reading).
@@ -71,7 +72,7 @@ def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk
             and start[keys[0]] == partition and start[keys[1]].startswith(sk_prefix)
             and (sk_range[0] is None or start[keys[1]] >= sk_range[0])
             and (sk_range[1] is None or start[keys[1]] <= sk_range[1])):
-        raise BadRequest("The cursor is not one this API returned.", code="invalid_cursor", path="cursor")
+        raise BadRequest(_l("The cursor is not one this API returned."), code="invalid_cursor", path="cursor")
     return start
 
 
