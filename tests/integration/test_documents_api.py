@@ -439,4 +439,4 @@ def test_an_unknown_type_lists_the_accepted_ones(aws):
     status, answer = request("POST", "/v1/documents", body=load_event("documents/create_invoice.body.json")
                              | {"type": "nota_de_venta"})
     assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_value", "type")
-    assert all(f"'{kind}'" in answer["error"]["message"] for kind in DOCUMENT_TYPES)
+    assert all(f"`{kind}`" in answer["error"]["message"] for kind in DOCUMENT_TYPES)
