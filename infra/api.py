@@ -38,6 +38,8 @@ SENDS_EMAIL = {"accounts", "issuers", "documents"}
 WRAPS_CERTIFICATE_KEYS = {"issuers"}
 # Downloads the documents' XML and PDF (written by the workflow tasks) and attaches them to emails.
 READS_DOCUMENT_FILES = {"documents"}
+# Lists a page at a time with sealed cursors (the key is a secret of Data).
+HANDS_OUT_CURSORS = {"issuers", "documents"}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -82,6 +84,8 @@ class Api(Construct):
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:
                 data.grant_certificate_key(fn, "kms:GenerateDataKey")
+            if spec.name in HANDS_OUT_CURSORS:
+                data.grant_cursor_key(fn)
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)

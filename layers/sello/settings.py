@@ -27,6 +27,8 @@ class Settings(BaseModel):
     # API Gateway usage plan name by plan name (sello.plans), JSON: where accounts' usage keys go.
     # Empty (unit tests, scripts): no usage keys are made.
     usage_plans: dict[str, str] = {}
+    # Secrets Manager secret (name or ARN) whose value keys the paging cursors (adapters/cursors.py).
+    cursor_key_secret: str = "sello-local-cursor-key"
     sender_email: str = "no-reply@sello.local"
     ses_configuration_set: str = "sello-local"
 

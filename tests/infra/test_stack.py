@@ -93,6 +93,7 @@ def test_resource_counts(synth):
         "AWS::ApiGateway::Stage": 1,
         "AWS::ApiGateway::UsagePlan": len(PLANS),
         "AWS::SES::ConfigurationSet": 1,
+        "AWS::SecretsManager::Secret": 1,  # the key of the paging cursors
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
         "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
@@ -449,6 +450,22 @@ def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
     for name, allowed in (("sign", {"kms:Decrypt"}), ("issuers", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
+
+
+def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, statements):
+    secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
+    readers = {name for name, stmts in statements.items()
+               if any(a.startswith("secretsmanager:") for a in actions_of(stmts))}
+    assert readers == {"issuers", "documents"}
+    for name in readers:
+        (stmt,) = [s for s in statements[name]
+                   if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        assert (as_list(stmt["Action"]), as_list(stmt["Resource"])) == (["secretsmanager:GetSecretValue"], [secret])
+    for name, (_, props) in functions.items():
+        assert props["Environment"]["Variables"].get("SELLO_CURSOR_KEY_SECRET") == (
+            secret if name in readers else None), name
+    (generated,) = synth.resources("AWS::SecretsManager::Secret").values()
+    assert generated["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
