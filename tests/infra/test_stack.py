@@ -460,7 +460,8 @@ def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, stat
     for name in readers:
         (stmt,) = [s for s in statements[name]
                    if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
-        assert (as_list(stmt["Action"]), as_list(stmt["Resource"])) == (["secretsmanager:GetSecretValue"], [secret])
+        assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]
+        assert as_list(stmt["Resource"]) == [secret]
     for name, (_, props) in functions.items():
         assert props["Environment"]["Variables"].get("SELLO_CURSOR_KEY_SECRET") == (
             secret if name in readers else None), name
