@@ -132,7 +132,7 @@ GATEWAY_HEADERS: dict[str, dict[str, str]] = {
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
 # body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte
-# stream stays intact until the function answers it. A function's base64 answer (a PDF) reaches the
-# client as bytes when the client's first Accept type is one of these.
-BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
-                      "application/pdf")
+# stream stays intact until the function answers it. (A function's base64 answer would reach the
+# client as bytes only when the client's first Accept type is one of these; files are therefore not
+# answered by the functions but by S3, behind a redirect: see functions/api/documents.py.)
+BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12")

@@ -52,6 +52,9 @@ class Settings(BaseModel):
     certificate_emails_per_issuer: int = Field(default=10, gt=0)
     certificate_emails_per_account: int = Field(default=50, gt=0)
 
+    # Lifetime of the presigned URLs that GET /v1/documents/{id}/xml and /pdf redirect to.
+    download_url_ttl_seconds: int = Field(default=300, gt=0, le=7 * 24 * 3600)
+
     # Document workflow: the waits between calls to the authority (authorization polls, and attempts to
     # send a document while the authority cannot be reached) grow from the first to the cap by the rate.
     # A document is waited for during the retry window: after reception, for the authority's decision;

@@ -100,8 +100,9 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
         assert done["authority"]["authorized_at"]
         assert done["delivery_error"] is None
 
-        xml = client.get(f"/v1/documents/{created['id']}/xml")
+        xml = client.get(f"/v1/documents/{created['id']}/xml", follow_redirects=True)
         assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+        assert xml.history[0].status_code == 303  # the bytes come from the bucket, behind a redirect
         record = etree.fromstring(xml.content)
         assert record.tag == "autorizacion" and record.findtext("estado") == "AUTORIZADO"
         assert record.findtext("numeroAutorizacion") == clave
@@ -109,10 +110,13 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
         verify(comprobante)  # the archived document still carries a valid signature
         assert etree.fromstring(comprobante).findtext("infoTributaria/claveAcceso") == clave
 
-        # API Gateway hands binary bodies over as bytes when the client accepts their media type.
-        pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": "application/pdf"})
-        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-        assert pdf.content.startswith(b"%PDF")
+        # The PDF's bytes whatever the Accept header: the redirect leads to the bucket.
+        for accept in ("application/json", "*/*", "application/pdf"):
+            pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": accept},
+                             follow_redirects=True)
+            assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+            assert pdf.content.startswith(b"%PDF")
+            assert "Authorization" not in pdf.request.headers  # not sent on to another host
 
     state = sim_document(local_stack, clave)
     assert (state["accepted"], state["status"]) == (1, "authorized")
@@ -206,7 +210,9 @@ def test_not_authorized_ends_rejected_with_sri_messages(sri, issuer):
     with sri.client(key) as client:
         created = issue(client, document_body("invoice", issuer_id))
         done = wait_final(client, created["id"])
-        assert client.get(f"/v1/documents/{created['id']}/pdf").json()["error"]["code"] == "document_not_ready"
+        for kind in ("pdf", "xml"):
+            error = client.get(f"/v1/documents/{created['id']}/{kind}").json()["error"]
+            assert (error["code"], error["status"]) == ("document_not_authorized", "rejected")
     assert done["status"] == "rejected"
     assert done["error"]["code"] == "amount_mismatch"
     assert [m["code"] for m in done["authority"]["messages"] if not m["warning"]] == ["52"]
