@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from local.openapi import TAG_ORDER, merged_spec
+from functions.api.docs import TAG_ORDER, merged_spec
 
 
 def test_every_operation_tag_is_listed_in_order():
