@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import pytest
@@ -26,8 +25,10 @@ def test_a_signal_while_starting_stops_the_start_up(monkeypatch, restore_signals
     stopped = []
 
     def slow_start(**_kwargs):
-        """A start-up that would take a minute, and stops what it started when abandoned."""
+        """A start-up that would take a minute, and stops what it started when abandoned; the signal
+        arrives while it runs."""
         try:
+            os.kill(os.getpid(), signum)
             for _ in range(600):
                 time.sleep(0.1)
         finally:
@@ -35,7 +36,6 @@ def test_a_signal_while_starting_stops_the_start_up(monkeypatch, restore_signals
         raise AssertionError("the start-up was not interrupted")
 
     monkeypatch.setattr(cli, "start_stack", slow_start)
-    threading.Timer(0.3, os.kill, (os.getpid(), signum)).start()
     assert cli.main(["--api-port", "0", "--moto-port", "0", "--sri-port", "0"]) == 128 + signum
     assert stopped == [True]
     assert "Interrupted while starting; stopped." in capsys.readouterr().err
