@@ -61,8 +61,9 @@ def confirm(body: Annotated[ConfirmRequest, Body()]) -> ConfirmationView:
 @router.post(
     "/v1/accounts/resend-confirmation", summary="Send a new confirmation code", tags=_ACCOUNTS,
     status_code=202,
-    description="Always answers 202; a pending account gets a new code and the previous one stops working.",
-    responses=route_responses(202, "Accepted", {429: error_doc("`too_many_requests`"), 503: _EMAIL_NOT_SENT},
+    description="Always answers 202; a pending account gets a new code and the previous one stops working, "
+                "unless a code went to it less than the resend interval ago (then nothing is sent).",
+    responses=route_responses(202, "Accepted", {503: _EMAIL_NOT_SENT},
                               body=True, public=True),
 )
 def resend_confirmation(body: Annotated[ResendConfirmationRequest, Body()]) -> dict:

@@ -132,9 +132,7 @@ def _routers():
 @cache
 def merged_spec() -> str:
     """The OpenAPI document as JSON. Public routes (no API key) are marked with an empty security list."""
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = make_app()
     for routes in _routers():
         app.include_router(routes)
     document = json.loads(app.get_openapi_json_schema(

@@ -41,20 +41,23 @@ _LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a t
                                "issuers or certificates")
 
 
-_UPLOAD_BODY = {
-    "required": True,
-    "content": {
-        "multipart/form-data": {"schema": {
-            "type": "object", "required": ["certificate", "password"],
-            "properties": {
-                "certificate": {"type": "string", "format": "binary", "description": "The .p12/.pfx file."},
-                "password": {"type": "string", "format": "password"},
-                "notification_email": {"type": "string", "format": "email"},
-            },
-        }},
-        "application/json": {"schema": UploadCertificateRequest.model_json_schema()},
-    },
-}
+def _upload_body() -> dict:
+    """The certificate upload's body in the OpenAPI document (built only when the document is)."""
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["certificate", "password"],
+                "properties": {
+                    "certificate": {"type": "string", "format": "binary",
+                                    "description": "The .p12/.pfx file."},
+                    "password": {"type": "string", "format": "password"},
+                    "notification_email": {"type": "string", "format": "email"},
+                },
+            }},
+            "application/json": {"schema": UploadCertificateRequest.model_json_schema()},
+        },
+    }
 
 
 @router.post(
@@ -113,7 +116,7 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                        "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "
                        "`certificate_tax_id_mismatch`, `certificate_not_trusted` (live API key, and the "
                        "certificate does not chain to a recognised certification authority)")}, body=True),
-    openapi_extensions={"requestBody": _UPLOAD_BODY},
+    openapi_extensions={"requestBody": _upload_body},
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     caller = principal(router)

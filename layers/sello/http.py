@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sello.catalog import GATEWAY_ERRORS
 from sello.errors import (
@@ -30,7 +30,15 @@ from sello.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
-from sello.models.common import MAX_PAGE_SIZE, NOT_XML, Environment, character_name, find_not_xml, not_xml_message
+from sello.models.common import (
+    MAX_PAGE_SIZE,
+    NOT_XML,
+    Environment,
+    Model,
+    character_name,
+    find_not_xml,
+    not_xml_message,
+)
 
 logger = Logger(service="sello")
 
@@ -64,7 +72,7 @@ class Principal:
     key_id: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     path: str | None = None
@@ -81,7 +89,7 @@ class ErrorDetail(BaseModel):
                                                          "ended in (`rejected` or `failed`).")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     error: ErrorDetail
 
 
@@ -271,6 +279,15 @@ class _Resolver(APIGatewayRestResolver):
                 if name.lower() == "content-type" and isinstance(values, list):
                     event["multiValueHeaders"][name] = [_lower_media_type(v) for v in values]
         return super().resolve(event, context)
+
+    def get_openapi_schema(self, *args, **kwargs):
+        # An `openapi_extensions` value may be a function, called only when the document is asked for:
+        # a route's import then builds no schema it would not need to answer a request.
+        for route in self._static_routes + self._dynamic_routes:
+            if route.openapi_extensions:
+                route.openapi_extensions = {name: value() if callable(value) else value
+                                            for name, value in route.openapi_extensions.items()}
+        return super().get_openapi_schema(*args, **kwargs)
 
 
 def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGatewayRestResolver:

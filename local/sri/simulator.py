@@ -17,7 +17,8 @@ not kept, as in SRI: once fixed they may be sent again with the same clave):
   well-formed XML → 35;
 - a root element that is no comprobante → 47; a version SRI has no schema for → 48;
 - with `xsd_dir`: invalid against `<Schema>_V<version>.xsd` chosen by root element and version → 35,
-  lxml's message in informacionAdicional;
+  lxml's message in informacionAdicional (schemas compiled by sello.countries.ec.xsd.compile_schema,
+  as Sello's own check does: both RIMPE legends SRI authorizes pass, as at SRI);
 - clave de acceso missing, not 49 digits, impossible date or wrong check digit → 35;
 - the clave already received (and not ended NO AUTORIZADO) → 43; the same ruc, ambiente, codDoc, estab,
   ptoEmi and secuencial already received under another clave → 45;
@@ -25,7 +26,9 @@ not kept, as in SRI: once fixed they may be sent again with the same clave):
 What SRI only finds at autorización ends NO AUTORIZADO there, also as in SRI: a clave whose fields
 differ from the document's (fechaEmision, codDoc, ruc, ambiente, estab, ptoEmi, secuencial,
 tipoEmision) → 58; with `verify_signature`, a signature that local.sri.signature.verify rejects → 39
-FIRMA INVALIDA; and a rejection queued with `reject_next`. A document that ended NO AUTORIZADO may be
+FIRMA INVALIDA; sums that do not add up (local.sri.arithmetic: taxes per code and rate against the
+lines and against baseImponible × tarifa, subtotals, totals) → 52 ERROR EN DIFERENCIAS; and a
+rejection queued with `reject_next`. A document that ended NO AUTORIZADO may be
 sent again with the same clave; once authorized, the autorización answer lists the AUTORIZADO entry
 followed by the last NO AUTORIZADO one.
 
@@ -84,9 +87,12 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from local.sri.arithmetic import differences
 from local.sri.signature import InvalidSignature, verify
 from sello.countries import AuthorityMessage
 from sello.countries.ec import clave as claves
+# The schemas as SRI applies them (both RIMPE legends), compiled by the one function Sello's check uses.
+from sello.countries.ec.xsd import compile_schema
 # Generic XML reading and SRI's clock are shared with the client; the SOAP contract (paths, namespaces,
 # envelopes) is written down here on its own, so a mistake in the client is not mirrored.
 from sello.countries.ec.sri import SAFE_PARSER, SRI_TZ, child, local_name
@@ -99,6 +105,8 @@ SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 # SRI's "320 KB" (error 26), read the stricter way, so that whatever Sello lets through is received
 # here under either reading.
 MAX_DOCUMENT_BYTES = 320_000
+# Error 52 names at most this many of the sums that do not add up.
+MAX_LISTED_DIFFERENCES = 10
 FAULT_KINDS = ("http_503", "timeout", "lost_response", "error_50")
 SERVICES = ("reception", "authorization", "both")
 DEFAULT_HOLD_SECONDS = 60.0
@@ -552,6 +560,11 @@ class SriSimulator:
                 verify(data)
             except InvalidSignature as exc:
                 problems.append(sri_message("39", str(exc)))
+        wrong = differences(root)
+        if wrong:
+            listed = "; ".join(wrong[:MAX_LISTED_DIFFERENCES])
+            more = len(wrong) - MAX_LISTED_DIFFERENCES
+            problems.append(sri_message("52", listed + (f"; y {more} más" if more > 0 else "")))
         series = tuple(fields[n] for n in ("ruc", "ambiente", "codDoc", "estab", "ptoEmi", "secuencial"))
         return Comprobante(clave=clave, text=text, series=series, problems=problems)
 
@@ -573,7 +586,7 @@ class SriSimulator:
         with self._schema_lock:
             schema = self._schemas.get(path)
             if schema is None:
-                schema = self._schemas[path] = etree.XMLSchema(etree.parse(str(path)))
+                schema = self._schemas[path] = compile_schema(path)
             if schema.validate(root):
                 return ""
             error = schema.error_log[0]

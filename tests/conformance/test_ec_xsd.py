@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sello.countries.ec import documents, xml, xsd
+from sello.countries.ec.issuer_flags import RIMPE_LEGENDS
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.issuers import Issuer
 from sello.settings import get_settings
@@ -80,6 +81,19 @@ def test_the_sample_bodies_build_schema_valid_xml(kind, environment):
 )
 def test_issuer_flags_keep_the_xml_valid(kind, flags):
     assert xsd.validate(build(sample(kind), issuer(**flags)), *ROOTS[kind]) == []
+
+
+@pytest.mark.parametrize("kind", list(ROOTS))
+def test_the_check_accepts_exactly_the_rimpe_legends_sri_authorizes(kind):
+    # SRI's published XSDs carry only the first legend; both are in the ficha técnica (Anexo 22).
+    raw = build(sample(kind), issuer(rimpe="emprendedor"))
+    legend = RIMPE_LEGENDS["emprendedor"].encode()
+    assert legend in raw
+    for other in RIMPE_LEGENDS.values():
+        assert xsd.validate(raw.replace(legend, other.encode()), *ROOTS[kind]) == []
+    for wrong in ("CONTRIBUYENTE RÉGIMEN GENERAL", "CONTRIBUYENTE RÉGIMEN RIMPE ", "RÉGIMEN RIMPE"):
+        paths = [path for path, _ in xsd.validate(raw.replace(legend, wrong.encode()), *ROOTS[kind])]
+        assert paths == [f"/{ROOTS[kind][0]}/infoTributaria/contribuyenteRimpe"]
 
 
 @pytest.mark.parametrize("kind", list(ROOTS))

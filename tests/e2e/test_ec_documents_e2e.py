@@ -1,5 +1,6 @@
 """Ecuador end to end over HTTP against the local stack and its SRI simulator: every document type is
-issued from its sample body, signed, received, authorized, rendered and emailed; faults injected into
+issued from its sample body, signed, received, authorized, rendered and emailed, and so is an invoice
+of an issuer in each regime (general, RIMPE, special taxpayer, withholding agent); faults injected into
 the simulator (HTTP 503, timeouts, error 50, lost answers, slow decisions) delay a document but never
 lose it nor get it received twice; rejections end as `rejected` with SRI's messages and a clear code."""
 
@@ -123,6 +124,48 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
     mail = local_stack.mail_to(body["customer"]["email"], after=before)
     assert sorted(name.rsplit(".", 1)[1] for name in mail["attachments"]) == ["pdf", "xml"]
     assert done["number"] in mail["subject"]
+
+
+# Every regime an issuer can be registered under (its flags), each with a RUC of its own: (flags, RUC,
+# what infoTributaria / infoFactura then carry).
+REGIMES = {
+    "general": ({"obligado_contabilidad": True}, "1790001113001", {}),
+    "rimpe_emprendedor": ({"obligado_contabilidad": False, "rimpe": "emprendedor"}, "1712345675001",
+                          {"contribuyenteRimpe": "CONTRIBUYENTE RÉGIMEN RIMPE"}),
+    "rimpe_negocio_popular": ({"obligado_contabilidad": False, "rimpe": "negocio_popular"}, "0912345675001",
+                              {"contribuyenteRimpe": "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE"}),
+    "contribuyente_especial": ({"obligado_contabilidad": True, "contribuyente_especial": "5368"},
+                               "1791234561001", {"contribuyenteEspecial": "5368"}),
+    "agente_retencion": ({"obligado_contabilidad": True, "agente_retencion": "1"}, "1798765430001",
+                         {"agenteRetencion": "1"}),
+}
+REGIME_FIELDS = ("infoTributaria/contribuyenteRimpe", "infoTributaria/agenteRetencion",
+                 "infoFactura/contribuyenteEspecial")
+
+
+@pytest.mark.parametrize("regime", list(REGIMES))
+def test_every_issuer_regime_gets_its_invoice_authorized(local_stack, issuer, regime):
+    flags, ruc, expected = REGIMES[regime]
+    key, _ = issuer
+    with local_stack.client(key) as client:
+        registered = client.post("/v1/issuers", json={**load_event("issuers/create_issuer.body.json"),
+                                                      "tax_id": ruc, "flags": flags})
+        assert registered.status_code == 201, registered.text
+        issuer_id = registered.json()["id"]
+        uploaded = client.put(f"/v1/issuers/{issuer_id}/certificate",
+                              files={"certificate": ("firma.p12", certs.make_p12(ruc=ruc, password="regime"),
+                                                     "application/x-pkcs12")},
+                              data={"password": "regime"})
+        assert uploaded.status_code == 200, uploaded.text
+        done = wait_final(client, issue(client, document_body("invoice", issuer_id))["id"])
+        assert done["status"] == "authorized", done
+        record = etree.fromstring(client.get(f"/v1/documents/{done['id']}/xml").content)
+    comprobante = etree.fromstring(record.findtext("comprobante").encode())
+    carried = {path.rsplit("/", 1)[1]: comprobante.findtext(path) for path in REGIME_FIELDS}
+    assert carried == {name.rsplit("/", 1)[1]: None for name in REGIME_FIELDS} | expected
+    assert comprobante.findtext("infoFactura/obligadoContabilidad") == (
+        "SI" if flags["obligado_contabilidad"] else "NO")
+    assert comprobante.findtext("infoTributaria/ruc") == ruc
 
 
 def test_idempotent_retry_returns_the_same_document(local_stack, issuer):

@@ -1,13 +1,15 @@
 """The SRI client against the SRI simulator over HTTP on 127.0.0.1: SRI's validations (duplicates,
-reused secuencial, clave, signature, XSD), the course of a document through autorización, the
+reused secuencial, clave, signature, XSD, sums), the course of a document through autorización, the
 injected faults, and the admin endpoints."""
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from decimal import Decimal as D
 
 import httpx
 import pytest
@@ -18,6 +20,7 @@ from local.sri.simulator import MAX_DOCUMENT_BYTES, SriSimulator
 from sello.countries import AuthorityUnavailable
 from sello.countries.ec import clave as claves
 from sello.countries.ec import xades
+from sello.countries.ec.issuer_flags import RIMPE_LEGENDS
 from sello.countries.ec.sri import SriClient
 from sello.settings import Settings
 from tests.conftest import DATA, needs_data
@@ -29,15 +32,18 @@ SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
 
 def factura(sequence: int = 1, numeric_code: str = "12345678", *, ambiente: str = "1",
-            clave: str | None = None, buyer: str = "CONSUMIDOR FINAL") -> tuple[str, bytes]:
-    """(clave, unsigned XML) of a small factura 1.1.0 that is valid against SRI's schema."""
+            clave: str | None = None, buyer: str = "CONSUMIDOR FINAL",
+            rimpe: str | None = None) -> tuple[str, bytes]:
+    """(clave, unsigned XML) of a small factura 1.1.0 that is valid against SRI's schema (with the
+    contribuyenteRimpe legend `rimpe` when given)."""
+    legend = f"<contribuyenteRimpe>{rimpe}</contribuyenteRimpe>" if rimpe else ""
     clave = clave or claves.access_key(ISSUED, "01", RUC, ambiente, "001001", sequence, numeric_code)
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?><factura id="comprobante" version="1.1.0"><infoTributaria>'
         f"<ambiente>{ambiente}</ambiente><tipoEmision>1</tipoEmision>"
         f"<razonSocial>Comercial Demo S.A.</razonSocial><ruc>{RUC}</ruc><claveAcceso>{clave}</claveAcceso>"
         f"<codDoc>01</codDoc><estab>001</estab><ptoEmi>001</ptoEmi><secuencial>{sequence:09d}</secuencial>"
-        "<dirMatriz>Quito</dirMatriz></infoTributaria>"
+        f"<dirMatriz>Quito</dirMatriz>{legend}</infoTributaria>"
         f"<infoFactura><fechaEmision>{ISSUED:%d/%m/%Y}</fechaEmision>"
         "<tipoIdentificacionComprador>07</tipoIdentificacionComprador>"
         f"<razonSocialComprador>{buyer}</razonSocialComprador>"
@@ -227,6 +233,86 @@ def test_a_rejected_document_sent_again_is_authorized_and_both_answers_come_back
     assert states == ["AUTORIZADO", "NO AUTORIZADO"]
 
 
+# A line: (precioTotalSinImpuesto, [(codigo, codigoPorcentaje, tarifa, baseImponible, valor), …]); a
+# header tax: (codigo, codigoPorcentaje, baseImponible, valor).
+Line = tuple[str, list[tuple[str, str, str, str, str]]]
+Header = list[tuple[str, str, str, str]]
+
+
+def taxed_factura(sequence: int, lines: list[Line], header: Header) -> tuple[str, bytes]:
+    """factura() with these lines and header taxes; totalSinImpuestos, importeTotal and the payment
+    are the sums of what is given, so only the taxes can disagree."""
+    clave, xml = factura(sequence=sequence)
+    root = etree.fromstring(xml)
+    info, detalles = root.find("infoFactura"), root.find("detalles")
+    subtotal = sum(D(amount) for amount, _ in lines)
+    total = subtotal + sum(D(value) for *_, value in header)
+    info.find("totalSinImpuestos").text = f"{subtotal:.2f}"
+    info.find("importeTotal").text = info.find("pagos/pago/total").text = f"{total:.2f}"
+    totals = info.find("totalConImpuestos")
+    totals.clear()
+    for codigo, porcentaje, base, value in header:
+        tax = etree.SubElement(totals, "totalImpuesto")
+        for name, text in (("codigo", codigo), ("codigoPorcentaje", porcentaje), ("baseImponible", base),
+                           ("valor", value)):
+            etree.SubElement(tax, name).text = text
+    template = detalles[0]
+    detalles.clear()
+    for amount, taxes in lines:
+        detalle = copy.deepcopy(template)
+        detalle.find("precioUnitario").text = detalle.find("precioTotalSinImpuesto").text = amount
+        impuestos = detalle.find("impuestos")
+        impuestos.clear()
+        for values in taxes:
+            tax = etree.SubElement(impuestos, "impuesto")
+            for name, text in zip(("codigo", "codigoPorcentaje", "tarifa", "baseImponible", "valor"), values,
+                                  strict=True):
+                etree.SubElement(tax, name).text = text
+        detalles.append(detalle)
+    return clave, etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def vat15(base: str, value: str) -> tuple[str, str, str, str, str]:
+    return ("2", "4", "15", base, value)
+
+
+# 0.30 at 15 % is 0.045 -> 0.05, shared out over three lines of 0.10 (0.015 each).
+DIMES = [("0.10", [vat15("0.10", value)]) for value in ("0.02", "0.02", "0.01")]
+
+
+@pytest.mark.parametrize(("lines", "header", "complaint"), [
+    # Each line rounded on its own (0.015 -> 0.02): the header adds them up to 0.06, but 0.30 × 15 % is
+    # 0.045 -> 0.05.
+    ([("0.10", [vat15("0.10", "0.02")])] * 3, [("2", "4", "0.30", "0.06")], "redondeado 0.05"),
+    # The header is 0.05, but the lines still add up to 0.06.
+    ([("0.10", [vat15("0.10", "0.02")])] * 3, [("2", "4", "0.30", "0.05")], "suma de los detalles 0.06"),
+    # Both sums hold, but one line is two cents away from its own 10.00 × 15 %.
+    ([("10.00", [vat15("10.00", "1.48")]), ("10.00", [vat15("10.00", "1.52")])],
+     [("2", "4", "20.00", "3.00")], "detalle 1"),
+    # The header base is not the sum of the lines' bases.
+    (DIMES, [("2", "4", "0.31", "0.05")], "baseImponible 0.31"),
+    # ICE is part of the VAT base: 100.00 + ICE 15.00 = 115.00, not 100.00.
+    ([("100.00", [("3", "3031", "15", "100.00", "15.00"), vat15("100.00", "15.00")])],
+     [("3", "3031", "100.00", "15.00"), ("2", "4", "100.00", "15.00")], "más ICE 115.00"),
+], ids=["lines_rounded_one_by_one", "lines_do_not_add_up", "line_off_by_two_cents", "header_base",
+        "ice_left_out_of_the_vat_base"])
+def test_sums_that_do_not_add_up_are_not_authorized_52(sri, client, signer, lines, header, complaint):
+    clave, xml = taxed_factura(1, lines, header)
+    assert client.submit(signer(xml), "test").status == "received"
+    outcome = client.authorize(clave, "test")
+    assert outcome.status == "rejected"
+    assert [(m.code, m.message) for m in outcome.messages] == [("52", "ERROR EN DIFERENCIAS")]
+    assert complaint in outcome.messages[0].detail
+
+
+def test_a_tax_rounded_once_and_shared_out_over_the_lines_is_authorized(sri, client, signer):
+    ice_line = ("100.00", [("3", "3031", "15", "100.00", "15.00"), vat15("115.00", "17.25")])
+    clave, xml = taxed_factura(1, [*DIMES, ice_line],
+                               [("2", "4", "115.30", "17.30"), ("3", "3031", "100.00", "15.00")])
+    assert client.submit(signer(xml), "test").status == "received"
+    assert client.authorize(clave, "test").status == "authorized"
+
+
 # -- malformed input -------------------------------------------------------------------------------
 
 def test_an_argument_that_is_not_base64_is_35(sri):
@@ -288,6 +374,26 @@ def test_a_document_against_the_schema_is_35_with_lxmls_message(client, signer):
     assert outcome.status == "rejected"
     assert [m.code for m in outcome.messages] == ["35"]
     assert "razonSocialComprador" in outcome.messages[0].detail
+
+
+@needs_data("ec", "xsd")
+def test_both_rimpe_legends_pass_the_schema_and_no_other_does(client, signer):
+    # SRI's published XSD has only the first legend; SRI authorizes both (ficha técnica, Anexo 22).
+    with SriSimulator(xsd_dir=str(DATA / "ec" / "xsd")) as strict, client_for(strict) as strict_client:
+        outcomes = {}
+        for sequence, legend in enumerate([*RIMPE_LEGENDS.values(), "CONTRIBUYENTE RÉGIMEN GENERAL",
+                                           "contribuyente régimen rimpe"], start=1):
+            clave, xml = factura(sequence=sequence, rimpe=legend)
+            outcome = strict_client.submit(signer(xml), "test")
+            outcomes[legend] = [m.code for m in outcome.messages]
+            if outcome.status == "received":
+                outcomes[legend] = strict_client.authorize(clave, "test").status
+    assert outcomes == {
+        "CONTRIBUYENTE RÉGIMEN RIMPE": "authorized",
+        "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE": "authorized",
+        "CONTRIBUYENTE RÉGIMEN GENERAL": ["35"],
+        "contribuyente régimen rimpe": ["35"],
+    }
 
 
 # -- faults ----------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ Only the country is fake: an authority that answers from a script, so every path
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 
@@ -14,6 +15,7 @@ from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
+from sello.services import workflow
 from sello.services.workflow import poll_wait_seconds
 from sello.settings import Settings, get_settings
 from tests.helpers import install_country
@@ -207,6 +209,27 @@ def test_rejected_on_submission(aws, authority, run, outbox):
     assert authority.calls["poll"] == 0
     assert blob(aws, "doc_returned", "document.pdf") is None
     assert outbox() == []
+
+
+def test_a_flood_of_authority_messages_is_stored_bounded(aws, authority, run):
+    # Warnings first and far too many, each longer than a field may be, in 4-byte characters.
+    warnings = tuple(AuthorityMessage(f"W{i}", "AVISO " + "𝄞" * 400, detail="𝄞" * 5000, warning=True)
+                     for i in range(30))
+    authority.submit_script = [SubmitOutcome("rejected", messages=(
+        *warnings, AuthorityMessage("35", "DOCUMENTO INVALIDO", detail="x" * 5000)))]
+
+    execution, item = run("doc_flooded")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert item["status"] == "rejected"
+    stored = item["authority_messages"]
+    assert len(stored) == workflow.MAX_STORED_MESSAGES
+    assert stored[0]["code"] == "35" and not stored[0]["warning"]  # the error is kept, ahead of warnings
+    assert all(len(m["message"]) <= 300 and len(m["detail"]) <= 1000 for m in stored)
+    assert stored[1]["detail"].endswith("…")
+    assert len(json.dumps(stored, ensure_ascii=False).encode()) < 45_000
+    assert item["error"]["message"].startswith("The tax authority refused the document: 35")
+    assert len(item["error"]["message"]) < 1400
 
 
 def test_rejected_by_the_authorization(aws, authority, run, outbox):

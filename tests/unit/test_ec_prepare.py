@@ -192,15 +192,19 @@ def test_lines_keep_quantities_prices_and_details_as_given():
 
 def test_many_lines_sum_exactly():
     prepared = prepare(invoice(items=[line(unit_price="0.10")] * 700))
-    # Each line: 0.10, tax 0.015 -> 0.02. Header: the sums of the rounded line figures.
+    # Each line: 0.10 at 15 %, 0.015 exactly. Header: 70.00 × 15 % = 10.50, rounded once (rounding each
+    # line first would make it 700 × 0.02 = 14.00); the lines share it out, each within a cent of 0.015.
     assert prepared.content["tax_totals"][0] == {
         "tax_code": "2",
         "rate_code": "4",
         "rate": "15.00",
         "base": "70.00",
-        "amount": "14.00",
+        "amount": "10.50",
     }
-    assert prepared.totals["total"] == D("84.00")
+    line_taxes = [D(line["taxes"][0]["amount"]) for line in prepared.content["lines"]]
+    assert sum(line_taxes) == D("10.50")
+    assert set(line_taxes) == {D("0.01"), D("0.02")}
+    assert prepared.totals["total"] == D("80.50")
 
 
 def test_credit_and_debit_notes_from_the_samples():

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from sello.models.common import EmailStr, Environment, RequestBody, text
+from sello.models.common import EmailStr, Environment, Model, RequestBody, text
 from sello.plans import DEFAULT_PLAN
 
 AccountStatus = Literal["pending_confirmation", "active"]
@@ -101,7 +101,7 @@ class ConfirmLiveActivationRequest(RequestBody):
 
 # Views ---------------------------------------------------------------------------------------
 
-class SignUpAccepted(BaseModel):
+class SignUpAccepted(Model):
     """The answer to every valid sign-up, whether or not the email already has an account."""
 
     email: str
@@ -110,7 +110,7 @@ class SignUpAccepted(BaseModel):
                     "instead.")
 
 
-class AccountView(BaseModel):
+class AccountView(Model):
     id: str
     company_name: str
     email: str
@@ -127,7 +127,7 @@ class AccountView(BaseModel):
                    live_enabled_at=account.live_enabled_at)
 
 
-class ApiKeyView(BaseModel):
+class ApiKeyView(Model):
     """An API key as listed: never the key itself nor its hash."""
 
     id: str
@@ -144,7 +144,7 @@ class ApiKeyView(BaseModel):
                    created_at=key.created_at, revoked_at=key.revoked_at)
 
 
-class NewApiKeyView(BaseModel):
+class NewApiKeyView(Model):
     """A key just created: `key` is shown this once and cannot be retrieved again."""
 
     id: str
@@ -154,23 +154,23 @@ class NewApiKeyView(BaseModel):
     created_at: datetime
 
 
-class ApiKeyList(BaseModel):
+class ApiKeyList(Model):
     data: list[ApiKeyView]
 
 
-class LiveActivationView(BaseModel):
+class LiveActivationView(Model):
     """Where the live-activation code went, and until when it works."""
 
     sent_to: str = Field(description="The account owner's email.")
     expires_at: datetime
 
 
-class ConfirmationView(BaseModel):
+class ConfirmationView(Model):
     account: AccountView
     api_key: NewApiKeyView
 
 
-class MeView(BaseModel):
+class MeView(Model):
     account: AccountView
     environment: Environment = Field(description="Environment of the API key used for this request.")
     key_id: str

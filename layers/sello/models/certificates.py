@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sello.adapters.kms import Sealed
-from sello.models.common import EmailStr, RequestBody
+from sello.models.common import EmailStr, Model, RequestBody
 
 # A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
 EXPIRING_DAYS = 30
@@ -81,12 +81,12 @@ class Certificate:
 
 # Views -----------------------------------------------------------------------------------------
 
-class CertificateWarning(BaseModel):
+class CertificateWarning(Model):
     code: str = Field(examples=["certificate_expiring"])
     message: str
 
 
-class CertificateSummary(BaseModel):
+class CertificateSummary(Model):
     serial: str = Field(description="Serial number, hexadecimal.")
     subject: str
     valid_from: datetime
@@ -102,7 +102,7 @@ class CertificateSummary(BaseModel):
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
 
 
-class CertificateHistoryEntry(BaseModel):
+class CertificateHistoryEntry(Model):
     serial: str
     subject: str
     issuer: str
@@ -113,7 +113,7 @@ class CertificateHistoryEntry(BaseModel):
     replaced_at: datetime | None = None
 
 
-class CertificateView(BaseModel):
+class CertificateView(Model):
     """Public metadata of the issuer's active certificate: never the key or the password."""
 
     object: str = "certificate"

@@ -38,6 +38,13 @@ class EmailStr(pydantic.EmailStr):
         return core_schema.no_info_after_validator_function(cls._validate, core_schema.str_schema())
 
 
+class Model(BaseModel):
+    """The base of response and stored-record models: their validator and serializer are built on first
+    use, not on import, so a cold start pays only for the ones its request uses."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 class RequestBody(BaseModel):
     """A request body: a field it does not declare is refused (unknown_field)."""
 

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from sello.models.common import EmailStr, Environment, RequestBody
+from sello.models.common import EmailStr, Environment, Model, RequestBody
 from sello.models.document_request import DocumentType
 
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
@@ -23,7 +23,7 @@ DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)
 AuthorityStatus = Literal["received", "authorized", "rejected"]
 
 
-class AuthorityMessage(BaseModel):
+class AuthorityMessage(Model):
     code: str = Field(description="The authority's own identifier of the message.", examples=["60"])
     message: str
     detail: str = ""
@@ -34,12 +34,12 @@ class AuthorityMessage(BaseModel):
                         examples=["invalid_signature"])
 
 
-class Problem(BaseModel):
+class Problem(Model):
     code: str
     message: str
 
 
-class Totals(BaseModel):
+class Totals(Model):
     """Amounts as decimal strings, in the document's currency."""
 
     model_config = ConfigDict(extra="ignore")
@@ -52,7 +52,7 @@ class Totals(BaseModel):
 
 # Records ---------------------------------------------------------------------------------------
 
-class Document(BaseModel):
+class Document(Model):
     """A document as stored. Attributes the workflow keeps for itself (poll count, timestamps of its
     steps) are ignored when an item is read.
 
@@ -100,13 +100,13 @@ class Document(BaseModel):
 
 # Views -----------------------------------------------------------------------------------------
 
-class CustomerSummary(BaseModel):
+class CustomerSummary(Model):
     name: str | None = None
     tax_id: str | None = None
     email: str | None = None
 
 
-class AuthorityView(BaseModel):
+class AuthorityView(Model):
     status: AuthorityStatus | None = Field(
         default=None, description="What the tax authority has done with the document: `received`, "
                                   "`authorized` or `rejected`; null until it has received it.")
@@ -119,7 +119,7 @@ class AuthorityView(BaseModel):
                                              description="The authority's messages, warnings included.")
 
 
-class DocumentView(BaseModel):
+class DocumentView(Model):
     id: str = Field(examples=["doc_7m2k9x4v1c8b3n6q0w5e"])
     object: str = "document"
     type: str = Field(examples=["invoice"])
@@ -167,7 +167,7 @@ class DocumentView(BaseModel):
         )
 
 
-class DocumentList(BaseModel):
+class DocumentList(Model):
     data: list[DocumentView] = Field(description="Newest first.")
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
 
@@ -194,7 +194,7 @@ class SendDocumentRequest(RequestBody):
                                 examples=["compras@example.com"])
 
 
-class DocumentDownload(BaseModel):
+class DocumentDownload(Model):
     """The body of a download's redirect: where the file is, for clients that do not follow it."""
 
     url: str = Field(description="A presigned URL of the file (the redirect's `Location`).")
@@ -203,6 +203,6 @@ class DocumentDownload(BaseModel):
     expires_at: datetime = Field(description="When the URL stops working.")
 
 
-class DocumentEmail(BaseModel):
+class DocumentEmail(Model):
     to: str = Field(examples=["compras@example.com"])
     sent_at: datetime

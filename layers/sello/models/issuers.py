@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -20,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from sello.countries import get_plugin, supported_countries
 from sello.models.certificates import CertificateSummary
-from sello.models.common import EmailStr, RequestBody, text
+from sello.models.common import EmailStr, Model, RequestBody, text
 
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                                max_length=2)]
@@ -119,7 +118,7 @@ class CreateIssuerRequest(RequestBody):
 
 # Records ---------------------------------------------------------------------------------------
 
-class Issuer(BaseModel):
+class Issuer(Model):
     """An issuer as stored (establishments and flags already validated)."""
 
     id: str
@@ -139,7 +138,7 @@ class Issuer(BaseModel):
 
 # Views -----------------------------------------------------------------------------------------
 
-class IssuerView(BaseModel):
+class IssuerView(Model):
     id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     object: str = "issuer"
     country: str
@@ -162,6 +161,6 @@ class IssuerView(BaseModel):
         return cls(**data, certificate=summary)
 
 
-class IssuerList(BaseModel):
+class IssuerList(Model):
     data: list[IssuerView]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")

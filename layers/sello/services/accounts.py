@@ -254,7 +254,9 @@ class AccountService:
         return ConfirmationView(account=AccountView.of(activated), api_key=_new_key_view(plaintext, key))
 
     def resend_confirmation(self, email: str) -> None:
-        """Sends a new code to a pending account. Says nothing about whether the email exists."""
+        """Sends a new code to a pending account, at most once per resend interval. Answers the same
+        whether the email is unknown, active, pending or asked for moments ago, so that it cannot tell
+        which; only an email SES refuses answers differently (503 email_not_sent)."""
         account = self._by_email(email)
         if account is None or account.status != "pending_confirmation" or account.confirmation is None:
             return
@@ -263,10 +265,10 @@ class AccountService:
         interval = self.settings.confirmation_resend_interval_seconds
         due = previous.sent_at + timedelta(seconds=interval)
         if now < due:
-            raise _too_soon((due - now).total_seconds())
+            return
         code, confirmation = self._new_code(now)
         if not self.repo.replace_code(account.id, confirmation, previous):
-            raise _too_soon(interval)  # another request sent a code just now
+            return  # another request sent a code just now
         if not self._send_code(account, code, confirmation):
             # The previous code, its attempts and its send time come back: it still works, and
             # asking again is not rate limited by a mail that never left.

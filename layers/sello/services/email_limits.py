@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sello.adapters.rate_limits import Limit
 from sello.errors import TooManyRequests
-from sello.models.accounts import Environment
+from sello.models.common import Environment
 from sello.settings import Settings
 
 

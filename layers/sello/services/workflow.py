@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from sello import countries
 from sello.adapters.blobs import S3Blobs, document_key
@@ -40,6 +40,7 @@ from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
+from sello.models.common import Model
 from sello.services.delivery import PDF, XML, document_mail
 from sello.settings import Settings, get_settings
 
@@ -107,7 +108,7 @@ class SigningCredentials(Protocol):
         issuer has a certificate for test documents only."""
 
 
-class TaskInput(BaseModel):
+class TaskInput(Model):
     """What the state machine passes to every task."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +116,7 @@ class TaskInput(BaseModel):
     document_id: str
 
 
-class StateError(BaseModel):
+class StateError(Model):
     """An error as a Catch block or a Pass state hands it on."""
 
     model_config = ConfigDict(extra="ignore")
@@ -134,8 +135,25 @@ def poll_wait_seconds(settings: Settings, polls: int) -> int:
     return int(min(settings.poll_first_wait_seconds * growth, settings.poll_max_wait_seconds))
 
 
+# The authority's messages are stored in the document's item, within the space kept free for them
+# (documents.DOCUMENT_ITEM_RESERVE): at most this many, each field cut to its length (a code point takes
+# at most 4 bytes, so 8 messages of 40 + 300 + 1,000 characters stay under 43 KB).
+MAX_STORED_MESSAGES = 8
+_MESSAGE_FIELDS = {"code": 40, "message": 300, "detail": 1000}
+
+
+def _cut(value: str, limit: int) -> str:
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
 def _messages(messages: tuple[AuthorityMessage, ...]) -> list[dict]:
-    return [m.to_item() for m in messages]
+    """The messages to store: errors before warnings (an error says why a document was refused)."""
+    ordered = sorted(messages, key=lambda m: m.warning)[:MAX_STORED_MESSAGES]
+    items = [m.to_item() for m in ordered]
+    for item in items:
+        for name, limit in _MESSAGE_FIELDS.items():
+            item[name] = _cut(item[name], limit)
+    return items
 
 
 def _rejection(messages: tuple[AuthorityMessage, ...]) -> dict:
@@ -143,9 +161,11 @@ def _rejection(messages: tuple[AuthorityMessage, ...]) -> dict:
     first = next((m for m in messages if not m.warning), None)
     if first is None:
         return {"code": "rejected_by_authority", "message": "The tax authority refused the document."}
-    text = f"{first.message} ({first.detail})" if first.detail else first.message
+    message, detail = (_cut(first.message, _MESSAGE_FIELDS["message"]),
+                       _cut(first.detail, _MESSAGE_FIELDS["detail"]))
+    text = f"{message} ({detail})" if detail else message
     return {"code": first.reason or "rejected_by_authority",
-            "message": f"The tax authority refused the document: {first.code} {text}".strip()}
+            "message": f"The tax authority refused the document: {_cut(first.code, 40)} {text}".strip()}
 
 
 @dataclass

@@ -6,10 +6,12 @@ credit and debit notes are prepared here; delivery guides and withholdings by gu
 withholding.py, which share the helpers below (issuer_snapshot, check_party, resolve_tax, …).
 
 Arithmetic (amounts.py): a line's subtotal is quantity × unit price − discount, rounded to cents
-half up; each tax on a line is rounded on its own; the document's tax totals, grouped by tax and
-rate code, are the sums of those rounded line figures, so the totals always equal the sum of the
-lines as SRI recomputes them. ICE is part of the VAT base of its line; IRBPNR is a fixed amount per
-unit.
+half up. Taxes are rounded once per document and tax and rate code (`tax_totals`, the one place every
+invoice, credit and debit note computes them): the header's valor is the sum of the lines' exact
+taxes (base × tarifa / 100) rounded half up, which is its baseImponible × tarifa / 100 rounded, and
+amounts.apportion splits it over the lines, each within a cent of its exact tax, so the lines add up
+to the header exactly. ICE is part of the VAT base of its line (with the ICE valor that line shows);
+IRBPNR is a fixed amount per unit.
 
 This module imports no XML library itself: lxml is loaded by the first `prepare`, which builds the
 document's XML to check its size (and its schema)."""
@@ -237,7 +239,8 @@ def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
 # Invoices, credit and debit notes ----------------------------------------------------------------
 
 def _line(item, path: str) -> dict:
-    """A line with its subtotal and taxes computed (amounts as strings)."""
+    """A line with its subtotal and its taxes resolved (amounts as strings); `tax_totals` then gives
+    each tax its base and amount."""
     if item.discount > item.quantity * item.unit_price:
         raise Unprocessable("The discount is larger than quantity × unit price.", code="invalid_discount",
                             path=join(path, "discount"))
@@ -251,20 +254,6 @@ def _line(item, path: str) -> dict:
     if "vat" not in resolved:
         raise Unprocessable("Every line needs exactly one VAT entry (rate 0, or code 6 or 7 when no VAT "
                             "applies).", code="missing_vat", path=join(path, "taxes"))
-    ice = amounts.percent_of(subtotal, resolved["ice"][2]) if "ice" in resolved else Decimal(0)
-
-    def base_and_amount(tax_type: str, rate: Decimal) -> tuple[Decimal, Decimal]:
-        if tax_type == "vat":
-            return subtotal + ice, amounts.percent_of(subtotal + ice, rate)
-        if tax_type == "ice":
-            return subtotal, ice
-        return subtotal, amounts.money(item.quantity * rate)  # IRBPNR: per unit
-
-    taxes = []
-    for tax_type, (tax_code, rate_code, rate) in resolved.items():
-        base, amount = base_and_amount(tax_type, rate)
-        taxes.append({"tax_code": tax_code, "rate_code": rate_code, "rate": amounts.fmt(rate),
-                      "base": amounts.fmt(check_amount(base, path)), "amount": amounts.fmt(amount)})
     return {
         "code": item.code,
         "aux_code": item.aux_code,
@@ -275,27 +264,55 @@ def _line(item, path: str) -> dict:
         "discount": amounts.fmt(item.discount),
         "subtotal": amounts.fmt(subtotal),
         "details": [{"name": name, "value": value} for name, value in (item.details or {}).items()],
-        "taxes": taxes,
+        "taxes": [{"tax_code": tax_code, "rate_code": rate_code, "rate": amounts.fmt(rate)}
+                  for tax_code, rate_code, rate in resolved.values()],
     }
 
 
+def _line_base(line: dict, tax_code: str) -> Decimal:
+    """A line's baseImponible for a tax: its subtotal, plus the line's ICE for VAT."""
+    base = Decimal(line["subtotal"])
+    if tax_code == catalogs.TAX_TYPES["vat"]:
+        base += sum((Decimal(tax["amount"]) for tax in line["taxes"]
+                     if tax["tax_code"] == catalogs.TAX_TYPES["ice"]), Decimal(0))
+    return base
+
+
+def _exact_tax(line: dict, tax_code: str, base: Decimal, rate: Decimal) -> Decimal:
+    """A line's tax before any rounding: base × tarifa / 100, or for IRBPNR quantity × USD per unit."""
+    if tax_code == catalogs.TAX_TYPES["irbpnr"]:
+        return Decimal(line["quantity"]) * rate
+    return base * rate / amounts.HUNDRED
+
+
 def tax_totals(lines: list[dict]) -> list[dict]:
-    """totalConImpuestos: line bases and line taxes summed per (codigo, codigoPorcentaje), in order of
-    first appearance. One code has one rate on a document (422 invalid_tax_rate otherwise)."""
+    """totalConImpuestos, one group per (codigo, codigoPorcentaje) in order of first appearance, and
+    every line tax's base and amount, written into the lines' `taxes` (see the module docstring): per
+    group, baseImponible is the sum of the line bases and valor the sum of the lines' exact taxes
+    rounded half up, shared out over the lines by amounts.apportion. ICE is settled before VAT, as
+    it is part of the VAT base. One code has one rate on a document (422 invalid_tax_rate otherwise)."""
     groups: dict[tuple[str, str], dict] = {}
+    members: dict[tuple[str, str], list[tuple[int, dict, dict]]] = {}  # (line index, line, line tax)
     for i, line in enumerate(lines):
         for j, tax in enumerate(line["taxes"]):
             key = (tax["tax_code"], tax["rate_code"])
-            group = groups.setdefault(key, {"tax_code": key[0], "rate_code": key[1], "rate": tax["rate"],
-                                            "base": Decimal(0), "amount": Decimal(0)})
+            group = groups.setdefault(key, {"tax_code": key[0], "rate_code": key[1], "rate": tax["rate"]})
             if group["rate"] != tax["rate"]:
                 raise Unprocessable(f"Code {key[1]} is used at {group['rate']}% on another line; one code "
                                     f"has one rate on a document.", code="invalid_tax_rate",
                                     path=f"items.{i}.taxes.{j}.rate")
-            group["base"] += Decimal(tax["base"])
-            group["amount"] += Decimal(tax["amount"])
-    return [group | {"base": amounts.fmt(check_amount(group["base"], "items")),
-                     "amount": amounts.fmt(group["amount"])} for group in groups.values()]
+            members.setdefault(key, []).append((i, line, tax))
+    vat = catalogs.TAX_TYPES["vat"]
+    for key in sorted(groups, key=lambda k: k[0] == vat):  # VAT last, the rest in order
+        rate = Decimal(groups[key]["rate"])
+        bases = [check_amount(_line_base(line, key[0]), f"items.{i}") for i, line, _ in members[key]]
+        amount, shares = amounts.apportion([_exact_tax(line, key[0], base, rate)
+                                            for (_, line, _), base in zip(members[key], bases, strict=True)])
+        for (_, _, tax), base, share in zip(members[key], bases, shares, strict=True):
+            tax["base"], tax["amount"] = amounts.fmt(base), amounts.fmt(share)
+        groups[key] |= {"base": amounts.fmt(check_amount(sum(bases, Decimal(0)), "items")),
+                        "amount": amounts.fmt(amount)}
+    return list(groups.values())
 
 
 def _payments(request, total: Decimal) -> list[dict]:

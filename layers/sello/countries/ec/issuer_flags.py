@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from sello.models.common import text
+from sello.models.common import Model, text
 
-# contribuyenteRimpe literals (SRI ficha técnica, Anexo 22).
+# contribuyenteRimpe literals (SRI ficha técnica, Anexo 22): what SRI accepts, and so exactly what the
+# schema check and the SRI simulator let through (xsd.compile_schema).
 RIMPE_LEGENDS = {
     "emprendedor": "CONTRIBUYENTE RÉGIMEN RIMPE",
     "negocio_popular": "CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE",
@@ -19,7 +20,7 @@ RIMPE_LEGENDS = {
 ResolutionNumber = text(13, min_length=3)
 
 
-class EcuadorIssuerFlags(BaseModel):
+class EcuadorIssuerFlags(Model):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     obligado_contabilidad: bool = Field(

@@ -1,6 +1,13 @@
 """Validation against SRI's XSD files, found in settings.sri_xsd_dir (file names as SRI publishes
 them, e.g. factura_V1.1.0.xsd, with xmldsig-core-schema.xsd beside them). Each schema is compiled
-once per process, on first use; without a folder nothing is checked."""
+once per process, on first use; without a folder nothing is checked.
+
+SRI's published schemas are not quite what SRI's service accepts: their contribuyenteRimpe type has
+a single pattern, the first legend of the ficha técnica's Anexo 22 ("CONTRIBUYENTE RÉGIMEN RIMPE"),
+while SRI authorizes the second ("CONTRIBUYENTE NEGOCIO POPULAR - RÉGIMEN RIMPE") just the same.
+`compile_schema` therefore compiles each schema with that type allowing exactly the legends of
+issuer_flags.RIMPE_LEGENDS: this check and the local SRI simulator (local/sri) both compile their
+schemas with it, so they accept the same documents."""
 
 from __future__ import annotations
 
@@ -19,26 +26,31 @@ SCHEMA_FILES = {
     "comprobanteRetencion": "ComprobanteRetencion",
     "liquidacionCompra": "LiquidacionCompra",
 }
+XS = "http://www.w3.org/2001/XMLSchema"
+RIMPE_TYPE = "contribuyenteRimpe"
 
 
 def schema_path(folder: str, root_name: str, version: str) -> Path:
     return Path(folder) / f"{SCHEMA_FILES[root_name]}_V{version}.xsd"
 
 
-@cache
-def _schema(path: Path):
+def compile_schema(path: Path | str):
+    """SRI's schema at `path` as an lxml XMLSchema whose contribuyenteRimpe type is the enumeration
+    of RIMPE_LEGENDS (its own facets replaced); any other type is as published. Its imports (the
+    xmldsig schema) are found beside it. A compiled schema is not safe to use from several threads
+    at once."""
     from lxml import etree
 
-    return etree.XMLSchema(etree.parse(str(path)))
+    document = etree.parse(str(path))
+    for restriction in document.iterfind(f"{{{XS}}}simpleType[@name='{RIMPE_TYPE}']/{{{XS}}}restriction"):
+        for facet in list(restriction):
+            restriction.remove(facet)
+        for legend in RIMPE_LEGENDS.values():
+            etree.SubElement(restriction, f"{{{XS}}}enumeration", value=legend)
+    return etree.XMLSchema(document)
 
 
-def _published_legend(error, document) -> bool:
-    """SRI's published schemas accept only the first RIMPE legend of Anexo 22; the second
-    ("NEGOCIO POPULAR") is just as valid and SRI's service takes it."""
-    if not error.path.endswith("/contribuyenteRimpe"):
-        return False
-    found = document.xpath(error.path)
-    return bool(found) and found[0].text in RIMPE_LEGENDS.values()
+_schema = cache(compile_schema)
 
 
 def validate(xml: bytes, root_name: str, version: str) -> list[tuple[str, str]]:
@@ -57,5 +69,4 @@ def validate(xml: bytes, root_name: str, version: str) -> list[tuple[str, str]]:
     document = etree.fromstring(xml)
     if schema.validate(document):
         return []
-    return [(error.path, error.message) for error in schema.error_log
-            if not _published_legend(error, document)]
+    return [(error.path, error.message) for error in schema.error_log]
