@@ -18,10 +18,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sello import catalog
 from sello.http import make_app, route_responses
+from sello.models.common import Model
 from sello.version import VERSION
 
 TITLE = "Sello API"
@@ -38,7 +39,7 @@ _ASSET_TYPES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.c
 router = Router()
 
 
-class ApiIndex(BaseModel):
+class ApiIndex(Model):
     name: str = Field(examples=[TITLE])
     version: str = Field(examples=[VERSION])
     description: str
