@@ -111,10 +111,25 @@ def _ecuador():
               b"<fechaAutorizacion>" + now.isoformat().encode() + b"</fechaAutorizacion>"
               b"<ambiente>PRUEBAS</ambiente><comprobante><![CDATA[" + signed + b"]]></comprobante>"
               b"<mensajes/></autorizacion>")
+    logo = _logo()
     return [
         ("build_and_sign_10_line_factura", lambda: plugin.sign(document, key, cert), 300, 5),
         ("ride_10_line_factura", lambda: ride.render(record), 50, 30),
+        ("ride_10_line_factura_with_logo", lambda: ride.render(record, logo=logo), 50, 30),
     ]
+
+
+def _logo() -> bytes:
+    """A logo as services.logos stores one: a PNG of 600 × 200 pixels with transparency."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (600, 200), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((4, 4, 596, 196), radius=36, fill=(20, 50, 110, 255))
+    draw.ellipse((40, 40, 160, 160), fill=(240, 190, 40, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _over_http():

@@ -38,6 +38,8 @@ SENDS_EMAIL = {"accounts", "issuers", "documents"}
 WRAPS_CERTIFICATE_KEYS = {"issuers"}
 # Downloads the documents' XML and PDF (written by the workflow tasks) and attaches them to emails.
 READS_DOCUMENT_FILES = {"documents"}
+# Stores, reads and removes issuers' logos.
+WRITES_ISSUER_FILES = {"issuers"}
 # Lists a page at a time with sealed cursors (the key is a secret of Data).
 HANDS_OUT_CURSORS = {"issuers", "documents"}
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
@@ -87,6 +89,8 @@ class Api(Construct):
                 data.grant_table(fn, spec.name)
             if spec.name in READS_DOCUMENT_FILES:
                 data.grant_documents(fn, write=False)
+            if spec.name in WRITES_ISSUER_FILES:
+                data.grant_issuer_files(fn)
             if spec.name in SENDS_EMAIL:
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:

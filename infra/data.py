@@ -11,7 +11,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from sello.adapters.blobs import issuer_key
 from sello.catalog import TABLE, resource_names
+from sello.services.logos import LOGO_FILE
 
 from infra.function import SelloFunction
 from infra.nag import acknowledge
@@ -47,6 +49,8 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
 }
 QUERIES_INDEX = frozenset({"documents", "certificate_expiry"})
+# The objects of issuers' files: their logos, whatever the account and issuer.
+ISSUER_FILES = issuer_key("*", "*", LOGO_FILE)
 WRITE_ACTIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 
 
@@ -153,6 +157,17 @@ class Data(Construct):
                     "Object keys are made per document at run time (account/document id), so "
                     f"{'reads and writes cover' if write else 'reads cover'} the objects of this one bucket; "
                     "no bucket-level or delete actions.")
+
+    def grant_issuer_files(self, fn: SelloFunction) -> None:
+        """Reads, writes and deletes issuers' files (their logos), and no other object."""
+        fn.role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            resources=[self.bucket.arn_for_objects(ISSUER_FILES)]))
+        fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
+        bucket = self._logical_id(self.bucket)
+        acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{ISSUER_FILES}]",
+                    "Object keys are made per account and issuer at run time; the grant covers the issuers' "
+                    "logos in this one bucket and no other object.")
 
     def grant_cursor_key(self, fn: SelloFunction) -> None:
         """Reading the cursor key's value, which is all a function needs to seal and open cursors."""

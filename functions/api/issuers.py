@@ -1,5 +1,5 @@
-"""Issuers and their signing certificates. Both serve the test and the live environment alike; once
-the account is live, only a live key may change them (AccountService.check_shared_change)."""
+"""Issuers, their signing certificates and their logos. All serve the test and the live environment
+alike; once the account is live, only a live key may change them (AccountService.check_shared_change)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from email import policy
 from email.parser import BytesParser
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ValidationError
 
-from sello.errors import BadRequest
+from sello.errors import BadRequest, Unprocessable, UnsupportedMediaType
 from sello.http import (
     PageCursor,
     PageLimit,
@@ -29,16 +30,16 @@ from sello.http import (
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
-from sello.services import accounts, certificates, issuers
+from sello.services import accounts, certificates, issuers, logos
 
 router = Router()
 
-_ISSUERS, _CERTIFICATES = ["Issuers"], ["Certificates"]
+_ISSUERS, _CERTIFICATES, _LOGOS = ["Issuers"], ["Certificates"], ["Logos"]
 _ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
                                              "Any other value is `issuer_not_found`.")]
 _NOT_FOUND = error_doc("`issuer_not_found`")
 _LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its "
-                               "issuers or certificates")
+                               "issuers, certificates or logos")
 
 
 def _upload_body() -> dict:
@@ -134,12 +135,110 @@ def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     return certificates.default_service().view(principal(router).account_id, issuer_id)
 
 
-# The upload body comes as JSON or multipart, so it is parsed here rather than by the resolver. ------
+_LOGO_PATH = r"/v1/issuers/[^/]+/logo"
+_LOGO_LIMITS = (f"at most {logos.MAX_LOGO_BYTES // 1024} KB and {logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} "
+                "pixels")
+_LOGO_BODY = {
+    "required": True,
+    "content": {
+        **{media: {"schema": {"type": "string", "format": "binary"}} for media in logos.UPLOAD_TYPES},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["logo"],
+            "properties": {"logo": {"type": "string", "format": "binary",
+                                    "description": "The PNG or JPEG file."}},
+        }},
+    },
+}
+
+
+def _image_responses() -> dict:
+    responses = route_responses(200, "The logo", {404: error_doc("`issuer_not_found` or `logo_not_found`")})
+    responses[200]["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
+                                 for media in (logos.PNG, logos.JPEG)}
+    return responses
+
+
+@router.put(
+    "/v1/issuers/<issuer_id>/logo", summary="Upload the logo", tags=_LOGOS,
+    description=f"A PNG or JPEG image, {_LOGO_LIMITS}, sent as the body itself (`Content-Type: "
+                "image/png`, `image/jpeg` or `application/octet-stream`) or as multipart/form-data (field "
+                "`logo`). It is decoded in full and stored re-encoded, without metadata, upright, and scaled "
+                f"down to {logos.STORED_SIDE} pixels a side when larger. Documents rendered from then on "
+                "show it (the RIDE top left). It replaces the issuer's previous logo; once the account is "
+                "live, only a live key may change it.",
+    responses=route_responses(200, "Logo stored", {
+        400: error_doc("`invalid_multipart`"),
+        403: _LIVE_KEY_REQUIRED,
+        404: _NOT_FOUND,
+        422: error_doc(f"`logo_too_large` (over {logos.MAX_LOGO_BYTES // 1024} KB, with `limit` and `size` "
+                       "in bytes), `logo_dimensions_too_large` (over "
+                       f"{logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} pixels), `invalid_logo` (empty, not a "
+                       "PNG or JPEG, damaged, or not the type it was sent as)")}, body=True),
+    openapi_extensions={"requestBody": _LOGO_BODY},
+)
+def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
+    caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
+    data, declared = _logo_upload()
+    return logos.default_service().upload(caller.account_id, issuer_id, data, declared)
+
+
+@router.get("/v1/issuers/<issuer_id>/logo", summary="Get the logo", tags=_LOGOS,
+            description="The logo as stored, with its type (`image/png` or `image/jpeg`). Send `Accept: "
+                        "image/png` or `Accept: image/jpeg` (either gets the image whatever its type); "
+                        "without it the body is the image in base64.",
+            responses=_image_responses())
+def get_logo(issuer_id: _ISSUER_ID):
+    logo = logos.default_service().get(principal(router).account_id, issuer_id)
+    # Bytes go base64-encoded, which API Gateway decodes for clients that accept an image type (binary
+    # media types of the API).
+    return Response(status_code=200, content_type=logo.content_type, body=logo.data,
+                    headers={"Cache-Control": "private, no-cache"})
+
+
+@router.delete("/v1/issuers/<issuer_id>/logo", summary="Remove the logo", tags=_LOGOS, status_code=204,
+               description="Documents rendered from then on have no logo. Removing a logo the issuer does "
+                           "not have is not an error. Once the account is live, only a live key may do it.",
+               responses={**route_responses(204, "Removed", {403: _LIVE_KEY_REQUIRED, 404: _NOT_FOUND}),
+                          204: {"description": "Removed", "content": {}}})  # no body
+def delete_logo(issuer_id: _ISSUER_ID):
+    caller = principal(router)
+    accounts.default_service().check_shared_change(caller.account_id, caller.environment)
+    logos.default_service().delete(caller.account_id, issuer_id)
+    return Response(status_code=204)
+
+
+# Upload bodies come as JSON, multipart or the file itself, so they are parsed here rather than by the
+# resolver. -------------------------------------------------------------------------------------------
+
+def _body_bytes() -> bytes:
+    event = router.current_event
+    return base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+
+
+def _logo_upload() -> tuple[bytes, str | None]:
+    """The logo's bytes and the type it was sent as (None in a form, where only the bytes count)."""
+    content_type = request_content_type(router.current_event)
+    media = media_type(content_type)
+    raw = _body_bytes()
+    if media == "multipart/form-data":
+        fields = _form_fields(content_type, raw, files=("logo",))
+        if "logo" not in fields:
+            raise Unprocessable("The form has no `logo` file.", code="missing_field", path="logo")
+        unknown = sorted(set(fields) - {"logo"})
+        if unknown:
+            raise Unprocessable(f"Unknown form field {unknown[0]!r}; the form takes `logo` only.",
+                                code="unknown_field", path=unknown[0])
+        return fields["logo"], None
+    if media not in logos.UPLOAD_TYPES:
+        raise UnsupportedMediaType("Send the logo as image/png, image/jpeg or application/octet-stream, or "
+                                   "as multipart/form-data with a `logo` file.")
+    return raw, media
+
 
 def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
-    event = router.current_event
-    content_type = request_content_type(event)
-    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    content_type = request_content_type(router.current_event)
+    raw = _body_bytes()
     if media_type(content_type) == "multipart/form-data":
         return _validated(UploadCertificateForm, _form_fields(content_type, raw))
     try:
@@ -150,7 +249,7 @@ def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
     return _validated(UploadCertificateRequest, data)
 
 
-def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
+def _form_fields(content_type: str, raw: bytes, files: tuple[str, ...] = ("certificate",)) -> dict[str, Any]:
     message = BytesParser(policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
     if not message.is_multipart():
@@ -161,7 +260,7 @@ def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
         if not name:
             continue
         payload = part.get_payload(decode=True) or b""
-        if name == "certificate" or part.get_filename() is not None:
+        if name in files or part.get_filename() is not None:
             fields[name] = payload
             continue
         try:
@@ -183,7 +282,8 @@ def _validated(model: type[BaseModel], data: Any):
                                       for e in exc.errors()]) from None
 
 
-app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate",))
+app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate", _LOGO_PATH),
+               raw_paths={_LOGO_PATH: logos.UPLOAD_TYPES})
 
 
 def handler(event, context):

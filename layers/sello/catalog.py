@@ -139,8 +139,10 @@ GATEWAY_HEADERS: dict[str, dict[str, str]] = {
     response_type: {"Retry-After": str(seconds)} for response_type, seconds in RETRY_AFTER_SECONDS.items()}
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
-# body is passed as UTF-8 text. Certificates come as multipart/form-data; a raw PKCS#12 or byte
-# stream stays intact until the function answers it. (A function's base64 answer would reach the
-# client as bytes only when the client's first Accept type is one of these; files are therefore not
-# answered by the functions but by S3, behind a redirect: see functions/api/documents.py.)
-BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12")
+# body is passed as UTF-8 text. Certificates and logos come as multipart/form-data or as the file
+# itself; a raw PKCS#12, image or byte stream stays intact until the function answers it. A
+# function's base64 answer (a logo) reaches the client as bytes when the client's first Accept type
+# is one of these. Documents' XML and PDF are not answered by a function but by S3, behind a redirect
+# (functions/api/documents.py), so that their bytes do not depend on Accept.
+BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
+                      "image/png", "image/jpeg")

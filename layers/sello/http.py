@@ -56,7 +56,8 @@ MAX_ERROR_DETAILS = 50
 MAX_ERROR_PATH = 200
 MAX_ERROR_MESSAGE = 300
 _TOO_LARGE = f"{MAX_BODY_BYTES // (1024 * 1024)} MB"
-_MEDIA_TYPES = "Send the body as application/json (or multipart/form-data where a file is uploaded)."
+_MEDIA_TYPES = ("Send the body as application/json (where a file is uploaded: multipart/form-data, or the "
+                "file itself with its own type).")
 
 
 # The query parameters of a route that lists a page at a time (the default size is
@@ -231,9 +232,10 @@ def _invalid_json(message: str) -> Response:
     return error_response(400, {"code": "invalid_json", "message": message, "path": "body"})
 
 
-def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError | None:
-    """413 for a body over the limit; 415 for a body that is not JSON, or multipart where the route
-    does not take a file; 400 for multipart without its boundary."""
+def _body_problem(event, multipart: tuple[re.Pattern, ...] = (),
+                  raw: tuple[tuple[re.Pattern, frozenset[str]], ...] = ()) -> SelloError | None:
+    """413 for a body over the limit; 415 for a body that is not JSON, or multipart or another type
+    where the route does not take a file as such; 400 for multipart without its boundary."""
     body = event.body or ""
     size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode(errors="surrogatepass"))
     if size > MAX_BODY_BYTES:
@@ -245,7 +247,8 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = ()) -> SelloError |
             if "boundary=" not in content_type.partition(";")[2].lower():
                 return BadRequest("A multipart/form-data body needs its boundary parameter.",
                                   code="invalid_multipart", path="body")
-        elif media != "application/json":
+        elif media != "application/json" and not any(
+                media in types and p.fullmatch(event.path or "") for p, types in raw):
             return UnsupportedMediaType(_MEDIA_TYPES)
     return None
 
@@ -290,14 +293,17 @@ class _Resolver(APIGatewayRestResolver):
         return super().get_openapi_schema(*args, **kwargs)
 
 
-def make_app(*routers: Router, multipart_paths: tuple[str, ...] = ()) -> APIGatewayRestResolver:
+def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
+             raw_paths: dict[str, tuple[str, ...]] | None = None) -> APIGatewayRestResolver:
     """`multipart_paths`: regular expressions of the paths whose routes read multipart/form-data
-    bodies themselves (file uploads); every other body must be JSON."""
+    bodies themselves (file uploads); `raw_paths`: regular expressions of the paths whose routes take
+    a file as the whole body, with the media types they take; every other body must be JSON."""
     app = _Resolver(enable_validation=True, json_body_deserializer=parse_json)
     multipart = tuple(re.compile(p) for p in multipart_paths)
+    raw = tuple((re.compile(p), frozenset(types)) for p, types in (raw_paths or {}).items())
 
     def body_problem(event) -> SelloError | None:
-        return _body_problem(event, multipart)
+        return _body_problem(event, multipart, raw)
 
     def guard(app_: APIGatewayRestResolver, next_middleware):
         problem = body_problem(app_.current_event)

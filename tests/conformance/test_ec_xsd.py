@@ -1,6 +1,6 @@
-"""The invoices and credit and debit notes Sello builds validate against SRI's published XSDs, in
-every shape the request model allows; and xsd.validate itself agrees with the schemas on SRI-style
-samples produced elsewhere."""
+"""The invoices, credit and debit notes and purchase settlements Sello builds validate against SRI's
+published XSDs, in every shape the request model allows; and xsd.validate itself agrees with the
+schemas on SRI-style samples produced elsewhere."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ ROOTS = {
     "invoice": ("factura", "1.1.0"),
     "credit_note": ("notaCredito", "1.1.0"),
     "debit_note": ("notaDebito", "1.0.0"),
+    "purchase_settlement": ("liquidacionCompra", "1.1.0"),
 }
 EVERYTHING_ITEM = {
     "code": "X" * 25,
@@ -98,7 +99,10 @@ def test_the_check_accepts_exactly_the_rimpe_legends_sri_authorizes(kind):
 
 @pytest.mark.parametrize("kind", list(ROOTS))
 def test_every_optional_field_at_its_limit_stays_valid(kind):
-    data = sample(kind, items=[EVERYTHING_ITEM], additional_info={f"n{i}": "v" * 300 for i in range(14)})
+    item = EVERYTHING_ITEM
+    if kind == "purchase_settlement":  # a liquidación de compra carries IVA only
+        item = {**item, "taxes": [tax for tax in item["taxes"] if tax["type"] == "vat"]}
+    data = sample(kind, items=[item], additional_info={f"n{i}": "v" * 300 for i in range(14)})
     data["customer"] = {
         "id_type": "passport",
         "tax_id": "P" * 20,
@@ -166,3 +170,17 @@ def test_a_missing_schema_file_is_an_error(tmp_path, monkeypatch):
     get_settings.cache_clear()
     with pytest.raises(FileNotFoundError):
         xsd.validate(b"<factura/>", "factura", "1.1.0")
+
+
+@pytest.mark.parametrize("supplier", [
+    {"id_type": "national_id", "tax_id": "1710034065", "name": "Rosa Chicaiza"},
+    {"id_type": "tax_id", "tax_id": "1790016919001", "name": "Importadora Andina Cía. Ltda."},
+    {"id_type": "foreign_id", "tax_id": "X" * 20, "name": "Andes Consulting LLC"},
+])
+def test_a_purchase_settlement_is_valid_for_every_kind_of_supplier_and_every_vat_code(supplier):
+    items = [
+        {"description": f"Item {code}", "unit_price": "1.00", "taxes": [{"type": "vat", "code": code}]}
+        for code in ("0", "2", "3", "4", "5", "6", "7", "8", "10")
+    ]
+    data = sample("purchase_settlement", customer=supplier, items=items, payments=[], additional_info={})
+    assert xsd.validate(build(data), "liquidacionCompra", "1.1.0") == []

@@ -7,12 +7,14 @@ lose it nor get it received twice; rejections end as `rejected` with SRI's messa
 from __future__ import annotations
 
 import copy
+import io
 import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from lxml import etree
+from pypdf import PdfReader
 
 from local import certs
 from local.sri.signature import verify
@@ -21,7 +23,11 @@ from tests.helpers import load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding")
+TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding", "purchase_settlement")
+# What each type's RIDE is titled.
+RIDE_TITLES = {"invoice": "FACTURA", "credit_note": "NOTA DE CRÉDITO", "debit_note": "NOTA DE DÉBITO",
+               "delivery_guide": "GUÍA DE REMISIÓN", "withholding": "COMPROBANTE DE RETENCIÓN",
+               "purchase_settlement": "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"}
 FINAL = ("authorized", "rejected", "failed")
 
 
@@ -118,6 +124,9 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
             assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
             assert pdf.content.startswith(b"%PDF")
             assert "Authorization" not in pdf.request.headers  # not sent on to another host
+        first_page = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+        assert f"{RIDE_TITLES[kind]} No. {done['number']}" in first_page
+        assert body["customer"]["name"] in first_page
 
     state = sim_document(local_stack, clave)
     assert (state["accepted"], state["status"]) == (1, "authorized")
@@ -268,3 +277,21 @@ def test_numbers_follow_each_other_per_series(local_stack, issuer):
         numbers = [issue(client, document_body("debit_note", issuer_id))["number"] for _ in range(3)]
     sequences = [int(n.rsplit("-", 1)[1]) for n in numbers]
     assert sequences == list(range(sequences[0], sequences[0] + 3))
+
+
+def test_a_refused_purchase_settlement_uses_no_number(local_stack, issuer):
+    """SRI's rules for a liquidación de compra are checked before numbering: the supplier must be
+    identified and the lines carry VAT only."""
+    key, issuer_id = issuer
+    body = document_body("purchase_settlement", issuer_id)
+    final_consumer = {**body, "customer": {"id_type": "final_consumer"}}
+    with_ice = copy.deepcopy(body)
+    with_ice["items"][0]["taxes"].append({"type": "ice", "code": "3031", "rate": "15"})
+    with local_stack.client(key) as client:
+        first = issue(client, body)["number"]
+        refused = [client.post("/v1/documents", json=bad) for bad in (final_consumer, with_ice)]
+        second = issue(client, body)["number"]
+    assert [(r.status_code, r.json()["error"]["code"], r.json()["error"]["path"]) for r in refused] == [
+        (422, "final_consumer_not_allowed", "customer.id_type"),
+        (422, "tax_not_allowed", "items.0.taxes.1.type")]
+    assert int(second.rsplit("-", 1)[1]) == int(first.rsplit("-", 1)[1]) + 1

@@ -48,8 +48,8 @@ def commands(block: str) -> list[str]:
 
 
 def walkthrough(title: str = "Walk-through with curl") -> str:
-    (block,) = sh_blocks(section(title))
-    return block
+    """The section's first shell block: the walk-through itself."""
+    return sh_blocks(section(title))[0]
 
 
 def bash(script: str, env: dict[str, str], timeout: float = RUN_TIMEOUT_S) -> subprocess.CompletedProcess:

@@ -104,6 +104,19 @@ def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     assert not [n for n in native if "x86_64" in n]
     for shipped_by_runtime in ("boto3", "botocore", "s3transfer", "urllib3"):
         assert not (asset / shipped_by_runtime).exists(), shipped_by_runtime
+    # What the RIDE and the logos need at run time: its fonts, Babel's locale data for the locales it
+    # formats, Pillow and reportlab's accelerator built for the runtime.
+    assert (asset / "pymupdf_fonts" / "NotoSans_Regular.py").is_file()
+    assert (asset / "pymupdf_fonts" / "FiraGO_Bold.py").is_file()
+    locale_data = {p.name for p in (asset / "babel" / "locale-data").iterdir()}
+    assert {"es_EC.dat", "es.dat", "en.dat", "root.dat"} <= locale_data
+    assert any(n.startswith("_imaging.cpython-313-aarch64-linux-gnu") for n in native), native
+    (accelerator,) = asset.rglob("_rl_accel*.so")  # abi3: the name carries no platform, the ELF header does
+    assert int.from_bytes(accelerator.read_bytes()[18:20], "little") == 183  # EM_AARCH64
+    # Lambda's limit on a function and its layers unzipped is 250 MB; the layer leaves room for the code.
+    size = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
+    assert size < 200 * 1024 * 1024, size
+    print(f"layer unzipped: {size / 1024 / 1024:.1f} MB")
     sources = list(asset.rglob("*.py"))
     assert len(sources) > 500
     for source in sources:  # pydantic, Powertools, lxml's Python parts, sello: all compiled for 3.13

@@ -123,7 +123,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
     email = {"accounts", "issuers", "documents", "notify", "certificate_expiry"}
     key = {"issuers", "sign"}
-    bucket = {"documents"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
+    bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     authority = {"submit", "poll"}
     starters = {"documents", "workflow_restart"}
@@ -494,9 +494,25 @@ def test_only_mail_senders_send_email_from_the_sender_address(statements):
 
 def test_only_workflow_tasks_write_files_and_only_documents_and_the_restart_start_executions(statements):
     users = {name for name, stmts in statements.items() if granted(stmts, "s3:PutObject")}
-    assert users == {spec.name for spec in WORKFLOW_FUNCTIONS}
+    assert users == {spec.name for spec in WORKFLOW_FUNCTIONS} | {"issuers"}
     starters = {name for name, stmts in statements.items() if granted(stmts, "states:StartExecution")}
     assert starters == {"documents", "workflow_restart"}
+
+
+def test_the_issuers_function_reads_writes_and_deletes_only_logos(synth, statements):
+    from sello.services.logos import logo_key
+
+    bucket = logical_id(synth, "AWS::S3::Bucket", "DataDocuments")
+    stmts = statements["issuers"]
+    s3_actions = {a for a in actions_of(stmts) if a.startswith("s3:")}
+    assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+    for action in s3_actions:
+        (stmt,) = granted(stmts, action)
+        assert stmt["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]},
+                                                      "/" + logo_key("*", "*")]]}
+    # nobody else deletes objects: documents and their files are kept
+    deleters = {name for name, stmts in statements.items() if granted(stmts, "s3:DeleteObject")}
+    assert deleters == {"issuers"}
 
 
 def test_the_workflow_restart_only_uses_the_table_and_starts_executions(synth, statements):

@@ -17,7 +17,7 @@ from sello.adapters import documents_repo
 from sello.adapters.documents_repo import DynamoDocumentsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.ids import new_id
-from sello.models.documents import Document
+from sello.models.documents import DOCUMENT_TYPES, Document
 from sello.services.workflow import DocumentWorkflow, FinishInput, StateError
 from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, load_event, response_json
@@ -434,3 +434,30 @@ def test_retrying_an_expired_certificate_failure_signs_again(aws, insert):
     assert status == 202
     item = DynamoStore(aws["SELLO_TABLE_NAME"]).get(f"ACCOUNT#{TEST_A['account_id']}", f"DOC#{created.id}")
     assert "signed_key" not in item
+
+
+# The body of POST /v1/documents, by type ----------------------------------------------------------
+
+@pytest.mark.parametrize("kind, change, code, path", [
+    ("invoice", {"customer": None}, "missing_field", "customer"),
+    ("invoice", {"type": None}, "missing_field", "type"),
+    ("invoice", {"type": "receipt"}, "invalid_value", "type"),
+    ("credit_note", {"colour": "red"}, "unknown_field", "colour"),
+    ("purchase_settlement", {"items": [{"description": "x", "unit_price": "-1", "taxes": [{"type": "vat"}]}]},
+     "invalid_value", "items.0.unit_price"),
+    ("withholding", {"withholding": {"fiscal_period": "13/2025", "support_documents": []}}, "invalid_value",
+     "withholding.fiscal_period"),
+    ("delivery_guide", {"shipment": {}}, "missing_field", "shipment.carrier"),
+])
+def test_a_bad_body_of_any_type_is_refused_at_its_fields_path(aws, kind, change, code, path):
+    body = load_event(f"documents/create_{kind}.body.json") | change
+    body = {name: value for name, value in body.items() if value is not None}
+    status, answer = request("POST", "/v1/documents", body=body)
+    assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, code, path), answer
+
+
+def test_an_unknown_type_lists_the_accepted_ones(aws):
+    status, answer = request("POST", "/v1/documents", body=load_event("documents/create_invoice.body.json")
+                             | {"type": "nota_de_venta"})
+    assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_value", "type")
+    assert all(f"'{kind}'" in answer["error"]["message"] for kind in DOCUMENT_TYPES)

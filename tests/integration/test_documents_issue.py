@@ -125,7 +125,8 @@ class CountryZZ:
         return PollOutcome("authorized", number=key, authorized_at="2026-03-02T10:15:00-05:00",
                            document=f"<autorizacion numero='{key}'>ñ</autorizacion>".encode())
 
-    def render(self, document, authorized: bytes) -> bytes:
+    def render(self, document, authorized: bytes, *, logo: bytes | None = None,
+               locale: str | None = None) -> bytes:
         return b"%PDF-1.4\n\x00\xff binary " + document["number"].encode()
 
 
@@ -308,7 +309,7 @@ def test_each_series_and_environment_counts_on_its_own(aws, testland):
 def test_the_sample_create_events_reach_validation(aws, testland):
     """The sample events are well-formed requests: they get past the request model to the issuer lookup."""
     for name in ("create_invoice", "create_credit_note", "create_debit_note", "create_delivery_guide",
-                 "create_withholding"):
+                 "create_withholding", "create_purchase_settlement"):
         event = load_event(f"documents/{name}.json")
         event["requestContext"]["authorizer"] = authorizer_context(ACCOUNT)
         response = call(event)

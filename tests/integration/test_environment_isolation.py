@@ -3,9 +3,9 @@ real account taken live by its owner:
 
 - API keys: a test key cannot create, list, revoke or rotate live keys (test_accounts_api.py);
 - accounts: the first live key needs the code emailed to the owner; `me` only reads;
-- issuers and certificates, shared by both environments: test keys set them up until the account
-  is live; from then on a test key cannot register an issuer or replace a certificate (which would
-  change what live documents are signed with), and reading stays open;
+- issuers, certificates and logos, shared by both environments: test keys set them up until the
+  account is live; from then on a test key cannot register an issuer, replace a certificate (which
+  would change what live documents are signed with) or change a logo, and reading stays open;
 - documents: a test key does not see, download or email live documents; what it issues is a test
   document, numbered and idempotent in the test environment only (test_documents_issue.py)."""
 
@@ -137,3 +137,30 @@ def test_me_only_reads(account, outbox):
     status, me = call("accounts", "GET", "/v1/accounts/me", test)
     assert (status, me["environment"], me["account"]["live_enabled_at"]) == (200, "test", None)
     assert items() == before
+
+
+def test_once_live_a_test_key_cannot_change_the_logo_but_still_reads_it(account, outbox):
+    from functions.api import issuers
+    from tests.integration.test_issuer_logos_api import image, stored_objects
+
+    test, issuer = account
+    path = f"/v1/issuers/{issuer['id']}/logo"
+
+    def logo_call(method: str, principal: dict, data: bytes | None = None) -> int:
+        event = api_event(method, path, data, principal=principal,
+                          headers={"Content-Type": "image/png"} if data else None)
+        return issuers.handler(event, context_for(FUNCTIONS["issuers"]))["statusCode"]
+
+    assert logo_call("PUT", test, image()) == 200  # before going live, test keys set it up
+    live = go_live(test, outbox)
+    before = stored_objects()
+    for method, data in (("PUT", image((50, 50))), ("DELETE", None)):
+        headers = {"Content-Type": "image/png"} if data else None
+        response = issuers.handler(api_event(method, path, data, principal=test, headers=headers),
+                                   context_for(FUNCTIONS["issuers"]))
+        code = response_json(response)["error"]["code"]
+        assert (response["statusCode"], code) == (403, "live_key_required"), method
+    assert stored_objects() == before
+    assert logo_call("GET", test) == 200  # reading stays open
+    assert logo_call("PUT", live, image((50, 50))) == 200
+    assert logo_call("DELETE", live) == 204 and stored_objects() == []

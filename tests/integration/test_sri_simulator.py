@@ -8,7 +8,7 @@ import copy
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import httpx
@@ -19,11 +19,15 @@ from local.certs import make_certificate, rsa_key
 from local.sri.simulator import MAX_DOCUMENT_BYTES, SriSimulator
 from sello.countries import AuthorityUnavailable
 from sello.countries.ec import clave as claves
-from sello.countries.ec import xades
+from sello.countries.ec import documents, xades
+from sello.countries.ec import xml as sri_xml
 from sello.countries.ec.issuer_flags import RIMPE_LEGENDS
 from sello.countries.ec.sri import SriClient
+from sello.models.document_request import CreateDocumentRequest
 from sello.settings import Settings
 from tests.conftest import DATA, needs_data
+from tests.ec_fixtures import make_issuer
+from tests.helpers import load_event
 
 RUC = "1799999990001"
 ISSUED = date(2026, 3, 5)
@@ -394,6 +398,25 @@ def test_both_rimpe_legends_pass_the_schema_and_no_other_does(client, signer):
         "CONTRIBUYENTE RÉGIMEN GENERAL": ["35"],
         "contribuyente régimen rimpe": ["35"],
     }
+
+
+@needs_data("ec", "xsd")
+def test_a_purchase_settlement_built_by_sello_is_received_and_authorized(signer):
+    """codDoc 03: a liquidacionCompra 1.1.0 as the signing task builds it passes the simulator's
+    schema, clave and signature checks and is authorized with its own clave."""
+    body = load_event("documents/create_purchase_settlement.body.json")
+    request = CreateDocumentRequest.model_validate(body)
+    prepared = documents.prepare(request, make_issuer(), "test", datetime(2026, 3, 5, 15, tzinfo=UTC))
+    numbered = documents.number(prepared, 1, "doc_settlement", "test")
+    unsigned = sri_xml.build(prepared.content, number=numbered.number, access_key=numbered.access_key,
+                             environment="test")
+    with SriSimulator(xsd_dir=str(DATA / "ec" / "xsd")) as strict, client_for(strict) as strict_client:
+        assert strict_client.submit(signer(unsigned), "test").status == "received"
+        outcome = strict_client.authorize(numbered.access_key, "test")
+    assert outcome.status == "authorized", outcome.messages
+    assert claves.parse(outcome.number)["doc_code"] == "03"
+    comprobante = etree.fromstring(etree.fromstring(outcome.document).findtext("comprobante").encode())
+    assert (comprobante.tag, comprobante.findtext("infoTributaria/codDoc")) == ("liquidacionCompra", "03")
 
 
 # -- faults ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sello.adapters.dynamo import DynamoStore
 from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
 from sello.services import workflow
+from sello.services.logos import logo_key
 from sello.services.workflow import poll_wait_seconds
 from sello.settings import Settings, get_settings
 from tests.helpers import install_country
@@ -70,8 +71,10 @@ class ScriptedAuthority:
         self.calls["poll"] += 1
         return self._next(self.poll_script)
 
-    def render(self, document, authorized: bytes) -> bytes:
-        return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized
+    def render(self, document, authorized: bytes, *, logo: bytes | None = None,
+               locale: str | None = None) -> bytes:
+        shown = b" logo " + logo if logo else b""
+        return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized + shown
 
 
 @pytest.fixture
@@ -150,6 +153,18 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
              for part in mail.iter_attachments()}
     assert files == {"001-001-000000007.xml": ("application/xml", b"<authorization number='0203202601'/>"),
                      "001-001-000000007.pdf": ("application/pdf", pdf)}
+
+
+def test_the_pdf_shows_the_issuers_logo_as_it_is_when_rendered(aws, authority, run):
+    logo = b"\x89PNG\r\n\x1a\n(the issuer's logo)"
+    S3Blobs(aws["SELLO_BUCKET_NAME"]).put(logo_key(ACCOUNT, "iss_1"), logo, "image/png")
+    execution, item = run("doc_logo")
+    assert (execution["status"], item["status"]) == ("SUCCEEDED", "authorized")
+    assert blob(aws, "doc_logo", "document.pdf").endswith(b" logo " + logo)
+
+    S3Blobs(aws["SELLO_BUCKET_NAME"]).delete(logo_key(ACCOUNT, "iss_1"))
+    execution, item = run("doc_no_logo")
+    assert item["status"] == "authorized" and b" logo " not in blob(aws, "doc_no_logo", "document.pdf")
 
 
 def test_tasks_run_again_change_nothing(aws, authority, run, outbox):

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-from sello.countries.ec import ride, ride_layout
+from sello.countries.ec import ride, ride_fonts, ride_layout
 
 from tests.conftest import DATA, needs_data
 
@@ -30,6 +30,12 @@ IRBPNR_PER_BOTTLE = Decimal("0.02")  # on line 2
 
 def money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def es(value: Decimal | str) -> str:
+    """An amount as a RIDE in Spanish (Ecuador) prints it: 1.234,50 (dot between thousands, comma
+    before the two decimals)."""
+    return f"{Decimal(value):,.2f}".translate(str.maketrans(",.", ".,"))
 
 
 def info_tributaria(cod_doc: str, secuencial: str = "000000042") -> str:
@@ -239,7 +245,7 @@ def descriptions(n: int) -> list[str]:
 
 def assert_amount(text: str, label: str, value: Decimal) -> None:
     """The totals row `label` shows `value` (label and amount are drawn one after the other)."""
-    assert re.search(rf"(^| ){re.escape(label)} {re.escape(f'{value:.2f}')}( |$)", text), (label, value, text)
+    assert re.search(rf"(^| ){re.escape(label)} {re.escape(es(value))}( |$)", text), (label, value, text)
 
 
 # -- invoice ----------------------------------------------------------------------------------------
@@ -262,7 +268,7 @@ def test_ten_line_invoice_fits_one_page_with_every_line_and_total():
     assert "21/11/2026 10:15:30" in text
     assert "Guía de Remisión: 001-001-000000007" in text
     assert "1710034065 (CÉDULA)" in text
-    assert "19 - TARJETA DE CRÉDITO" in text and "30 dias" in text
+    assert "19 - TARJETA DE CRÉDITO" in text and "30 días" in text
     assert "OBLIGADO A LLEVAR CONTABILIDAD: SI" in text
     assert "Contribuyente Especial Nro.: 5368" in text
     assert "Agente de Retención Resolución No.: 1" in text
@@ -279,9 +285,12 @@ def test_non_ascii_names_survive_text_extraction():
         assert name in text
 
 
-def test_characters_outside_the_font_are_replaced_not_dropped():
-    assert ride_layout.printable("Peña Ñandú É") == "Peña Ñandú É"
-    assert ride_layout.printable("Erdős 中") == "Erdos ?"
+def test_characters_outside_the_fonts_are_replaced_not_dropped():
+    assert ride_fonts.printable("Peña Ñandú É Łódź → “x”") == "Peña Ñandú É Łódź → “x”"
+    # no glyph in either font: the letters it decomposes to, else "?"; invisible ones go
+    assert ride_fonts.printable("Ⅻ 中 ꞹ") == "XII ? ?"
+    assert ride_fonts.printable("a\ue000b\U000e0001c") == "abc"
+    assert ride_fonts.printable("uno\ndos") == "uno\ndos"
 
 
 def test_environment_comes_from_the_record():
@@ -330,12 +339,12 @@ def test_long_description_is_wrapped_then_cut_within_the_page():
 def test_wrap_keeps_every_line_within_the_width():
     font, size, width = ride_layout.REGULAR, ride_layout.SIZE, 80.0
     lines = ride_layout.wrap("uno dos tres " + "9" * 60 + " cuatro", font, size, width, 20)
-    assert all(ride_layout.stringWidth(line, font, size) <= width for line in lines)
+    assert all(ride_layout.text_width(line, font, size) <= width for line in lines)
     assert "".join(lines).replace(" ", "") == "unodostres" + "9" * 60 + "cuatro"
 
     cut = ride_layout.wrap("palabra " * 50, font, size, width, 2)
     assert len(cut) == 2 and cut[-1].endswith("\u2026")
-    assert all(ride_layout.stringWidth(line, font, size) <= width for line in cut)
+    assert all(ride_layout.text_width(line, font, size) <= width for line in cut)
 
 
 def test_render_is_deterministic():
@@ -376,7 +385,7 @@ def test_debit_note_shows_reasons_and_totals():
     text = " ".join(pages_text(ride.render(record(debit_note()))))
     assert "NOTA DE DÉBITO" in text
     assert "Comprobante que se modifica: FACTURA 001-001-000000042" in text
-    assert re.search(r"Intereses por mora\s*0\.66", text) and re.search(r"Gastos de cobranza\s*15\.65", text)
+    assert re.search(r"Intereses por mora\s*0,66", text) and re.search(r"Gastos de cobranza\s*15,65", text)
     assert "1790012345001 (RUC)" in text
     assert "01 - SIN UTILIZACIÓN DEL SISTEMA FINANCIERO" in text
     assert_amount(text, "SUBTOTAL 15%", Decimal("16.31"))
@@ -403,14 +412,14 @@ def test_withholding_shows_a_table_per_support_document_and_the_total():
     assert "Distribuidora Muñoz S.A." in text and "0990012345001 (RUC)" in text
     assert "Período Fiscal: 11/2026" in text
     assert "Comprobante: FACTURA 002-001-000000123" in text and "Comprobante: FACTURA 002-001-000000124" in text
-    assert re.search(r"RENTA\s*303\s*1000\.00\s*10%\s*100\.00", text)
-    assert re.search(r"IVA\s*1\s*150\.00\s*30%\s*45\.00", text)
-    assert re.search(r"RENTA\s*312\s*1000\.00\s*1\.75%\s*17\.50", text)
+    assert re.search(r"RENTA\s*303\s*1\.000,00\s*10%\s*100,00", text)
+    assert re.search(r"IVA\s*1\s*150,00\s*30%\s*45,00", text)
+    assert re.search(r"RENTA\s*312\s*1\.000,00\s*1,75%\s*17,50", text)
     assert_amount(text, "TOTAL RETENIDO", Decimal("145.00"))  # first support document
     assert_amount(text, "RETENCIÓN RENTA", Decimal("117.50"))
     assert_amount(text, "RETENCIÓN IVA", Decimal("45.00"))
     assert text.rstrip().count("TOTAL RETENIDO") == 3  # one per support document and the grand total
-    assert re.search(r"TOTAL RETENIDO\s*162\.50", text)
+    assert re.search(r"TOTAL RETENIDO\s*162,50", text)
 
 
 XSDS = {"factura": "factura_V1.1.0.xsd", "notaCredito": "NotaCredito_V1.1.0.xsd",
@@ -433,9 +442,9 @@ def test_sample_comprobantes_are_schema_valid(build):
 
 
 SAMPLES = {  # shared sample -> (title, texts that must appear)
-    "invoice": ("FACTURA", ["Don Venom", "Costo 1", "SUBTOTAL 15%", "44.56"]),
-    "credit-note": ("NOTA DE CRÉDITO", ["ANULACION DE PRUEBA", "FACTURA 001-001-000000012", "115.00"]),
-    "debit-note": ("NOTA DE DÉBITO", ["INTERESES", "GASTO DE COBRANZA", "18.66"]),
+    "invoice": ("FACTURA", ["Don Venom", "Costo 1", "SUBTOTAL 15%", "44,56"]),
+    "credit-note": ("NOTA DE CRÉDITO", ["ANULACION DE PRUEBA", "FACTURA 001-001-000000012", "115,00"]),
+    "debit-note": ("NOTA DE DÉBITO", ["INTERESES", "GASTO DE COBRANZA", "18,66"]),
     "delivery-guide": ("GUÍA DE REMISIÓN", ["Transportes S.A.", "Tonato Henry", "CAMIONETA 4X4 DIESEL 3.7",
                                            "Chasis: 1LDETA03V20003287", "Guayaquil – Cayambe"]),
     "withholding-certificate": ("COMPROBANTE DE RETENCIÓN", ["FACTURA 001-001-000000001", "07/2023",
@@ -464,8 +473,8 @@ def test_shared_samples_render(name):
     (b"<autorizacion><estado>AUTORIZADO</estado></autorizacion>", "no comprobante"),
     ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<factura><infoTributaria>]]>"
       b"</comprobante></autorizacion>"), "comprobante in the authorization record is not well-formed"),
-    ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<liquidacionCompra/>]]></comprobante>"
-      b"</autorizacion>"), "liquidacionCompra"),
+    ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<notaVenta/>]]></comprobante>"
+      b"</autorizacion>"), "notaVenta"),
     ((b"<autorizacion><estado>AUTORIZADO</estado><comprobante><![CDATA[<factura><infoFactura/></factura>]]>"
       b"</comprobante></autorizacion>"), "claveAcceso"),
 ])
@@ -533,10 +542,11 @@ def decode_code128(bars: list[tuple[float, float]]) -> str:
 
 
 def _text_extents(pdf: bytes) -> list[tuple[float, float]]:
-    """(x, width) of every text run on every page, from the text matrix, font and size in use."""
+    """(x, width) of every text run on every page, from the text matrix, and the glyph widths the
+    embedded font declares for the codes shown (/Widths, in thousandths of the size)."""
     extents = []
     for page in PdfReader(io.BytesIO(pdf)).pages:
-        fonts = {name: font.get_object()["/BaseFont"][1:] for name, font in page["/Resources"]["/Font"].items()}
+        fonts = {name: font.get_object() for name, font in page["/Resources"]["/Font"].items()}
         font, size, x = None, 0.0, 0.0
         for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
             if op == b"Tf":
@@ -545,6 +555,7 @@ def _text_extents(pdf: bytes) -> list[tuple[float, float]]:
                 x = float(operands[4])
             elif op == b"Tj":
                 raw = operands[0]
-                text = bytes(getattr(raw, "original_bytes", raw)).decode("cp1252")
-                extents.append((x, ride_layout.stringWidth(text, font, size)))
+                codes = bytes(getattr(raw, "original_bytes", raw))
+                first, widths = int(font["/FirstChar"]), font["/Widths"]
+                extents.append((x, sum(float(widths[c - first]) for c in codes) * size / 1000))
     return extents

@@ -251,7 +251,7 @@ def test_proxy_response_with_multi_value_headers_and_binary_body(client):
     assert response.headers["Content-Type"] == "image/png"
 
 
-@pytest.mark.parametrize("accept", [None, "image/png", "*/*, application/octet-stream"])
+@pytest.mark.parametrize("accept", [None, "image/gif", "*/*, application/octet-stream"])
 def test_base64_result_stays_text_unless_the_first_accept_type_is_binary(client, accept):
     headers = {"Authorization": f"Bearer {GOOD}", **({"Accept": accept} if accept else {})}
     response = client.get("/v1/accounts/cookies", headers=headers)
@@ -270,11 +270,13 @@ def test_malformed_function_result_is_502():
     ("text/plain", "ñ".encode(), ("ñ", False)),
     # not a binary media type: text, whatever the bytes (invalid UTF-8 does not survive)
     ("application/json", b"\xff\xfe", ("\ufffd\ufffd", False)),
-    ("image/png", b"abc", ("abc", False)),
+    ("image/gif", b"abc", ("abc", False)),
     (None, b"abc", ("abc", False)),
     # the API's binary media types: base64
     ("application/x-pkcs12", b"abc", ("YWJj", True)),
     ("Application/Octet-Stream", b"abc", ("YWJj", True)),
+    ("image/png", b"abc", ("YWJj", True)),
+    ("image/jpeg", b"abc", ("YWJj", True)),
     ("multipart/form-data; boundary=x", b"abc", ("YWJj", True)),
     (None, b"", (None, False)),
 ])

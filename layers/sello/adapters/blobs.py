@@ -1,4 +1,5 @@
-"""Document files (signed XML, authorized XML, PDF) in the S3 bucket, one folder per account and document."""
+"""Files in the S3 bucket: documents' (signed XML, authorized XML, PDF), one folder per account and
+document, and issuers' (the logo), one folder per account and issuer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from sello.adapters import aws
 
 def document_key(account_id: str, document_id: str, filename: str) -> str:
     return f"accounts/{account_id}/documents/{document_id}/{filename}"
+
+
+def issuer_key(account_id: str, issuer_id: str, filename: str) -> str:
+    return f"accounts/{account_id}/issuers/{issuer_id}/{filename}"
 
 
 class S3Blobs:
@@ -35,3 +40,6 @@ class S3Blobs:
                 return None
             raise
 
+    def delete(self, key: str) -> None:
+        """Removes the object (in a versioned bucket, its current version); no object is not an error."""
+        aws.client("s3").delete_object(Bucket=self.bucket, Key=key)

@@ -132,8 +132,11 @@ class CountryPlugin(Protocol):
         or "unknown" when it has no such document. Also asked before a document is sent again, so
         that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
 
-    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
-        """The printable PDF of an authorized document (`authorized` is PollOutcome.document)."""
+    def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
+               locale: str | None = None) -> bytes:
+        """The printable PDF of an authorized document (`authorized` is PollOutcome.document), with the
+        issuer's `logo` (PNG or JPEG bytes, as services.logos stores it) when it has one, and numbers
+        and dates written for `locale` (a code such as "es" or "en"; None: the country's default)."""
 
 
 def supported_countries() -> tuple[str, ...]:

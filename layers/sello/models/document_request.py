@@ -1,16 +1,37 @@
-"""The body of `POST /v1/documents`: one country-neutral document model for every type.
+"""The body of `POST /v1/documents`: one country-neutral document model, and a variant of it per
+document type, which the OpenAPI document shows as a union discriminated by `type`.
 
 The model checks shape (types, lengths, formats, limits); the authority's rules (check digits, tax
 codes and rates, arithmetic, which fields each type needs) are checked by the country plugin's
-`prepare`. Both answer a bad field with 422, a stable code and the field's dotted path."""
+`prepare`. Both answer a bad field with 422, a stable code and the field's dotted path.
+
+The variants (InvoiceRequest, CreditNoteRequest, …) narrow `type` to their own and change nothing
+else in validation; what sets them apart is their schema: the parts the type needs marked required,
+the parts of other types left out, and an example of the type. The API validates a body once, as
+the neutral model (`DocumentRequest`): any body a variant takes, the neutral model takes the same
+way, and what only the neutral model takes (a part of another type, a needed part missing) the
+plugin refuses with its own codes (`field_not_allowed`, `reference_required`, `missing_field`, …),
+as it always has. Error paths are the fields' own (`items.0.unit_price`; a discriminated union would
+put the variant's tag in front), and the variants are never compiled into validators at run time,
+which keeps the documents function's cold start as it was."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    TypeAdapter,
+)
+from pydantic_core import CoreSchema, core_schema
 
 from sello.models.common import EmailStr, RequestBody, text
 from sello.models.document_parts import (
@@ -24,7 +45,8 @@ from sello.models.document_parts import (
 )
 from sello.models.issuers import Code
 
-DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding"]
+DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
+                       "purchase_settlement"]
 
 # The most lines a document can have: an invoice or credit note of this many short lines (a short code
 # and description, one VAT rate: about 410 bytes of XML each) still fits under SRI's 320 KB; longer
@@ -59,8 +81,9 @@ _AMOUNTS = ("Amounts are decimals: JSON numbers and decimal strings are both acc
 
 
 class Party(RequestBody):
-    """Who the document is for: the buyer of an invoice or note, the withheld supplier of a
-    withholding, the main recipient of a delivery guide."""
+    """Who the document is for: the buyer of an invoice or note, the supplier the issuer buys from in
+    a purchase settlement, the withheld supplier of a withholding, the main recipient of a delivery
+    guide."""
 
     id_type: Literal["tax_id", "national_id", "passport", "final_consumer", "foreign_id"] = Field(
         description="tax_id = RUC (13 digits), national_id = cédula (10 digits), passport, final_consumer "
@@ -150,30 +173,112 @@ class DocumentReference(RequestBody):
                                      examples=["Devolución de mercadería"])
 
 
+# Examples of each type, as the OpenAPI document shows them (each one a valid document for the issuer
+# of events/issuers/create_issuer.body.json on 2025-06-30).
+_BUYER = {"id_type": "tax_id", "tax_id": "1790016919001", "name": "Importadora Andina Cía. Ltda.",
+          "email": "compras@example.com"}
+_HEAD = {"issuer_id": "iss_3k9v0c2m1x7q8w4e5r6t", "establishment": "001", "emission_point": "001"}
+_SOLD_INVOICE = {"type": "invoice", "number": "001-001-000000123", "issue_date": "2025-06-02"}
+INVOICE_EXAMPLE = {
+    "type": "invoice",
+    **_HEAD,
+    "customer": _BUYER,
+    "items": [
+        {"code": "CAF-500", "description": "Café tostado 500 g", "quantity": 2, "unit_price": "6.75",
+         "taxes": [{"type": "vat", "rate": "15"}]},
+        {"code": "LIB-042", "description": "Libro de cocina", "quantity": 1, "unit_price": "18.00",
+         "taxes": [{"type": "vat", "code": "7"}]},
+    ],
+    "payments": [{"method": "credit_card", "amount": "33.53"}],
+    "additional_info": {"Pedido": "PO-8812"},
+}
+CREDIT_NOTE_EXAMPLE = {
+    "type": "credit_note",
+    **_HEAD,
+    "customer": _BUYER,
+    "reference": {**_SOLD_INVOICE, "reason": "Devolución de mercadería en mal estado"},
+    "items": [{"code": "CAF-500", "description": "Café tostado 500 g", "quantity": 1, "unit_price": "6.75",
+               "taxes": [{"type": "vat", "rate": "15"}]}],
+    "additional_info": {"Pedido": "PO-8812"},
+}
+DEBIT_NOTE_EXAMPLE = {
+    "type": "debit_note",
+    **_HEAD,
+    "customer": _BUYER,
+    "reference": {**_SOLD_INVOICE, "reason": "Pago fuera de plazo"},
+    "items": [{"description": "Intereses por mora, 30 días", "unit_price": "2.40",
+               "taxes": [{"type": "vat", "rate": "15"}]}],
+    "payments": [{"method": "other_financial", "amount": "2.76"}],
+}
+DELIVERY_GUIDE_EXAMPLE = {
+    "type": "delivery_guide",
+    **_HEAD,
+    "customer": _BUYER,
+    "shipment": {
+        "carrier": {"id_type": "national_id", "tax_id": "1710034065", "name": "Luis Alfredo Chiriboga Torres"},
+        "plate": "PBA-4521",
+        "origin_address": "Av. Amazonas N34-451 y Av. Atahualpa, Quito",
+        "start_date": "2025-06-30",
+        "end_date": "2025-07-01",
+        "destinations": [{
+            "recipient": {key: _BUYER[key] for key in ("id_type", "tax_id", "name")},
+            "address": "Panamericana Norte km 7 1/2, bodega 3, Quito",
+            "reason": "Venta de mercadería",
+            "route": "Quito centro - Carcelén",
+            "reference": {**_SOLD_INVOICE, "issue_date": "2025-06-30"},
+            "items": [{"code": "CAF-500", "description": "Café tostado 500 g", "quantity": 120}],
+        }],
+    },
+    "additional_info": {"Chofer": "Luis Chiriboga"},
+}
+WITHHOLDING_EXAMPLE = {
+    "type": "withholding",
+    **_HEAD,
+    "customer": _BUYER,
+    "withholding": {
+        "fiscal_period": "06/2025",
+        "support_documents": [{
+            "type": "01",
+            "support_code": "01",
+            "number": "002-001-000004512",
+            "issue_date": "2025-06-27",
+            "authorization": "2706202501179001691900120020010000045127712045512",
+            "subtotal": "1200.00",
+            "total": "1380.00",
+            "taxes": [{"type": "vat", "rate": "15", "base": "1200.00"}],
+            "withholdings": [{"tax": "income", "code": "312", "base": "1200.00", "rate": "1.75"},
+                             {"tax": "vat", "code": "1", "base": "180.00", "rate": "30"}],
+            "payments": [{"method": "other_financial", "amount": "1380.00"}],
+        }],
+    },
+}
+PURCHASE_SETTLEMENT_EXAMPLE = {
+    "type": "purchase_settlement",
+    **_HEAD,
+    "customer": {"id_type": "national_id", "tax_id": "1710034065", "name": "Rosa Elena Chicaiza Toapanta",
+                 "email": "rosa.chicaiza@example.com", "address": "Comunidad San Pablo, Nanegalito, Pichincha"},
+    "items": [
+        {"code": "CAF-VERDE", "description": "Café arábigo en grano verde", "unit": "quintal", "quantity": "3.5",
+         "unit_price": "185.00", "taxes": [{"type": "vat", "rate": "0"}]},
+        {"description": "Transporte desde la finca hasta Quito", "unit_price": "40.00",
+         "taxes": [{"type": "vat", "rate": "15"}]},
+    ],
+    "payments": [{"method": "other_financial", "amount": "693.50"}],
+    "additional_info": {"Orden de compra": "OC-2291"},
+}
+
+
 class CreateDocumentRequest(RequestBody):
     """A document to issue. Which parts it needs depends on `type`:
     invoice — customer, items, payments (optional: one cash payment of the total when omitted);
     credit_note — customer, items, reference with reason;
     debit_note — customer, items (one per charge), reference; payments optional;
     delivery_guide — customer (main recipient), shipment;
-    withholding — customer (the withheld supplier), withholding."""
+    withholding — customer (the withheld supplier), withholding;
+    purchase_settlement — customer (the supplier, identified: not final_consumer), items (VAT only),
+    payments (optional, as for an invoice)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "type": "invoice",
-        "issuer_id": "iss_3k9v0c2m1x7q8w4e5r6t",
-        "establishment": "001",
-        "emission_point": "001",
-        "customer": {"id_type": "tax_id", "tax_id": "1790016919001", "name": "Importadora Andina Cía. Ltda.",
-                     "email": "compras@example.com"},
-        "items": [
-            {"code": "CAF-500", "description": "Café tostado 500 g", "quantity": 2, "unit_price": "6.75",
-             "taxes": [{"type": "vat", "rate": "15"}]},
-            {"code": "LIB-042", "description": "Libro de cocina", "quantity": 1, "unit_price": "18.00",
-             "taxes": [{"type": "vat", "code": "7"}]},
-        ],
-        "payments": [{"method": "credit_card", "amount": "33.53"}],
-        "additional_info": {"Pedido": "PO-8812"},
-    }]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [INVOICE_EXAMPLE]})
 
     type: DocumentType = Field(examples=["invoice"])
     issuer_id: text(64) = Field(description="The issuer (see /v1/issuers).",
@@ -189,15 +294,16 @@ class CreateDocumentRequest(RequestBody):
                                examples=["USD"])
     customer: Party
     items: list[Item] = Field(default_factory=list, max_length=MAX_ITEMS,
-                              description=f"1 to {MAX_ITEMS} lines for invoices and notes; none for other "
-                                          f"types. The whole document must also stay within the authority's "
-                                          f"size limit (Ecuador: 320 KB as signed XML, about {MAX_ITEMS} "
-                                          f"short lines), or it is refused with `document_too_large`.")
+                              description=f"1 to {MAX_ITEMS} lines for invoices, notes and purchase "
+                                          f"settlements; none for other types. The whole document must also "
+                                          f"stay within the authority's size limit (Ecuador: 320 KB as signed "
+                                          f"XML, about {MAX_ITEMS} short lines), or it is refused with "
+                                          f"`document_too_large`.")
     payments: list[Payment] = Field(
         default_factory=list, max_length=MAX_PAYMENTS,
         description="How the total is paid; when given, the amounts add up to the document's total. An "
-                    "invoice without payments is taken as paid in cash (SRI formaPago 01); a credit note has "
-                    "none.")
+                    "invoice or purchase settlement without payments is taken as paid in cash (SRI formaPago "
+                    "01); a credit note has none.")
     additional_info: dict[InfoName, InfoValue] = Field(
         default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
         description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs (values up to 300 characters) printed "
@@ -208,3 +314,150 @@ class CreateDocumentRequest(RequestBody):
                                                                           "notes.")
     shipment: Shipment | None = Field(default=None, description="Required for a delivery guide.")
     withholding: WithholdingInfo | None = Field(default=None, description="Required for a withholding.")
+
+
+# One variant per type ---------------------------------------------------------------------------------
+
+# The parts that only some types carry: a variant's schema shows those its type needs or takes.
+_PARTS = ("items", "payments", "reference", "shipment", "withholding")
+
+
+def _variant(title: str, example: dict, *, needs: tuple[str, ...], takes: tuple[str, ...] = (),
+             about: dict[str, str]) -> ConfigDict:
+    """The config of a variant: its title, and a schema that requires `needs`, leaves out the parts
+    neither in `needs` nor in `takes`, describes fields as `about` says, and shows `example`."""
+    def schema(json_schema: dict[str, Any], _cls: type) -> None:
+        properties = json_schema["properties"]
+        for part in _PARTS:
+            if part not in needs and part not in takes:
+                del properties[part]
+        for name, description in about.items():
+            properties[name] = {**properties[name], "description": description}
+        for part in needs:
+            if properties[part].get("type") == "array":
+                properties[part] = {**properties[part], "minItems": 1}
+        json_schema["required"] = [*json_schema.get("required", []), *needs]
+        json_schema["examples"] = [example]
+
+    # Built only when a schema or a validation asks for it (the OpenAPI document, tests): the API
+    # validates bodies with the neutral model.
+    return ConfigDict(title=title, json_schema_extra=schema, defer_build=True)
+
+
+_BUYER_NOTE = "The buyer, identified (not final_consumer)."
+
+
+class InvoiceRequest(CreateDocumentRequest):
+    """A sale (Ecuador: factura, SRI codDoc 01). Its lines' taxes make the total; without payments,
+    it is taken as paid in cash."""
+
+    model_config = _variant("Invoice", INVOICE_EXAMPLE, needs=("items",), takes=("payments",), about={
+        "customer": "The buyer; final_consumer (anonymous) only up to USD 50 in Ecuador."})
+
+    type: Literal["invoice"] = Field(examples=["invoice"])
+
+
+class CreditNoteRequest(CreateDocumentRequest):
+    """What is taken back from an invoice (Ecuador: nota de crédito, SRI codDoc 04): the lines
+    returned or discounted, the invoice and the reason. It has no payments."""
+
+    model_config = _variant("Credit note", CREDIT_NOTE_EXAMPLE, needs=("items", "reference"), about={
+        "customer": _BUYER_NOTE,
+        "reference": "The invoice the note modifies, with the reason (required here)."})
+
+    type: Literal["credit_note"] = Field(examples=["credit_note"])
+
+
+class DebitNoteRequest(CreateDocumentRequest):
+    """What is charged on top of an invoice (Ecuador: nota de débito, SRI codDoc 05): one item per
+    charge (its description and amount), and the invoice."""
+
+    model_config = _variant("Debit note", DEBIT_NOTE_EXAMPLE, needs=("items", "reference"),
+                            takes=("payments",), about={
+                                "customer": _BUYER_NOTE,
+                                "reference": "The invoice the charges add to.",
+                                "items": "One per charge: its description and amount (quantity × unit price "
+                                         "− discount)."})
+
+    type: Literal["debit_note"] = Field(examples=["debit_note"])
+
+
+class DeliveryGuideRequest(CreateDocumentRequest):
+    """Goods on the move (Ecuador: guía de remisión, SRI codDoc 06): the carrier, the vehicle, the
+    dates and what goes to each destination. It carries no amounts."""
+
+    model_config = _variant("Delivery guide", DELIVERY_GUIDE_EXAMPLE, needs=("shipment",), about={
+        "customer": "The main recipient of the goods, identified (not final_consumer)."})
+
+    type: Literal["delivery_guide"] = Field(examples=["delivery_guide"])
+
+
+class WithholdingRequest(CreateDocumentRequest):
+    """What the issuer withholds from a supplier's invoices (Ecuador: comprobante de retención
+    2.0.0, SRI codDoc 07): the fiscal period and each supporting document with its withholdings."""
+
+    model_config = _variant("Withholding", WITHHOLDING_EXAMPLE, needs=("withholding",), about={
+        "customer": "The supplier withheld from, identified (not final_consumer)."})
+
+    type: Literal["withholding"] = Field(examples=["withholding"])
+
+
+class PurchaseSettlementRequest(CreateDocumentRequest):
+    """A purchase from a supplier who issues no invoice of their own (Ecuador: liquidación de compra
+    de bienes y prestación de servicios, SRI codDoc 03): the issuer is the buyer. Lines and
+    payments as an invoice's; VAT is the only tax."""
+
+    model_config = _variant("Purchase settlement", PURCHASE_SETTLEMENT_EXAMPLE, needs=("items",),
+                            takes=("payments",), about={
+                                "customer": "The supplier the issuer buys from, identified: not "
+                                            "final_consumer (SRI proveedor).",
+                                "items": f"1 to {MAX_ITEMS} lines, VAT their only tax. The signed XML must "
+                                         f"stay within SRI's 320 KB (`document_too_large`)."})
+
+    type: Literal["purchase_settlement"] = Field(examples=["purchase_settlement"])
+
+
+# Type -> its variant; every DocumentType has one.
+VARIANTS: dict[str, type[CreateDocumentRequest]] = {
+    "invoice": InvoiceRequest,
+    "credit_note": CreditNoteRequest,
+    "debit_note": DebitNoteRequest,
+    "delivery_guide": DeliveryGuideRequest,
+    "withholding": WithholdingRequest,
+    "purchase_settlement": PurchaseSettlementRequest,
+}
+
+# A document of any type as the variant its `type` names: the union the OpenAPI document shows.
+DocumentVariant = Annotated[
+    InvoiceRequest | CreditNoteRequest | DebitNoteRequest | DeliveryGuideRequest | WithholdingRequest
+    | PurchaseSettlementRequest,
+    Field(discriminator="type"),
+]
+
+
+@cache
+def _variants_schema():
+    return TypeAdapter(DocumentVariant).core_schema
+
+
+def _validate(value: Any) -> CreateDocumentRequest:
+    # A ValidationError raised here reaches the caller with its own errors and their locations;
+    # from_attributes as the API's validation passes it, so that a body that is no object is refused
+    # in the same words as any other model's.
+    return CreateDocumentRequest.model_validate(value, from_attributes=True)
+
+
+class _OneSchemaPerType:
+    """Validates a body as CreateDocumentRequest and shows it in JSON schemas as DocumentVariant
+    (see the module docstring). The neutral model is called rather than embedded, so that a schema
+    of the body holds the variants only."""
+
+    def __get_pydantic_core_schema__(self, _source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(_validate)
+
+    def __get_pydantic_json_schema__(self, _core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return handler(_variants_schema())
+
+
+# The body of POST /v1/documents: validated as the neutral model, documented as one of the variants.
+DocumentRequest = Annotated[CreateDocumentRequest, _OneSchemaPerType()]

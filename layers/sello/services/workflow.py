@@ -42,6 +42,7 @@ from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
 from sello.models.common import Model
 from sello.services.delivery import PDF, XML, document_mail
+from sello.services.logos import stored_logo
 from sello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,9 @@ class DocumentWorkflow:
     def render(self, task: TaskInput) -> dict:
         doc = self._load(task)
         if not doc.get("pdf_key"):
-            pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"))
+            logo = stored_logo(self.blobs, task.account_id, doc["issuer_id"])  # the issuer's logo now
+            pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"),
+                                           logo=logo.data if logo else None)
             blob = document_key(task.account_id, task.document_id, "document.pdf")
             self.blobs.put(blob, pdf, PDF)
             self._update(doc, pdf_key=blob)

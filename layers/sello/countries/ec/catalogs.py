@@ -24,11 +24,11 @@ DOCUMENT_TYPES = {
     "debit_note": DocumentKind("05", "notaDebito", "1.0.0"),
     "delivery_guide": DocumentKind("06", "guiaRemision", "1.1.0"),
     "withholding": DocumentKind("07", "comprobanteRetencion", "2.0.0"),
+    "purchase_settlement": DocumentKind("03", "liquidacionCompra", "1.1.0"),
 }
 # Types a credit or debit note (codDocModificado) or a guide may refer to, besides the ones above.
 REFERENCE_TYPES = {kind_name: kind.code for kind_name, kind in DOCUMENT_TYPES.items()} | {
     "sales_note": "02",  # nota de venta
-    "purchase_settlement": "03",  # liquidación de compra
 }
 
 # SRI refuses a comprobante over 320 KB (recepción error 26, ficha técnica §7.5), signed XML as sent.

@@ -1,9 +1,11 @@
 """Ecuador: a neutral document request becomes an SRI document in two steps.
 
 `prepare` checks the request against SRI's rules and computes every amount, before any number is
-spent; `number` then gives the prepared document its secuencial and clave de acceso. Invoices and
-credit and debit notes are prepared here; delivery guides and withholdings by guide.py and
-withholding.py, which share the helpers below (issuer_snapshot, check_party, resolve_tax, …).
+spent; `number` then gives the prepared document its secuencial and clave de acceso. Invoices,
+credit and debit notes and purchase settlements (liquidaciones de compra, whose customer is the
+supplier the issuer buys from) are prepared here, on the same lines, totals and payments; delivery
+guides and withholdings by guide.py and withholding.py, which share the helpers below
+(issuer_snapshot, check_party, resolve_tax, …).
 
 Arithmetic (amounts.py): a line's subtotal is quantity × unit price − discount, rounded to cents
 half up. Taxes are rounded once per document and tax and rate code (`tax_totals`, the one place every
@@ -238,6 +240,12 @@ def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
 
 # Invoices, credit and debit notes ----------------------------------------------------------------
 
+# Types that stand on their own: they refer to no other document, and are paid (one cash payment of
+# the total when no payments are given).
+_STANDALONE = ("invoice", "purchase_settlement")
+_NAMES = {"invoice": "An invoice", "purchase_settlement": "A purchase settlement"}
+
+
 def _line(item, path: str) -> dict:
     """A line with its subtotal and its taxes resolved (amounts as strings); `tax_totals` then gives
     each tax its base and amount."""
@@ -316,13 +324,14 @@ def tax_totals(lines: list[dict]) -> list[dict]:
 
 
 def _payments(request, total: Decimal) -> list[dict]:
-    """pagos: as given (adding up to the total), or one cash payment of the total for an invoice."""
+    """pagos: as given (adding up to the total), or one cash payment of the total for an invoice or
+    a purchase settlement."""
     if request.type == "credit_note":
         if request.payments:
             raise Unprocessable("A credit note has no payments.", code="field_not_allowed", path="payments")
         return []
     if not request.payments:
-        if request.type == "invoice":
+        if request.type in _STANDALONE:
             return [{"method": catalogs.PAYMENT_METHODS[catalogs.DEFAULT_PAYMENT_METHOD],
                      "amount": amounts.fmt(total), "term": None, "term_unit": None}]
         return []
@@ -342,10 +351,10 @@ def _payments(request, total: Decimal) -> list[dict]:
 
 
 def _reference(request, issue_date: date) -> dict | None:
-    if request.type == "invoice":
+    if request.type in _STANDALONE:
         if request.reference is not None:
-            raise Unprocessable("An invoice does not refer to another document.", code="field_not_allowed",
-                                path="reference")
+            raise Unprocessable(f"{_NAMES[request.type]} does not refer to another document.",
+                                code="field_not_allowed", path="reference")
         return None
     reference = request.reference
     if reference is None:
@@ -361,12 +370,40 @@ def _reference(request, issue_date: date) -> dict | None:
             "reason": reference.reason}
 
 
+def _check_supplier(party) -> None:
+    """The supplier of a purchase settlement is always identified: SRI's Tabla 6 does not allow
+    the consumidor final (07) on a liquidación de compra, neither as id_type nor as its
+    identification 9999999999999 under another id_type (422 final_consumer_not_allowed)."""
+    if party.id_type == "final_consumer":
+        raise Unprocessable("A purchase settlement identifies the supplier the issuer buys from; "
+                            "final_consumer is not allowed.", code="final_consumer_not_allowed",
+                            path="customer.id_type")
+    if party.tax_id == catalogs.FINAL_CONSUMER_ID:
+        raise Unprocessable(f"{catalogs.FINAL_CONSUMER_ID} identifies the final consumer, which a purchase "
+                            f"settlement cannot name as its supplier.", code="final_consumer_not_allowed",
+                            path="customer.tax_id")
+
+
+def _check_vat_only(items) -> None:
+    """liquidacionCompra carries IVA only (its schema's impuesto codigo is 2): 422 tax_not_allowed
+    for ICE or IRBPNR on a line."""
+    for i, item in enumerate(items):
+        for j, tax in enumerate(item.taxes):
+            if tax.type != "vat":
+                raise Unprocessable(f"A purchase settlement carries VAT only, not {tax.type.upper()}.",
+                                    code="tax_not_allowed", path=f"items.{i}.taxes.{j}.type")
+
+
 def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
     reject_fields(request, ("shipment", "withholding"), request.type)
     snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
+    if request.type == "purchase_settlement":
+        _check_supplier(request.customer)
     customer = check_party(request.customer, path="customer", allow_final_consumer=request.type == "invoice")
     if not request.items:
         raise _missing("items", "At least one item")
+    if request.type == "purchase_settlement":
+        _check_vat_only(request.items)
     lines = [_line(item, f"items.{i}") for i, item in enumerate(request.items)]
     groups = tax_totals(lines)
     subtotal = amounts.total(Decimal(line["subtotal"]) for line in lines)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito",
-          "delivery_guide": "Guía de remisión", "withholding": "Comprobante de retención"}
+          "delivery_guide": "Guía de remisión", "withholding": "Comprobante de retención",
+          "purchase_settlement": "Liquidación de compra"}
 
 _client: list = []  # (settings, SriClient): one client per warm function, renewed when the settings change
 
@@ -92,10 +93,11 @@ class EcuadorPlugin:
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
         return _sri().authorize(document["access_key"], environment)
 
-    def render(self, document: Mapping[str, Any], authorized: bytes) -> bytes:
+    def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
+               locale: str | None = None) -> bytes:
         from sello.countries.ec import ride
 
-        return ride.render(authorized)
+        return ride.render(authorized, logo=logo, locale=locale)
 
 
 plugin = EcuadorPlugin()

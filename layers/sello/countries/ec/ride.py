@@ -4,21 +4,32 @@ comprobante, read from the archived authorization record
     <autorizacion><estado>AUTORIZADO</estado><numeroAutorizacion/><fechaAutorizacion/><ambiente/>
       <comprobante><![CDATA[<factura id="comprobante" ...>...</factura>]]></comprobante>...</autorizacion>
 
-for facturas, notas de crédito, notas de débito, guías de remisión and comprobantes de retención
-(2.0.0, and the older 1.0.0 layout). Codes are printed with their meaning (SRI ficha técnica tables).
+for facturas, notas de crédito, notas de débito, guías de remisión, comprobantes de retención
+(2.0.0, and the older 1.0.0 layout) and liquidaciones de compra. Codes are printed with their
+meaning (SRI ficha técnica tables); amounts, quantities, rates, dates and payment terms in the
+issuer's locale (sello.formatting, Spanish as written in Ecuador unless told otherwise); the issuer's
+logo, when given, top left.
 
 Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
+from reportlab.lib.utils import ImageReader
 
 from sello.countries.ec.ride_layout import Column, Columns, Fields, Masthead, Table, render_pdf
+from sello.formatting import Formats, formats
+
+log = logging.getLogger(__name__)
+COUNTRY = "EC"  # a bare language ("es") is completed with this country ("es_EC") where CLDR has it
 
 # codDoc (Tabla 3) and the other document types that appear as documento modificado / sustento.
 DOCUMENT_TYPES = {
@@ -45,6 +56,8 @@ WITHHELD_TAXES = {"1": "RENTA", "2": "IVA", "6": "ISD"}  # retención codigo (Ta
 ENVIRONMENTS = {"1": "PRUEBAS", "2": "PRODUCCIÓN", "PRUEBAS": "PRUEBAS", "PRODUCCION": "PRODUCCIÓN",
                 "PRODUCCIÓN": "PRODUCCIÓN"}
 EMISSION_TYPES = {"1": "NORMAL"}
+# The title of a liquidación de compra as SRI names the document (Tabla 3).
+PURCHASE_SETTLEMENT_TITLE = "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"
 
 _ITEM_COLUMNS = (
     Column("Cod. Principal", 60, lines=2), Column("Cod. Auxiliar", 60, lines=2),
@@ -56,9 +69,10 @@ _INFO_COLUMNS = (Column("", 32, bold=True, lines=2), Column("", 68, lines=8))
 _PAYMENT_COLUMNS = (Column("Forma de pago", 56, lines=2), Column("Valor", 20, "r"), Column("Plazo", 24))
 
 
-def render(authorized_record: bytes) -> bytes:
-    """The RIDE PDF of an authorized comprobante. Raises ValueError when the record is not well-formed,
-    is not AUTORIZADO, or carries no comprobante of a supported type."""
+def render(authorized_record: bytes, *, logo: bytes | None = None, locale: str | None = None) -> bytes:
+    """The RIDE PDF of an authorized comprobante, with the issuer's `logo` (PNG or JPEG bytes) when
+    given, numbers and dates written for `locale` (default Spanish, Ecuador). Raises ValueError when
+    the record is not well-formed, is not AUTORIZADO, or carries no comprobante of a supported type."""
     record, doc = _read(authorized_record)
     builder = _BUILDERS.get(doc.tag)
     if builder is None:
@@ -67,7 +81,8 @@ def render(authorized_record: bytes) -> bytes:
     access_key = _text(tributaria, "claveAcceso")
     if not access_key:
         raise ValueError("The comprobante has no infoTributaria/claveAcceso.")
-    title, info, blocks = builder(doc)
+    fmt = formats(locale, COUNTRY)
+    title, info, blocks = builder(doc, fmt)
     number = "-".join(_text(tributaria, tag) for tag in ("estab", "ptoEmi", "secuencial"))
     environment = _text(record, "ambiente").upper() or _text(tributaria, "ambiente")
     masthead = Masthead(
@@ -85,18 +100,38 @@ def render(authorized_record: bytes) -> bytes:
         title=title,
         number=number,
         rows=(
-            ("FECHA Y HORA DE AUTORIZACIÓN:", _timestamp(_text(record, "fechaAutorizacion"))),
+            ("FECHA Y HORA DE AUTORIZACIÓN:", _timestamp(_text(record, "fechaAutorizacion"), fmt)),
             ("AMBIENTE:", ENVIRONMENTS.get(environment, environment)),
             ("EMISIÓN:", EMISSION_TYPES.get(_text(tributaria, "tipoEmision"), _text(tributaria, "tipoEmision"))),
         ),
         authorization=_text(record, "numeroAutorizacion") or access_key,
         access_key=access_key,
+        logo=_image(logo),
     )
     return render_pdf(
         masthead, blocks,
         running_head=f"{title} No. {number}  ·  R.U.C. {masthead.tax_id}  ·  {masthead.name}",
         meta={"title": f"{title} {number}", "author": masthead.name, "subject": f"Clave de acceso {access_key}"},
     )
+
+
+def _image(data: bytes | None) -> ImageReader | None:
+    """The logo for the layout; None (a RIDE without logo) when there is none or it does not open,
+    which a logo checked on upload always does."""
+    return _reader(data) if data else None
+
+
+@lru_cache(maxsize=4)
+def _reader(data: bytes) -> ImageReader | None:
+    """One reader per logo and process: it keeps the decoded pixels, so the next document of the same
+    issuer does not decode its logo again."""
+    try:
+        image = ImageReader(io.BytesIO(data))
+        width, height = image.getSize()
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types; the RIDE goes out without it
+        log.warning("the issuer's logo could not be read (%s); rendering without it", type(exc).__name__)
+        return None
+    return image if width > 0 and height > 0 else None
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -142,29 +177,28 @@ def _decimal(text: str) -> Decimal:
         return Decimal(0)
 
 
-def _amount(value: str | Decimal, places: int = 2) -> str:
-    """An amount with at least `places` decimals and no trailing zeros beyond them ("0.660000" -> "0.66")."""
-    if isinstance(value, str):
-        if not value:
-            return ""
-        try:
-            value = Decimal(value)
-        except InvalidOperation:
-            return value
-    if not value.is_finite():
-        return str(value)
-    exponent = value.normalize().as_tuple().exponent
-    return f"{value:.{max(places, -exponent)}f}"
+def _amount(value: str | Decimal, fmt: Formats) -> str:
+    """An amount or quantity as the locale writes it, every decimal kept ("" stays "")."""
+    return fmt.amount(value) if value != "" else ""
 
 
-def _percent(text: str) -> str:
-    return f"{_amount(text, 0)}%" if text else ""
+def _percent(text: str, fmt: Formats) -> str:
+    return fmt.percent(text) if text else ""
 
 
-def _timestamp(text: str) -> str:
-    """SRI's xs:dateTime as dd/mm/aaaa hh:mm:ss (the time as SRI stated it, in its own offset)."""
+def _date(text: str, fmt: Formats) -> str:
+    """SRI's dd/mm/aaaa in the locale's order; anything else as it is."""
     try:
-        return datetime.fromisoformat(text).strftime("%d/%m/%Y %H:%M:%S")
+        return fmt.date(datetime.strptime(text, "%d/%m/%Y"))
+    except ValueError:
+        return text
+
+
+def _timestamp(text: str, fmt: Formats) -> str:
+    """SRI's xs:dateTime as the locale's date and the time on 24 hours (as SRI stated it, in its own
+    offset)."""
+    try:
+        return fmt.datetime(datetime.fromisoformat(text))
     except ValueError:
         return text
 
@@ -195,20 +229,23 @@ def _details(detail: etree._Element) -> str:
 
 # -- common blocks ----------------------------------------------------------------------------------
 
-def _buyer(info: etree._Element, *extra: tuple[str, str]) -> list[list[tuple[str, str]]]:
+def _buyer(info: etree._Element, fmt: Formats, *extra: tuple[str, str], party: str = "Comprador",
+           label: str = "") -> list[list[tuple[str, str]]]:
+    """The buyer's name and identification (or, with `party` "Proveedor", the supplier's, its labels
+    ending in `label`) and the issue date."""
     return [
-        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialComprador")),
-         ("Identificación:", _identification(_text(info, "identificacionComprador"),
-                                             _text(info, "tipoIdentificacionComprador")))],
-        [("Fecha Emisión:", _text(info, "fechaEmision")), *extra],
+        [(f"Razón Social / Nombres y Apellidos{label}:", _text(info, f"razonSocial{party}")),
+         (f"Identificación{label}:", _identification(_text(info, f"identificacion{party}"),
+                                                      _text(info, f"tipoIdentificacion{party}")))],
+        [("Fecha Emisión:", _date(_text(info, "fechaEmision"), fmt)), *extra],
     ]
 
 
-def _modified_document(info: etree._Element) -> list[list[tuple[str, str]]]:
+def _modified_document(info: etree._Element, fmt: Formats) -> list[list[tuple[str, str]]]:
     return [
         [],
         [("Comprobante que se modifica:", _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
-         ("Fecha Emisión (Comprobante a modificar):", _text(info, "fechaEmisionDocSustento"))],
+         ("Fecha Emisión (Comprobante a modificar):", _date(_text(info, "fechaEmisionDocSustento"), fmt))],
     ]
 
 
@@ -218,11 +255,12 @@ def _additional_info(doc: etree._Element) -> list[Table]:
     return [Table(_INFO_COLUMNS, rows, title="INFORMACIÓN ADICIONAL", header=False)] if rows else []
 
 
-def _payments(info: etree._Element) -> list[Table]:
+def _payments(info: etree._Element, fmt: Formats) -> list[Table]:
     rows = []
     for payment in info.iterfind("pagos/pago"):
-        term = " ".join(v for v in (_text(payment, "plazo"), _text(payment, "unidadTiempo")) if v)
-        rows.append([_coded(PAYMENT_METHODS, _text(payment, "formaPago")), _amount(_text(payment, "total")), term])
+        term, unit = _text(payment, "plazo"), _text(payment, "unidadTiempo")
+        rows.append([_coded(PAYMENT_METHODS, _text(payment, "formaPago")),
+                     _amount(_text(payment, "total"), fmt), fmt.duration(term, unit) if term else unit])
     return [Table(_PAYMENT_COLUMNS, rows, keep_together=True)] if rows else []
 
 
@@ -230,7 +268,7 @@ def _totals(rows: list[list[str]]) -> Table:
     return Table(_TOTAL_COLUMNS, rows, header=False, keep_together=True)
 
 
-def _tax_rows(taxes: list[etree._Element]) -> tuple[list[list[str]], list[list[str]]]:
+def _tax_rows(taxes: list[etree._Element], fmt: Formats) -> tuple[list[list[str]], list[list[str]]]:
     """(subtotal rows by IVA rate, tax rows: ICE, IVA by rate, IRBPNR) from totalImpuesto/impuesto elements."""
     bases: dict[str, Decimal] = {}
     vat: dict[str, Decimal] = {}
@@ -241,7 +279,7 @@ def _tax_rows(taxes: list[etree._Element]) -> tuple[list[list[str]], list[list[s
         code, rate = _text(tax, "codigo"), _text(tax, "codigoPorcentaje")
         value = _decimal(_text(tax, "valor"))
         if code == TAX_IVA:
-            tarifa = _percent(_text(tax, "tarifa"))
+            tarifa = _percent(_text(tax, "tarifa"), fmt)
             name = VAT_RATES.get(rate) or tarifa or f"CÓDIGO {rate}"
             if rate == "8" and tarifa:
                 name = f"{name} {tarifa}"
@@ -253,18 +291,19 @@ def _tax_rows(taxes: list[etree._Element]) -> tuple[list[list[str]], list[list[s
             present.add(code)
     order = list(VAT_RATES)
     rates = sorted(bases, key=lambda r: (order.index(r) if r in order else len(order), r))
-    subtotals = [[f"SUBTOTAL {rate_names[r]}", _amount(bases[r])] for r in rates]
-    tax_rows = [["ICE", _amount(other[TAX_ICE])]] if TAX_ICE in present else []
-    tax_rows += [[f"IVA {rate_names[r]}", _amount(vat[r])] for r in rates if r not in VAT_UNTAXED or vat[r]]
+    subtotals = [[f"SUBTOTAL {rate_names[r]}", _amount(bases[r], fmt)] for r in rates]
+    tax_rows = [["ICE", _amount(other[TAX_ICE], fmt)]] if TAX_ICE in present else []
+    tax_rows += [[f"IVA {rate_names[r]}", _amount(vat[r], fmt)]
+                 for r in rates if r not in VAT_UNTAXED or vat[r]]
     if TAX_IRBPNR in present:
-        tax_rows.append(["IRBPNR", _amount(other[TAX_IRBPNR])])
+        tax_rows.append(["IRBPNR", _amount(other[TAX_IRBPNR], fmt)])
     return subtotals, tax_rows
 
 
-def _items(doc: etree._Element, main_code: str, aux_code: str) -> Table:
-    rows = [[_text(d, main_code), _text(d, aux_code), _amount(_text(d, "cantidad")), _details(d),
-             _amount(_text(d, "precioUnitario")), _amount(_text(d, "descuento")),
-             _amount(_text(d, "precioTotalSinImpuesto"))]
+def _items(doc: etree._Element, main_code: str, aux_code: str, fmt: Formats) -> Table:
+    rows = [[_text(d, main_code), _text(d, aux_code), _amount(_text(d, "cantidad"), fmt), _details(d),
+             _amount(_text(d, "precioUnitario"), fmt), _amount(_text(d, "descuento"), fmt),
+             _amount(_text(d, "precioTotalSinImpuesto"), fmt)]
             for d in doc.iterfind("detalles/detalle")]
     return Table(_ITEM_COLUMNS, rows)
 
@@ -279,67 +318,82 @@ def _info(doc: etree._Element, name: str) -> etree._Element:
     return info
 
 
-def _invoice(doc: etree._Element) -> tuple[str, etree._Element, list]:
+def _invoice(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoFactura")
-    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
+    buyer = _buyer(info, fmt, ("Guía de Remisión:", _text(info, "guiaRemision")))
+    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
+    return "FACTURA", info, _sale(doc, info, buyer, fmt)
+
+
+def _purchase_settlement(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
+    """A liquidación de compra: laid out as a factura, with the supplier where the buyer would be."""
+    info = _info(doc, "infoLiquidacionCompra")
+    supplier = _buyer(info, fmt, party="Proveedor", label=" (Proveedor)")
+    supplier.append([("Dirección (Proveedor):", _text(info, "direccionProveedor"))])
+    return PURCHASE_SETTLEMENT_TITLE, info, _sale(doc, info, supplier, fmt)
+
+
+def _sale(doc: etree._Element, info: etree._Element, party: list, fmt: Formats) -> list:
+    """The blocks of a factura or liquidación de compra under the masthead: the party, the lines,
+    then additional information and payments beside the totals."""
+    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"), fmt)
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
-              ["TOTAL DESCUENTO", _amount(_text(info, "totalDescuento"))],
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
+              ["TOTAL DESCUENTO", _amount(_text(info, "totalDescuento"), fmt)],
               *taxes]
     if info.find("propina") is not None:
-        totals.append(["PROPINA", _amount(_text(info, "propina"))])
-    totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"))])
-    buyer = _buyer(info, ("Guía de Remisión:", _text(info, "guiaRemision")))
-    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
-    return "FACTURA", info, [
-        Fields(buyer),
-        _items(doc, "codigoPrincipal", "codigoAuxiliar"),
-        Columns([*_additional_info(doc), *_payments(info)], [_totals(totals)]),
+        totals.append(["PROPINA", _amount(_text(info, "propina"), fmt)])
+    totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"), fmt)])
+    return [
+        Fields(party),
+        _items(doc, "codigoPrincipal", "codigoAuxiliar", fmt),
+        Columns([*_additional_info(doc), *_payments(info, fmt)], [_totals(totals)]),
     ]
 
 
-def _credit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
+def _credit_note(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoNotaCredito")
-    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"))
+    subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"), fmt)
     discount = sum((_decimal(_text(d, "descuento")) for d in doc.iterfind("detalles/detalle")), Decimal(0))
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
-              ["TOTAL DESCUENTO", _amount(discount)],
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
+              ["TOTAL DESCUENTO", _amount(discount, fmt)],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorModificacion"))]]
-    header = [*_buyer(info), *_modified_document(info), [("Razón de Modificación:", _text(info, "motivo"))]]
+              ["VALOR TOTAL", _amount(_text(info, "valorModificacion"), fmt)]]
+    header = [*_buyer(info, fmt), *_modified_document(info, fmt),
+              [("Razón de Modificación:", _text(info, "motivo"))]]
     return "NOTA DE CRÉDITO", info, [
         Fields(header),
-        _items(doc, "codigoInterno", "codigoAdicional"),
+        _items(doc, "codigoInterno", "codigoAdicional", fmt),
         Columns(_additional_info(doc), [_totals(totals)]),
     ]
 
 
-def _debit_note(doc: etree._Element) -> tuple[str, etree._Element, list]:
+def _debit_note(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoNotaDebito")
-    subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"))
+    subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"), fmt)
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"))],
+              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorTotal"))]]
-    reasons = [[_text(m, "razon"), _amount(_text(m, "valor"))] for m in doc.iterfind("motivos/motivo")]
+              ["VALOR TOTAL", _amount(_text(info, "valorTotal"), fmt)]]
+    reasons = [[_text(m, "razon"), _amount(_text(m, "valor"), fmt)] for m in doc.iterfind("motivos/motivo")]
     columns = (Column("Razón de la modificación", 75, lines=6), Column("Valor de la modificación", 25, "r"))
     return "NOTA DE DÉBITO", info, [
-        Fields([*_buyer(info), *_modified_document(info)]),
+        Fields([*_buyer(info, fmt), *_modified_document(info, fmt)]),
         Table(columns, reasons),
-        Columns([*_additional_info(doc), *_payments(info)], [_totals(totals)]),
+        Columns([*_additional_info(doc), *_payments(info, fmt)], [_totals(totals)]),
     ]
 
 
-def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
+def _delivery_guide(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoGuiaRemision")
     blocks: list = [Fields([
         [("Identificación (Transportista):", _identification(_text(info, "rucTransportista"),
                                                              _text(info, "tipoIdentificacionTransportista"))),
          ("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialTransportista"))],
         [("Placa:", _text(info, "placa")), ("Punto de Partida:", _text(info, "dirPartida"))],
-        [("Fecha Inicio Transporte:", _text(info, "fechaIniTransporte")),
-         ("Fecha Fin Transporte:", _text(info, "fechaFinTransporte"))],
+        [("Fecha Inicio Transporte:", _date(_text(info, "fechaIniTransporte"), fmt)),
+         ("Fecha Fin Transporte:", _date(_text(info, "fechaFinTransporte"), fmt))],
     ])]
     columns = (Column("Cantidad", 14, "r"), Column("Descripción", 50, lines=6),
                Column("Código Principal", 18, lines=2), Column("Código Auxiliar", 18, lines=2))
@@ -347,7 +401,7 @@ def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
     for index, dest in enumerate(destinations, 1):
         blocks.append(Fields([
             [("Comprobante de Venta:", _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
-             ("Fecha de Emisión:", _text(dest, "fechaEmisionDocSustento"))],
+             ("Fecha de Emisión:", _date(_text(dest, "fechaEmisionDocSustento"), fmt))],
             [("Número de Autorización:", _text(dest, "numAutDocSustento"))],
             [("Motivo Traslado:", _text(dest, "motivoTraslado"))],
             [("Destino (Punto de llegada):", _text(dest, "dirDestinatario"))],
@@ -357,40 +411,43 @@ def _delivery_guide(doc: etree._Element) -> tuple[str, etree._Element, list]:
              ("Código Establecimiento Destino:", _text(dest, "codEstabDestino"))],
             [("Ruta:", _text(dest, "ruta"))],
         ], title=f"DESTINATARIO {index} DE {len(destinations)}"))
-        rows = [[_amount(_text(d, "cantidad")), _details(d), _text(d, "codigoInterno"), _text(d, "codigoAdicional")]
-                for d in dest.iterfind("detalles/detalle")]
+        rows = [[_amount(_text(d, "cantidad"), fmt), _details(d), _text(d, "codigoInterno"),
+                 _text(d, "codigoAdicional")] for d in dest.iterfind("detalles/detalle")]
         blocks.append(Table(columns, rows))
     blocks.append(Columns(_additional_info(doc), []))
     return "GUÍA DE REMISIÓN", info, blocks
 
 
-def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
+def _withholding(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoCompRetencion")
     header = [
         [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialSujetoRetenido")),
          ("Identificación:", _identification(_text(info, "identificacionSujetoRetenido"),
                                              _text(info, "tipoIdentificacionSujetoRetenido")))],
-        [("Fecha Emisión:", _text(info, "fechaEmision")), ("Período Fiscal:", _text(info, "periodoFiscal"))],
+        [("Fecha Emisión:", _date(_text(info, "fechaEmision"), fmt)),
+         ("Período Fiscal:", _text(info, "periodoFiscal"))],
         [("Parte Relacionada:", _text(info, "parteRel")), ("", "")],
     ]
     # Version 2.0.0 groups retenciones by support document; 1.0.0 names the document on each impuesto.
     supports: list[tuple[list, list[etree._Element]]] = []
     for support in doc.iterfind("docsSustento/docSustento"):
-        payments = "; ".join(f"{_coded(PAYMENT_METHODS, _text(p, 'formaPago'))}: {_amount(_text(p, 'total'))}"
-                             for p in support.iterfind("pagos/pago"))
+        payments = "; ".join(
+            f"{_coded(PAYMENT_METHODS, _text(p, 'formaPago'))}: {_amount(_text(p, 'total'), fmt)}"
+            for p in support.iterfind("pagos/pago"))
         fields = [
             [("Comprobante:", _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
-             ("Fecha Emisión:", _text(support, "fechaEmisionDocSustento"))],
+             ("Fecha Emisión:", _date(_text(support, "fechaEmisionDocSustento"), fmt))],
             [("Número de Autorización:", _text(support, "numAutDocSustento"))],
             [("Sustento Tributario:", _text(support, "codSustento")),
-             ("Total sin Impuestos:", _amount(_text(support, "totalSinImpuestos"))),
-             ("Importe Total:", _amount(_text(support, "importeTotal")))],
+             ("Total sin Impuestos:", _amount(_text(support, "totalSinImpuestos"), fmt)),
+             ("Importe Total:", _amount(_text(support, "importeTotal"), fmt))],
             [("Formas de Pago:", payments)],
         ]
         supports.append((fields, support.findall("retenciones/retencion")))
     legacy: dict[tuple[str, str, str], list[etree._Element]] = {}
     for tax in doc.iterfind("impuestos/impuesto"):
-        key = (_text(tax, "codDocSustento"), _text(tax, "numDocSustento"), _text(tax, "fechaEmisionDocSustento"))
+        key = (_text(tax, "codDocSustento"), _text(tax, "numDocSustento"),
+               _date(_text(tax, "fechaEmisionDocSustento"), fmt))
         legacy.setdefault(key, []).append(tax)
     for (code, number, date), taxes in legacy.items():
         supports.append(([[("Comprobante:", _document(code, number)), ("Fecha Emisión:", date)]], taxes))
@@ -404,22 +461,25 @@ def _withholding(doc: etree._Element) -> tuple[str, etree._Element, list]:
         for tax in taxes:
             code, value = _text(tax, "codigo"), _decimal(_text(tax, "valorRetenido"))
             rows.append([WITHHELD_TAXES.get(code, code), _text(tax, "codigoRetencion"),
-                         _amount(_text(tax, "baseImponible")), _percent(_text(tax, "porcentajeRetener")),
-                         _amount(_text(tax, "valorRetenido"))])
+                         _amount(_text(tax, "baseImponible"), fmt),
+                         _percent(_text(tax, "porcentajeRetener"), fmt),
+                         _amount(_text(tax, "valorRetenido"), fmt)])
             withheld += value
             by_tax[code] = by_tax.get(code, Decimal(0)) + value
         blocks.append(Fields(fields, title=f"DOCUMENTO SUSTENTO {index} DE {len(supports)}"))
-        blocks.append(Table(columns, rows, footer=("TOTAL RETENIDO", _amount(withheld))))
-    totals = [[f"RETENCIÓN {WITHHELD_TAXES.get(code, code)}", _amount(value)] for code, value in by_tax.items()]
-    totals.append(["TOTAL RETENIDO", _amount(sum(by_tax.values(), Decimal(0)))])
+        blocks.append(Table(columns, rows, footer=("TOTAL RETENIDO", _amount(withheld, fmt))))
+    totals = [[f"RETENCIÓN {WITHHELD_TAXES.get(code, code)}", _amount(value, fmt)]
+              for code, value in by_tax.items()]
+    totals.append(["TOTAL RETENIDO", _amount(sum(by_tax.values(), Decimal(0)), fmt)])
     blocks.append(Columns(_additional_info(doc), [_totals(totals)]))
     return "COMPROBANTE DE RETENCIÓN", info, blocks
 
 
-_BUILDERS: dict[str, Callable[[etree._Element], tuple[str, etree._Element, list]]] = {
+_BUILDERS: dict[str, Callable[[etree._Element, Formats], tuple[str, etree._Element, list]]] = {
     "factura": _invoice,
     "notaCredito": _credit_note,
     "notaDebito": _debit_note,
     "guiaRemision": _delivery_guide,
     "comprobanteRetencion": _withholding,
+    "liquidacionCompra": _purchase_settlement,
 }

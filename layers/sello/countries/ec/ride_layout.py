@@ -5,8 +5,10 @@ flowed onto A4 pages and drawn with reportlab's canvas.
 Layout and painting are two passes: layout places everything into one display list per page, then
 the painter draws them, so every page can say "Página i de N". Tables repeat their header on each
 page they continue onto; cell text wraps within its column and is cut with an ellipsis past a
-column's line limit, so nothing runs off the page. Text uses the standard Helvetica fonts
-(WinAnsi encoding: Spanish accents and ñ print as they are; characters outside it are replaced).
+column's line limit, so nothing runs off the page. Text is set in fonts embedded in the PDF
+(ride_fonts: Noto Sans, with a fallback for the characters it lacks), so names and descriptions in
+any Latin script print as the XML has them. The issuer's logo, when it has one, sits in the top-left
+corner above the issuer's box, scaled to fit.
 
 Importing this module loads reportlab: only the rendering task should import it.
 """
@@ -14,14 +16,21 @@ Importing this module loads reportlab: only the rendering task should import it.
 from __future__ import annotations
 
 import io
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
+
+from sello.countries.ec import ride_fonts
+from sello.countries.ec.ride_fonts import BOLD, REGULAR, printable, runs, text_width
+
+# Image streams as binary rather than ASCII85 text, which is a quarter larger (a JPEG logo would
+# grow by that much). Only the rendering task loads reportlab.
+rl_config.useA85 = 0
 
 PAGE_W, PAGE_H = A4
 MARGIN = 28.0
@@ -30,7 +39,6 @@ TOP = PAGE_H - MARGIN
 BOTTOM = MARGIN + 8  # lowest point content may reach; the page number sits below it
 CONTINUATION_TOP = TOP - 20  # continuation pages start under a one-line running head
 
-REGULAR, BOLD = "Helvetica", "Helvetica-Bold"
 SIZE, LEAD = 7.5, 9.0  # body text
 HEAD_SIZE, HEAD_LEAD = 7.0, 8.4  # table headers
 MIN_SIZE = 5.5  # a number too wide for its column shrinks down to this before it gets cut
@@ -39,6 +47,10 @@ BOX_PAD = 6.0
 HEAD_GRAY = 0.88
 ELLIPSIS = "\u2026"
 BARCODE_H = 32.0
+# The logo's area: the issuer column's width, and a height between these (more when the issuer's box
+# leaves more room beside the document box). A logo is scaled down to fit, never up beyond one point
+# per pixel.
+LOGO_MIN_H, LOGO_MAX_H = 40.0, 80.0
 
 
 @dataclass(frozen=True)
@@ -91,33 +103,13 @@ class Masthead:
     rows: Sequence[tuple[str, str]]  # authorization facts, "LABEL:" -> value
     authorization: str
     access_key: str
-
-
-def printable(text: str) -> str:
-    """The text with every character the standard fonts cannot show replaced: by its unaccented
-    letter when it has one (ő -> o), otherwise by '?'."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("cp1252")
-        return text
-    except UnicodeEncodeError:
-        pass
-    out = []
-    for ch in text:
-        try:
-            ch.encode("cp1252")
-            out.append(ch)
-        except UnicodeEncodeError:
-            base = unicodedata.normalize("NFKD", ch).encode("cp1252", "ignore").decode("cp1252")
-            out.append(base or "?")
-    return "".join(out)
+    logo: ImageReader | None = None  # the issuer's logo (PNG or JPEG), top left
 
 
 def ellipsize(text: str, font: str, size: float, width: float) -> str:
     """The longest start of `text` that fits `width` with an ellipsis appended."""
     text = text.rstrip()
-    while text and stringWidth(text + ELLIPSIS, font, size) > width:
+    while text and text_width(text + ELLIPSIS, font, size) > width:
         text = text[:-1].rstrip()
     return text + ELLIPSIS
 
@@ -125,13 +117,13 @@ def ellipsize(text: str, font: str, size: float, width: float) -> str:
 def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
     """Greedy word wrap (explicit newlines kept; words wider than the line are split), at most
     `max_lines` lines, the last one ending in an ellipsis when text was left out."""
-    text = printable(text)
-    space = stringWidth(" ", font, size)
+    text = printable(text, font)
+    space = text_width(" ", font, size)
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line, line_w = "", 0.0
         for word in paragraph.split():
-            word_w = stringWidth(word, font, size)
+            word_w = text_width(word, font, size)
             if line and line_w + space + word_w <= width:
                 line, line_w = f"{line} {word}", line_w + space + word_w
                 continue
@@ -140,14 +132,14 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
             while word_w > width:  # a word longer than the line: break it where it overflows
                 cut, used = 0, 0.0
                 while cut < len(word) - 1:
-                    char_w = stringWidth(word[cut], font, size)
+                    char_w = text_width(word[cut], font, size)
                     if used + char_w > width:
                         break
                     used += char_w
                     cut += 1
                 lines.append(word[:max(cut, 1)])
                 word = word[max(cut, 1):]
-                word_w = stringWidth(word, font, size)
+                word_w = text_width(word, font, size)
             line, line_w = word, word_w
         lines.append(line)
     if len(lines) > max_lines:
@@ -158,13 +150,13 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
 
 def fit(text: str, font: str, size: float, width: float, *, shrink: bool) -> tuple[str, float]:
     """One line that fits `width`: shrunk (numbers) or cut with an ellipsis."""
-    text = printable(text)
-    w = stringWidth(text, font, size)
+    text = printable(text, font)
+    w = text_width(text, font, size)
     if w <= width:
         return text, size
     if shrink:
         smaller = max(MIN_SIZE, size * width / w)
-        if stringWidth(text, font, smaller) <= width:
+        if text_width(text, font, smaller) <= width:
             return text, smaller
     return ellipsize(text, font, size, width), size
 
@@ -229,7 +221,7 @@ class _Layout:
     def _label_value(self, label: str, value: str, width: float, max_lines: int,
                      size: float = SIZE) -> tuple[float, list[str], bool]:
         """Lays out "Label: value" in `width`: (label width, value lines, value starts below the label)."""
-        label_w = stringWidth(label, BOLD, size) + 3
+        label_w = text_width(label, BOLD, size) + 3
         below = width - label_w < width * 0.35
         lines = wrap(value, REGULAR, size, width if below else width - label_w, max_lines)
         return label_w, lines, below
@@ -394,7 +386,16 @@ class _Layout:
         height = max(left_h, right_h)
 
         # The issuer box sits at the bottom of the masthead; the space above it is where the usual
-        # SRI layout has the logo.
+        # SRI layout has the logo, made taller when the logo needs it.
+        if m.logo is not None:
+            height = max(left_h + GAP + LOGO_MIN_H, right_h)
+            area_h = min(height - left_h - GAP, LOGO_MAX_H)
+            px_w, px_h = m.logo.getSize()
+            scale = min(left_w / px_w, area_h / px_h, 1.0)
+            w, h = px_w * scale, px_h * scale
+            area_top = top - (height - left_h - GAP - area_h) / 2
+            self.pages[self.page].append(("I", MARGIN + (left_w - w) / 2, area_top - (area_h + h) / 2, w, h,
+                                          m.logo))
         self.box(MARGIN, top - height, left_w, left_h)
         y = top - height + left_h - BOX_PAD
         for h, step in steps:
@@ -409,7 +410,7 @@ class _Layout:
 
         def label_value(label: str, value: str, size: float, lead: float) -> None:
             nonlocal y
-            label_w = stringWidth(label, BOLD, size) + 3
+            label_w = text_width(label, BOLD, size) + 3
             self.text(x, _baseline(y, lead, size), label, BOLD, size)
             text, vsize = fit(value, REGULAR, size, inner_r - label_w, shrink=True)
             self.text(x + label_w, _baseline(y, lead, vsize), text, REGULAR, vsize)
@@ -439,8 +440,11 @@ class _Layout:
 
 
 def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) -> bytes:
+    ride_fonts.register()
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    # The initial font is one of ours, or reportlab would name Helvetica in every text object.
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR,
+                    initialFontSize=SIZE)
     canvas.setTitle(meta.get("title", ""))
     canvas.setAuthor(meta.get("author", ""))
     canvas.setSubject(meta.get("subject", ""))
@@ -449,24 +453,32 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
     total = len(pages)
     for number, ops in enumerate(pages, 1):
         canvas.setLineWidth(0.6)
-        current = None
         if number > 1:
             ops = [("T", MARGIN, TOP - 8, head, BOLD, SIZE, "l"), ("L", MARGIN, TOP - 12, MARGIN + CONTENT_W, TOP - 12),
                    *ops]
         ops = [*ops, ("T", MARGIN + CONTENT_W, MARGIN - 4, f"Página {number} de {total}", REGULAR, SIZE, "r")]
+        # All of a page's text goes into one text object drawn over the boxes and lines (nothing is
+        # drawn over text), which costs far less than a text object per string.
+        text_object, current = canvas.beginText(), None
         for op in ops:
             kind = op[0]
             if kind == "T":
                 _, x, y, text, font, size, align = op
-                if current != (font, size):
-                    canvas.setFont(font, size)
-                    current = (font, size)
-                if align == "l":
-                    canvas.drawString(x, y, text)
-                elif align == "r":
-                    canvas.drawRightString(x, y, text)
-                else:
-                    canvas.drawCentredString(x, y, text)
+                parts = runs(printable(text, font), font)
+                if align != "l":
+                    w = sum(text_width(part, part_font, size) for part, part_font in parts)
+                    x -= w if align == "r" else w / 2
+                for part, part_font in parts:  # one run per font (see ride_fonts)
+                    if current != (part_font, size):
+                        text_object.setFont(part_font, size)
+                        current = (part_font, size)
+                    text_object.setTextOrigin(x, y)
+                    text_object.textOut(part)
+                    if len(parts) > 1:
+                        x += text_width(part, part_font, size)
+            elif kind == "I":
+                _, x, y, w, h, image = op
+                canvas.drawImage(image, x, y, w, h, mask="auto")
             elif kind == "R":
                 _, x, y, w, h, gray = op
                 if gray is None:
@@ -486,6 +498,7 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
                 canvas.scale(scale, 1)
                 barcode.drawOn(canvas, 0, 0)
                 canvas.restoreState()
+        canvas.drawText(text_object)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -1,9 +1,10 @@
 """The unsigned comprobante: SRI XML built from a prepared document's content.
 
 Element order follows the XSD of each version exactly (factura 1.1.0, notaCredito 1.1.0,
-notaDebito 1.0.0; the delivery guide and the withholding are built by guide.py and withholding.py
-on the same helpers). Optional elements are written only when there is a value. The root carries
-`id="comprobante"` and its version and no namespace declaration; the output is compact UTF-8."""
+notaDebito 1.0.0, liquidacionCompra 1.1.0; the delivery guide and the withholding are built by
+guide.py and withholding.py on the same helpers). Optional elements are written only when there is
+a value. The root carries `id="comprobante"` and its version and no namespace declaration; the
+output is compact UTF-8."""
 
 from __future__ import annotations
 
@@ -143,17 +144,20 @@ def _detalles(root: etree._Element, lines: list[dict], *, codes: tuple[str, str]
         _line_taxes(detalle, line)
 
 
-def _factura(content: dict, root: etree._Element) -> None:
+def _factura(content: dict, root: etree._Element, *, info_name: str = "infoFactura",
+             party: str = "Comprador") -> None:
+    """factura 1.1.0; with liquidacionCompra's names (`info_name`, and `party` "Proveedor" for the
+    customer's fields), liquidacionCompra 1.1.0: the two have the same elements in the same order."""
     issuer, customer, totals = content["issuer"], content["customer"], content["totals"]
-    info = etree.SubElement(root, "infoFactura")
+    info = etree.SubElement(root, info_name)
     sub(info, "fechaEmision", fecha(content["issue_date"]))
     sub(info, "dirEstablecimiento", issuer["establishment_address"])
     sub(info, "contribuyenteEspecial", issuer.get("contribuyente_especial"))
     sub(info, "obligadoContabilidad", obligado(issuer))
-    sub(info, "tipoIdentificacionComprador", customer["id_type_code"])
-    sub(info, "razonSocialComprador", customer["name"])
-    sub(info, "identificacionComprador", customer["tax_id"])
-    sub(info, "direccionComprador", customer.get("address"))
+    sub(info, f"tipoIdentificacion{party}", customer["id_type_code"])
+    sub(info, f"razonSocial{party}", customer["name"])
+    sub(info, f"identificacion{party}", customer["tax_id"])
+    sub(info, f"direccion{party}", customer.get("address"))
     sub(info, "totalSinImpuestos", totals["subtotal"])
     sub(info, "totalDescuento", totals["discount"])
     _total_con_impuestos(info, content["tax_totals"], rate=True)
@@ -177,6 +181,10 @@ def _note_info(root: etree._Element, name: str, content: dict) -> etree._Element
     sub(info, "obligadoContabilidad", obligado(issuer))
     _reference(info, content["reference"])
     return info
+
+
+def _liquidacion_compra(content: dict, root: etree._Element) -> None:
+    _factura(content, root, info_name="infoLiquidacionCompra", party="Proveedor")
 
 
 def _nota_credito(content: dict, root: etree._Element) -> None:
@@ -221,7 +229,8 @@ def _body(doc_type: str):
     if doc_type == "withholding":
         from sello.countries.ec import withholding
         return withholding.body
-    return {"invoice": _factura, "credit_note": _nota_credito, "debit_note": _nota_debito}[doc_type]
+    return {"invoice": _factura, "credit_note": _nota_credito, "debit_note": _nota_debito,
+            "purchase_settlement": _liquidacion_compra}[doc_type]
 
 
 def build(content: dict, *, number: str, access_key: str, environment: str) -> bytes:
