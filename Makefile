@@ -11,7 +11,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install up test synth demo bench deploy clean
+.PHONY: help install up test synth demo bench deploy clean messages
 
 help:
 	@echo "make up      install, then run the local stack (API, emulator, outbox, Swagger UI)"
@@ -19,6 +19,7 @@ help:
 	@echo "make synth   CloudFormation into cdk.out/ (offline)"
 	@echo "make demo    the main job against a fresh local stack, step by step"
 	@echo "make bench   benchmarks, JSON into bench/results.json"
+	@echo "make messages  extract the texts people read, update the catalogs (layers/sello/locale), compile them"
 	@echo "make deploy  SENDER_EMAIL=... [STAGE=dev]: deploy to the AWS account of your credentials (CDK)"
 
 # uv itself comes from PyPI into a private virtualenv when the machine has none.
@@ -51,6 +52,9 @@ demo: install
 
 bench: install
 	$(RUN) python -m bench
+
+messages: install
+	$(RUN) python -m tools.messages
 
 STAGE ?= dev
 deploy: install

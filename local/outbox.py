@@ -56,6 +56,7 @@ def sent_messages() -> list[EmailMessage]:
 
 def summary(n: int, msg: EmailMessage) -> dict:
     body = msg.get_body(preferencelist=("plain",))
+    html = msg.get_body(preferencelist=("html",))
     return {
         "n": n,
         "to": msg.get("To", ""),
@@ -63,6 +64,7 @@ def summary(n: int, msg: EmailMessage) -> dict:
         "subject": msg.get("Subject", ""),
         "date": msg.get("Date", ""),
         "text": body.get_content() if body is not None else "",
+        "html": html.get_content() if html is not None else None,
         "attachments": [part.get_filename() or "" for part in msg.iter_attachments()],
         "eml": f"/_local/outbox/{n}.eml",
     }

@@ -8,8 +8,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from sello.http import error_doc, make_app, principal, route_responses
+from sello.http import error_doc, make_app, principal, request_translator, route_responses
 from sello.models.accounts import (
+    SIGN_UP_ACCEPTED,
+    AccountView,
     ApiKeyList,
     ApiKeyView,
     ConfirmationView,
@@ -22,6 +24,7 @@ from sello.models.accounts import (
     ResendConfirmationRequest,
     SignUpAccepted,
     SignUpRequest,
+    UpdateAccountRequest,
 )
 from sello.services.accounts import default_service
 
@@ -42,7 +45,8 @@ _EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; noth
     responses=route_responses(202, "Accepted", {503: _EMAIL_NOT_SENT}, body=True, public=True),
 )
 def sign_up(body: Annotated[SignUpRequest, Body()]) -> SignUpAccepted:
-    return default_service().sign_up(body)
+    accepted = default_service().sign_up(body)
+    return accepted.model_copy(update={"message": request_translator(router.current_event).text(SIGN_UP_ACCEPTED)})
 
 
 @router.post(
@@ -77,6 +81,16 @@ def me() -> MeView:
     caller = principal(router)
     return MeView(account=default_service().get_account(caller.account_id), environment=caller.environment,
                   key_id=caller.key_id)
+
+
+@router.patch(
+    "/v1/accounts/me", summary="Change the caller's account", tags=_ACCOUNTS,
+    description="Sets the account's `language` (`es` or `en`): the language of the emails to its owner and "
+                "of error messages to requests without an Accept-Language header.",
+    responses=route_responses(200, "The account as it is now", body=True),
+)
+def update_me(body: Annotated[UpdateAccountRequest, Body()]) -> AccountView:
+    return default_service().update_account(principal(router).account_id, body.language)
 
 
 @router.post(

@@ -4,7 +4,8 @@
 - a revoked key or an inactive account: a Deny policy whose context carries `error_code` and
   `error_message` (API Gateway answers 403 with them);
 - otherwise an Allow policy covering the whole stage, with the context the functions read:
-  account_id, environment ("test"/"live") and key_id, and the account's API Gateway key as the usage
+  account_id, environment ("test"/"live"), key_id and language (the account's, for error messages
+  when a request has no Accept-Language header), and the account's API Gateway key as the usage
   identifier (sello.plans: API Gateway throttles and counts the request in the account's usage
   plan). The API does not cache authorizer results
   (a revoked key stops at once); covering the whole stage is harmless now and stays correct if
@@ -27,6 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 )
 
 from sello.errors import Forbidden, Unauthorized
+from sello.i18n import negotiate, translator
 from sello.plans import usage_key
 from sello.services.accounts import default_service
 
@@ -60,21 +62,29 @@ def bearer_token(event: dict) -> str:
     return match.group(1) if match else ""
 
 
+def _header(event: dict, name: str) -> str | None:
+    """A request header (any header-name case), None without it."""
+    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == name and isinstance(v, str)),
+                None)
+
+
 def handler(event, context):
     try:
-        key = default_service().authenticate(bearer_token(event))
+        key, account = default_service().identify(bearer_token(event))
     except Unauthorized:
         raise Exception("Unauthorized") from None  # the exact message API Gateway maps to 401
     except Forbidden as exc:
         logger.info("api key denied", reason=exc.code)
+        language = negotiate(_header(event, "accept-language"))
         policy = APIGatewayAuthorizerResponse.from_route_arn(
             event["methodArn"], principal_id="denied",
-            context={"error_code": exc.code, "error_message": exc.message})
+            context={"error_code": exc.code, "error_message": exc.localized(translator(language))})
         policy.deny_all_routes()
         return policy.asdict()
     policy = APIGatewayAuthorizerResponse.from_route_arn(
         event["methodArn"], principal_id=key.account_id,
-        context={"account_id": key.account_id, "environment": key.environment, "key_id": key.id},
+        context={"account_id": key.account_id, "environment": key.environment, "key_id": key.id,
+                 "language": account.language},
         usage_identifier_key=usage_key(key.account_id))
     policy.allow_all_routes()
     return policy.asdict()

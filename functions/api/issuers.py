@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from sello.errors import BadRequest, Unprocessable, UnsupportedMediaType
 from sello.http import (
+    BodyValidationError,
     PageCursor,
     PageLimit,
     check_characters,
@@ -25,8 +26,10 @@ from sello.http import (
     parse_json,
     principal,
     request_content_type,
+    request_translator,
     route_responses,
 )
+from sello.i18n import _l
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
@@ -122,8 +125,9 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     caller = principal(router)
     accounts.default_service().check_shared_change(caller.account_id, caller.environment)
-    return certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
+    view = certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
                                                  caller.environment)
+    return _translated(view)
 
 
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,
@@ -132,7 +136,13 @@ def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
             responses=route_responses(200, "The active certificate and its history", {
                 404: error_doc("`issuer_not_found` or `certificate_not_found`")}))
 def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
-    return certificates.default_service().view(principal(router).account_id, issuer_id)
+    return _translated(certificates.default_service().view(principal(router).account_id, issuer_id))
+
+
+def _translated(view: CertificateView) -> CertificateView:
+    """The view's warnings in the request's language."""
+    t = request_translator(router.current_event)
+    return view.model_copy(update={"warnings": [w.in_language(t) for w in view.warnings]})
 
 
 _LOGO_PATH = r"/v1/issuers/[^/]+/logo"
@@ -224,15 +234,15 @@ def _logo_upload() -> tuple[bytes, str | None]:
     if media == "multipart/form-data":
         fields = _form_fields(content_type, raw, files=("logo",))
         if "logo" not in fields:
-            raise Unprocessable("The form has no `logo` file.", code="missing_field", path="logo")
+            raise Unprocessable(_l("The form has no `logo` file."), code="missing_field", path="logo")
         unknown = sorted(set(fields) - {"logo"})
         if unknown:
-            raise Unprocessable(f"Unknown form field {unknown[0]!r}; the form takes `logo` only.",
+            raise Unprocessable(_l("Unknown form field {name}; the form takes `logo` only.", name=repr(unknown[0])),
                                 code="unknown_field", path=unknown[0])
         return fields["logo"], None
     if media not in logos.UPLOAD_TYPES:
-        raise UnsupportedMediaType("Send the logo as image/png, image/jpeg or application/octet-stream, or "
-                                   "as multipart/form-data with a `logo` file.")
+        raise UnsupportedMediaType(_l("Send the logo as image/png, image/jpeg or application/octet-stream, or "
+                                      "as multipart/form-data with a `logo` file."))
     return raw, media
 
 
@@ -253,7 +263,7 @@ def _form_fields(content_type: str, raw: bytes, files: tuple[str, ...] = ("certi
     message = BytesParser(policy=policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
     if not message.is_multipart():
-        raise BadRequest("The multipart/form-data body could not be read.", code="invalid_multipart")
+        raise BadRequest(_l("The multipart/form-data body could not be read."), code="invalid_multipart")
     fields: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -266,7 +276,7 @@ def _form_fields(content_type: str, raw: bytes, files: tuple[str, ...] = ("certi
         try:
             fields[name] = payload.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest(f"The form field {name!r} is not UTF-8 text.", code="invalid_multipart",
+            raise BadRequest(_l("The form field {name} is not UTF-8 text.", name=repr(name)), code="invalid_multipart",
                              path=name) from None
     # Field names and text fields, as in a JSON body (the file's bytes are the file's business).
     check_characters({name: value if isinstance(value, str) else "" for name, value in fields.items()})
@@ -278,8 +288,9 @@ def _validated(model: type[BaseModel], data: Any):
         return model.model_validate(data)
     except ValidationError as exc:
         # Same error shape as bodies the resolver validates; `input` is left out (it may hold the password).
-        raise RequestValidationError([{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"]}
-                                      for e in exc.errors()]) from None
+        raise BodyValidationError([{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"],
+                                    **({"ctx": e["ctx"]} if "ctx" in e else {})}
+                                   for e in exc.errors()], model) from None
 
 
 app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate", _LOGO_PATH),

@@ -1,16 +1,26 @@
-"""Errors the API returns: each has a stable code, an HTTP status and, for input errors, a field path."""
+"""Errors the API returns: each has a stable code, an HTTP status and, for input errors, a field path.
+
+The message is a sello.i18n.Message (`_l(...)`), rendered in the caller's language when the answer
+is written (`to_dict(translator)`); `message` holds it in the source language (English), for logs
+and tests."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sello.i18n import Message, Translator
 
 
 class SelloError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, path: str | None = None, status: int | None = None,
-                 extra: dict | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, code: str | None = None, path: str | None = None,
+                 status: int | None = None, extra: dict | None = None):
+        super().__init__(str(message))
+        self.text = message
+        self.message = str(message)
         if code:
             self.code = code
         if status:
@@ -18,8 +28,14 @@ class SelloError(Exception):
         self.path = path
         self.extra = extra or {}  # further fields of the error body (http.ErrorDetail), e.g. limit and size
 
-    def to_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message}
+    def localized(self, translator: Translator | None = None) -> str:
+        """The message in the translator's language (as written without one)."""
+        if translator is None or isinstance(self.text, str):
+            return self.message
+        return self.text.render(translator)
+
+    def to_dict(self, translator: Translator | None = None) -> dict:
+        body = {"code": self.code, "message": self.localized(translator)}
         if self.path:
             body["path"] = self.path
         return body | self.extra
@@ -82,7 +98,7 @@ class TooManyRequests(SelloError):
     status = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, *, code: str | None = None, path: str | None = None,
+    def __init__(self, message: str | Message, *, code: str | None = None, path: str | None = None,
                  retry_after: int | None = None):
         super().__init__(message, code=code, path=path)
         self.retry_after = retry_after

@@ -1,5 +1,6 @@
-"""What every API function shares: the resolver, JSON errors with stable codes, limits on
-bodies and content types, and the caller's identity as the authorizer passed it on."""
+"""What every API function shares: the resolver, JSON errors with stable codes (messages in the
+caller's language: Accept-Language, else the account's, else Spanish), limits on bodies and content
+types, and the caller's identity as the authorizer passed it on."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from sello import validation
 from sello.catalog import GATEWAY_ERRORS
 from sello.errors import (
     BadRequest,
@@ -30,6 +32,7 @@ from sello.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from sello.i18n import DEFAULT_LANGUAGE, Message, Translator, _l, language_of, negotiate, translator
 from sello.models.common import (
     MAX_PAGE_SIZE,
     NOT_XML,
@@ -42,11 +45,6 @@ from sello.models.common import (
 
 logger = Logger(service="sello")
 
-# Pydantic error types mapped to the stable codes clients see.
-_CODES = {
-    "extra_forbidden": "unknown_field",
-    "missing": "missing_field",
-}
 # The largest request body the functions take: the size of Lambda's limit on a synchronous payload.
 MAX_BODY_BYTES = 6 * 1024 * 1024
 # A validation error lists at most this many problems (`omitted` counts the rest), each with its path
@@ -58,6 +56,8 @@ MAX_ERROR_MESSAGE = 300
 _TOO_LARGE = f"{MAX_BODY_BYTES // (1024 * 1024)} MB"
 _MEDIA_TYPES = ("Send the body as application/json (where a file is uploaded: multipart/form-data, or the "
                 "file itself with its own type).")
+_MEDIA_TYPES_TEXT = _l("Send the body as application/json (where a file is uploaded: multipart/form-data, or "
+                       "the file itself with its own type).")
 
 
 # The query parameters of a route that lists a page at a time (the default size is
@@ -71,6 +71,27 @@ class Principal:
     account_id: str
     environment: Environment
     key_id: str
+    language: str = DEFAULT_LANGUAGE  # the account's, as the authorizer passed it on
+
+
+def _authorizer_context(event) -> dict:
+    authorizer = event.request_context.authorizer if event.request_context else None
+    return (authorizer.raw_event if authorizer else {}) or {}
+
+
+def request_language(event) -> str:
+    """The language of the answer: the best of Accept-Language (q-values honoured), else the
+    account's (an authenticated request), else Spanish."""
+    try:
+        account = _authorizer_context(event).get("language")
+        accept = event.headers.get("accept-language")
+    except (AttributeError, KeyError, TypeError):
+        return DEFAULT_LANGUAGE
+    return negotiate(accept if isinstance(accept, str) else None, language_of(account))
+
+
+def request_translator(event) -> Translator:
+    return translator(request_language(event))
 
 
 class ErrorDetail(Model):
@@ -130,13 +151,18 @@ def route_responses(status: int, description: str, errors: dict[int, dict] | Non
     return {status: {"description": description}, **dict(sorted(docs.items()))}
 
 
-def error_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+def error_response(status: int, body: dict, headers: dict[str, str] | None = None,
+                   language: str | None = None) -> Response:
+    """The JSON error answer; `language` (the message's) goes out as Content-Language."""
+    headers = dict(headers or {})
+    if language:
+        headers["Content-Language"] = language
     return Response(status_code=status, content_type="application/json", body=json.dumps({"error": body}),
                     headers=headers or None)
 
 
-def _answer(error: SelloError) -> Response:
-    return error_response(error.status, error.to_dict(), error.headers())
+def _answer(error: SelloError, t: Translator) -> Response:
+    return error_response(error.status, error.to_dict(t), error.headers(), t.language)
 
 
 def parse_json(text: str):
@@ -162,8 +188,8 @@ def check_characters(data, path: str = "") -> None:
         return
     where, char, in_name = problem
     if in_name:
-        message = (f"A field name in {where or 'the body'} contains the character {character_name(char)}, "
-                   "which XML documents cannot carry.")
+        message = _l("A field name in {where} contains the character {char}, which XML documents cannot "
+                     "carry; rename the field.", where=where or _l("the body"), char=character_name(char))
     else:
         message = not_xml_message(char)
     raise Unprocessable(message, code="invalid_character", path=where or "body")
@@ -199,37 +225,69 @@ def _path(loc) -> str:
     return ".".join(parts)
 
 
-def _message(msg: str) -> str:
-    """Pydantic's message without the "Value error, " it puts before a validator's own words."""
-    return msg.removeprefix("Value error, ")
-
-
 def _cut(text: str, length: int) -> str:
     return text if len(text) <= length else text[:length - 1] + "…"
 
 
-def _validation_error(exc: RequestValidationError) -> Response:
+class BodyValidationError(RequestValidationError):
+    """A body a route validates itself (not through the resolver) failed its `model`: the same answer
+    as a body the resolver validates."""
+
+    def __init__(self, errors, model: type[BaseModel]):
+        super().__init__(errors)
+        self.model = model
+
+
+def _body_schema(app: APIGatewayRestResolver, exc: RequestValidationError) -> dict | None:
+    """The JSON schema of the body model the error is about (to name the fields allowed where an
+    unknown one was sent)."""
+    model = getattr(exc, "model", None)
+    if model is None:
+        try:  # the route the resolver is running, and its body parameter
+            params = app.context["_route"].dependant.body_params
+            model = params[0].type_ if params else None
+        except (KeyError, AttributeError, IndexError, TypeError):
+            model = None
+    return _schema_of(model) if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+_SCHEMAS: dict[type, dict] = {}
+
+
+def _schema_of(model: type[BaseModel]) -> dict | None:
+    if model not in _SCHEMAS:
+        try:
+            _SCHEMAS[model] = model.model_json_schema()
+        except Exception:  # a schema that cannot be generated only costs the suggestion
+            return None
+    return _SCHEMAS[model]
+
+
+def _validation_error(exc: RequestValidationError, t: Translator, schema: dict | None = None) -> Response:
     errors = list(exc.errors())
-    first = errors[0] if errors else {"type": "invalid", "loc": ("body",), "msg": "Invalid request"}
+    first = errors[0] if errors else {"type": "invalid", "loc": ("body",), "msg": ""}
     kind = first.get("type", "invalid")
     if kind == "json_invalid":
-        return _invalid_json("The request body is not valid JSON.")
+        return _invalid_json(_l("The request body is not valid JSON."), t)
     if kind == "unsupported_content_type":
-        return error_response(415, {"code": "unsupported_media_type", "message": first.get("msg", "")})
-    details = [
-        {"code": _CODES.get(e.get("type", ""), "invalid_value"),
-         "path": _cut(_path(e.get("loc", ())), MAX_ERROR_PATH),
-         "message": _cut(_message(e.get("msg", "")), MAX_ERROR_MESSAGE)}
-        for e in errors[:MAX_ERROR_DETAILS]
-    ]
+        return error_response(415, {"code": "unsupported_media_type", "message": t.text(_MEDIA_TYPES_TEXT)},
+                              language=t.language)
+    details = []
+    for e in errors[:MAX_ERROR_DETAILS]:
+        loc = tuple(e.get("loc", ()))
+        in_body = loc[1:] if loc[:1] == ("body",) else loc
+        details.append({"code": validation.code(e),
+                        "path": _cut(_path(loc), MAX_ERROR_PATH),
+                        "message": _cut(t.text(validation.message(e, schema, in_body)), MAX_ERROR_MESSAGE)})
     body = {**details[0], "details": details}
     if len(errors) > MAX_ERROR_DETAILS:
         body["omitted"] = len(errors) - MAX_ERROR_DETAILS
-    return error_response(422, body)
+    return error_response(422, body, language=t.language)
 
 
-def _invalid_json(message: str) -> Response:
-    return error_response(400, {"code": "invalid_json", "message": message, "path": "body"})
+def _invalid_json(message: Message, t: Translator) -> Response:
+    return error_response(400, {"code": "invalid_json", "message": t.text(message), "path": "body"},
+                          language=t.language)
 
 
 def _body_problem(event, multipart: tuple[re.Pattern, ...] = (),
@@ -239,17 +297,17 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = (),
     body = event.body or ""
     size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode(errors="surrogatepass"))
     if size > MAX_BODY_BYTES:
-        return PayloadTooLarge(f"The request body is larger than {_TOO_LARGE}.")
+        return PayloadTooLarge(_l("The request body is larger than {size}.", size=_TOO_LARGE))
     if event.http_method in ("POST", "PUT", "PATCH") and body:
         content_type = request_content_type(event)
         media = media_type(content_type)
         if media == "multipart/form-data" and any(p.fullmatch(event.path or "") for p in multipart):
             if "boundary=" not in content_type.partition(";")[2].lower():
-                return BadRequest("A multipart/form-data body needs its boundary parameter.",
+                return BadRequest(_l("A multipart/form-data body needs its boundary parameter."),
                                   code="invalid_multipart", path="body")
         elif media != "application/json" and not any(
                 media in types and p.fullmatch(event.path or "") for p, types in raw):
-            return UnsupportedMediaType(_MEDIA_TYPES)
+            return UnsupportedMediaType(_MEDIA_TYPES_TEXT)
     return None
 
 
@@ -310,7 +368,13 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
         if problem:
             raise problem
         _check_query(app_.current_event)
-        return next_middleware(app_)
+        response = next_middleware(app_)
+        # Whatever text the answer holds is in this language.
+        response.headers.setdefault("Content-Language", request_language(app_.current_event))
+        return response
+
+    def t() -> Translator:
+        return request_translator(app.current_event)
 
     app.use(middlewares=[guard])
 
@@ -318,18 +382,18 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
     # wrongly typed body still gets 413/415.
     @app.exception_handler(SelloError)
     def _sello_error(exc: SelloError):
-        return _answer(body_problem(app.current_event) or exc)
+        return _answer(body_problem(app.current_event) or exc, t())
 
     # Powertools validates a route's body before any middleware runs, so the body checks are
     # repeated here: an oversize or wrongly typed body gets 413/415, not a validation error.
     @app.exception_handler(RequestValidationError)
     def _request_error(exc: RequestValidationError):
         problem = body_problem(app.current_event)
-        return _answer(problem) if problem else _validation_error(exc)
+        return _answer(problem, t()) if problem else _validation_error(exc, t(), _body_schema(app, exc))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_type(_exc: RequestUnsupportedContentType):
-        return _answer(body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES))
+        return _answer(body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES_TEXT), t())
 
     @app.not_found
     def _not_found(_exc):
@@ -342,9 +406,12 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
         # A body the route cannot parse (e.g. Powertools' multipart parser) is the client's problem.
         problem = body_problem(app.current_event)
         if problem:
-            return _answer(problem)
+            return _answer(problem, t())
         logger.exception("unhandled error")
-        return error_response(500, {"code": "internal_error", "message": "Something went wrong on our side."})
+        translated = t()
+        return error_response(500, {"code": "internal_error",
+                                    "message": translated.text(_l("Something went wrong on our side."))},
+                              language=translated.language)
 
     # Powertools decodes a base64 body as UTF-8 before parsing it as JSON; only that failure is
     # the client's, any other UnicodeDecodeError is ours.
@@ -355,8 +422,8 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
             return _unexpected(exc)
         problem = body_problem(event)
         if problem:
-            return _answer(problem)
-        return _invalid_json("The request body is not UTF-8 encoded JSON.")
+            return _answer(problem, t())
+        return _invalid_json(_l("The request body is not UTF-8 encoded JSON."), t())
 
     for router in routers:
         app.include_router(router)
@@ -365,9 +432,9 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
 
 def principal(app: APIGatewayRestResolver) -> Principal:
     """The account and environment the authorizer resolved from the API key."""
-    ctx = (app.current_event.request_context.authorizer.raw_event if app.current_event.request_context.authorizer
-           else {}) or {}
+    ctx = _authorizer_context(app.current_event)
     account_id, environment, key_id = ctx.get("account_id"), ctx.get("environment"), ctx.get("key_id")
     if not account_id or environment not in ("test", "live"):
-        raise Unauthorized("A valid API key is required.", code="missing_api_key")
-    return Principal(account_id=account_id, environment=environment, key_id=key_id or "")
+        raise Unauthorized(_l("A valid API key is required."), code="missing_api_key")
+    return Principal(account_id=account_id, environment=environment, key_id=key_id or "",
+                     language=language_of(ctx.get("language")))

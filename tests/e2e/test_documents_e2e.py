@@ -37,10 +37,15 @@ def test_an_unknown_document_is_a_json_404(local_stack):
     with local_stack.client(local_stack.api_key) as client:
         unknown = client.get("/v1/documents/doc_xxx")
         well_formed = client.get("/v1/documents/doc_" + "0" * 20)
+        english = client.get("/v1/documents/doc_xxx", headers={"Accept-Language": "en-US, es;q=0.5"})
     for response in (unknown, well_formed):
         assert response.status_code == 404
-        assert error_of(response) == {"code": "document_not_found", "message": "No document with this id.",
+        assert response.headers["content-language"] == "es"  # the demo account's language
+        assert error_of(response) == {"code": "document_not_found", "message": "No hay un documento con este id.",
                                       "path": "document_id"}
+    assert (english.status_code, english.headers["content-language"]) == (404, "en")
+    assert error_of(english) == {"code": "document_not_found", "message": "No document with this id.",
+                                 "path": "document_id"}
 
 
 def test_bad_list_parameters_are_json_errors(local_stack):

@@ -133,6 +133,9 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
     mail = local_stack.mail_to(body["customer"]["email"], after=before)
     assert sorted(name.rsplit(".", 1)[1] for name in mail["attachments"]) == ["pdf", "xml"]
     assert done["number"] in mail["subject"]
+    # The outbox has both alternatives, in the issuer's language (Spanish by default).
+    assert clave in mail["text"] and clave in mail["html"]
+    assert "Clave de acceso" in mail["text"] and 'lang="es"' in mail["html"]
 
 
 # Every regime an issuer can be registered under (its flags), each with a RUC of its own: (flags, RUC,

@@ -44,6 +44,20 @@ urllib3==2.8.0
     ]
 
 
+def test_babel_keeps_the_locale_data_of_the_supported_languages_only(tmp_path):
+    from infra.layer import prune_locale_data
+
+    data = tmp_path / "babel" / "locale-data"
+    data.mkdir(parents=True)
+    names = ["root.dat", "es.dat", "es_EC.dat", "es_419.dat", "en.dat", "en_001.dat", "fr.dat", "et.dat",
+             "eo.dat", "ee_GH.dat"]
+    for name in names:
+        (data / name).write_bytes(b"")
+    assert prune_locale_data(tmp_path) == 4
+    assert sorted(p.name for p in data.iterdir()) == ["en.dat", "en_001.dat", "es.dat", "es_419.dat", "es_EC.dat",
+                                                       "root.dat"]
+
+
 def _executable(path):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("#!/bin/sh\n")
@@ -98,6 +112,11 @@ def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     assert (asset / "sello" / "catalog.py").is_file()
     # Data files of the package travel with it: Ecuador's trusted certification authorities.
     assert len(list((asset / "sello" / "countries" / "ec" / "trust").glob("*.pem"))) >= 40
+    # The compiled catalogs and the email template; Babel's data for the supported languages only.
+    assert (asset / "sello" / "locale" / "es" / "LC_MESSAGES" / "sello.mo").is_file()
+    assert (asset / "sello" / "templates" / "document_email.html").is_file()
+    assert (asset / "babel" / "locale-data" / "es_EC.dat").is_file()
+    assert not (asset / "babel" / "locale-data" / "fr.dat").exists()
     native = [p.name for p in asset.rglob("*.so")]
     assert any(re.fullmatch(r"_pydantic_core\.cpython-313-aarch64-linux-gnu\.so", n) for n in native), native
     assert any(n.endswith("cpython-313-aarch64-linux-gnu.so") for n in native if n.startswith("etree"))

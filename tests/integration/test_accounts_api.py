@@ -154,7 +154,7 @@ def test_sign_up_answers_alike_whether_or_not_the_email_has_an_account(aws, outb
     assert (active["status"], active["company_name"]) == ("active", "Comercial Andina S.A.")
     assert len([i for i in after.values() if i["pk"].startswith("EMAIL#")]) == 3
     notice = outbox()[-1]
-    assert notice["To"] == "active@example.com" and "sign-up attempt" in notice["Subject"].lower()
+    assert notice["To"] == "active@example.com" and "intento de registro" in notice["Subject"].lower()
     assert not CODE.search(notice.get_content())
     assert len(before) < len(after)  # only the new email got an account
 
@@ -232,7 +232,8 @@ def test_control_characters_are_refused_with_a_plain_message(aws, outbox):
     status, body = call(with_body("sign_up", company_name="Acme\nS.A."))
 
     assert (status, body["error"]["path"]) == (422, "company_name")
-    assert body["error"]["message"] == "must not contain control characters (line breaks, tabs, NUL)"
+    assert body["error"]["message"] == ("Quite de este texto los caracteres de control (saltos de línea, "
+                                        "tabulaciones, NUL).")
     assert items() == [] and outbox() == []
 
 
@@ -257,7 +258,7 @@ def test_a_sign_up_ses_rejects_keeps_nothing_and_can_be_retried(aws, outbox, use
 
     assert (status, body["error"]["code"]) == (503, "email_not_sent")
     assert body["error"]["message"] == (
-        "We could not send the confirmation email; nothing was kept, try again.")
+        "No pudimos enviar el correo de confirmación; no se guardó nada, intente de nuevo.")
     assert items() == [] and outbox() == []
     use_sender(aws["SELLO_SENDER_EMAIL"])
     account, code = signed_up(outbox)
@@ -535,7 +536,7 @@ def test_the_last_active_key_cannot_be_revoked_until_there_is_another(aws, outbo
 
     assert (status, body["error"]["code"], body["error"]["path"]) == (409, "last_active_key", "key_id")
     assert body["error"]["message"] == (
-        "This is the account's last active test API key. Create another key first.")
+        "Esta es la última clave de API de test activa de la cuenta. Cree primero otra clave.")
     assert items() == before and authorize(key)["context"]["key_id"] == key_id
     status, spare = call(as_caller("create_api_key", key))
     assert status == 201

@@ -63,7 +63,8 @@ def test_a_valid_key_is_allowed_on_the_whole_stage_with_the_callers_context(seed
     assert policy["policyDocument"]["Statement"] == [
         {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [STAGE_WIDE]}]
     context = policy["context"]
-    assert set(context) == {"account_id", "environment", "key_id"}
+    assert set(context) == {"account_id", "environment", "key_id", "language"}
+    assert context["language"] == "es"  # the account's, Spanish unless it chose English
     assert (context["account_id"], context["environment"]) == (account["id"], "test")
     assert context["key_id"].startswith("key_")
 

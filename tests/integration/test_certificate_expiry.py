@@ -42,8 +42,11 @@ def service(mailer=None, **options) -> CertificateService:
                               DynamoAccountsRepo(store()), **options)
 
 
-def new_issuer(tax_id: str = certs.DEMO_RUC, email: str | None = "billing@issuer.example.com") -> str:
-    body = {**load_event("issuers/create_issuer.body.json"), "tax_id": tax_id, "email": email}
+def new_issuer(tax_id: str = certs.DEMO_RUC, email: str | None = "billing@issuer.example.com",
+               language: str = "en") -> str:
+    """An issuer whose notices are in `language` (English here unless a test says otherwise)."""
+    body = {**load_event("issuers/create_issuer.body.json"), "tax_id": tax_id, "email": email,
+            "language": language}
     return IssuerService(DynamoIssuersRepo(store())).create(ACCOUNT, CreateIssuerRequest(**body)).id
 
 
@@ -66,7 +69,7 @@ def run(day: date) -> dict:
 
 
 def expiry_mails(outbox) -> list:
-    return [m for m in outbox() if "expires" in m["Subject"]]
+    return [m for m in outbox() if "expires" in m["Subject"] or "vence" in m["Subject"]]
 
 
 def warnings_to(outbox, address: str) -> list[str]:
@@ -97,7 +100,8 @@ def test_warnings_go_out_on_the_threshold_days_when_run_daily_and_once(aws, outb
         "Your signing certificate for Comercial Andina S.A. expires tomorrow",
     ]
     text = expiry_mails(outbox)[0].get_body().get_content()
-    assert certs.DEMO_RUC in text and expires_on.isoformat() in text and "PUT /v1/issuers/" in text
+    assert certs.DEMO_RUC in text and "PUT /v1/issuers/" in text
+    assert f"{expires_on:%B} {expires_on.day}, {expires_on.year}" in text  # as English writes dates
     # Running a threshold day again sends nothing more.
     assert run(expires_on - timedelta(days=7))["sent"] == 0
     assert len(expiry_mails(outbox)) == 4
@@ -208,10 +212,24 @@ def test_names_stored_with_line_breaks_do_not_break_the_emails(aws, outbox):
                     updated_at=now)
     assert DynamoIssuersRepo(store()).create_issuer(issuer)
     upload(issuer.id, TODAY + timedelta(days=1), "certs@issuer.example.com")
-    assert [m["Subject"] for m in outbox()] == ["Signing certificate accepted for Comercial Andina S.A."]
+    # Stored before issuers had a language: Spanish.
+    assert [m["Subject"] for m in outbox()] == ["Certificado de firma aceptado para Comercial Andina S.A."]
     assert run(TODAY) == {"date": TODAY.isoformat(), "sent": 1, "failed": 0}
     assert warnings_to(outbox, "certs@issuer.example.com") == [
-        "Your signing certificate for Comercial Andina S.A. expires tomorrow"]
+        "Su certificado de firma de Comercial Andina S.A. vence mañana"]
+
+
+def test_a_spanish_issuer_is_warned_in_spanish_with_spanish_dates(aws, outbox):
+    expires_on = TODAY + timedelta(days=30)
+    upload(new_issuer(language="es"), expires_on, notification_email="certs@issuer.example.com")
+    assert run(TODAY)["sent"] == 1
+    assert warnings_to(outbox, "certs@issuer.example.com") == [
+        "Su certificado de firma de Comercial Andina S.A. vence en 30 días"]
+    text = expiry_mails(outbox)[0].get_body().get_content()
+    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+              "noviembre", "diciembre"]
+    assert f"el {expires_on.day} de {months[expires_on.month - 1]} de {expires_on.year}" in text
+    assert "Renuévelo con su autoridad de certificación" in text
 
 
 def test_a_warning_that_could_not_be_sent_is_tried_again(aws, outbox):

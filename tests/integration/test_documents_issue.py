@@ -126,7 +126,7 @@ class CountryZZ:
                            document=f"<autorizacion numero='{key}'>ñ</autorizacion>".encode())
 
     def render(self, document, authorized: bytes, *, logo: bytes | None = None,
-               locale: str | None = None) -> bytes:
+               language: str = "es") -> bytes:
         return b"%PDF-1.4\n\x00\xff binary " + document["number"].encode()
 
 
@@ -766,11 +766,14 @@ def test_a_document_that_ended_unauthorized_never_has_files(aws, testland, statu
         issuer_id=issuer.id, number="001-001-000000008", signed_key=signed, status=status,
         created_at=datetime.now(UTC)))
     for kind, name in (("xml", "XML"), ("pdf", "PDF")):
-        response = download(document_id, kind)
+        response = download(document_id, kind, headers={"Accept-Language": "en"})
         error = json.loads(response["body"])["error"]
         assert (response["statusCode"], error["code"], error["status"]) == (409, "document_not_authorized", status)
-        assert f"ended {status}, so its {name} does not exist and will not" in error["message"]
+        assert f"so its {name} does not exist" in error["message"]
         assert ("retried" in error["message"]) is (status == "failed")
+        spanish = json.loads(download(document_id, kind)["body"])["error"]  # the default language
+        assert (spanish["code"], spanish["status"]) == ("document_not_authorized", status)
+        assert f"su {name} no existe" in spanish["message"]
 
 
 @pytest.mark.parametrize("kind", ["xml", "pdf"])
@@ -814,7 +817,8 @@ def test_the_workflow_emails_the_customer_and_the_email_can_be_sent_again(aws, t
     [first] = outbox()
     assert first["To"] == CUSTOMER_EMAIL
     assert first["Subject"] == f"Factura 001-001-000000001 - {LEGAL_NAME}"
-    assert f"{LEGAL_NAME} has sent you factura 001-001-000000001" in first.get_body().get_content()
+    assert f"{LEGAL_NAME} le envió este comprobante: Factura 001-001-000000001." in first.get_body().get_content()
+    assert first.get_body(("html",)) is not None
     files = attachments(first)
     assert set(files) == {"001-001-000000001.xml", "001-001-000000001.pdf"}
 

@@ -97,7 +97,7 @@ def test_once_live_a_test_key_cannot_register_issuers_or_replace_certificates(ac
     assert (status, body["error"]["code"]) == (403, "live_key_required")
     status, body = upload(issuer["id"], test, key_slot=2, notification_email="someone@example.com")
     assert (status, body["error"]["code"]) == (403, "live_key_required")
-    assert "live API key" in body["error"]["message"]
+    assert "clave de API live" in body["error"]["message"]
     assert items() == before and len(outbox()) == mails  # nothing stored, nobody mailed
 
     for path in (f"/v1/issuers/{issuer['id']}", f"/v1/issuers/{issuer['id']}/certificate", "/v1/issuers"):

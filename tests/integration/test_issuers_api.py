@@ -500,7 +500,7 @@ def test_each_bad_upload_has_its_code_stores_nothing_and_leaks_nothing(aws, outb
             # The notice repeats the API's reason; neither mentions the password.
             notice = outbox()[-1]
             text = notice.get_body().get_content()
-            assert notice["To"] == "it@andina.example.com" and "not accepted" in notice["Subject"]
+            assert notice["To"] == "it@andina.example.com" and "no aceptado" in notice["Subject"]
             assert error["message"] in text and code in text
             for secret in {password, PASSWORD}:
                 assert secret not in text and secret not in json.dumps(body)
@@ -552,10 +552,13 @@ def test_the_success_notice_has_the_subject_and_validity(aws, outbox):
     assert status == 200
     [notice] = outbox()
     text = notice.get_body().get_content()
-    assert notice["To"] == "it@andina.example.com" and "accepted" in notice["Subject"]
+    assert notice["To"] == "it@andina.example.com" and "aceptado" in notice["Subject"]  # the issuer's language
     assert view["subject"] in text and view["serial"] in text
-    valid_to = datetime.fromisoformat(view["valid_to"]).strftime("%Y-%m-%d %H:%M")
-    assert valid_to in text and PASSWORD not in text
+    valid_to = datetime.fromisoformat(view["valid_to"])
+    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+              "noviembre", "diciembre"]
+    assert f"{valid_to.day} de {months[valid_to.month - 1]} de {valid_to.year}" in text
+    assert PASSWORD not in text
 
 
 def test_no_notice_without_a_notification_email(aws, outbox):

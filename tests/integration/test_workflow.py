@@ -72,7 +72,7 @@ class ScriptedAuthority:
         return self._next(self.poll_script)
 
     def render(self, document, authorized: bytes, *, logo: bytes | None = None,
-               locale: str | None = None) -> bytes:
+               language: str = "es") -> bytes:
         shown = b" logo " + logo if logo else b""
         return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized + shown
 

@@ -63,14 +63,21 @@ class FakeRepo:
         self.accounts[account_id] = replace(account, **{self._field(kind): used})
         return True
 
-    def replace_code(self, account_id, confirmation, current, company_name=None):
+    def replace_code(self, account_id, confirmation, current, company_name=None, language=None):
         account = self.accounts[account_id]
         held = account.confirmation
         if account.status != "pending_confirmation" or (held.code_hash, held.sent_at) != (
                 current.code_hash, current.sent_at):
             return False
         self.accounts[account_id] = replace(account, confirmation=confirmation,
-                                            company_name=company_name or account.company_name)
+                                            company_name=company_name or account.company_name,
+                                            language=language or account.language)
+        return True
+
+    def set_language(self, account_id, language):
+        if account_id not in self.accounts:
+            return False
+        self.accounts[account_id] = replace(self.accounts[account_id], language=language)
         return True
 
     def claim_signup_notice(self, account_id, at, current):
@@ -263,7 +270,7 @@ def test_signing_up_with_an_active_accounts_email_mails_its_owner_a_notice_and_c
     answer(service, "ANA@Example.com", company="Otra S.A.")
 
     notice = mailer.sent[-1]
-    assert notice.to == "ana@example.com" and "sign-up attempt" in notice.subject.lower()
+    assert notice.to == "ana@example.com" and "intento de registro" in notice.subject.lower()
     assert "Comercial Andina S.A." in notice.text and "Otra S.A." not in notice.text
     assert not CODE.search(notice.text)  # no code, no key: nothing to use
     account = repo.accounts[account_id]
@@ -291,7 +298,7 @@ def test_a_notice_whose_email_fails_is_503_and_can_be_retried_at_once(service, r
     assert repo.accounts[account_id].signup_notice_at is None
     mailer.failure = None
     answer(service)
-    assert "sign-up attempt" in mailer.sent[-1].subject.lower()
+    assert "intento de registro" in mailer.sent[-1].subject.lower()
 
 
 def test_signing_up_again_while_pending_sends_a_new_code_under_the_new_company_name(service, repo, mailer,

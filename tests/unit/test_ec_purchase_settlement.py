@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from sello.formatting import formats
 from sello.countries.ec import clave, documents, ride, xml, xsd
 from sello.countries.ec.plugin import plugin
 from sello.errors import Unprocessable
@@ -239,9 +240,10 @@ def test_the_ride_shows_the_document_the_supplier_and_the_totals():
     assert f"Dirección (Proveedor): {body()['customer']['address']}" in text
     for item in body()["items"]:
         assert item["description"] in text
-    assert f"VALOR TOTAL {prepared.totals['total']}" in text
-    assert f"SUBTOTAL SIN IMPUESTOS {prepared.totals['subtotal']}" in text
-    assert f"IVA 15% {prepared.totals['tax']}" in text
+    spanish = formats("es").amount  # as the RIDE writes amounts by default (1.234,56)
+    assert f"VALOR TOTAL {spanish(prepared.totals['total'])}" in text
+    assert f"SUBTOTAL SIN IMPUESTOS {spanish(prepared.totals['subtotal'])}" in text
+    assert f"IVA 15% {spanish(prepared.totals['tax'])}" in text
     assert "20 - OTROS CON UTILIZACIÓN DEL SISTEMA FINANCIERO" in text
     assert access_key in text
 

@@ -122,7 +122,7 @@ def en(value: Decimal | str) -> str:
 def test_spanish_is_the_default_with_ecuadorian_numbers_days_and_dates():
     comprobante, expected = invoice(descriptions(10))
     for locale in (None, "es", "es_EC", "es-EC"):
-        text = pages_text(ride.render(record(comprobante), locale=locale))[0]
+        text = pages_text(ride.render(record(comprobante), language=locale))[0]
         assert f"VALOR TOTAL {es(expected['VALOR TOTAL'])}" in text, locale
         assert f"19 - TARJETA DE CRÉDITO {es(expected['VALOR TOTAL'])} 30 días" in text, locale
         assert "Fecha Emisión: 21/11/2026" in text
@@ -140,16 +140,17 @@ def test_thousands_are_grouped_and_every_decimal_of_a_price_is_kept():
 
 def test_english_writes_numbers_dates_and_terms_its_own_way():
     comprobante, expected = invoice(descriptions(10))
-    text = pages_text(ride.render(record(comprobante), locale="en"))[0]
-    assert f"VALOR TOTAL {en(expected['VALOR TOTAL'])}" in text
-    assert f"SUBTOTAL SIN IMPUESTOS {en(expected['SUBTOTAL SIN IMPUESTOS'])}" in text
+    text = pages_text(ride.render(record(comprobante), language="en"))[0]
+    # English labels (the ride catalog), English numbers and dates; SRI's own legends stay Spanish.
+    assert f"TOTAL {en(expected['VALOR TOTAL'])}" in text
+    assert f"SUBTOTAL BEFORE TAXES {en(expected['SUBTOTAL SIN IMPUESTOS'])}" in text
     assert f"{en(expected['VALOR TOTAL'])} 30 days" in text
-    assert "Fecha Emisión: 11/21/2026" in text
+    assert "Date of issue: 11/21/2026" in text
     assert "FECHA Y HORA DE AUTORIZACIÓN: 11/21/2026 10:15:30" in text
     assert CLAVE in text  # codes and numbers of documents never change
 
 
 def test_an_unknown_locale_falls_back_to_spanish():
     comprobante, expected = invoice(descriptions(2))
-    text = pages_text(ride.render(record(comprobante), locale="xx_YY"))[0]
+    text = pages_text(ride.render(record(comprobante), language="xx_YY"))[0]
     assert f"VALOR TOTAL {es(expected['VALOR TOTAL'])}" in text

@@ -154,7 +154,7 @@ def test_an_undecodable_body_without_content_type_is_still_unsupported():
 @pytest.mark.parametrize("failure", FAILURES)
 def test_the_same_exceptions_raised_by_a_route_are_internal_errors(failure):
     assert post({"name": failure}) == (500, {"error": {"code": "internal_error",
-                                                       "message": "Something went wrong on our side."}})
+                                                       "message": "Algo falló de nuestro lado."}})
 
 
 def test_a_route_failure_is_internal_even_when_the_body_is_not_utf8():
@@ -168,7 +168,8 @@ def test_a_route_failure_is_internal_even_when_the_body_is_not_utf8():
 def test_a_validators_message_comes_without_pydantics_prefix():
     status, answer = post({"name": "tab\there"})
     assert (status, answer["error"]["code"], answer["error"]["path"]) == (422, "invalid_value", "name")
-    assert answer["error"]["message"] == "must not contain control characters (line breaks, tabs, NUL)"
+    assert answer["error"]["message"] == ("Quite de este texto los caracteres de control (saltos de línea, "
+                                          "tabulaciones, NUL).")
     assert answer["error"]["details"][0]["message"] == answer["error"]["message"]
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.ids import iso
 from sello.models.accounts import Account, ApiKey, Confirmation, email_key
+from sello.i18n import DEFAULT_LANGUAGE
 from sello.plans import DEFAULT_PLAN
 
 META = "META"
@@ -42,7 +43,7 @@ def key_sk(key_id: str) -> str:
 def _account_item(account: Account) -> dict:
     item = {PK: account_pk(account.id), SK: META, "type": "account", "id": account.id,
             "company_name": account.company_name, "email": account.email, "status": account.status,
-            "created_at": iso(account.created_at), "plan": account.plan}
+            "created_at": iso(account.created_at), "plan": account.plan, "language": account.language}
     if account.confirmed_at:
         item["confirmed_at"] = iso(account.confirmed_at)
     if account.live_enabled_at:
@@ -76,7 +77,7 @@ def _account(item: dict) -> Account:
                    confirmed_at=parse_dt(item.get("confirmed_at")), confirmation=_code(item, "confirmation"),
                    live_enabled_at=parse_dt(item.get("live_enabled_at")), live_activation=_code(item, "live"),
                    signup_notice_at=parse_dt(item.get("signup_notice_at")),
-                   plan=item.get("plan", DEFAULT_PLAN))
+                   plan=item.get("plan", DEFAULT_PLAN), language=item.get("language", DEFAULT_LANGUAGE))
 
 
 def _key_items(key: ApiKey) -> list[dict]:
@@ -146,10 +147,11 @@ class DynamoAccountsRepo:
         return True
 
     def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation,
-                     company_name: str | None = None) -> bool:
-        """Puts `confirmation` (and the `company_name`, when given) in place of `current`, if the
-        account is still pending with that code."""
-        changes = _code_attributes(confirmation) | ({"company_name": company_name} if company_name else {})
+                     company_name: str | None = None, language: str | None = None) -> bool:
+        """Puts `confirmation` (and the `company_name` and `language`, when given) in place of
+        `current`, if the account is still pending with that code."""
+        changes = (_code_attributes(confirmation) | ({"company_name": company_name} if company_name else {})
+                   | ({"language": language} if language else {}))
         try:
             self.store.update(account_pk(account_id), META, set_=changes,
                               condition="#status = :pending AND #code_hash = :hash AND #code_sent_at = :sent",
@@ -194,6 +196,15 @@ class DynamoAccountsRepo:
         }
         try:
             self.store.transact(deletes=[account_delete, email_delete])
+        except ConditionFailed:
+            return False
+        return True
+
+    def set_language(self, account_id: str, language: str) -> bool:
+        """The language of an existing account; False when there is no such account."""
+        try:
+            self.store.update(account_pk(account_id), META, set_={"language": language},
+                              condition=f"attribute_exists(#{PK})")
         except ConditionFailed:
             return False
         return True

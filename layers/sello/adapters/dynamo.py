@@ -16,6 +16,7 @@ from sello.adapters import aws
 from sello.adapters.cursors import CursorSealer, default_sealer
 from sello.catalog import TABLE
 from sello.errors import BadRequest
+from sello.i18n import _l
 
 PK, SK = TABLE.partition_key, TABLE.sort_key
 # DynamoDB's item size limit, "400 KB", counted as 400,000 bytes (the smaller reading).
@@ -65,8 +66,7 @@ def _scope(pk: str, sk_prefix: str, index: bool, forward: bool, where: Condition
 
 
 def _invalid_cursor() -> BadRequest:
-    return BadRequest("The cursor is not one this API returned for this list.", code="invalid_cursor",
-                      path="cursor")
+    return BadRequest(_l("The cursor is not one this API returned."), code="invalid_cursor", path="cursor")
 
 
 def _check_start(start: dict, keys: tuple[str, ...], partition: str, sk_prefix: str,

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from sello.errors import Unprocessable
+from sello.i18n import _l
 
 # ISO 3166 alpha-2 code -> module that defines `plugin`.
 _PLUGINS = {"EC": "sello.countries.ec"}
@@ -133,10 +134,11 @@ class CountryPlugin(Protocol):
         that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
-               locale: str | None = None) -> bytes:
+               language: str = "es") -> bytes:
         """The printable PDF of an authorized document (`authorized` is PollOutcome.document), with the
-        issuer's `logo` (PNG or JPEG bytes, as services.logos stores it) when it has one, and numbers
-        and dates written for `locale` (a code such as "es" or "en"; None: the country's default)."""
+        issuer's `logo` (PNG or JPEG bytes, as services.logos stores it) when it has one, its labels,
+        numbers and dates in `language` (the issuer's; the authority's own legends stay as the authority
+        wrote them)."""
 
 
 def supported_countries() -> tuple[str, ...]:
@@ -146,6 +148,7 @@ def supported_countries() -> tuple[str, ...]:
 def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
     module = _PLUGINS.get((country or "").upper())
     if module is None:
-        raise Unprocessable(f"Country {country!r} is not supported; supported: {', '.join(_PLUGINS)}.",
+        raise Unprocessable(_l("Country {country} is not supported; supported: {supported}.",
+                               country=repr(country), supported=", ".join(_PLUGINS)),
                             code="unsupported_country", path=path)
     return importlib.import_module(module).plugin

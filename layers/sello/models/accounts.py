@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from sello.i18n import DEFAULT_LANGUAGE, Language, _l
 from sello.models.common import EmailStr, Environment, Model, RequestBody, text
 from sello.plans import DEFAULT_PLAN
 
@@ -49,6 +50,7 @@ class Account:
     live_enabled_at: datetime | None = None
     live_activation: Confirmation | None = None
     signup_notice_at: datetime | None = None  # the last "someone tried to sign up" email to the owner
+    language: str = DEFAULT_LANGUAGE  # sello.i18n: of the emails to the owner, and of errors by default
 
 
 @dataclass(frozen=True)
@@ -68,12 +70,15 @@ class ApiKey:
 
 CompanyName = text(200)
 KeyName = text(100)
+_LANGUAGE = ("The language of what Sello writes to the account's owner (emails) and of API error messages "
+             "when a request has no Accept-Language header: `es` (Spanish) or `en` (English).")
 
 
 class SignUpRequest(RequestBody):
     company_name: CompanyName = Field(description="Legal or trade name of the company.",
                                       examples=["Acme S.A."])
     email: EmailStr = Field(description="Where the confirmation code is sent.", examples=["ana@example.com"])
+    language: Language = Field(default=DEFAULT_LANGUAGE, description=_LANGUAGE + " Spanish by default.")
 
 
 class ConfirmRequest(RequestBody):
@@ -93,6 +98,10 @@ class CreateApiKeyRequest(RequestBody):
     name: KeyName | None = Field(default=None, examples=["Web store"])
 
 
+class UpdateAccountRequest(RequestBody):
+    language: Language | None = Field(default=None, description=_LANGUAGE)
+
+
 class ConfirmLiveActivationRequest(RequestBody):
     code: str = Field(min_length=1, max_length=128,
                       description="The 40-character code emailed to the account's owner.")
@@ -101,13 +110,16 @@ class ConfirmLiveActivationRequest(RequestBody):
 
 # Views ---------------------------------------------------------------------------------------
 
+SIGN_UP_ACCEPTED = _l("If this address can sign up, a 40-character confirmation code is on its way to it; send "
+                      "it with POST /v1/accounts/confirm. An address that already has an account gets a notice "
+                      "instead.")
+
+
 class SignUpAccepted(Model):
     """The answer to every valid sign-up, whether or not the email already has an account."""
 
     email: str
-    message: str = ("If this address can sign up, a 40-character confirmation code is on its way to it; send "
-                    "it with POST /v1/accounts/confirm. An address that already has an account gets a notice "
-                    "instead.")
+    message: str = str(SIGN_UP_ACCEPTED)  # in the request's language (functions/api/accounts.py)
 
 
 class AccountView(Model):
@@ -119,12 +131,13 @@ class AccountView(Model):
     confirmed_at: datetime | None = None
     live_enabled_at: datetime | None = Field(
         default=None, description="When the account's first live key was confirmed; null while it has none.")
+    language: Language = Field(default=DEFAULT_LANGUAGE, description=_LANGUAGE)
 
     @classmethod
     def of(cls, account: Account) -> AccountView:
         return cls(id=account.id, company_name=account.company_name, email=account.email,
                    status=account.status, created_at=account.created_at, confirmed_at=account.confirmed_at,
-                   live_enabled_at=account.live_enabled_at)
+                   live_enabled_at=account.live_enabled_at, language=account.language)
 
 
 class ApiKeyView(Model):

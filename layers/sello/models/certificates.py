@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from sello.adapters.kms import Sealed
 from sello.models.common import EmailStr, Model, RequestBody
@@ -84,6 +84,19 @@ class Certificate:
 class CertificateWarning(Model):
     code: str = Field(examples=["certificate_expiring"])
     message: str
+    _text: Any = PrivateAttr(default=None)  # the message as a sello.i18n.Message, to translate
+
+    @classmethod
+    def of(cls, code: str, text: Any) -> CertificateWarning:
+        warning = cls(code=code, message=str(text))
+        warning._text = text
+        return warning
+
+    def localized(self, translator: Any) -> str:
+        return translator.text(self._text) if self._text is not None else self.message
+
+    def in_language(self, translator: Any) -> CertificateWarning:
+        return self.model_copy(update={"message": self.localized(translator)})
 
 
 class CertificateSummary(Model):

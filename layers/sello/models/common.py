@@ -10,6 +10,8 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import core_schema
 
+from sello.i18n import Message, TranslatedValueError, _l
+
 # The API key's environment: a test key's documents go to the authority's test service.
 Environment = Literal["test", "live"]
 
@@ -54,9 +56,9 @@ class RequestBody(BaseModel):
 def _printable(value: str) -> str:
     found = _PRINTABLE.search(value)
     if found and CONTROL_CHARACTERS.match(found.group()):
-        raise ValueError("must not contain control characters (line breaks, tabs, NUL)")
+        raise TranslatedValueError(_l("Remove the control characters (line breaks, tabs, NUL) from this text."))
     if found:
-        raise ValueError(not_xml_message(found.group()))
+        raise TranslatedValueError(not_xml_message(found.group()))
     return value
 
 
@@ -64,8 +66,8 @@ def character_name(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def not_xml_message(char: str) -> str:
-    return f"must not contain the character {character_name(char)}, which XML documents cannot carry"
+def not_xml_message(char: str) -> Message:
+    return _l("Remove the character {char}: XML documents cannot carry it.", char=character_name(char))
 
 
 def find_not_xml(data: Any, path: str = "") -> tuple[str, str, bool] | None:

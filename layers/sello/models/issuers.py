@@ -15,9 +15,9 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
 
 from sello.countries import get_plugin, supported_countries
+from sello.i18n import DEFAULT_LANGUAGE, Language, TranslatedValueError, _l
 from sello.models.certificates import CertificateSummary
 from sello.models.common import EmailStr, Model, RequestBody, text
 
@@ -40,12 +40,12 @@ MAX_EMISSION_POINTS = 100
 MAX_ISSUER_BYTES = 380_000
 
 
-def _unique_codes(items: list, what: str) -> list:
+def _unique_codes(items: list, what) -> list:
     seen: set[str] = set()
     for item in items:
         if item.code in seen:
-            raise PydanticCustomError("duplicate_code", "{what} code {code} appears more than once",
-                                      {"what": what, "code": item.code})
+            raise TranslatedValueError(_l("{what} code {code} appears more than once; give each its own code.",
+                                          what=what, code=item.code))
         seen.add(item.code)
     return items
 
@@ -69,7 +69,7 @@ class Establishment(RequestBody):
     @field_validator("emission_points")
     @classmethod
     def _unique(cls, value: list[EmissionPoint]) -> list[EmissionPoint]:
-        return _unique_codes(value, "Emission point")
+        return _unique_codes(value, _l("Emission point"))
 
 
 class CreateIssuerRequest(RequestBody):
@@ -99,11 +99,16 @@ class CreateIssuerRequest(RequestBody):
                     "3–13 characters), `agente_retencion` (resolution number, up to 8 digits, no leading "
                     "zeros), `rimpe` (`emprendedor` or `negocio_popular`).",
         examples=[{"obligado_contabilidad": True, "agente_retencion": "1"}])
+    language: Language = Field(
+        default=DEFAULT_LANGUAGE,
+        description="The language of what the issuer's customers receive (document emails and the printable "
+                    "document's labels) and of its certificate notices: `es` (Spanish, the default) or `en` "
+                    "(English). The tax authority's own legends stay in Spanish.")
 
     @field_validator("establishments")
     @classmethod
     def _unique(cls, value: list[Establishment]) -> list[Establishment]:
-        return _unique_codes(value, "Establishment")
+        return _unique_codes(value, _l("Establishment"))
 
     @field_validator("flags")
     @classmethod
@@ -131,6 +136,7 @@ class Issuer(Model):
     establishments: list[Establishment]
     email: str | None = None
     flags: dict[str, Any]
+    language: str = DEFAULT_LANGUAGE  # issuers stored before languages read as Spanish
     certificate: CertificateSummary | None = None
     created_at: datetime
     updated_at: datetime
@@ -149,6 +155,7 @@ class IssuerView(Model):
     establishments: list[Establishment]
     email: str | None = None
     flags: dict[str, Any]
+    language: Language = DEFAULT_LANGUAGE
     certificate: CertificateSummary | None = Field(
         default=None, description="The active signing certificate, if one was uploaded.")
     created_at: datetime

@@ -39,7 +39,8 @@ from sello.errors import (
     Unauthorized,
     Unprocessable,
 )
-from sello.ids import is_id, iso, new_id, random_token, sha256_hex, utcnow
+from sello.i18n import Translator, _l, translator
+from sello.ids import is_id, new_id, random_token, sha256_hex, utcnow
 from sello.models.accounts import (
     Account,
     AccountView,
@@ -73,7 +74,8 @@ class AccountsRepo(Protocol):
     # kind: "confirmation" (sign-up) or "live" (live activation)
     def claim_attempt(self, account_id: str, kind: str, code_hash: str, max_attempts: int) -> bool: ...
     def replace_code(self, account_id: str, confirmation: Confirmation, current: Confirmation,
-                     company_name: str | None = None) -> bool: ...
+                     company_name: str | None = None, language: str | None = None) -> bool: ...
+    def set_language(self, account_id: str, language: str) -> bool: ...
     # Sets the time of the last sign-up notice to `at` if it is still `current`.
     def claim_signup_notice(self, account_id: str, at: datetime | None, current: datetime | None) -> bool: ...
     def discard_pending(self, account: Account) -> bool: ...
@@ -98,31 +100,37 @@ class UsageKeys(Protocol):
 
 
 def _email_not_sent() -> ServiceUnavailable:
-    return ServiceUnavailable("We could not send the confirmation email; nothing was kept, try again.",
+    return ServiceUnavailable(_l("We could not send the confirmation email; nothing was kept, try again."),
                               code="email_not_sent")
 
 
 def _last_active_key(environment: Environment) -> Conflict:
-    return Conflict(f"This is the account's last active {environment} API key. Create another key first.",
-                    code="last_active_key", path="key_id")
+    return Conflict(_l("This is the account's last active {environment} API key. Create another key first.",
+                       environment=environment), code="last_active_key", path="key_id")
 
 
-def _invalid_code(message: str = "The confirmation code is not valid for this email.") -> Unprocessable:
-    return Unprocessable(message, code="invalid_confirmation_code", path="code")
+def _invalid_code(message=None) -> Unprocessable:
+    return Unprocessable(message or _l("The confirmation code is not valid for this email."),
+                         code="invalid_confirmation_code", path="code")
 
 
 def _too_many_attempts() -> TooManyRequests:
-    return TooManyRequests("Too many wrong codes. Request a new code.", code="too_many_attempts")
+    return TooManyRequests(_l("Too many wrong codes. Request a new code."), code="too_many_attempts")
 
 
 def _live_already_enabled() -> Conflict:
-    return Conflict("This account already has live API keys; create more with a live key.",
+    return Conflict(_l("This account already has live API keys; create more with a live key."),
                     code="live_already_enabled")
 
 
 def _too_soon(seconds: float) -> TooManyRequests:
-    return TooManyRequests("A code was sent moments ago. Wait a little before asking again.",
+    return TooManyRequests(_l("A code was sent moments ago. Wait a little before asking again."),
                            retry_after=max(1, math.ceil(seconds)))
+
+
+def _expires(t: Translator, at: datetime) -> str:
+    """When a code stops working, as the reader writes dates (UTC)."""
+    return t.datetime(at, "long", tz="UTC")
 
 
 class AccountService:
@@ -151,7 +159,8 @@ class AccountService:
         if account_id is None:
             code, confirmation = self._new_code(now)
             account = Account(id=new_id("acct"), company_name=request.company_name, email=request.email,
-                              status="pending_confirmation", created_at=now, confirmation=confirmation)
+                              status="pending_confirmation", created_at=now, confirmation=confirmation,
+                              language=request.language)
             if self.repo.create_account(account):
                 if not self._send_code(account, code, confirmation):
                     if not self.repo.discard_pending(account):
@@ -162,24 +171,28 @@ class AccountService:
             account_id = self.repo.find_account_id(request.email)  # signed up concurrently
         existing = self.repo.get_account(account_id) if account_id else None
         if existing is not None and existing.status == "pending_confirmation":
-            self._restart_pending(existing, request.company_name, now)
+            self._restart_pending(existing, request.company_name, now, request.language)
         elif existing is not None:
             self._notify_owner(existing, now)
         return SignUpAccepted(email=request.email)
 
-    def _restart_pending(self, account: Account, company_name: str, now: datetime) -> None:
-        """A sign-up again for a pending account: the latest request's company name and a new code
-        (the previous one stops working), unless a code went out moments ago."""
+    def _restart_pending(self, account: Account, company_name: str, now: datetime,
+                         language: str | None = None) -> None:
+        """A sign-up again for a pending account: the latest request's company name and language and a
+        new code (the previous one stops working), unless a code went out moments ago."""
         previous = account.confirmation
         wait = timedelta(seconds=self.settings.confirmation_resend_interval_seconds)
         if previous is None or now < previous.sent_at + wait:
             return
         code, confirmation = self._new_code(now)
-        if not self.repo.replace_code(account.id, confirmation, previous, company_name=company_name):
+        if not self.repo.replace_code(account.id, confirmation, previous, company_name=company_name,
+                                      language=language):
             return  # another request sent a code just now
-        renamed = replace(account, company_name=company_name, confirmation=confirmation)
+        renamed = replace(account, company_name=company_name, confirmation=confirmation,
+                          language=language or account.language)
         if not self._send_code(renamed, code, confirmation):
-            self.repo.replace_code(account.id, previous, confirmation, company_name=account.company_name)
+            self.repo.replace_code(account.id, previous, confirmation, company_name=account.company_name,
+                                   language=account.language)
             raise _email_not_sent()
         logger.info("pending account signed up again", account_id=account.id)
 
@@ -191,13 +204,14 @@ class AccountService:
             return
         if not self.repo.claim_signup_notice(account.id, now, previous):
             return  # another request sent the notice just now
-        text = (
+        t = translator(account.language)
+        text = t.gettext(
             "Hello,\n\nSomeone asked to sign up for Sello with this email address. It already belongs to "
-            f"the Sello account of {account.company_name}, and nothing was changed.\n\nIf it was you, you "
-            "need no new account: keep using its API keys. If it was not you, you can ignore this message.\n"
-        )
+            "the Sello account of {company}, and nothing was changed.\n\nIf it was you, you need no new "
+            "account: keep using its API keys. If it was not you, you can ignore this message.\n"
+        ).format(company=account.company_name)
         try:
-            self.mailer.send(Mail(to=account.email, subject="Sign-up attempt with your Sello address",
+            self.mailer.send(Mail(to=account.email, subject=t.gettext("Sign-up attempt with your Sello address"),
                                   text=text))
         except Exception as exc:  # only the type is logged: an error's text could quote the mail
             logger.warning("sign-up notice not sent", account_id=account.id, error=type(exc).__name__)
@@ -233,21 +247,21 @@ class AccountService:
         pending = account.confirmation
         if account.status != "pending_confirmation":
             if pending is not None and hmac.compare_digest(pending.code_hash, sha256_hex(code)):
-                raise Conflict("This account is already confirmed.", code="already_confirmed")
+                raise Conflict(_l("This account is already confirmed."), code="already_confirmed")
             raise _invalid_code()
         pending = self._take_attempt(account.id, "confirmation", pending, _invalid_code())
         if not hmac.compare_digest(pending.code_hash, sha256_hex(code)):
             raise _invalid_code()
         now = self._now()
         if now >= pending.expires_at:
-            raise Gone("The confirmation code has expired. Request a new one.",
+            raise Gone(_l("The confirmation code has expired. Request a new one."),
                        code="confirmation_code_expired", path="code")
         self._provision_usage_key(account)
         plaintext, key = self._new_key(account.id, "test", DEFAULT_KEY_NAME, now)
         if not self.repo.activate(account.id, pending.code_hash, max_attempts, now, key):
             current = self.repo.get_account(account.id)
             if current is not None and current.status == "active":
-                raise Conflict("This account is already confirmed.", code="already_confirmed")
+                raise Conflict(_l("This account is already confirmed."), code="already_confirmed")
             raise _invalid_code()
         logger.info("account confirmed", account_id=account.id, key_id=key.id)
         activated = replace(account, status="active", confirmed_at=now)
@@ -283,14 +297,15 @@ class AccountService:
 
     def _send_code(self, account: Account, code: str, confirmation: Confirmation) -> bool:
         """Mails the code; False when the mail could not be sent (SES refused it or failed)."""
-        text = (
-            f"Hello,\n\nUse this code to confirm the Sello account of {account.company_name}:\n\n"
-            f"    {code}\n\n"
-            f"It expires at {iso(confirmation.expires_at)}. Send it with POST /v1/accounts/confirm together "
-            "with this email address.\n\nIf you did not sign up for Sello, ignore this message.\n"
-        )
+        t = translator(account.language)
+        # Translators: keep the code on a line of its own, indented by four spaces.
+        text = t.gettext(
+            "Hello,\n\nUse this code to confirm the Sello account of {company}:\n\n    {code}\n\n"
+            "It expires on {expires}. Send it with POST /v1/accounts/confirm together with this email "
+            "address.\n\nIf you did not sign up for Sello, ignore this message.\n"
+        ).format(company=account.company_name, code=code, expires=_expires(t, confirmation.expires_at))
         try:
-            self.mailer.send(Mail(to=account.email, subject="Confirm your Sello account", text=text))
+            self.mailer.send(Mail(to=account.email, subject=t.gettext("Confirm your Sello account"), text=text))
         except Exception as exc:  # only the type is logged: an error's text could quote the mail
             logger.warning("confirmation email not sent", account_id=account.id, error=type(exc).__name__)
             return False
@@ -301,15 +316,25 @@ class AccountService:
     def get_account(self, account_id: str) -> AccountView:
         account = self.repo.get_account(account_id)
         if account is None:
-            raise NotFound("No such account.", code="account_not_found")
+            raise NotFound(_l("No such account."), code="account_not_found")
+        return AccountView.of(account)
+
+    def update_account(self, account_id: str, language: str | None) -> AccountView:
+        """Changes what the owner may change of the account: its language."""
+        account = self._require_active(account_id)
+        if language is not None and language != account.language:
+            if not self.repo.set_language(account_id, language):
+                raise NotFound(_l("No such account."), code="account_not_found")
+            account = replace(account, language=language)
+            logger.info("account language changed", account_id=account_id, language=language)
         return AccountView.of(account)
 
     def _require_active(self, account_id: str) -> Account:
         account = self.repo.get_account(account_id)
         if account is None:
-            raise NotFound("No such account.", code="account_not_found")
+            raise NotFound(_l("No such account."), code="account_not_found")
         if account.status != "active":
-            raise Forbidden("The account is not active.", code="account_inactive")
+            raise Forbidden(_l("The account is not active."), code="account_inactive")
         return account
 
     def _provision_usage_key(self, account: Account) -> None:
@@ -323,7 +348,7 @@ class AccountService:
         except Exception as exc:  # only the type is logged
             logger.error("usage key not provisioned", account_id=account.id, plan=account.plan,
                          error=type(exc).__name__)
-            raise ServiceUnavailable("The API key could not be set up; nothing was changed, try again.",
+            raise ServiceUnavailable(_l("The API key could not be set up; nothing was changed, try again."),
                                      code="api_key_setup_failed") from None
 
     def _is_live(self, account: Account) -> bool:
@@ -340,8 +365,8 @@ class AccountService:
             return
         account = self.repo.get_account(account_id)  # the authorizer has checked it is active
         if account is not None and self._is_live(account):
-            raise Forbidden("This account is live: its issuers and certificates, which sign its live "
-                            "documents, can be changed only with a live API key.", code="live_key_required")
+            raise Forbidden(_l("This account is live: its issuers and certificates, which sign its live "
+                               "documents, can be changed only with a live API key."), code="live_key_required")
 
     # API keys --------------------------------------------------------------------------------
 
@@ -358,10 +383,10 @@ class AccountService:
         self._provision_usage_key(self._require_active(account_id))
         wanted = request.environment or environment
         if wanted != environment:
-            how = ("ask for the account's first live key with POST /v1/accounts/live-activation, or use a "
-                   "live key" if wanted == "live" else "use a test key")
-            raise Forbidden(f"A {environment} API key creates {environment} keys only; {how}.",
-                            code="environment_mismatch", path="environment")
+            how = (_l("ask for the account's first live key with POST /v1/accounts/live-activation, or use a "
+                      "live key") if wanted == "live" else _l("use a test key"))
+            raise Forbidden(_l("A {environment} API key creates {environment} keys only; {how}.",
+                               environment=environment, how=how), code="environment_mismatch", path="environment")
         plaintext, key = self._new_key(account_id, environment, request.name, self._now())
         self.repo.add_key(key)
         logger.info("api key created", account_id=account_id, key_id=key.id, environment=environment)
@@ -385,13 +410,13 @@ class AccountService:
             if self.repo.revoke_key(key, now, spares[0]):
                 logger.info("api key revoked", account_id=account_id, key_id=key.id)
                 return replace(key, status="revoked", revoked_at=now)
-        raise Conflict("The keys of this account changed meanwhile; try again.", code="concurrent_change")
+        raise Conflict(_l("The keys of this account changed meanwhile; try again."), code="concurrent_change")
 
     def rotate_key(self, account_id: str, environment: Environment, key_id: str) -> NewApiKeyView:
         """A new key with the same environment and name; the old one is revoked in the same write."""
         account = self._require_active(account_id)
         old = self._own_key(account_id, environment, key_id)
-        revoked = Conflict("This API key is revoked; create a new key instead.", code="api_key_revoked",
+        revoked = Conflict(_l("This API key is revoked; create a new key instead."), code="api_key_revoked",
                            path="key_id")
         if old.status != "active":
             raise revoked
@@ -407,7 +432,7 @@ class AccountService:
         """A key of this account and environment; any other is not found."""
         key = self.repo.get_key(account_id, key_id) if is_id(key_id, "key") else None
         if key is None or key.environment != environment:
-            raise NotFound("No API key with this id.", code="api_key_not_found", path="key_id")
+            raise NotFound(_l("No API key with this id."), code="api_key_not_found", path="key_id")
         return key
 
     # Live activation ------------------------------------------------------------------------------
@@ -429,21 +454,23 @@ class AccountService:
         pending = Confirmation(code_hash=sha256_hex(code), expires_at=expires, sent_at=now)
         if not self.repo.replace_live_code(account.id, pending, previous):
             raise _too_soon(self.settings.confirmation_resend_interval_seconds)  # another request won
-        text = (
-            f"Hello,\n\nA test API key of the Sello account of {account.company_name} asked for the "
-            "account's first live API key. Live keys issue documents at the tax authority's production "
-            "service, with fiscal effect.\n\nIf you asked for it, send this code with POST "
-            f"/v1/accounts/live-activation/confirm:\n\n    {code}\n\nIt expires at {iso(expires)}.\n\n"
-            "If you did not ask for it, do not pass the code on, and rotate the account's test keys "
-            "(POST /v1/api-keys/{id}/rotate): someone else may hold one.\n"
-        )
+        t = translator(account.language)
+        # Translators: keep the code on a line of its own, indented by four spaces; {{id}} stays as it is.
+        text = t.gettext(
+            "Hello,\n\nA test API key of the Sello account of {company} asked for the account's first live "
+            "API key. Live keys issue documents at the tax authority's production service, with fiscal "
+            "effect.\n\nIf you asked for it, send this code with POST /v1/accounts/live-activation/confirm:"
+            "\n\n    {code}\n\nIt expires on {expires}.\n\nIf you did not ask for it, do not pass the code "
+            "on, and rotate the account's test keys (POST /v1/api-keys/{{id}}/rotate): someone else may hold "
+            "one.\n"
+        ).format(company=account.company_name, code=code, expires=_expires(t, expires))
         try:
             self.mailer.send(Mail(to=account.email, text=text,
-                                  subject="Confirm the first live API key of your Sello account"))
+                                  subject=t.gettext("Confirm the first live API key of your Sello account")))
         except Exception as exc:  # only the type is logged: an error's text could quote the mail
             logger.warning("live activation email not sent", account_id=account.id, error=type(exc).__name__)
             self.repo.replace_live_code(account.id, previous, pending)
-            raise ServiceUnavailable("We could not send the email with the code; try again.",
+            raise ServiceUnavailable(_l("We could not send the email with the code; try again."),
                                      code="email_not_sent") from None
         logger.info("live activation requested", account_id=account.id)
         return LiveActivationView(sent_to=account.email, expires_at=expires)
@@ -454,7 +481,7 @@ class AccountService:
         account = self._require_active(account_id)
         if self._is_live(account):
             raise _live_already_enabled()
-        invalid = _invalid_code("The code is not the live-activation code of this account.")
+        invalid = _invalid_code(_l("The code is not the live-activation code of this account."))
         if account.live_activation is None:
             raise invalid
         pending = self._take_attempt(account.id, "live", account.live_activation, invalid)
@@ -462,7 +489,7 @@ class AccountService:
             raise invalid
         now = self._now()
         if now >= pending.expires_at:
-            raise Gone("The code has expired. Ask for a new one.", code="confirmation_code_expired",
+            raise Gone(_l("The code has expired. Ask for a new one."), code="confirmation_code_expired",
                        path="code")
         self._provision_usage_key(account)
         plaintext, key = self._new_key(account.id, "live", name or DEFAULT_KEY_NAME, now)
@@ -478,17 +505,21 @@ class AccountService:
     def authenticate(self, token: str) -> ApiKey:
         """The key behind a bearer token. Unauthorized when the token is not a known key; Forbidden
         when the key is revoked or its account is not active."""
+        return self.identify(token)[0]
+
+    def identify(self, token: str) -> tuple[ApiKey, Account]:
+        """authenticate, with the key's account (the authorizer passes its language on)."""
         if not KEY_PATTERN.fullmatch(token):
-            raise Unauthorized("The API key is malformed.", code="invalid_api_key")
+            raise Unauthorized(_l("The API key is malformed."), code="invalid_api_key")
         key = self.repo.key_by_hash(sha256_hex(token))
         if key is None:
-            raise Unauthorized("The API key is not valid.", code="invalid_api_key")
+            raise Unauthorized(_l("The API key is not valid."), code="invalid_api_key")
         if key.status != "active":
-            raise Forbidden("This API key has been revoked.", code="api_key_revoked")
+            raise Forbidden(_l("This API key has been revoked."), code="api_key_revoked")
         account = self.repo.get_account(key.account_id)
         if account is None or account.status != "active":
-            raise Forbidden("The account of this API key is not active.", code="account_inactive")
-        return key
+            raise Forbidden(_l("The account of this API key is not active."), code="account_inactive")
+        return key, account
 
     @staticmethod
     def _new_key(account_id: str, environment: Environment, name: str | None,
@@ -514,7 +545,7 @@ class AccountService:
                 return AccountView.of(account).model_dump(mode="json"), plaintext
             account = self._by_email(email)  # created concurrently
         if account is None or account.status != "active":
-            raise Conflict("An account with this email exists and is not confirmed.", code="account_inactive")
+            raise Conflict(_l("An account with this email exists and is not confirmed."), code="account_inactive")
         self._provision_usage_key(account)
         plaintext, key = self._new_key(account.id, "test", DEFAULT_KEY_NAME, now)
         self.repo.add_key(key)

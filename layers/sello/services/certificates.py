@@ -40,6 +40,7 @@ from sello.adapters.mailer import Mail, Mailer, SesMailer
 from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.countries import CountryPlugin, get_plugin, trust
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
+from sello.i18n import Translator, _l, _ln, translator
 from sello.ids import utcnow
 from sello.models.accounts import Account, Environment
 from sello.models.certificates import (
@@ -108,10 +109,10 @@ def decode_base64_file(text: str, *, path: str) -> bytes:
     try:
         data = base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
-        raise Unprocessable("The certificate file is not valid base64.", code="invalid_certificate_file",
+        raise Unprocessable(_l("The certificate file is not valid base64."), code="invalid_certificate_file",
                             path=path) from None
     if not data:
-        raise Unprocessable("The certificate file is empty.", code="invalid_certificate_file", path=path)
+        raise Unprocessable(_l("The certificate file is empty."), code="invalid_certificate_file", path=path)
     return data
 
 
@@ -136,7 +137,7 @@ def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str)
                 warnings.simplefilter("ignore", UserWarning)
                 return pkcs12.load_pkcs12(data, attempt)
         except UnsupportedAlgorithm:
-            raise Unprocessable("The certificate file uses an encryption this service cannot read.",
+            raise Unprocessable(_l("The certificate file uses an encryption this service cannot read."),
                                 code="invalid_certificate_file", path=file_path) from None
         except ValueError as exc:
             # cryptography says "Could not deserialize" for anything that is not PKCS#12 and
@@ -144,9 +145,9 @@ def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str)
             # password, or damage the MAC caught. services.pkcs12 tells the two apart where it can.
             wrong_password = wrong_password or "password" in str(exc).lower()
     if wrong_password and not _password_proven_right(data, attempts):
-        raise Unprocessable("The password does not open this certificate file.",
+        raise Unprocessable(_l("The password does not open this certificate file."),
                             code="wrong_certificate_password", path=password_path)
-    raise Unprocessable("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged.",
+    raise Unprocessable(_l("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged."),
                         code="invalid_certificate_file", path=file_path)
 
 
@@ -168,7 +169,10 @@ def _for_signing(certificate: x509.Certificate) -> bool:
         return False
 
 
-def _day(ts: datetime) -> str:
+def _day(ts: datetime, t: Translator | None = None) -> str:
+    """A certificate's validity bound: in the reader's words in an email, ISO-like in the API."""
+    if t is not None:
+        return t.datetime(ts, "long", tz="UTC")
     return ts.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -179,16 +183,16 @@ def _mail(to: str, subject: str, text: str) -> Mail:
 
 
 def _test_only_warning(plugin: CountryPlugin) -> CertificateWarning:
-    return CertificateWarning(
-        code="certificate_test_only",
-        message="The certificate does not chain to a certification authority recognised in "
-                f"{plugin.name}: it signs test documents only, and live documents are refused until a "
-                "certificate from such an authority is uploaded.")
+    return CertificateWarning.of("certificate_test_only", _l(
+        "The certificate does not chain to a certification authority recognised in {country}: it signs test "
+        "documents only, and live documents are refused until a certificate from such an authority is "
+        "uploaded.", country=plugin.name))
 
 
-def _describe(certificate: Certificate) -> str:
-    return (f"  Subject: {certificate.subject}\n  Issued by: {certificate.issuer}\n"
-            f"  Serial: {certificate.serial}\n")
+def _describe(certificate: Certificate, t: Translator) -> str:
+    # Translators: the labels are padded so that the values line up; keep them aligned.
+    return t.gettext("  Subject: {subject}\n  Issued by: {issuer}\n  Serial: {serial}\n").format(
+        subject=certificate.subject, issuer=certificate.issuer, serial=certificate.serial)
 
 
 def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin, now: datetime,
@@ -204,54 +208,57 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
     certificates = [c.certificate for c in [bundle.cert, *bundle.additional_certs] if c is not None]
     key = bundle.key
 
-    def reject(message: str, code: str) -> Unprocessable:
+    def reject(message, code: str) -> Unprocessable:
         return Unprocessable(message, code=code, path=file_path)
 
     if key is None:
-        raise reject("The certificate file holds no private key; export it again including the private key.",
+        raise reject(_l("The certificate file holds no private key; export it again including the private key."),
                      "certificate_key_missing")
     if not certificates:
-        raise reject("The certificate file holds a private key but no certificate.", "certificate_missing")
+        raise reject(_l("The certificate file holds a private key but no certificate."), "certificate_missing")
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < MIN_RSA_BITS:
-        raise reject(f"The private key must be RSA of at least {MIN_RSA_BITS} bits.",
+        raise reject(_l("The private key must be RSA of at least {bits} bits.", bits=MIN_RSA_BITS),
                      "certificate_key_unsupported")
     key_spki = _spki(key.public_key())
     own = [c for c in certificates if _matches_key(c, key_spki)]
     if not own:
-        raise reject("None of the certificates in the file belongs to its private key.",
+        raise reject(_l("None of the certificates in the file belongs to its private key."),
                      "certificate_key_mismatch")
     signing = [c for c in own if _for_signing(c)]
     if not signing:
-        raise reject("The certificate is not meant for digital signatures (its key usage lacks "
-                     "digitalSignature).", "certificate_not_for_signing")
+        raise reject(_l("The certificate is not meant for digital signatures (its key usage lacks "
+                        "digitalSignature)."), "certificate_not_for_signing")
     # Several signing certificates for one key (a renewal): prefer one valid now, then the newest.
     certificate = max(signing, key=lambda c: (c.not_valid_before_utc <= now < c.not_valid_after_utc,
                                                c.not_valid_after_utc))
     valid_from, valid_to = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if now >= valid_to:
-        raise reject(f"The certificate expired on {_day(valid_to)}.", "certificate_expired")
+        raise reject(_l("The certificate expired on {date}.", date=_day(valid_to)), "certificate_expired")
     if now < valid_from:
-        raise reject(f"The certificate is not valid until {_day(valid_from)}.", "certificate_not_yet_valid")
+        raise reject(_l("The certificate is not valid until {date}.", date=_day(valid_from)),
+                     "certificate_not_yet_valid")
     tax_ids = plugin.certificate_tax_ids(certificate)
     if not plugin.certificate_matches(certificate, tax_id):
-        carries = ", ".join(sorted(tax_ids)) or f"no {plugin.tax_id_name}"
-        raise reject(f"The certificate is not issued to {plugin.tax_id_name} {tax_id}; it carries {carries}.",
+        carries = ", ".join(sorted(tax_ids)) or _l("no {name}", name=plugin.tax_id_name)
+        raise reject(_l("The certificate is not issued to {name} {tax_id}; it carries {carries}.",
+                        name=plugin.tax_id_name, tax_id=tax_id, carries=carries),
                      "certificate_tax_id_mismatch")
     notes = []
     others = [c for c in certificates if c is not certificate]
     trusted = plugin.certificate_trusted(certificate, others, now=now, extra_authorities=extra_authorities)
     if not trusted:
         if environment == "live":
-            raise reject("The certificate does not chain to a certification authority recognised in "
-                         f"{plugin.name}, so it cannot sign live documents; upload one issued by such an "
-                         "authority, with its chain in the file.", "certificate_not_trusted")
+            raise reject(_l("The certificate does not chain to a certification authority recognised in "
+                            "{country}, so it cannot sign live documents; upload one issued by such an "
+                            "authority, with its chain in the file.", country=plugin.name),
+                         "certificate_not_trusted")
         notes.append(_test_only_warning(plugin))
     if certificate_status(valid_to, now) == "expiring":
         days = (valid_to - now).days
-        notes.append(CertificateWarning(
-            code="certificate_expiring",
-            message=f"The certificate expires on {_day(valid_to)} (in {days} days); upload its replacement "
-                    "before then."))
+        notes.append(CertificateWarning.of("certificate_expiring", _ln(
+            "The certificate expires on {date} (in {n} day); upload its replacement before then.",
+            "The certificate expires on {date} (in {n} days); upload its replacement before then.", days,
+            date=_day(valid_to))))
     return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
                               trusted=trusted)
 
@@ -355,7 +362,7 @@ class CertificateService:
             signature_size=signature_size,
         )
         if not self.repo.activate_certificate(issuer, certificate, now):
-            raise Conflict("The issuer's certificate changed while this one was being stored; send it again.",
+            raise Conflict(_l("The issuer's certificate changed while this one was being stored; send it again."),
                            code="certificate_conflict")
         return certificate
 
@@ -365,24 +372,22 @@ class CertificateService:
              warnings: list[CertificateWarning] | None = None) -> CertificateView:
         issuer = find_issuer(self.repo, account_id, issuer_id)
         if issuer.certificate is None:
-            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+            raise NotFound(_l("This issuer has no certificate yet."), code="certificate_not_found")
         certificates = self.repo.list_certificates(account_id, issuer_id)
         active = next((c for c in certificates if c.serial == issuer.certificate.serial), None)
         if active is None:
-            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+            raise NotFound(_l("This issuer has no certificate yet."), code="certificate_not_found")
         now = self.clock()
         status = certificate_status(active.valid_to, now)
         if warnings is None:
             warnings = [] if active.trusted else [_test_only_warning(get_plugin(issuer.country))]
             if status == "expiring":
-                warnings.append(CertificateWarning(
-                    code="certificate_expiring",
-                    message=f"The certificate expires on {_day(active.valid_to)}; upload its replacement."))
+                warnings.append(CertificateWarning.of("certificate_expiring", _l(
+                    "The certificate expires on {date}; upload its replacement.", date=_day(active.valid_to))))
             elif status == "expired":
-                warnings.append(CertificateWarning(
-                    code="certificate_expired",
-                    message=f"The certificate expired on {_day(active.valid_to)}; documents cannot be signed "
-                            "until a valid one is uploaded."))
+                warnings.append(CertificateWarning.of("certificate_expired", _l(
+                    "The certificate expired on {date}; documents cannot be signed until a valid one is "
+                    "uploaded.", date=_day(active.valid_to))))
         history = sorted((c for c in certificates if c is not active and c.status == "replaced"),
                          key=lambda c: c.replaced_at or c.uploaded_at, reverse=True)
         return CertificateView(
@@ -406,7 +411,7 @@ class CertificateService:
         active = (self.repo.get_certificate(account_id, issuer_id, issuer.certificate.serial)
                   if issuer.certificate else None)
         if active is None or active.private_key is None:
-            raise NotFound("This issuer has no certificate yet.", code="certificate_not_found")
+            raise NotFound(_l("This issuer has no certificate yet."), code="certificate_not_found")
         if environment == "live" and not active.trusted:
             raise CertificateNotTrusted(f"Certificate {active.serial} of issuer {issuer_id} signs test "
                                         "documents only.")
@@ -458,39 +463,45 @@ class CertificateService:
                            issuer_id=issuer.id)
             return
         plugin = get_plugin(issuer.country)
-        when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
-        text = (
-            f"Hello,\n\nThe signing certificate of {issuer.legal_name} "
-            f"({plugin.tax_id_name} {issuer.tax_id}) expires {when}, on {_day(certificate.valid_to)}.\n\n"
-            f"{_describe(certificate)}\n"
-            "Documents cannot be signed once it has expired. Renew it with your certification authority and "
-            f"upload the new file with PUT /v1/issuers/{issuer.id}/certificate.\n"
-        )
-        self.mailer.send(_mail(recipient, f"Your signing certificate for {issuer.legal_name} expires {when}",
-                               text))
+        t = _issuer_translator(issuer)
+        when = {0: t.gettext("today"), 1: t.gettext("tomorrow")}.get(days) or t.ngettext(
+            "in {n} day", "in {n} days", days).format(n=days)
+        text = t.gettext(
+            "Hello,\n\nThe signing certificate of {name} ({tax_id_name} {tax_id}) expires {when}, on {date}."
+            "\n\n{details}\nDocuments cannot be signed once it has expired. Renew it with your certification "
+            "authority and upload the new file with PUT /v1/issuers/{issuer_id}/certificate.\n"
+        ).format(name=issuer.legal_name, tax_id_name=plugin.tax_id_name, tax_id=issuer.tax_id, when=when,
+                 date=_day(certificate.valid_to, t), details=_describe(certificate, t), issuer_id=issuer.id)
+        subject = t.gettext("Your signing certificate for {name} expires {when}").format(
+            name=issuer.legal_name, when=when)
+        self.mailer.send(_mail(recipient, subject, text))
 
     # Upload notifications ------------------------------------------------------------------------
 
     def _notify_accepted(self, issuer: Issuer, plugin: CountryPlugin, certificate: Certificate,
                          notes: list[CertificateWarning]) -> None:
-        lines = "".join(f"\nNote: {n.message}\n" for n in notes)
-        text = (
-            f"Hello,\n\nThe signing certificate for {issuer.legal_name} "
-            f"({plugin.tax_id_name} {issuer.tax_id}) was accepted and is now used to sign its documents.\n\n"
-            f"{_describe(certificate)}"
-            f"  Valid from: {_day(certificate.valid_from)}\n  Valid to: {_day(certificate.valid_to)}\n{lines}"
-        )
+        t = _issuer_translator(issuer)
+        lines = "".join(t.gettext("\nNote: {note}\n").format(note=n.localized(t)) for n in notes)
+        text = t.gettext(
+            "Hello,\n\nThe signing certificate for {name} ({tax_id_name} {tax_id}) was accepted and is now "
+            "used to sign its documents.\n\n{details}  Valid from: {valid_from}\n  Valid to: {valid_to}\n"
+        ).format(name=issuer.legal_name, tax_id_name=plugin.tax_id_name, tax_id=issuer.tax_id,
+                 details=_describe(certificate, t), valid_from=_day(certificate.valid_from, t),
+                 valid_to=_day(certificate.valid_to, t)) + lines
         self._send_quietly(_mail(certificate.notification_email,
-                                 f"Signing certificate accepted for {issuer.legal_name}", text))
+                                 t.gettext("Signing certificate accepted for {name}").format(name=issuer.legal_name),
+                                 text))
 
     def _notify_rejected(self, issuer: Issuer, plugin: CountryPlugin, to: str, error: SelloError) -> None:
-        text = (
-            f"Hello,\n\nThe signing certificate uploaded for {issuer.legal_name} "
-            f"({plugin.tax_id_name} {issuer.tax_id}) was not accepted, and nothing was stored.\n\n"
-            f"  Reason: {error.message}\n  Code: {error.code}\n\n"
-            f"Fix the file and upload it again with PUT /v1/issuers/{issuer.id}/certificate.\n"
-        )
-        self._send_quietly(_mail(to, f"Signing certificate not accepted for {issuer.legal_name}", text))
+        t = _issuer_translator(issuer)
+        text = t.gettext(
+            "Hello,\n\nThe signing certificate uploaded for {name} ({tax_id_name} {tax_id}) was not accepted, "
+            "and nothing was stored.\n\n  Reason: {reason}\n  Code: {code}\n\nFix the file and upload it "
+            "again with PUT /v1/issuers/{issuer_id}/certificate.\n"
+        ).format(name=issuer.legal_name, tax_id_name=plugin.tax_id_name, tax_id=issuer.tax_id,
+                 reason=error.localized(t), code=error.code, issuer_id=issuer.id)
+        self._send_quietly(_mail(to, t.gettext("Signing certificate not accepted for {name}").format(
+            name=issuer.legal_name), text))
 
     def _send_quietly(self, mail: Mail) -> None:
         """Upload notices are a courtesy: failing to send one never changes the upload's outcome."""
@@ -498,6 +509,11 @@ class CertificateService:
             self.mailer.send(mail)
         except Exception:
             logger.exception("certificate notice not sent")
+
+
+def _issuer_translator(issuer: Issuer) -> Translator:
+    """Certificate notices are read in the issuer's language, with its country's formats."""
+    return translator(issuer.language, issuer.country)
 
 
 def default_service() -> CertificateService:

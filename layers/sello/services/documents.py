@@ -50,6 +50,7 @@ from sello.adapters.sequences import DynamoSequences, SequenceKey
 from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import CountryPlugin, PreparedDocument, get_plugin
 from sello.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
+from sello.i18n import _l
 from sello.ids import is_id, new_id, sha256_hex, utcnow
 from sello.models.certificates import certificate_status
 from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environment
@@ -128,25 +129,36 @@ class Files(Protocol):
 # Errors ---------------------------------------------------------------------------------------------
 
 def document_not_found() -> NotFound:
-    return NotFound("No document with this id.", code="document_not_found", path="document_id")
+    return NotFound(_l("No document with this id."), code="document_not_found", path="document_id")
 
 
 def document_not_retryable(status: str) -> Conflict:
-    return Conflict(f"Only a failed document can be retried; this one is {status}.",
+    return Conflict(_l("Only a failed document can be retried; this one is {status}.", status=status),
                     code="document_not_retryable")
 
 
+_NOT_READY = {
+    "XML": _l("The document's XML is not available yet; its status says how far it has come."),
+    "PDF": _l("The document's PDF is not available yet; its status says how far it has come."),
+    "authorized XML and PDF": _l("The document's authorized XML and PDF are not available yet; its status says "
+                                 "how far it has come."),
+}
+
+
 def document_not_ready(what: str) -> Conflict:
-    return Conflict(f"The document's {what} is not available yet; its status says how far it has come.",
+    return Conflict(_NOT_READY[what],
                     code="document_not_ready")
 
 
 def document_not_authorized(what: str, status: str) -> Conflict:
-    """The file will not exist: the document ended without an authorization."""
-    later = (" unless the document is retried (POST /v1/documents/{id}/retry) and then authorized"
-             if status == "failed" else "")
-    return Conflict(f"The document ended {status}, so its {what} does not exist and will not{later}: only "
-                    f"authorized documents have one.", code="document_not_authorized", extra={"status": status})
+    """The file will not exist: the document ended without an authorization (`what`: XML or PDF)."""
+    if status == "failed":
+        message = _l("The document failed, so its {what} does not exist, and will not unless the document is "
+                     "retried and then authorized.", what=what)
+    else:
+        message = _l("The document was rejected, so its {what} does not exist and will not: only authorized "
+                     "documents have one.", what=what)
+    return Conflict(message, code="document_not_authorized", extra={"status": status})
 
 
 # Results --------------------------------------------------------------------------------------------
@@ -196,22 +208,22 @@ def check_idempotency_key(value: str | None) -> str | None:
     if value is None:
         return None
     if not _IDEMPOTENCY_KEY.fullmatch(value):
-        raise BadRequest(f"{IDEMPOTENCY_KEY_HEADER} must be 1 to 255 printable ASCII characters.",
+        raise BadRequest(_l("{header} must be 1 to 255 printable ASCII characters.", header=IDEMPOTENCY_KEY_HEADER),
                          code="invalid_idempotency_key", path=IDEMPOTENCY_KEY_HEADER)
     return value
 
 
 def _require_certificate(issuer: Issuer, environment: Environment, now: datetime) -> None:
     if issuer.certificate is None:
-        raise Unprocessable("The issuer has no signing certificate; upload one before issuing documents.",
+        raise Unprocessable(_l("The issuer has no signing certificate; upload one before issuing documents."),
                             code="certificate_required", path="issuer_id")
     if certificate_status(issuer.certificate.valid_to, now) == "expired":
-        raise Unprocessable("The issuer's signing certificate has expired; upload its replacement.",
+        raise Unprocessable(_l("The issuer's signing certificate has expired; upload its replacement."),
                             code="certificate_expired", path="issuer_id")
     if environment == "live" and not issuer.certificate.trusted:
-        raise Unprocessable("The issuer's signing certificate does not chain to a recognised certification "
-                            "authority, so it signs test documents only; upload one issued by such an "
-                            "authority to issue live documents.", code="certificate_not_trusted",
+        raise Unprocessable(_l("The issuer's signing certificate does not chain to a recognised certification "
+                               "authority, so it signs test documents only; upload one issued by such an "
+                               "authority to issue live documents."), code="certificate_not_trusted",
                             path="issuer_id")
 
 
@@ -220,8 +232,8 @@ def _check_size(prepared: PreparedDocument) -> None:
     in its item. (The country plugin has already checked the authority's own limit.)"""
     size = item_size(prepared.content)
     if size > MAX_CONTENT_BYTES:
-        raise Unprocessable(f"The document is too large to store: {size} bytes, over the {MAX_CONTENT_BYTES} "
-                            "a document can hold; split it into several.", code="document_too_large",
+        raise Unprocessable(_l("The document is too large to store: {size} bytes, over the {limit} a document "
+                               "can hold; split it into several.", size=size, limit=MAX_CONTENT_BYTES), code="document_too_large",
                             path="body", extra={"limit": MAX_CONTENT_BYTES, "size": size})
 
 
@@ -233,8 +245,8 @@ def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
     an offset is UTC. For `to`, the instant returned is the exclusive end, one day or second later."""
     if value is None:
         return None
-    problem = Unprocessable(f"{name} must be an ISO 8601 date (2026-03-02) or date and time "
-                            "(2026-03-02T15:00:00Z).", code="invalid_date", path=name)
+    problem = Unprocessable(_l("{name} must be an ISO 8601 date (2026-03-02) or date and time "
+                               "(2026-03-02T15:00:00Z).", name=name), code="invalid_date", path=name)
     try:
         day = date.fromisoformat(value)
     except ValueError:
@@ -259,19 +271,19 @@ def document_filter(status: str | None = None, document_type: str | None = None,
                     created_from: str | None = None, created_to: str | None = None) -> DocumentFilter:
     """The list's filters, checked; each bad one is a 422 with its own code and the parameter's name."""
     if status is not None and status not in DOCUMENT_STATUSES:
-        raise Unprocessable(f"status must be one of {', '.join(DOCUMENT_STATUSES)}.",
+        raise Unprocessable(_l("status must be one of {values}.", values=", ".join(DOCUMENT_STATUSES)),
                             code="invalid_status", path="status")
     if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise Unprocessable(f"type must be one of {', '.join(DOCUMENT_TYPES)}.", code="invalid_type",
+        raise Unprocessable(_l("type must be one of {values}.", values=", ".join(DOCUMENT_TYPES)), code="invalid_type",
                             path="type")
     if customer is not None:
         customer = customer.strip()
         if not 1 <= len(customer) <= MAX_CUSTOMER_FILTER or CONTROL_CHARACTERS.search(customer):
-            raise Unprocessable(f"customer must be a tax id of 1 to {MAX_CUSTOMER_FILTER} printable "
-                                "characters.", code="invalid_customer", path="customer")
+            raise Unprocessable(_l("customer must be a tax id of 1 to {max} printable characters.",
+                                   max=MAX_CUSTOMER_FILTER), code="invalid_customer", path="customer")
     start, end = _moment(created_from, "from", end=False), _moment(created_to, "to", end=True)
     if start and end and start >= end:
-        raise Unprocessable("from must not be after to.", code="invalid_date_range", path="from")
+        raise Unprocessable(_l("from must not be after to."), code="invalid_date_range", path="from")
     return DocumentFilter(status=status, type=document_type, customer_tax_id=customer, created_from=start,
                           created_before=end)
 
@@ -336,8 +348,8 @@ class DocumentService:
                     return self._create_claimed(draft, key, claim)
             if claim is not None:
                 if claim.request_hash != digest:
-                    raise Conflict(f"This {IDEMPOTENCY_KEY_HEADER} was used with a different request; use a "
-                                   "new key for a new document.", code="idempotency_key_reused",
+                    raise Conflict(_l("This {header} was used with a different request; use a new key for a "
+                                      "new document.", header=IDEMPOTENCY_KEY_HEADER), code="idempotency_key_reused",
                                    path=IDEMPOTENCY_KEY_HEADER)
                 doc = self.repo.get(account_id, claim.document_id)
                 if doc is not None:
@@ -349,8 +361,8 @@ class DocumentService:
                                        document_id=claim.document_id)
                         return self._create_claimed(draft, key, taken)
             if self.monotonic() >= deadline:
-                raise Conflict(f"A request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; send "
-                               "it again in a few seconds.", code="idempotency_key_in_use",
+                raise Conflict(_l("A request with this {header} is still being processed; send it again in a "
+                                  "few seconds.", header=IDEMPOTENCY_KEY_HEADER), code="idempotency_key_in_use",
                                path=IDEMPOTENCY_KEY_HEADER)
             self.sleep(REPLAY_POLL_SECONDS)
             claim = self.claims.get(account_id, environment, key, now=epoch)
@@ -413,10 +425,12 @@ class DocumentService:
             except Exception:
                 logger.exception("document workflow neither started nor marked pending",
                                  account_id=doc.account_id, document_id=doc.id)
-                retry = (f"send the same request with the same {IDEMPOTENCY_KEY_HEADER} to start it" if key
-                         else f"requests sent with an {IDEMPOTENCY_KEY_HEADER} can be repeated to start it")
-                raise ServiceUnavailable(f"Document {doc.id} was stored, but its processing could not be "
-                                         f"started; {retry}.", code="workflow_unavailable") from None
+                retry = (_l("send the same request with the same {header} to start it",
+                            header=IDEMPOTENCY_KEY_HEADER) if key
+                         else _l("requests sent with an {header} can be repeated to start it",
+                                 header=IDEMPOTENCY_KEY_HEADER))
+                raise ServiceUnavailable(_l("Document {id} was stored, but its processing could not be "
+                                            "started; {retry}.", id=doc.id, retry=retry), code="workflow_unavailable") from None
             logger.warning("document workflow not started; left for the scheduled restart",
                            account_id=doc.account_id, document_id=doc.id, exc_info=True)
             return doc
@@ -514,22 +528,24 @@ class DocumentService:
             raise document_not_ready("authorized XML and PDF")
         to = to or doc.customer.get("email")
         if not to:
-            raise Unprocessable("The document's customer has no email; give the address in `to`.",
+            raise Unprocessable(_l("The document's customer has no email; give the address in `to`."),
                                 code="email_required", path="to")
         settings = self.settings or get_settings()
         take_email(self.limiter, settings, account_id, document_email_limits(settings, environment, doc.id),
                    self.clock(), "document")
+        issuer = self.issuers.get_issuer(account_id, doc.issuer_id) if self.issuers is not None else None
         try:
-            self.mailer.send(document_mail(_fields(doc), to, xml, pdf))
+            self.mailer.send(document_mail(_fields(doc), to, xml, pdf, issuer=issuer))
         except Exception:
             logger.exception("document email not sent", account_id=account_id, document_id=document_id)
-            raise ServiceUnavailable("The email could not be sent; try again later.",
+            raise ServiceUnavailable(_l("The email could not be sent; try again later."),
                                      code="email_unavailable") from None
         return DocumentEmail(to=to, sent_at=self._now())
 
 
 def _fields(doc: Document) -> dict[str, Any]:
-    return doc.model_dump(include={"id", "number", "title", "issuer_name", "authorization_number"})
+    return doc.model_dump(include={"id", "type", "country", "number", "title", "issuer_name", "issue_date",
+                                   "totals", "access_key", "authorization_number"})
 
 
 def start_pending_workflows(limit: int = RESTART_BATCH) -> RestartReport:

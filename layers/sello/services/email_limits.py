@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sello.adapters.rate_limits import Limit
 from sello.errors import TooManyRequests
+from sello.i18n import Message, _l, _ln
 from sello.models.common import Environment
 from sello.settings import Settings
 
@@ -40,14 +41,18 @@ def take_email(limiter: RateLimiter | None, settings: Settings, account_id: str,
     wait = limiter.take(account_id, limits, window, int(now.timestamp()))
     if wait is not None:
         raise TooManyRequests(
-            f"Too many emails: at most {limits[0].max} per {what} and {limits[1].max} per account in "
-            f"{_span(window)}. Try again in {_span(wait)}.", code="too_many_emails", retry_after=wait)
+            _l("Too many emails: at most {narrow} per {what} and {wide} per account in {window}. Try again in "
+               "{wait}.", narrow=limits[0].max, what=_WHAT.get(what, what), wide=limits[1].max,
+               window=_span(window), wait=_span(wait)), code="too_many_emails", retry_after=wait)
 
 
-def _span(seconds: int) -> str:
-    """A duration in words, rounded up to whole minutes from a minute on: "an hour", "25 minutes"."""
-    for unit, name, one in ((3600, "hour", "an hour"), (60, "minute", "a minute")):
-        if seconds >= unit and (unit == 60 or seconds % unit == 0):
-            count = -(-seconds // unit)
-            return one if count == 1 else f"{count} {name}s"
-    return "a second" if seconds == 1 else f"{seconds} seconds"
+_WHAT = {"document": _l("document"), "issuer": _l("issuer")}
+
+
+def _span(seconds: int) -> Message:
+    """A duration in words, rounded up to whole minutes from a minute on: "1 hour", "25 minutes"."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return _ln("{n} hour", "{n} hours", seconds // 3600)
+    if seconds >= 60:
+        return _ln("{n} minute", "{n} minutes", -(-seconds // 60))
+    return _ln("{n} second", "{n} seconds", seconds)

@@ -13,6 +13,7 @@ from sello.adapters.dynamo import DynamoStore, item_size
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.countries import get_plugin
 from sello.errors import Conflict, NotFound, Unprocessable
+from sello.i18n import _l
 from sello.ids import is_id, new_id, utcnow
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, Issuer, IssuerList, IssuerView
@@ -32,7 +33,7 @@ class IssuersRepo(IssuerLookup, Protocol):
 
 
 def issuer_not_found() -> NotFound:
-    return NotFound("No issuer with this id.", code="issuer_not_found", path="issuer_id")
+    return NotFound(_l("No issuer with this id."), code="issuer_not_found", path="issuer_id")
 
 
 def find_issuer(repo: IssuerLookup, account_id: str, issuer_id: str) -> Issuer:
@@ -59,17 +60,18 @@ class IssuerService:
             id=new_id("iss"), account_id=account_id, country=plugin.code, tax_id=tax_id,
             legal_name=request.legal_name, trade_name=request.trade_name,
             head_office_address=request.head_office_address, establishments=request.establishments,
-            email=request.email, flags=request.flags, created_at=now, updated_at=now,
+            email=request.email, flags=request.flags, language=request.language, created_at=now, updated_at=now,
         )
         size = item_size(issuer.model_dump(mode="json", exclude_none=True))
         if size > MAX_ISSUER_BYTES:
-            raise Unprocessable(f"The issuer would take {size} bytes, over the {MAX_ISSUER_BYTES} an issuer "
-                                "can hold; register fewer establishments or emission points, or shorter "
-                                "names.",
+            raise Unprocessable(_l("The issuer would take {size} bytes, over the {limit} an issuer can hold; "
+                                   "register fewer establishments or emission points, or shorter names.",
+                                   size=size, limit=MAX_ISSUER_BYTES),
                                 code="issuer_too_large", path="establishments",
                                 extra={"limit": MAX_ISSUER_BYTES, "size": size})
         if not self.repo.create_issuer(issuer):
-            raise Conflict(f"This account already has an issuer with {plugin.tax_id_name} {tax_id}.",
+            raise Conflict(_l("This account already has an issuer with {name} {tax_id}.", name=plugin.tax_id_name,
+                              tax_id=tax_id),
                            code="issuer_exists", path="tax_id")
         logger.info("issuer created", account_id=account_id, issuer_id=issuer.id, country=issuer.country)
         return IssuerView.of(issuer, now)

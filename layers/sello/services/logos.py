@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 
 from sello.adapters.blobs import S3Blobs, issuer_key
 from sello.errors import NotFound, Unprocessable
+from sello.i18n import Message, _l
 from sello.settings import get_settings
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def stored_logo(blobs: BlobReader, account_id: str, issuer_id: str) -> Logo | No
     return Logo(data, content_type) if data and content_type else None
 
 
-def invalid_logo(message: str) -> Unprocessable:
+def invalid_logo(message: Message) -> Unprocessable:
     return Unprocessable(message, code="invalid_logo", path=LOGO_FILE)
 
 
@@ -103,10 +104,10 @@ def check_logo(data: bytes, declared: str | None = None) -> CheckedLogo:
     `logo_dimensions_too_large` (pixels), `invalid_logo` (empty, not PNG or JPEG, damaged, or not the
     `declared` type)."""
     if not data:
-        raise invalid_logo("The logo is empty; send a PNG or JPEG image.")
+        raise invalid_logo(_l("The logo is empty; send a PNG or JPEG image."))
     if len(data) > MAX_LOGO_BYTES:
-        raise Unprocessable(f"The logo is {len(data)} bytes; at most {MAX_LOGO_BYTES} "
-                            f"({MAX_LOGO_BYTES // 1024} KB) are accepted.", code="logo_too_large",
+        raise Unprocessable(_l("The logo is {size} bytes; at most {limit} ({kb} KB) are accepted.", size=len(data),
+                               limit=MAX_LOGO_BYTES, kb=MAX_LOGO_BYTES // 1024), code="logo_too_large",
                             path=LOGO_FILE, extra={"limit": MAX_LOGO_BYTES, "size": len(data)})
     from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -116,21 +117,23 @@ def check_logo(data: bytes, declared: str | None = None) -> CheckedLogo:
             with Image.open(io.BytesIO(data), formats=tuple(CONTENT_TYPES)) as image:
                 content_type = CONTENT_TYPES[image.format]
                 if declared in (PNG, JPEG) and declared != content_type:
-                    raise invalid_logo(f"The logo was sent as {declared} but is a {image.format} image.")
+                    raise invalid_logo(_l("The logo was sent as {declared} but is a {format} image.",
+                                                     declared=declared, format=image.format))
                 width, height = image.size
                 if width > MAX_LOGO_SIDE or height > MAX_LOGO_SIDE:
-                    raise Unprocessable(f"The logo is {width}×{height} pixels; at most {MAX_LOGO_SIDE}×"
-                                        f"{MAX_LOGO_SIDE} are accepted.", code="logo_dimensions_too_large",
+                    raise Unprocessable(_l("The logo is {width}×{height} pixels; at most {side}×{side} are "
+                                           "accepted.", width=width, height=height, side=MAX_LOGO_SIDE),
+                                        code="logo_dimensions_too_large",
                                         path=LOGO_FILE)
                 image.load()  # decodes every pixel: a damaged or truncated file fails here
                 upright = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Unprocessable(f"The logo has far more pixels than {MAX_LOGO_SIDE}×{MAX_LOGO_SIDE}.",
+        raise Unprocessable(_l("The logo has far more pixels than {side}×{side}.", side=MAX_LOGO_SIDE),
                             code="logo_dimensions_too_large", path=LOGO_FILE) from None
     except UnidentifiedImageError:
-        raise invalid_logo("The logo is not a PNG or JPEG image.") from None
+        raise invalid_logo(_l("The logo is not a PNG or JPEG image.")) from None
     except (OSError, ValueError, SyntaxError, EOFError):
-        raise invalid_logo("The logo could not be decoded: the image is damaged or incomplete.") from None
+        raise invalid_logo(_l("The logo could not be decoded: the image is damaged or incomplete.")) from None
     return _encode(upright, content_type)
 
 
@@ -180,7 +183,7 @@ class LogoService:
         self._issuer(account_id, issuer_id)
         logo = stored_logo(self.blobs, account_id, issuer_id)
         if logo is None:
-            raise NotFound("This issuer has no logo.", code="logo_not_found", path="issuer_id")
+            raise NotFound(_l("This issuer has no logo."), code="logo_not_found", path="issuer_id")
         return logo
 
     def find(self, account_id: str, issuer_id: str) -> Logo | None:

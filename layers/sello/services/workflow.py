@@ -40,8 +40,10 @@ from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
 from sello.countries import AuthorityMessage, AuthorityUnavailable
 from sello.ids import iso, utcnow
+from sello.i18n import DEFAULT_LANGUAGE
 from sello.models.common import Model
 from sello.services.delivery import PDF, XML, document_mail
+from sello.services.issuers import IssuerLookup
 from sello.services.logos import stored_logo
 from sello.settings import Settings, get_settings
 
@@ -177,12 +179,17 @@ class DocumentWorkflow:
     settings: Settings
     credentials: SigningCredentials | None = None  # only the sign task needs them
     clock: Callable[[], datetime] = utcnow
+    # The issuer's language and names for the PDF and the email (render, notify); without it, Spanish.
+    issuers: IssuerLookup | None = None
 
     @classmethod
     def from_settings(cls, credentials: SigningCredentials | None = None) -> DocumentWorkflow:
+        from sello.adapters.issuers_repo import DynamoIssuersRepo
+
         settings = get_settings()
-        return cls(store=DynamoStore(settings.table_name), blobs=S3Blobs(settings.bucket_name),
-                   mailer=SesMailer(), credentials=credentials, settings=settings)
+        store = DynamoStore(settings.table_name)
+        return cls(store=store, blobs=S3Blobs(settings.bucket_name), mailer=SesMailer(), credentials=credentials,
+                   settings=settings, issuers=DynamoIssuersRepo(store))
 
     # -- tasks ---------------------------------------------------------------------------------------
 
@@ -274,9 +281,11 @@ class DocumentWorkflow:
     def render(self, task: TaskInput) -> dict:
         doc = self._load(task)
         if not doc.get("pdf_key"):
+            issuer = self._issuer(task.account_id, doc)
             logo = stored_logo(self.blobs, task.account_id, doc["issuer_id"])  # the issuer's logo now
             pdf = self._plugin(doc).render(doc, self._file(doc, "authorized_key"),
-                                           logo=logo.data if logo else None)
+                                           logo=logo.data if logo else None,
+                                           language=issuer.language if issuer else DEFAULT_LANGUAGE)
             blob = document_key(task.account_id, task.document_id, "document.pdf")
             self.blobs.put(blob, pdf, PDF)
             self._update(doc, pdf_key=blob)
@@ -290,7 +299,7 @@ class DocumentWorkflow:
         if not to:
             return {"status": "skipped"}
         self.mailer.send(document_mail({**doc, "id": task.document_id}, to, self._file(doc, "authorized_key"),
-                                       self._file(doc, "pdf_key")))
+                                       self._file(doc, "pdf_key"), issuer=self._issuer(task.account_id, doc)))
         self._update(doc, notified_at=self._now(), notified_to=to)
         return {"status": "sent"}
 
@@ -365,6 +374,17 @@ class DocumentWorkflow:
             name = field.removesuffix("_key")
             raise DocumentStateError(f"Document {doc[SK].removeprefix('DOC#')} has no {name} file.")
         return data
+
+    def _issuer(self, account_id: str, doc: Mapping[str, Any]):
+        """The document's issuer as it is now (models.issuers.Issuer), None when it cannot be read: the
+        document still goes out, in Spanish."""
+        if self.issuers is None:
+            return None
+        try:
+            return self.issuers.get_issuer(account_id, doc["issuer_id"])
+        except Exception:
+            log.warning("issuer not read for a document's language", exc_info=True)
+            return None
 
     @staticmethod
     def _plugin(doc: Mapping[str, Any]) -> countries.CountryPlugin:

@@ -28,6 +28,7 @@ from sello.countries import NumberedDocument, PreparedDocument
 from sello.countries.ec import amounts, catalogs, clave, tax_ids
 from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
 from sello.errors import Unprocessable
+from sello.i18n import _l
 from sello.settings import get_settings
 
 # America/Guayaquil is UTC−5 all year (no daylight saving time since 1993); a fixed offset needs no
@@ -64,12 +65,14 @@ def issuer_snapshot(issuer, establishment: str, emission_point: str) -> dict:
     branch = next((e for e in issuer.establishments if e.code == establishment), None)
     if branch is None:
         known = ", ".join(e.code for e in issuer.establishments)
-        raise Unprocessable(f"The issuer has no establishment {establishment}; it has {known}.",
+        raise Unprocessable(_l("The issuer has no establishment {code}; it has {known}.", code=establishment,
+                               known=known),
                             code="unknown_establishment", path="establishment")
     if not any(point.code == emission_point for point in branch.emission_points):
         known = ", ".join(point.code for point in branch.emission_points)
-        raise Unprocessable(f"Establishment {establishment} has no emission point {emission_point}; it has "
-                            f"{known}.", code="unknown_emission_point", path="emission_point")
+        raise Unprocessable(_l("Establishment {establishment} has no emission point {code}; it has {known}.",
+                               establishment=establishment, code=emission_point, known=known),
+                            code="unknown_emission_point", path="emission_point")
     flags = EcuadorIssuerFlags.model_validate(issuer.flags)
     return {
         "ruc": issuer.tax_id,
@@ -86,8 +89,8 @@ def issuer_snapshot(issuer, establishment: str, emission_point: str) -> dict:
     }
 
 
-def _missing(path: str, what: str) -> Unprocessable:
-    return Unprocessable(f"{what} is required here.", code="missing_field", path=path)
+def _missing(path: str, what) -> Unprocessable:
+    return Unprocessable(_l("{what} is required here.", what=what), code="missing_field", path=path)
 
 
 def check_party(party, *, path: str, allow_final_consumer: bool) -> dict:
@@ -97,25 +100,26 @@ def check_party(party, *, path: str, allow_final_consumer: bool) -> dict:
     tax_id, name = party.tax_id, party.name
     if party.id_type == "final_consumer":
         if not allow_final_consumer:
-            raise Unprocessable("This document must identify its receiver; final_consumer is only allowed on "
-                                "invoices.", code="final_consumer_not_allowed", path=join(path, "id_type"))
+            raise Unprocessable(_l("This document must identify its receiver; final_consumer is only allowed "
+                                   "on invoices."), code="final_consumer_not_allowed", path=join(path, "id_type"))
         if tax_id not in (None, catalogs.FINAL_CONSUMER_ID):
-            raise Unprocessable(f"A final consumer's identification is {catalogs.FINAL_CONSUMER_ID}; omit it "
-                                f"or use another id_type.", code="invalid_tax_id", path=join(path, "tax_id"))
+            raise Unprocessable(_l("A final consumer's identification is {id}; omit it or use another id_type.",
+                                   id=catalogs.FINAL_CONSUMER_ID), code="invalid_tax_id", path=join(path, "tax_id"))
         tax_id, name = catalogs.FINAL_CONSUMER_ID, name or catalogs.FINAL_CONSUMER_NAME
     else:
         if not tax_id:
-            raise _missing(join(path, "tax_id"), "The identification number")
+            raise _missing(join(path, "tax_id"), _l("The identification number"))
         if party.id_type == "tax_id":
             tax_id = tax_ids.validate_ruc(tax_id, path=join(path, "tax_id"))
         elif party.id_type == "national_id":
             try:
                 tax_ids.check_cedula(tax_id)
             except tax_ids.InvalidTaxId as exc:
-                raise Unprocessable(f"{tax_id!r} is not a valid cédula. {exc}", code="invalid_tax_id",
+                raise Unprocessable(_l("{value} is not a valid cédula. {reason}", value=repr(tax_id),
+                                       reason=exc.text), code="invalid_tax_id",
                                     path=join(path, "tax_id")) from None
         if not name:
-            raise _missing(join(path, "name"), "The name")
+            raise _missing(join(path, "name"), _l("The name"))
     return {
         "id_type": party.id_type,
         "id_type_code": catalogs.ID_TYPES[party.id_type],
@@ -141,7 +145,7 @@ def additional_info(entries: dict[str, str], customer: dict, *,
 
 def check_amount(value: Decimal, path: str) -> Decimal:
     if value > MAX_AMOUNT:
-        raise Unprocessable(f"Amounts are at most {MAX_AMOUNT}.", code="amount_too_large", path=path)
+        raise Unprocessable(_l("Amounts are at most {max}.", max=MAX_AMOUNT), code="amount_too_large", path=path)
     return value
 
 
@@ -149,7 +153,8 @@ def reject_fields(request, fields: tuple[str, ...], document_name: str) -> None:
     """422 field_not_allowed for the first of `fields` (parts of other document types) the request fills."""
     for field in fields:
         if getattr(request, field):
-            raise Unprocessable(f"{field} does not belong on a {document_name}.", code="field_not_allowed",
+            raise Unprocessable(_l("{field} does not belong on a {document}.", field=field,
+                                   document=document_name), code="field_not_allowed",
                                 path=field)
 
 
@@ -157,8 +162,8 @@ def payment_method(method: str, path: str) -> str:
     """The formaPago code of a payment method given by name or by SRI code (422 unknown_payment_method)."""
     code = catalogs.PAYMENT_METHODS.get(method, method)
     if code not in catalogs.PAYMENT_CODES:
-        raise Unprocessable(f"Unknown payment method {method!r}; SRI codes are "
-                            f"{', '.join(sorted(catalogs.PAYMENT_CODES))}.",
+        raise Unprocessable(_l("Unknown payment method {method}; SRI codes are {codes}.", method=repr(method),
+                               codes=", ".join(sorted(catalogs.PAYMENT_CODES))),
                             code="unknown_payment_method", path=path)
     return code
 
@@ -167,7 +172,8 @@ def check_paid(payments, total: Decimal, path: str) -> None:
     """422 payments_mismatch unless the payments add up to the total."""
     paid = amounts.total(payment.amount for payment in payments)
     if paid != total:
-        raise Unprocessable(f"The payments add up to {paid}, the document's total is {total}.",
+        raise Unprocessable(_l("The payments add up to {paid}, the document's total is {total}.", paid=paid,
+                               total=total),
                             code="payments_mismatch", path=path)
 
 
@@ -176,8 +182,8 @@ def reference_code(reference, path: str) -> str:
     (422 unknown_document_type at `path`.type)."""
     doc_code = catalogs.REFERENCE_TYPES.get(reference.type, reference.type)
     if not (len(doc_code) == 2 and doc_code.isascii() and doc_code.isdigit()):
-        raise Unprocessable(f"Unknown document type {reference.type!r}; use one of "
-                            f"{', '.join(catalogs.REFERENCE_TYPES)} or a 2-digit SRI code.",
+        raise Unprocessable(_l("Unknown document type {type}; use one of {types} or a 2-digit SRI code.",
+                               type=repr(reference.type), types=", ".join(catalogs.REFERENCE_TYPES)),
                             code="unknown_document_type", path=join(path, "type"))
     return doc_code
 
@@ -208,32 +214,34 @@ def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
         if tax.code is not None:
             rate = catalogs.VAT_CODES.get(tax.code)
             if rate is None:
-                raise Unprocessable(f"VAT code {tax.code} does not exist; use one of "
-                                    f"{', '.join(catalogs.VAT_CODES)}.", code="unknown_tax_code",
+                raise Unprocessable(_l("VAT code {code} does not exist; use one of {codes}.", code=tax.code,
+                                       codes=", ".join(catalogs.VAT_CODES)), code="unknown_tax_code",
                                     path=join(path, "code"))
             if tax.rate is not None and tax.rate != rate:
-                raise Unprocessable(f"VAT code {tax.code} is {rate}%, not {tax.rate}%.",
+                raise Unprocessable(_l("VAT code {code} is {rate}%, not {sent}%.", code=tax.code, rate=rate,
+                                       sent=tax.rate),
                                     code="invalid_tax_rate", path=join(path, "rate"))
             return catalogs.TAX_TYPES["vat"], tax.code, rate
         if tax.rate is None:
-            raise _missing(join(path, "rate"), "A VAT rate or code")
+            raise _missing(join(path, "rate"), _l("A VAT rate or code"))
         code = catalogs.VAT_RATES.get(tax.rate)
         if code is None:
             rates = ", ".join(str(rate) for rate in catalogs.VAT_RATES)
-            raise Unprocessable(f"There is no {tax.rate}% VAT rate; use one of {rates}, or code 6 (not "
-                                f"subject) or 7 (exempt).", code="invalid_tax_rate", path=join(path, "rate"))
+            raise Unprocessable(_l("There is no {rate}% VAT rate; use one of {rates}, or code 6 (not subject) "
+                                   "or 7 (exempt).", rate=tax.rate, rates=rates), code="invalid_tax_rate", path=join(path, "rate"))
         return catalogs.TAX_TYPES["vat"], code, tax.rate
     if tax.code is None:
-        raise _missing(join(path, "code"), f"The {tax.type.upper()} code")
+        raise _missing(join(path, "code"), _l("The {tax} code", tax=tax.type.upper()))
     if tax.type == "ice":
         if len(tax.code) != 4 or not tax.code.startswith(ICE_CODE_PREFIX):
-            raise Unprocessable(f"ICE codes have 4 digits starting with 3, not {tax.code}.",
+            raise Unprocessable(_l("ICE codes have 4 digits starting with 3, not {code}.", code=tax.code),
                                 code="unknown_tax_code", path=join(path, "code"))
         if tax.rate is None:
-            raise _missing(join(path, "rate"), "The ICE rate")
+            raise _missing(join(path, "rate"), _l("The ICE rate"))
         return catalogs.TAX_TYPES["ice"], tax.code, tax.rate
     if tax.code != IRBPNR_CODE:
-        raise Unprocessable(f"The IRBPNR code is {IRBPNR_CODE}, not {tax.code}.", code="unknown_tax_code",
+        raise Unprocessable(_l("The IRBPNR code is {code}, not {sent}.", code=IRBPNR_CODE, sent=tax.code),
+                            code="unknown_tax_code",
                             path=join(path, "code"))
     return catalogs.TAX_TYPES["irbpnr"], tax.code, IRBPNR_PER_UNIT if tax.rate is None else tax.rate
 
@@ -243,25 +251,26 @@ def resolve_tax(tax, path: str) -> tuple[str, str, Decimal]:
 # Types that stand on their own: they refer to no other document, and are paid (one cash payment of
 # the total when no payments are given).
 _STANDALONE = ("invoice", "purchase_settlement")
-_NAMES = {"invoice": "An invoice", "purchase_settlement": "A purchase settlement"}
+_NAMES = {"invoice": _l("An invoice"), "purchase_settlement": _l("A purchase settlement")}
 
 
 def _line(item, path: str) -> dict:
     """A line with its subtotal and its taxes resolved (amounts as strings); `tax_totals` then gives
     each tax its base and amount."""
     if item.discount > item.quantity * item.unit_price:
-        raise Unprocessable("The discount is larger than quantity × unit price.", code="invalid_discount",
+        raise Unprocessable(_l("The discount is larger than quantity × unit price."), code="invalid_discount",
                             path=join(path, "discount"))
     subtotal = check_amount(amounts.line_subtotal(item.quantity, item.unit_price, item.discount), path)
     resolved: dict[str, tuple[str, str, Decimal]] = {}  # tax type -> (codigo, codigoPorcentaje, tarifa)
     for j, tax in enumerate(item.taxes):
         if tax.type in resolved:
-            raise Unprocessable(f"A line has at most one {tax.type.upper()} entry.", code="duplicate_tax",
+            raise Unprocessable(_l("A line has at most one {tax} entry.", tax=tax.type.upper()),
+                                code="duplicate_tax",
                                 path=join(path, f"taxes.{j}"))
         resolved[tax.type] = resolve_tax(tax, join(path, f"taxes.{j}"))
     if "vat" not in resolved:
-        raise Unprocessable("Every line needs exactly one VAT entry (rate 0, or code 6 or 7 when no VAT "
-                            "applies).", code="missing_vat", path=join(path, "taxes"))
+        raise Unprocessable(_l("Every line needs exactly one VAT entry (rate 0, or code 6 or 7 when no VAT "
+                               "applies)."), code="missing_vat", path=join(path, "taxes"))
     return {
         "code": item.code,
         "aux_code": item.aux_code,
@@ -306,8 +315,8 @@ def tax_totals(lines: list[dict]) -> list[dict]:
             key = (tax["tax_code"], tax["rate_code"])
             group = groups.setdefault(key, {"tax_code": key[0], "rate_code": key[1], "rate": tax["rate"]})
             if group["rate"] != tax["rate"]:
-                raise Unprocessable(f"Code {key[1]} is used at {group['rate']}% on another line; one code "
-                                    f"has one rate on a document.", code="invalid_tax_rate",
+                raise Unprocessable(_l("Code {code} is used at {rate}% on another line; one code has one rate "
+                                       "on a document.", code=key[1], rate=group["rate"]), code="invalid_tax_rate",
                                     path=f"items.{i}.taxes.{j}.rate")
             members.setdefault(key, []).append((i, line, tax))
     vat = catalogs.TAX_TYPES["vat"]
@@ -328,7 +337,7 @@ def _payments(request, total: Decimal) -> list[dict]:
     a purchase settlement."""
     if request.type == "credit_note":
         if request.payments:
-            raise Unprocessable("A credit note has no payments.", code="field_not_allowed", path="payments")
+            raise Unprocessable(_l("A credit note has no payments."), code="field_not_allowed", path="payments")
         return []
     if not request.payments:
         if request.type in _STANDALONE:
@@ -339,7 +348,7 @@ def _payments(request, total: Decimal) -> list[dict]:
     for i, payment in enumerate(request.payments):
         method = payment_method(payment.method, f"payments.{i}.method")
         if payment.term_unit is not None and payment.term is None:
-            raise _missing(f"payments.{i}.term", "The term (with term_unit)")
+            raise _missing(f"payments.{i}.term", _l("The term (with term_unit)"))
         result.append({
             "method": method,
             "amount": amounts.fmt(payment.amount),
@@ -353,19 +362,19 @@ def _payments(request, total: Decimal) -> list[dict]:
 def _reference(request, issue_date: date) -> dict | None:
     if request.type in _STANDALONE:
         if request.reference is not None:
-            raise Unprocessable(f"{_NAMES[request.type]} does not refer to another document.",
+            raise Unprocessable(_l("{document} does not refer to another document.", document=_NAMES[request.type]),
                                 code="field_not_allowed", path="reference")
         return None
     reference = request.reference
     if reference is None:
-        raise Unprocessable("A credit or debit note names the document it modifies.",
+        raise Unprocessable(_l("A credit or debit note names the document it modifies."),
                             code="reference_required", path="reference")
     doc_code = reference_code(reference, "reference")
     if reference.issue_date > issue_date:
-        raise Unprocessable("The modified document cannot be dated after this one.",
+        raise Unprocessable(_l("The modified document cannot be dated after this one."),
                             code="invalid_issue_date", path="reference.issue_date")
     if request.type == "credit_note" and not reference.reason:
-        raise _missing("reference.reason", "The reason for a credit note")
+        raise _missing("reference.reason", _l("The reason for a credit note"))
     return {"type": doc_code, "number": reference.number, "issue_date": reference.issue_date.isoformat(),
             "reason": reference.reason}
 
@@ -375,12 +384,12 @@ def _check_supplier(party) -> None:
     the consumidor final (07) on a liquidación de compra, neither as id_type nor as its
     identification 9999999999999 under another id_type (422 final_consumer_not_allowed)."""
     if party.id_type == "final_consumer":
-        raise Unprocessable("A purchase settlement identifies the supplier the issuer buys from; "
-                            "final_consumer is not allowed.", code="final_consumer_not_allowed",
+        raise Unprocessable(_l("A purchase settlement identifies the supplier the issuer buys from; "
+                               "final_consumer is not allowed."), code="final_consumer_not_allowed",
                             path="customer.id_type")
     if party.tax_id == catalogs.FINAL_CONSUMER_ID:
-        raise Unprocessable(f"{catalogs.FINAL_CONSUMER_ID} identifies the final consumer, which a purchase "
-                            f"settlement cannot name as its supplier.", code="final_consumer_not_allowed",
+        raise Unprocessable(_l("{id} identifies the final consumer, which a purchase settlement cannot name as "
+                               "its supplier.", id=catalogs.FINAL_CONSUMER_ID), code="final_consumer_not_allowed",
                             path="customer.tax_id")
 
 
@@ -390,7 +399,7 @@ def _check_vat_only(items) -> None:
     for i, item in enumerate(items):
         for j, tax in enumerate(item.taxes):
             if tax.type != "vat":
-                raise Unprocessable(f"A purchase settlement carries VAT only, not {tax.type.upper()}.",
+                raise Unprocessable(_l("A purchase settlement carries VAT only, not {tax}.", tax=tax.type.upper()),
                                     code="tax_not_allowed", path=f"items.{i}.taxes.{j}.type")
 
 
@@ -401,7 +410,7 @@ def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
         _check_supplier(request.customer)
     customer = check_party(request.customer, path="customer", allow_final_consumer=request.type == "invoice")
     if not request.items:
-        raise _missing("items", "At least one item")
+        raise _missing("items", _l("At least one item"))
     if request.type == "purchase_settlement":
         _check_vat_only(request.items)
     lines = [_line(item, f"items.{i}") for i, item in enumerate(request.items)]
@@ -411,9 +420,9 @@ def _prepare_sale(request, issuer, issue_date: date) -> PreparedDocument:
     tax = amounts.total(Decimal(group["amount"]) for group in groups)
     total = check_amount(subtotal + tax, "items")
     if customer["id_type"] == "final_consumer" and total > catalogs.FINAL_CONSUMER_LIMIT:
-        raise Unprocessable(f"An invoice to a final consumer may total at most USD "
-                            f"{catalogs.FINAL_CONSUMER_LIMIT}; this one totals {total}. Identify the "
-                            f"customer.", code="final_consumer_limit", path="customer.id_type")
+        raise Unprocessable(_l("An invoice to a final consumer may total at most USD {limit}; this one "
+                               "totals {total}. Identify the customer.", limit=catalogs.FINAL_CONSUMER_LIMIT,
+                               total=total), code="final_consumer_limit", path="customer.id_type")
     reference = _reference(request, issue_date)
     # notaDebito has no field of its own for the reason.
     extra = {"Motivo": reference["reason"]} if request.type == "debit_note" else None
@@ -435,10 +444,11 @@ def _issue_date(requested: date | None, now: datetime) -> date:
     if requested is None:
         return today
     if requested > today:
-        raise Unprocessable(f"The issue date cannot be after today in Ecuador ({today.isoformat()}).",
+        raise Unprocessable(_l("The issue date cannot be after today in Ecuador ({today}).",
+                               today=today.isoformat()),
                             code="invalid_issue_date", path="issue_date")
     if requested < today - timedelta(days=MAX_DAYS_BACK):
-        raise Unprocessable(f"The issue date can be at most {MAX_DAYS_BACK} days back.",
+        raise Unprocessable(_l("The issue date can be at most {days} days back.", days=MAX_DAYS_BACK),
                             code="invalid_issue_date", path="issue_date")
     return requested
 
@@ -451,7 +461,8 @@ def prepare(request, issuer, environment: str, now: datetime) -> PreparedDocumen
     if environment not in catalogs.AMBIENTES:
         raise ValueError(f"environment must be one of {tuple(catalogs.AMBIENTES)}, not {environment!r}")
     if request.currency not in catalogs.CURRENCIES:
-        raise Unprocessable(f"SRI documents are in {', '.join(catalogs.CURRENCIES)}, not {request.currency}.",
+        raise Unprocessable(_l("SRI documents are in {currencies}, not {currency}.",
+                               currencies=", ".join(catalogs.CURRENCIES), currency=request.currency),
                             code="unsupported_currency", path="currency")
     issue_date = _issue_date(request.issue_date, now)
     if request.type == "delivery_guide":
@@ -498,8 +509,9 @@ def check_size(prepared: PreparedDocument, document: bytes, signature: int) -> N
     size = len(document) + signature
     if size > catalogs.MAX_DOCUMENT_BYTES:
         raise Unprocessable(
-            f"The document would be {size} bytes as SRI receives it (signed XML), over the "
-            f"{catalogs.MAX_DOCUMENT_BYTES} bytes (320 KB) SRI accepts; split it into several documents.",
+            _l("The document would be {size} bytes as SRI receives it (signed XML), over the {limit} bytes "
+               "(320 KB) SRI accepts; split it into several documents.", size=size,
+               limit=catalogs.MAX_DOCUMENT_BYTES),
             code="document_too_large", path=_BULK.get(prepared.type, "items"),
             extra={"limit": catalogs.MAX_DOCUMENT_BYTES, "size": size})
 
@@ -513,7 +525,8 @@ def check_schema(prepared: PreparedDocument, document: bytes) -> None:
     errors = xsd.validate(document, kind.root, kind.version)
     if errors:
         element, message = errors[0]
-        raise Unprocessable(f"The document does not match SRI's {kind.root} {kind.version} schema: {message}",
+        raise Unprocessable(_l("The document does not match SRI's {root} {version} schema: {detail}",
+                               root=kind.root, version=kind.version, detail=message),
                             code="schema_violation", path=element)
 
 
@@ -526,8 +539,8 @@ def numeric_code(document_id: str) -> str:
 def number(prepared: PreparedDocument, sequence: int, document_id: str, environment: str) -> NumberedDocument:
     """The document's number (estab-ptoEmi-secuencial) and clave de acceso. Deterministic."""
     if sequence > MAX_SEQUENCE:
-        raise Unprocessable(f"Emission point {prepared.series} has used all {MAX_SEQUENCE} numbers; issue "
-                            f"from another emission point.", code="sequence_exhausted", path="emission_point")
+        raise Unprocessable(_l("Emission point {series} has used all {max} numbers; issue from another "
+                               "emission point.", series=prepared.series, max=MAX_SEQUENCE), code="sequence_exhausted", path="emission_point")
     if sequence < 1:
         raise ValueError(f"Sequences start at 1, not {sequence}")
     key = clave.access_key(prepared.issue_date, catalogs.DOCUMENT_TYPES[prepared.type].code,

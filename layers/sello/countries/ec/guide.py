@@ -24,6 +24,7 @@ from sello.countries.ec.documents import (
     reject_fields,
 )
 from sello.errors import Unprocessable
+from sello.i18n import _l
 
 DOC_TYPE = "delivery_guide"
 # Parts of the request that belong to other document types.
@@ -35,7 +36,7 @@ def _reference(reference, issue_date: date, path: str) -> dict | None:
         return None
     doc_code = reference_code(reference, path)
     if reference.issue_date > issue_date:
-        raise Unprocessable("The supporting document cannot be dated after the guide.",
+        raise Unprocessable(_l("The supporting document cannot be dated after the guide."),
                             code="invalid_issue_date", path=join(path, "issue_date"))
     return {"type": doc_code, "number": reference.number, "issue_date": reference.issue_date.isoformat(),
             "authorization": reference.authorization}
@@ -63,13 +64,13 @@ def _destination(destination, issue_date: date, path: str) -> dict:
 
 def _shipment(shipment, issue_date: date) -> dict:
     if shipment is None:
-        raise Unprocessable("A delivery guide needs its shipment.", code="shipment_required", path="shipment")
+        raise Unprocessable(_l("A delivery guide needs its shipment."), code="shipment_required", path="shipment")
     if shipment.start_date < issue_date:
-        raise Unprocessable(f"The transport cannot start before the guide's issue date "
-                            f"({issue_date.isoformat()}).", code="invalid_transport_dates",
+        raise Unprocessable(_l("The transport cannot start before the guide's issue date ({date}).",
+                               date=issue_date.isoformat()), code="invalid_transport_dates",
                             path="shipment.start_date")
     if shipment.end_date < shipment.start_date:
-        raise Unprocessable("The transport cannot end before it starts.", code="invalid_transport_dates",
+        raise Unprocessable(_l("The transport cannot end before it starts."), code="invalid_transport_dates",
                             path="shipment.end_date")
     return {
         "carrier": check_party(shipment.carrier, path="shipment.carrier", allow_final_consumer=False),
@@ -85,7 +86,7 @@ def _shipment(shipment, issue_date: date) -> dict:
 def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     """Validates a delivery-guide request (CreateDocumentRequest with `shipment`) for the issuer.
     Raises Unprocessable (422) with a stable code and the request's field path."""
-    reject_fields(request, _NOT_HERE, "delivery guide")
+    reject_fields(request, _NOT_HERE, _l("delivery guide"))
     snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
     customer = check_party(request.customer, path="customer", allow_final_consumer=False)
     shipment = _shipment(request.shipment, issue_date)

@@ -94,10 +94,10 @@ class EcuadorPlugin:
         return _sri().authorize(document["access_key"], environment)
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
-               locale: str | None = None) -> bytes:
+               language: str = "es") -> bytes:
         from sello.countries.ec import ride
 
-        return ride.render(authorized, logo=logo, locale=locale)
+        return ride.render(authorized, logo=logo, language=language)
 
 
 plugin = EcuadorPlugin()

@@ -10,6 +10,12 @@ meaning (SRI ficha técnica tables); amounts, quantities, rates, dates and payme
 issuer's locale (sello.formatting, Spanish as written in Ecuador unless told otherwise); the issuer's
 logo, when given, top left.
 
+Labels are written in Spanish and translated (gettext domain `ride`, sello.i18n) to the issuer's
+language; what SRI prescribes verbatim stays Spanish in every language: the document's name, the
+identification box (R.U.C., número de autorización, fecha y hora de autorización, ambiente, emisión,
+clave de acceso), the legends about the issuer (obligado a llevar contabilidad, contribuyente
+especial, agente de retención, RIMPE) and the meanings of SRI's codes.
+
 Importing this module loads reportlab (through ride_layout): only the rendering task imports it.
 """
 
@@ -18,6 +24,8 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -27,9 +35,24 @@ from reportlab.lib.utils import ImageReader
 
 from sello.countries.ec.ride_layout import Column, Columns, Fields, Masthead, Table, render_pdf
 from sello.formatting import Formats, formats
+from sello.i18n import Translator, language_of, translator
 
 log = logging.getLogger(__name__)
 COUNTRY = "EC"  # a bare language ("es") is completed with this country ("es_EC") where CLDR has it
+_LANGUAGE: ContextVar[Translator] = ContextVar("ride_language", default=translator("es", "EC", "ride"))
+
+
+def _(label: str) -> str:
+    """A label in the language of the RIDE being rendered."""
+    return _LANGUAGE.get().gettext(label)
+
+
+def N_(label: str) -> str:  # noqa: N802 (gettext's name for "translated where it is used")
+    return label
+
+
+def _tr(columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    return tuple(replace(c, title=_(c.title)) if c.title else c for c in columns)
 
 # codDoc (Tabla 3) and the other document types that appear as documento modificado / sustento.
 DOCUMENT_TYPES = {
@@ -60,19 +83,28 @@ EMISSION_TYPES = {"1": "NORMAL"}
 PURCHASE_SETTLEMENT_TITLE = "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"
 
 _ITEM_COLUMNS = (
-    Column("Cod. Principal", 60, lines=2), Column("Cod. Auxiliar", 60, lines=2),
-    Column("Cantidad", 44, "r"), Column("Descripción", 206, lines=6),
-    Column("Precio Unitario", 56, "r"), Column("Descuento", 50, "r"), Column("Precio Total", 60, "r"),
+    Column(N_("Cod. Principal"), 60, lines=2), Column(N_("Cod. Auxiliar"), 60, lines=2),
+    Column(N_("Cantidad"), 44, "r"), Column(N_("Descripción"), 206, lines=6),
+    Column(N_("Precio Unitario"), 56, "r"), Column(N_("Descuento"), 50, "r"), Column(N_("Precio Total"), 60, "r"),
 )
 _TOTAL_COLUMNS = (Column("", 64, bold=True, lines=2), Column("", 36, "r"))
 _INFO_COLUMNS = (Column("", 32, bold=True, lines=2), Column("", 68, lines=8))
-_PAYMENT_COLUMNS = (Column("Forma de pago", 56, lines=2), Column("Valor", 20, "r"), Column("Plazo", 24))
+_PAYMENT_COLUMNS = (Column(N_("Forma de pago"), 56, lines=2), Column(N_("Valor"), 20, "r"), Column(N_("Plazo"), 24))
 
 
-def render(authorized_record: bytes, *, logo: bytes | None = None, locale: str | None = None) -> bytes:
+def render(authorized_record: bytes, *, logo: bytes | None = None, language: str = "es") -> bytes:
     """The RIDE PDF of an authorized comprobante, with the issuer's `logo` (PNG or JPEG bytes) when
-    given, numbers and dates written for `locale` (default Spanish, Ecuador). Raises ValueError when
-    the record is not well-formed, is not AUTORIZADO, or carries no comprobante of a supported type."""
+    given, its labels, numbers and dates in `language` (default Spanish as written in Ecuador). Raises
+    ValueError when the record is not well-formed, is not AUTORIZADO, or carries no comprobante of a
+    supported type."""
+    token = _LANGUAGE.set(translator(language, "EC", "ride"))
+    try:
+        return _render(authorized_record, logo, language_of(language))
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def _render(authorized_record: bytes, logo: bytes | None, locale: str) -> bytes:
     record, doc = _read(authorized_record)
     builder = _BUILDERS.get(doc.tag)
     if builder is None:
@@ -89,8 +121,8 @@ def render(authorized_record: bytes, *, logo: bytes | None = None, locale: str |
         name=_text(tributaria, "razonSocial"),
         trade_name=_text(tributaria, "nombreComercial"),
         details=(
-            ("Dirección Matriz:", _text(tributaria, "dirMatriz")),
-            ("Dirección Sucursal:", _text(info, "dirEstablecimiento")),
+            (_("Dirección Matriz:"), _text(tributaria, "dirMatriz")),
+            (_("Dirección Sucursal:"), _text(info, "dirEstablecimiento")),
             ("Contribuyente Especial Nro.:", _text(info, "contribuyenteEspecial")),
             ("OBLIGADO A LLEVAR CONTABILIDAD:", _text(info, "obligadoContabilidad")),
             ("Agente de Retención Resolución No.:", _text(tributaria, "agenteRetencion")),
@@ -112,6 +144,7 @@ def render(authorized_record: bytes, *, logo: bytes | None = None, locale: str |
         masthead, blocks,
         running_head=f"{title} No. {number}  ·  R.U.C. {masthead.tax_id}  ·  {masthead.name}",
         meta={"title": f"{title} {number}", "author": masthead.name, "subject": f"Clave de acceso {access_key}"},
+        page_label=_("Página {number} de {total}"),
     )
 
 
@@ -229,30 +262,32 @@ def _details(detail: etree._Element) -> str:
 
 # -- common blocks ----------------------------------------------------------------------------------
 
-def _buyer(info: etree._Element, fmt: Formats, *extra: tuple[str, str], party: str = "Comprador",
-           label: str = "") -> list[list[tuple[str, str]]]:
+def _buyer(info: etree._Element, fmt: Formats, *extra: tuple[str, str],
+           party: str = "Comprador") -> list[list[tuple[str, str]]]:
     """The buyer's name and identification (or, with `party` "Proveedor", the supplier's, its labels
-    ending in `label`) and the issue date."""
+    saying so) and the issue date."""
+    supplier = party == "Proveedor"
     return [
-        [(f"Razón Social / Nombres y Apellidos{label}:", _text(info, f"razonSocial{party}")),
-         (f"Identificación{label}:", _identification(_text(info, f"identificacion{party}"),
-                                                      _text(info, f"tipoIdentificacion{party}")))],
-        [("Fecha Emisión:", _date(_text(info, "fechaEmision"), fmt)), *extra],
+        [(_("Razón Social / Nombres y Apellidos (Proveedor):") if supplier
+          else _("Razón Social / Nombres y Apellidos:"), _text(info, f"razonSocial{party}")),
+         (_("Identificación (Proveedor):") if supplier else _("Identificación:"),
+          _identification(_text(info, f"identificacion{party}"), _text(info, f"tipoIdentificacion{party}")))],
+        [(_("Fecha Emisión:"), _date(_text(info, "fechaEmision"), fmt)), *extra],
     ]
 
 
 def _modified_document(info: etree._Element, fmt: Formats) -> list[list[tuple[str, str]]]:
     return [
         [],
-        [("Comprobante que se modifica:", _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
-         ("Fecha Emisión (Comprobante a modificar):", _date(_text(info, "fechaEmisionDocSustento"), fmt))],
+        [(_("Comprobante que se modifica:"), _document(_text(info, "codDocModificado"), _text(info, "numDocModificado"))),
+         (_("Fecha Emisión (Comprobante a modificar):"), _date(_text(info, "fechaEmisionDocSustento"), fmt))],
     ]
 
 
 def _additional_info(doc: etree._Element) -> list[Table]:
     rows = [[field.get("nombre", ""), " ".join((field.text or "").split())]
             for field in doc.iterfind("infoAdicional/campoAdicional")]
-    return [Table(_INFO_COLUMNS, rows, title="INFORMACIÓN ADICIONAL", header=False)] if rows else []
+    return [Table(_INFO_COLUMNS, rows, title=_("INFORMACIÓN ADICIONAL"), header=False)] if rows else []
 
 
 def _payments(info: etree._Element, fmt: Formats) -> list[Table]:
@@ -261,7 +296,7 @@ def _payments(info: etree._Element, fmt: Formats) -> list[Table]:
         term, unit = _text(payment, "plazo"), _text(payment, "unidadTiempo")
         rows.append([_coded(PAYMENT_METHODS, _text(payment, "formaPago")),
                      _amount(_text(payment, "total"), fmt), fmt.duration(term, unit) if term else unit])
-    return [Table(_PAYMENT_COLUMNS, rows, keep_together=True)] if rows else []
+    return [Table(_tr(_PAYMENT_COLUMNS), rows, keep_together=True)] if rows else []
 
 
 def _totals(rows: list[list[str]]) -> Table:
@@ -291,7 +326,7 @@ def _tax_rows(taxes: list[etree._Element], fmt: Formats) -> tuple[list[list[str]
             present.add(code)
     order = list(VAT_RATES)
     rates = sorted(bases, key=lambda r: (order.index(r) if r in order else len(order), r))
-    subtotals = [[f"SUBTOTAL {rate_names[r]}", _amount(bases[r], fmt)] for r in rates]
+    subtotals = [[_("SUBTOTAL {rate}").format(rate=rate_names[r]), _amount(bases[r], fmt)] for r in rates]
     tax_rows = [["ICE", _amount(other[TAX_ICE], fmt)]] if TAX_ICE in present else []
     tax_rows += [[f"IVA {rate_names[r]}", _amount(vat[r], fmt)]
                  for r in rates if r not in VAT_UNTAXED or vat[r]]
@@ -305,7 +340,7 @@ def _items(doc: etree._Element, main_code: str, aux_code: str, fmt: Formats) -> 
              _amount(_text(d, "precioUnitario"), fmt), _amount(_text(d, "descuento"), fmt),
              _amount(_text(d, "precioTotalSinImpuesto"), fmt)]
             for d in doc.iterfind("detalles/detalle")]
-    return Table(_ITEM_COLUMNS, rows)
+    return Table(_tr(_ITEM_COLUMNS), rows)
 
 
 # -- per document type: (title, its info* element, blocks) --------------------------------------------
@@ -320,16 +355,16 @@ def _info(doc: etree._Element, name: str) -> etree._Element:
 
 def _invoice(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoFactura")
-    buyer = _buyer(info, fmt, ("Guía de Remisión:", _text(info, "guiaRemision")))
-    buyer.append([("Dirección:", _text(info, "direccionComprador"))])
+    buyer = _buyer(info, fmt, (_("Guía de Remisión:"), _text(info, "guiaRemision")))
+    buyer.append([(_("Dirección:"), _text(info, "direccionComprador"))])
     return "FACTURA", info, _sale(doc, info, buyer, fmt)
 
 
 def _purchase_settlement(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     """A liquidación de compra: laid out as a factura, with the supplier where the buyer would be."""
     info = _info(doc, "infoLiquidacionCompra")
-    supplier = _buyer(info, fmt, party="Proveedor", label=" (Proveedor)")
-    supplier.append([("Dirección (Proveedor):", _text(info, "direccionProveedor"))])
+    supplier = _buyer(info, fmt, party="Proveedor")
+    supplier.append([(_("Dirección (Proveedor):"), _text(info, "direccionProveedor"))])
     return PURCHASE_SETTLEMENT_TITLE, info, _sale(doc, info, supplier, fmt)
 
 
@@ -338,12 +373,12 @@ def _sale(doc: etree._Element, info: etree._Element, party: list, fmt: Formats) 
     then additional information and payments beside the totals."""
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"), fmt)
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
-              ["TOTAL DESCUENTO", _amount(_text(info, "totalDescuento"), fmt)],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"), fmt)],
+              [_("TOTAL DESCUENTO"), _amount(_text(info, "totalDescuento"), fmt)],
               *taxes]
     if info.find("propina") is not None:
-        totals.append(["PROPINA", _amount(_text(info, "propina"), fmt)])
-    totals.append(["VALOR TOTAL", _amount(_text(info, "importeTotal"), fmt)])
+        totals.append([_("PROPINA"), _amount(_text(info, "propina"), fmt)])
+    totals.append([_("VALOR TOTAL"), _amount(_text(info, "importeTotal"), fmt)])
     return [
         Fields(party),
         _items(doc, "codigoPrincipal", "codigoAuxiliar", fmt),
@@ -356,12 +391,12 @@ def _credit_note(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element
     subtotals, taxes = _tax_rows(info.findall("totalConImpuestos/totalImpuesto"), fmt)
     discount = sum((_decimal(_text(d, "descuento")) for d in doc.iterfind("detalles/detalle")), Decimal(0))
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
-              ["TOTAL DESCUENTO", _amount(discount, fmt)],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"), fmt)],
+              [_("TOTAL DESCUENTO"), _amount(discount, fmt)],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorModificacion"), fmt)]]
+              [_("VALOR TOTAL"), _amount(_text(info, "valorModificacion"), fmt)]]
     header = [*_buyer(info, fmt), *_modified_document(info, fmt),
-              [("Razón de Modificación:", _text(info, "motivo"))]]
+              [(_("Razón de Modificación:"), _text(info, "motivo"))]]
     return "NOTA DE CRÉDITO", info, [
         Fields(header),
         _items(doc, "codigoInterno", "codigoAdicional", fmt),
@@ -373,11 +408,11 @@ def _debit_note(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element,
     info = _info(doc, "infoNotaDebito")
     subtotals, taxes = _tax_rows(info.findall("impuestos/impuesto"), fmt)
     totals = [*subtotals,
-              ["SUBTOTAL SIN IMPUESTOS", _amount(_text(info, "totalSinImpuestos"), fmt)],
+              [_("SUBTOTAL SIN IMPUESTOS"), _amount(_text(info, "totalSinImpuestos"), fmt)],
               *taxes,
-              ["VALOR TOTAL", _amount(_text(info, "valorTotal"), fmt)]]
+              [_("VALOR TOTAL"), _amount(_text(info, "valorTotal"), fmt)]]
     reasons = [[_text(m, "razon"), _amount(_text(m, "valor"), fmt)] for m in doc.iterfind("motivos/motivo")]
-    columns = (Column("Razón de la modificación", 75, lines=6), Column("Valor de la modificación", 25, "r"))
+    columns = (Column(_("Razón de la modificación"), 75, lines=6), Column(_("Valor de la modificación"), 25, "r"))
     return "NOTA DE DÉBITO", info, [
         Fields([*_buyer(info, fmt), *_modified_document(info, fmt)]),
         Table(columns, reasons),
@@ -388,29 +423,29 @@ def _debit_note(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element,
 def _delivery_guide(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoGuiaRemision")
     blocks: list = [Fields([
-        [("Identificación (Transportista):", _identification(_text(info, "rucTransportista"),
-                                                             _text(info, "tipoIdentificacionTransportista"))),
-         ("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialTransportista"))],
-        [("Placa:", _text(info, "placa")), ("Punto de Partida:", _text(info, "dirPartida"))],
-        [("Fecha Inicio Transporte:", _date(_text(info, "fechaIniTransporte"), fmt)),
-         ("Fecha Fin Transporte:", _date(_text(info, "fechaFinTransporte"), fmt))],
+        [(_("Identificación (Transportista):"), _identification(_text(info, "rucTransportista"),
+                                                                _text(info, "tipoIdentificacionTransportista"))),
+         (_("Razón Social / Nombres y Apellidos:"), _text(info, "razonSocialTransportista"))],
+        [(_("Placa:"), _text(info, "placa")), (_("Punto de Partida:"), _text(info, "dirPartida"))],
+        [(_("Fecha Inicio Transporte:"), _date(_text(info, "fechaIniTransporte"), fmt)),
+         (_("Fecha Fin Transporte:"), _date(_text(info, "fechaFinTransporte"), fmt))],
     ])]
-    columns = (Column("Cantidad", 14, "r"), Column("Descripción", 50, lines=6),
-               Column("Código Principal", 18, lines=2), Column("Código Auxiliar", 18, lines=2))
+    columns = (Column(_("Cantidad"), 14, "r"), Column(_("Descripción"), 50, lines=6),
+               Column(_("Código Principal"), 18, lines=2), Column(_("Código Auxiliar"), 18, lines=2))
     destinations = doc.findall("destinatarios/destinatario")
     for index, dest in enumerate(destinations, 1):
         blocks.append(Fields([
-            [("Comprobante de Venta:", _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
-             ("Fecha de Emisión:", _date(_text(dest, "fechaEmisionDocSustento"), fmt))],
-            [("Número de Autorización:", _text(dest, "numAutDocSustento"))],
-            [("Motivo Traslado:", _text(dest, "motivoTraslado"))],
-            [("Destino (Punto de llegada):", _text(dest, "dirDestinatario"))],
-            [("Identificación (Destinatario):", _text(dest, "identificacionDestinatario")),
-             ("Razón Social / Nombres y Apellidos:", _text(dest, "razonSocialDestinatario"))],
-            [("Documento Aduanero:", _text(dest, "docAduaneroUnico")),
-             ("Código Establecimiento Destino:", _text(dest, "codEstabDestino"))],
-            [("Ruta:", _text(dest, "ruta"))],
-        ], title=f"DESTINATARIO {index} DE {len(destinations)}"))
+            [(_("Comprobante de Venta:"), _document(_text(dest, "codDocSustento"), _text(dest, "numDocSustento"))),
+             (_("Fecha de Emisión:"), _date(_text(dest, "fechaEmisionDocSustento"), fmt))],
+            [(_("Número de Autorización:"), _text(dest, "numAutDocSustento"))],
+            [(_("Motivo Traslado:"), _text(dest, "motivoTraslado"))],
+            [(_("Destino (Punto de llegada):"), _text(dest, "dirDestinatario"))],
+            [(_("Identificación (Destinatario):"), _text(dest, "identificacionDestinatario")),
+             (_("Razón Social / Nombres y Apellidos:"), _text(dest, "razonSocialDestinatario"))],
+            [(_("Documento Aduanero:"), _text(dest, "docAduaneroUnico")),
+             (_("Código Establecimiento Destino:"), _text(dest, "codEstabDestino"))],
+            [(_("Ruta:"), _text(dest, "ruta"))],
+        ], title=_("DESTINATARIO {index} DE {total}").format(index=index, total=len(destinations))))
         rows = [[_amount(_text(d, "cantidad"), fmt), _details(d), _text(d, "codigoInterno"),
                  _text(d, "codigoAdicional")] for d in dest.iterfind("detalles/detalle")]
         blocks.append(Table(columns, rows))
@@ -421,12 +456,12 @@ def _delivery_guide(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Elem
 def _withholding(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element, list]:
     info = _info(doc, "infoCompRetencion")
     header = [
-        [("Razón Social / Nombres y Apellidos:", _text(info, "razonSocialSujetoRetenido")),
-         ("Identificación:", _identification(_text(info, "identificacionSujetoRetenido"),
-                                             _text(info, "tipoIdentificacionSujetoRetenido")))],
-        [("Fecha Emisión:", _date(_text(info, "fechaEmision"), fmt)),
-         ("Período Fiscal:", _text(info, "periodoFiscal"))],
-        [("Parte Relacionada:", _text(info, "parteRel")), ("", "")],
+        [(_("Razón Social / Nombres y Apellidos:"), _text(info, "razonSocialSujetoRetenido")),
+         (_("Identificación:"), _identification(_text(info, "identificacionSujetoRetenido"),
+                                                _text(info, "tipoIdentificacionSujetoRetenido")))],
+        [(_("Fecha Emisión:"), _date(_text(info, "fechaEmision"), fmt)),
+         (_("Período Fiscal:"), _text(info, "periodoFiscal"))],
+        [(_("Parte Relacionada:"), _text(info, "parteRel")), ("", "")],
     ]
     # Version 2.0.0 groups retenciones by support document; 1.0.0 names the document on each impuesto.
     supports: list[tuple[list, list[etree._Element]]] = []
@@ -435,13 +470,13 @@ def _withholding(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element
             f"{_coded(PAYMENT_METHODS, _text(p, 'formaPago'))}: {_amount(_text(p, 'total'), fmt)}"
             for p in support.iterfind("pagos/pago"))
         fields = [
-            [("Comprobante:", _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
-             ("Fecha Emisión:", _date(_text(support, "fechaEmisionDocSustento"), fmt))],
-            [("Número de Autorización:", _text(support, "numAutDocSustento"))],
-            [("Sustento Tributario:", _text(support, "codSustento")),
-             ("Total sin Impuestos:", _amount(_text(support, "totalSinImpuestos"), fmt)),
-             ("Importe Total:", _amount(_text(support, "importeTotal"), fmt))],
-            [("Formas de Pago:", payments)],
+            [(_("Comprobante:"), _document(_text(support, "codDocSustento"), _text(support, "numDocSustento"))),
+             (_("Fecha Emisión:"), _date(_text(support, "fechaEmisionDocSustento"), fmt))],
+            [(_("Número de Autorización:"), _text(support, "numAutDocSustento"))],
+            [(_("Sustento Tributario:"), _text(support, "codSustento")),
+             (_("Total sin Impuestos:"), _amount(_text(support, "totalSinImpuestos"), fmt)),
+             (_("Importe Total:"), _amount(_text(support, "importeTotal"), fmt))],
+            [(_("Formas de Pago:"), payments)],
         ]
         supports.append((fields, support.findall("retenciones/retencion")))
     legacy: dict[tuple[str, str, str], list[etree._Element]] = {}
@@ -450,10 +485,10 @@ def _withholding(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element
                _date(_text(tax, "fechaEmisionDocSustento"), fmt))
         legacy.setdefault(key, []).append(tax)
     for (code, number, date), taxes in legacy.items():
-        supports.append(([[("Comprobante:", _document(code, number)), ("Fecha Emisión:", date)]], taxes))
+        supports.append(([[(_("Comprobante:"), _document(code, number)), (_("Fecha Emisión:"), date)]], taxes))
 
-    columns = (Column("Impuesto", 16), Column("Código", 14), Column("Base Imponible", 24, "r"),
-               Column("Porcentaje Retención", 20, "r"), Column("Valor Retenido", 26, "r"))
+    columns = (Column(_("Impuesto"), 16), Column(_("Código"), 14), Column(_("Base Imponible"), 24, "r"),
+               Column(_("Porcentaje Retención"), 20, "r"), Column(_("Valor Retenido"), 26, "r"))
     blocks: list = [Fields(header)]
     by_tax: dict[str, Decimal] = {}
     for index, (fields, taxes) in enumerate(supports, 1):
@@ -466,11 +501,12 @@ def _withholding(doc: etree._Element, fmt: Formats) -> tuple[str, etree._Element
                          _amount(_text(tax, "valorRetenido"), fmt)])
             withheld += value
             by_tax[code] = by_tax.get(code, Decimal(0)) + value
-        blocks.append(Fields(fields, title=f"DOCUMENTO SUSTENTO {index} DE {len(supports)}"))
-        blocks.append(Table(columns, rows, footer=("TOTAL RETENIDO", _amount(withheld, fmt))))
-    totals = [[f"RETENCIÓN {WITHHELD_TAXES.get(code, code)}", _amount(value, fmt)]
+        blocks.append(Fields(fields, title=_("DOCUMENTO SUSTENTO {index} DE {total}").format(index=index,
+                                                                                          total=len(supports))))
+        blocks.append(Table(columns, rows, footer=(_("TOTAL RETENIDO"), _amount(withheld, fmt))))
+    totals = [[_("RETENCIÓN {tax}").format(tax=WITHHELD_TAXES.get(code, code)), _amount(value, fmt)]
               for code, value in by_tax.items()]
-    totals.append(["TOTAL RETENIDO", _amount(sum(by_tax.values(), Decimal(0)), fmt)])
+    totals.append([_("TOTAL RETENIDO"), _amount(sum(by_tax.values(), Decimal(0)), fmt)])
     blocks.append(Columns(_additional_info(doc), [_totals(totals)]))
     return "COMPROBANTE DE RETENCIÓN", info, blocks
 

@@ -439,7 +439,8 @@ class _Layout:
         self.y = top - height - GAP
 
 
-def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) -> bytes:
+def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str],
+           page_label: str = "Página {number} de {total}") -> bytes:
     ride_fonts.register()
     buffer = io.BytesIO()
     # The initial font is one of ours, or reportlab would name Helvetica in every text object.
@@ -456,7 +457,8 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
         if number > 1:
             ops = [("T", MARGIN, TOP - 8, head, BOLD, SIZE, "l"), ("L", MARGIN, TOP - 12, MARGIN + CONTENT_W, TOP - 12),
                    *ops]
-        ops = [*ops, ("T", MARGIN + CONTENT_W, MARGIN - 4, f"Página {number} de {total}", REGULAR, SIZE, "r")]
+        ops = [*ops, ("T", MARGIN + CONTENT_W, MARGIN - 4, page_label.format(number=number, total=total), REGULAR,
+                      SIZE, "r")]
         # All of a page's text goes into one text object drawn over the boxes and lines (nothing is
         # drawn over text), which costs far less than a text object per string.
         text_object, current = canvas.beginText(), None
@@ -505,10 +507,11 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str]) ->
 
 
 def render_pdf(masthead: Masthead, blocks: Sequence[object], *, running_head: str,
-               meta: dict[str, str]) -> bytes:
+               meta: dict[str, str], page_label: str = "Página {number} de {total}") -> bytes:
     """Lays out the masthead and the blocks on A4 portrait pages and returns the PDF bytes.
-    The output depends only on the arguments (no timestamps or random ids)."""
+    The output depends only on the arguments (no timestamps or random ids). `page_label` is the
+    footer, with {number} and {total}."""
     layout = _Layout()
     layout.masthead(masthead)
     layout.blocks(blocks)
-    return _paint(layout.pages, running_head, meta)
+    return _paint(layout.pages, running_head, meta, page_label)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sello.errors import Unprocessable
+from sello.i18n import TranslatedValueError, _l
 
 PROVINCES = frozenset([f"{n:02d}" for n in range(1, 25)] + ["30"])
 _PUBLIC_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
@@ -27,8 +28,8 @@ class RucKind(StrEnum):
     PRIVATE = "private_company"
 
 
-class InvalidTaxId(ValueError):
-    """The number breaks a rule; the message says which."""
+class InvalidTaxId(TranslatedValueError):
+    """The number breaks a rule; the message (`text`, translatable) says which."""
 
 
 def _modulo10(digits: str) -> int:
@@ -49,9 +50,10 @@ def _modulo11(digits: str, weights: tuple[int, ...]) -> int | None:
 
 def _digits(value: str, length: int, name: str) -> str:
     if not isinstance(value, str) or len(value) != length or not value.isascii() or not value.isdigit():
-        raise InvalidTaxId(f"A {name} has exactly {length} digits.")
+        raise InvalidTaxId(_l("A {name} has exactly {length} digits.", name=name, length=length))
     if value[:2] not in PROVINCES:
-        raise InvalidTaxId(f"A {name} starts with a province code 01–24 or 30, not {value[:2]}.")
+        raise InvalidTaxId(_l("A {name} starts with a province code 01–24 or 30, not {start}.", name=name,
+                              start=value[:2]))
     return value
 
 
@@ -59,9 +61,9 @@ def check_cedula(value: str) -> str:
     """Returns the cédula or raises InvalidTaxId."""
     cedula = _digits(value, 10, "cédula")
     if cedula[2] > "5":
-        raise InvalidTaxId("The third digit of a cédula is 0–5.")
+        raise InvalidTaxId(_l("The third digit of a cédula is 0–5."))
     if _modulo10(cedula[:9]) != int(cedula[9]):
-        raise InvalidTaxId("The cédula's check digit is wrong.")
+        raise InvalidTaxId(_l("The cédula's check digit is wrong."))
     return cedula
 
 
@@ -73,23 +75,24 @@ def ruc_kind(value: str) -> RucKind:
         try:
             check_cedula(ruc[:10])
         except InvalidTaxId as exc:
-            raise InvalidTaxId(f"A natural person's RUC starts with a valid cédula: {exc}") from None
+            raise InvalidTaxId(_l("A natural person's RUC starts with a valid cédula: {reason}",
+                                  reason=exc.text)) from None
         if ruc[10:] == "000":
-            raise InvalidTaxId("A RUC ends with an establishment number 001 or higher.")
+            raise InvalidTaxId(_l("A RUC ends with an establishment number 001 or higher."))
         return RucKind.NATURAL
     if third == "6":
         if _modulo11(ruc[:8], _PUBLIC_WEIGHTS) != int(ruc[8]):
-            raise InvalidTaxId("The RUC's check digit is wrong.")
+            raise InvalidTaxId(_l("The RUC's check digit is wrong."))
         if ruc[9:] == "0000":
-            raise InvalidTaxId("A public entity's RUC ends with 0001 or higher.")
+            raise InvalidTaxId(_l("A public entity's RUC ends with 0001 or higher."))
         return RucKind.PUBLIC
     if third == "9":
         if _modulo11(ruc[:9], _PRIVATE_WEIGHTS) != int(ruc[9]):
-            raise InvalidTaxId("The RUC's check digit is wrong.")
+            raise InvalidTaxId(_l("The RUC's check digit is wrong."))
         if ruc[10:] == "000":
-            raise InvalidTaxId("A RUC ends with an establishment number 001 or higher.")
+            raise InvalidTaxId(_l("A RUC ends with an establishment number 001 or higher."))
         return RucKind.PRIVATE
-    raise InvalidTaxId("The third digit of a RUC is 0–6 or 9.")
+    raise InvalidTaxId(_l("The third digit of a RUC is 0–6 or 9."))
 
 
 def is_valid_ruc(value: str) -> bool:
@@ -114,7 +117,8 @@ def validate_ruc(value: str, *, path: str = "tax_id") -> str:
     try:
         ruc_kind(ruc)
     except InvalidTaxId as exc:
-        raise Unprocessable(f"{ruc!r} is not a valid RUC. {exc}", code="invalid_tax_id", path=path) from None
+        raise Unprocessable(_l("{value} is not a valid RUC. {reason}", value=repr(ruc), reason=exc.text),
+                            code="invalid_tax_id", path=path) from None
     return ruc
 
 
@@ -124,6 +128,7 @@ def validate_cedula(value: str, *, path: str = "cedula") -> str:
     try:
         check_cedula(cedula)
     except InvalidTaxId as exc:
-        raise Unprocessable(f"{cedula!r} is not a valid cédula. {exc}", code="invalid_cedula",
+        raise Unprocessable(_l("{value} is not a valid cédula. {reason}", value=repr(cedula), reason=exc.text),
+                            code="invalid_cedula",
                             path=path) from None
     return cedula

@@ -34,6 +34,7 @@ from sello.countries.ec.documents import (
     resolve_tax,
 )
 from sello.errors import Unprocessable
+from sello.i18n import _l
 
 DOC_TYPE = "withholding"
 # Parts of the request that belong to other document types.
@@ -66,7 +67,7 @@ def _yes_no(value: bool | None) -> str | None:
 def _fiscal_period(value: str, issue_date: date) -> str:
     month, year = (int(part) for part in value.split("/"))
     if (year, month) > (issue_date.year, issue_date.month):
-        raise Unprocessable(f"The fiscal period {value} is after the issue date's month.",
+        raise Unprocessable(_l("The fiscal period {period} is after the issue date's month.", period=value),
                             code="invalid_fiscal_period", path="withholding.fiscal_period")
     return value
 
@@ -76,11 +77,11 @@ def _subject_type(info, customer: dict) -> str | None:
     path = "withholding.subject_type"
     if customer["id_type"] == "foreign_id":
         if info.subject_type is None:
-            raise Unprocessable("A supplier identified abroad needs subject_type (natural_person or "
-                                "company).", code="missing_field", path=path)
+            raise Unprocessable(_l("A supplier identified abroad needs subject_type (natural_person or "
+                                   "company)."), code="missing_field", path=path)
         return SUBJECT_TYPES[info.subject_type]
     if info.subject_type is not None:
-        raise Unprocessable("subject_type applies only to a customer with a foreign_id.",
+        raise Unprocessable(_l("subject_type applies only to a customer with a foreign_id."),
                             code="field_not_allowed", path=path)
     return None
 
@@ -89,11 +90,11 @@ def _foreign_payment(doc, path: str) -> dict | None:
     foreign = doc.foreign_payment
     if doc.payment_residence == "local":
         if foreign is not None:
-            raise Unprocessable("foreign_payment applies only when payment_residence is foreign.",
+            raise Unprocessable(_l("foreign_payment applies only when payment_residence is foreign."),
                                 code="field_not_allowed", path=join(path, "foreign_payment"))
         return None
     if foreign is None:
-        raise Unprocessable("A payment abroad needs foreign_payment (regime and country).",
+        raise Unprocessable(_l("A payment abroad needs foreign_payment (regime and country)."),
                             code="missing_field", path=join(path, "foreign_payment"))
     return {
         "regime": FOREIGN_REGIMES[foreign.regime],
@@ -111,7 +112,7 @@ def _tax(tax, path: str) -> dict:
     amount = tax.amount
     if amount is None:
         if tax.type == "irbpnr":
-            raise Unprocessable("IRBPNR is charged per unit: give its amount.", code="missing_field",
+            raise Unprocessable(_l("IRBPNR is charged per unit: give its amount."), code="missing_field",
                                 path=join(path, "amount"))
         amount = amounts.percent_of(tax.base, rate)
     return {"type": tax.type, "tax_code": tax_code, "rate_code": rate_code, "rate": amounts.fmt(rate),
@@ -123,32 +124,37 @@ def _check_code(line, path: str) -> None:
         rate = VAT_WITHHOLDING_CODES.get(line.code)
         if rate is None:
             codes = ", ".join(f"{code} ({rate}%)" for code, rate in VAT_WITHHOLDING_CODES.items())
-            raise Unprocessable(f"VAT withholding code {line.code} does not exist; use one of {codes}.",
+            raise Unprocessable(_l("VAT withholding code {code} does not exist; use one of {codes}.",
+                                   code=line.code, codes=codes),
                                 code="unknown_withholding_code", path=join(path, "code"))
         if line.rate != rate:
-            raise Unprocessable(f"VAT withholding code {line.code} withholds {rate}%, not {line.rate}%.",
+            raise Unprocessable(_l("VAT withholding code {code} withholds {rate}%, not {sent}%.", code=line.code,
+                                   rate=rate, sent=line.rate),
                                 code="invalid_withholding_rate", path=join(path, "rate"))
     elif line.tax == "isd":
         if line.code not in ISD_CODES:
-            raise Unprocessable(f"ISD withholding codes are {', '.join(sorted(ISD_CODES))}, not {line.code}.",
+            raise Unprocessable(_l("ISD withholding codes are {codes}, not {code}.",
+                                   codes=", ".join(sorted(ISD_CODES)), code=line.code),
                                 code="unknown_withholding_code", path=join(path, "code"))
     elif not 3 <= len(line.code) <= 5:
-        raise Unprocessable(f"Income withholding codes (ATS catalogue) have 3 to 5 characters, not "
-                            f"{line.code!r}.", code="unknown_withholding_code", path=join(path, "code"))
+        raise Unprocessable(_l("Income withholding codes (ATS catalogue) have 3 to 5 characters, not {code}.",
+                               code=repr(line.code)), code="unknown_withholding_code", path=join(path, "code"))
     if len(line.rate.normalize().as_tuple().digits) > RATE_DIGITS:
-        raise Unprocessable(f"SRI writes a withholding rate with at most {RATE_DIGITS} digits, not "
-                            f"{line.rate}.", code="invalid_withholding_rate", path=join(path, "rate"))
+        raise Unprocessable(_l("SRI writes a withholding rate with at most {digits} digits, not {rate}.",
+                               digits=RATE_DIGITS, rate=line.rate), code="invalid_withholding_rate", path=join(path, "rate"))
 
 
-def _withholding(line, limits: dict[str, tuple[Decimal, str]], path: str) -> dict:
+def _withholding(line, limits: dict, path: str) -> dict:
     _check_code(line, path)
     limit, what = limits[line.tax]
     if line.base > limit:
-        raise Unprocessable(f"The base {line.base} is more than the document's {what} ({limit}).",
+        raise Unprocessable(_l("The base {base} is more than the document's {what} ({limit}).", base=line.base,
+                               what=what, limit=limit),
                             code="invalid_withholding_base", path=join(path, "base"))
     computed = amounts.percent_of(line.base, line.rate)
     if line.amount is not None and line.amount != computed:
-        raise Unprocessable(f"{line.base} × {line.rate}% is {computed}, not {line.amount}.",
+        raise Unprocessable(_l("{base} × {rate}% is {computed}, not {amount}.", base=line.base, rate=line.rate,
+                               computed=computed, amount=line.amount),
                             code="withholding_amount_mismatch", path=join(path, "amount"))
     return {"tax": line.tax, "tax_code": catalogs.WITHHOLDING_TAXES[line.tax], "code": line.code,
             "base": amounts.fmt(line.base), "rate": amounts.fmt(line.rate), "amount": amounts.fmt(computed)}
@@ -163,10 +169,10 @@ def _payments(doc, path: str) -> list[dict]:
 
 def _support_document(doc, issue_date: date, path: str) -> dict:
     if doc.issue_date > issue_date:
-        raise Unprocessable("A supporting document cannot be dated after the withholding.",
+        raise Unprocessable(_l("A supporting document cannot be dated after the withholding."),
                             code="invalid_issue_date", path=join(path, "issue_date"))
     if doc.accounting_date is not None and doc.accounting_date < doc.issue_date:
-        raise Unprocessable("A document cannot be booked before it was issued.", code="invalid_issue_date",
+        raise Unprocessable(_l("A document cannot be booked before it was issued."), code="invalid_issue_date",
                             path=join(path, "accounting_date"))
     foreign = _foreign_payment(doc, path)
     taxes = [_tax(tax, join(path, f"taxes.{j}")) for j, tax in enumerate(doc.taxes)]
@@ -176,15 +182,16 @@ def _support_document(doc, issue_date: date, path: str) -> dict:
 
     vat_base, ice = charged("vat", "base"), charged("ice", "amount")
     if any(tax["type"] == "vat" for tax in taxes) and vat_base != doc.subtotal + ice:
-        raise Unprocessable(f"The VAT bases add up to {vat_base}; they must equal the subtotal plus ICE "
-                            f"({doc.subtotal + ice}).", code="support_subtotal_mismatch",
+        raise Unprocessable(_l("The VAT bases add up to {sum}; they must equal the subtotal plus ICE ({expected}).",
+                               sum=vat_base, expected=doc.subtotal + ice), code="support_subtotal_mismatch",
                             path=join(path, "taxes"))
     expected = amounts.total([doc.subtotal, *(Decimal(tax["amount"]) for tax in taxes)])
     if doc.total != expected:
-        raise Unprocessable(f"The total must be the subtotal plus the taxes: {expected}, not {doc.total}.",
+        raise Unprocessable(_l("The total must be the subtotal plus the taxes: {expected}, not {total}.",
+                               expected=expected, total=doc.total),
                             code="support_total_mismatch", path=join(path, "total"))
-    limits = {"income": (doc.subtotal, "subtotal"), "vat": (charged("vat", "amount"), "VAT"),
-              "isd": (doc.total, "total")}
+    limits = {"income": (doc.subtotal, _l("subtotal")), "vat": (charged("vat", "amount"), _l("VAT")),
+              "isd": (doc.total, _l("total"))}
     withholdings = [_withholding(line, limits, join(path, f"withholdings.{k}"))
                     for k, line in enumerate(doc.withholdings)]
     return {
@@ -208,10 +215,10 @@ def prepare(request, issuer, issue_date: date) -> PreparedDocument:
     """Validates a withholding request (CreateDocumentRequest with `withholding`) for the issuer and
     computes the amounts withheld. Raises Unprocessable (422) with a stable code and the request's
     field path."""
-    reject_fields(request, _NOT_HERE, "withholding")
+    reject_fields(request, _NOT_HERE, _l("withholding"))
     info = request.withholding
     if info is None:
-        raise Unprocessable("A withholding needs its withholding details.", code="withholding_required",
+        raise Unprocessable(_l("A withholding needs its withholding details."), code="withholding_required",
                             path="withholding")
     snapshot = issuer_snapshot(issuer, request.establishment, request.emission_point)
     customer = check_party(request.customer, path="customer", allow_final_consumer=False)
