@@ -24,7 +24,7 @@ from sello.catalog import (
 )
 from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, STAGE_LIMITS, usage_plan_name
 
-from infra.data import Data
+from infra.data import TABLE_ACTIONS, Data
 from infra.function import SelloFunction, construct_name
 from infra.mail import Mail
 from infra.nag import acknowledge
@@ -40,6 +40,14 @@ WRAPS_CERTIFICATE_KEYS = {"issuers"}
 READS_DOCUMENT_FILES = {"documents"}
 # Stores, reads and removes issuers' logos.
 WRITES_ISSUER_FILES = {"issuers"}
+# Lists a page at a time with sealed cursors (the key is a secret of Data).
+HANDS_OUT_CURSORS = {"issuers", "documents"}
+# Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
+PUBLIC_BECAUSE = {
+    "accounts": "sign-up and confirmation happen before the caller has an API key",
+    "docs": "the API's index, OpenAPI document and Swagger UI describe the API to anyone about to use it, "
+            "and hold no data",
+}
 
 ACCESS_LOG = {
     "requestId": "$context.requestId",
@@ -77,7 +85,8 @@ class Api(Construct):
         self.functions: dict[str, SelloFunction] = {}
         for spec in API_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
-            data.grant_table(fn, spec.name)
+            if spec.name in TABLE_ACTIONS:  # the docs function holds no data
+                data.grant_table(fn, spec.name)
             if spec.name in READS_DOCUMENT_FILES:
                 data.grant_documents(fn, write=False)
             if spec.name in WRITES_ISSUER_FILES:
@@ -86,6 +95,8 @@ class Api(Construct):
                 mail.grant_send(fn)
             if spec.name in WRAPS_CERTIFICATE_KEYS:
                 data.grant_certificate_key(fn, "kms:GenerateDataKey")
+            if spec.name in HANDS_OUT_CURSORS:
+                data.grant_cursor_key(fn)
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
@@ -181,9 +192,9 @@ class Api(Construct):
                 public = resource.add_method(method, integration,
                                              authorization_type=apigw.AuthorizationType.NONE)
                 acknowledge(public, "AwsSolutions-APIG4",
-                            f"{method} {path} is public on purpose (catalog.PUBLIC_ROUTES): sign-up and "
-                            "confirmation happen before the caller has an API key; its own method throttle "
-                            "(sello.plans.PUBLIC_ROUTE_LIMITS) and the service's attempt limits protect it.")
+                            f"{method} {path} is public on purpose (catalog.PUBLIC_ROUTES): "
+                            f"{PUBLIC_BECAUSE[spec.name]}; its own method throttle "
+                            "(sello.plans.PUBLIC_ROUTE_LIMITS) and the service's limits protect it.")
 
     def _acknowledge(self) -> None:
         api = self.rest_api

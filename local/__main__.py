@@ -13,7 +13,14 @@ import threading
 from pathlib import Path
 
 from local.sri.simulator import ADMIN_PATH, BASE_PATH
-from local.stack import DEFAULT_OUTBOX, Stack, start_stack
+from local.stack import DEFAULT_OUTBOX, PortUnavailable, Stack, start_stack
+
+# Each port the stack listens on: (what it is, its flag, its environment variable, its default).
+PORTS = {
+    "api": ("the API", "--api-port", "SELLO_LOCAL_PORT", 3000),
+    "moto": ("the AWS emulator", "--moto-port", "SELLO_MOTO_PORT", 5050),
+    "sri": ("the SRI simulator", "--sri-port", "SELLO_SRI_PORT", 3001),
+}
 
 
 def _port(value: str) -> int:
@@ -24,11 +31,15 @@ def _port(value: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.splitlines()[0])
-    parser.add_argument("--api-port", type=_port, default=int(os.environ.get("SELLO_LOCAL_PORT", "3000")),
-                        help="port of the API (default: $SELLO_LOCAL_PORT or 3000; 0: a free one)")
-    parser.add_argument("--moto-port", type=_port, default=int(os.environ.get("SELLO_MOTO_PORT", "5050")),
-                        help="port of the AWS emulator (default: $SELLO_MOTO_PORT or 5050; 0: a free one)")
+    parser = argparse.ArgumentParser(prog="python -m local", description=" ".join(__doc__.split("\n\n")[0].split()))
+    for service, (what, flag, variable, default) in PORTS.items():
+        value = os.environ.get(variable) or str(default)
+        try:
+            port = _port(value)
+        except (ValueError, argparse.ArgumentTypeError):
+            parser.error(f"{variable}={value!r} is not a port (0 to 65535)")
+        parser.add_argument(flag, dest=f"{service}_port", type=_port, default=port,
+                            help=f"port of {what} (default: ${variable} or {default}; 0: a free one)")
     parser.add_argument("--outbox-dir", type=Path, default=DEFAULT_OUTBOX,
                         help="where every sent email is written as an .eml file (default: .local/outbox)")
     parser.add_argument("--no-seed", action="store_true", help="do not create the demo account")
@@ -76,9 +87,33 @@ def ready_line(stack: Stack) -> str:
     }, default=str)
 
 
+def port_message(error: PortUnavailable) -> str:
+    what, flag, variable, _ = PORTS[error.service]
+    return (f"Cannot start: port {error.port} for {what} is {error.reason}.\n"
+            f"Choose another one with {flag} <port> or {variable}=<port> (0 picks a free port), "
+            f"or stop the program that holds it.")
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM while the stack was starting."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stop = threading.Event()
+    signals: list[int] = []
+
+    def while_starting(signum: int, _frame) -> None:
+        # Start-up is abandoned at once (start_stack stops what it started); asked again while that
+        # clean-up runs: leave without waiting for it.
+        if signals:
+            os._exit(128 + signum)
+        signals.append(signum)
+        raise Interrupted(signum)
 
     def on_signal(signum: int, _frame) -> None:
         if stop.is_set():  # asked again while stopping: leave at once
@@ -86,9 +121,19 @@ def main(argv: list[str] | None = None) -> int:
         stop.set()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, while_starting)
+    print("Starting the local stack (Ctrl-C stops it)…", file=sys.stderr, flush=True)
+    try:
+        stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, sri_port=args.sri_port,
+                            seed=not args.no_seed, outbox_dir=args.outbox_dir, limits=args.limits)
+    except PortUnavailable as exc:
+        print(port_message(exc), file=sys.stderr, flush=True)
+        return 2
+    except Interrupted as exc:
+        print("Interrupted while starting; stopped.", file=sys.stderr, flush=True)
+        return 128 + exc.signum
+    for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, on_signal)
-    stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, seed=not args.no_seed,
-                        outbox_dir=args.outbox_dir, limits=args.limits)
     try:
         print(ready_line(stack) if args.json_ready else banner(stack), flush=True)
         while not stop.wait(0.5):

@@ -19,8 +19,11 @@ With `limits` (local/limits.py), requests are throttled as API Gateway does: per
 throttle of the account's usage plan) and per public route; over the limit the answer is the
 THROTTLED gateway response, 429 with Retry-After.
 
-Next to /v1 it serves what only exists locally: /openapi.json, /docs (Swagger UI), /_local/health,
-and the outbox of sent email under /_local/outbox."""
+Every path of the catalog goes to its function as in AWS: /v1 and below, and the index, the OpenAPI
+document and the Swagger UI (`/`, `/openapi.json`, `/docs`, served by the docs function). Next to
+them it serves what only exists locally: /_local/health, and the outbox of sent email under
+/_local/outbox (`?to=<address>` keeps the messages to one address, `?order=newest` lists the newest
+first)."""
 
 from __future__ import annotations
 
@@ -44,7 +47,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
-from local import lambdas, openapi
+from local import lambdas
 from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.resources import ACCOUNT, REGION
@@ -166,7 +169,9 @@ def request_context(request: Request, route: Route) -> dict:
             "principalOrgId": None, "sourceIp": request.remote_addr or "127.0.0.1", "user": None,
             "userAgent": request.headers.get("User-Agent"), "userArn": None,
         },
-        "path": f"/{STAGE}{request.path}",
+        # The path as the client asked for it: at an execute-api address it starts with the stage;
+        # local URLs have none (as behind a custom domain).
+        "path": request.path,
         "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         "requestId": str(uuid.uuid4()),
         "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -267,13 +272,8 @@ class Gateway:
         self.invoke = invoke
         self.limits = limits
         self.health = health or {}
-        self._openapi: str | None = None
         self.local_routes = Map([
             Rule("/_local/health", endpoint="health", methods=["GET"]),
-            Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
-            Rule("/docs", endpoint="docs", methods=["GET"]),
-            Rule("/docs/<any('swagger-ui-bundle.min.js', 'swagger-ui.min.css'):asset>", endpoint="asset",
-                 methods=["GET"]),
             Rule("/_local/outbox", endpoint="outbox", methods=["GET"]),
             Rule("/_local/outbox/<int:n>.eml", endpoint="eml", methods=["GET"]),
         ], strict_slashes=False)
@@ -282,7 +282,7 @@ class Gateway:
         return self.dispatch(Request(environ))(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
-        if request.path == "/v1" or request.path.startswith("/v1/"):
+        if request.path.startswith("/v1/") or catalog.function_for_path(request.path) is not None:
             return self.api(request)
         try:
             endpoint, args = self.local_routes.bind_to_environ(request.environ).match()
@@ -292,7 +292,7 @@ class Gateway:
             return error(exc.code or 405, "method_not_allowed",
                          f"No route for {request.method} {request.path}.")
         try:
-            return getattr(self, f"local_{endpoint}")(**args)
+            return getattr(self, f"local_{endpoint}")(request, **args)
         except Exception:
             traceback.print_exc(file=sys.stderr)
             return error(500, "internal_error", "The local endpoint failed; see the local stack's log.")
@@ -357,27 +357,22 @@ class Gateway:
         return authorizer
 
     # --- local-only endpoints -------------------------------------------------------------------
-    def local_health(self) -> Response:
+    def local_health(self, _request: Request) -> Response:
         return Response(json.dumps({"status": "ok", **self.health}), content_type="application/json")
 
-    def local_openapi(self) -> Response:
-        if self._openapi is None:
-            self._openapi = openapi.merged_spec()
-        return Response(self._openapi, content_type="application/json")
-
-    def local_docs(self) -> Response:
-        return Response(openapi.swagger_html("/openapi.json", "/docs"),
-                        content_type="text/html; charset=utf-8")
-
-    def local_asset(self, asset: str) -> Response:
-        mime = "text/javascript" if asset.endswith(".js") else "text/css"
-        return Response(openapi.swagger_asset(asset), content_type=f"{mime}; charset=utf-8")
-
-    def local_outbox(self) -> Response:
+    def local_outbox(self, request: Request) -> Response:
         messages = self.outbox.summaries() if self.outbox else []
+        to = request.args.get("to")
+        if to is not None:
+            messages = [m for m in messages if m["to"].strip().lower() == to.strip().lower()]
+        order = request.args.get("order", "oldest")
+        if order not in ("oldest", "newest"):
+            return error(400, "invalid_value", "order is oldest (the default) or newest.")
+        if order == "newest":
+            messages = messages[::-1]
         return Response(json.dumps(messages, indent=2), content_type="application/json")
 
-    def local_eml(self, n: int) -> Response:
+    def local_eml(self, _request: Request, n: int) -> Response:
         data = self.outbox.raw(n) if self.outbox else None
         if data is None:
             return error(404, "message_not_found", f"The outbox has no message {n}.")

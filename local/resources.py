@@ -12,6 +12,7 @@ applies the usage plans created here)."""
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -114,6 +115,11 @@ def create_resources(stage: str, sender: str) -> dict[str, str]:
         ConfigurationSetName=names["configuration_set"],
         ReputationOptions={"ReputationMetricsEnabled": True},
         SuppressionOptions={"SuppressedReasons": ["BOUNCE", "COMPLAINT"]})
+    # The paging cursors' key, a new random value at each start (the CDK app has one generated, under a
+    # name CloudFormation picks, and passes its ARN).
+    cursor_key = aws.client("secretsmanager").create_secret(
+        Name=f"sello-{stage}-cursor-key", Description=f"sello-{stage}: the key of the paging cursors",
+        SecretString=secrets.token_urlsafe(48))["ARN"]
     env = {
         "SELLO_TABLE_NAME": names["table"],
         "SELLO_BUCKET_NAME": names["bucket"],
@@ -121,6 +127,7 @@ def create_resources(stage: str, sender: str) -> dict[str, str]:
         "SELLO_SENDER_EMAIL": sender,
         "SELLO_SES_CONFIGURATION_SET": names["configuration_set"],
         "SELLO_USAGE_PLANS": json.dumps(create_usage_plans(stage)),
+        "SELLO_CURSOR_KEY_SECRET": cursor_key,
     }
     definition = ASL_FILE.read_text()
     for placeholder, value in asl_substitutions(stage).items():

@@ -11,9 +11,11 @@ still cannot."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -22,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from werkzeug.serving import BaseWSGIServer, make_server
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from local import certs, emulator, gateway, lambdas, resources
 from local.limits import RequestLimits
@@ -44,6 +46,14 @@ DEMO_EMAIL = "demo@example.com"
 # simple backend, which lambdas.install() points at the real handlers.
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT / ".." / "shared" / "data"))
+
+
+class PortUnavailable(OSError):
+    """A port of the stack could not be had. `service` is "api", "moto" or "sri"."""
+
+    def __init__(self, service: str, port: int, reason: str):
+        super().__init__(f"{service}: port {port}: {reason}")
+        self.service, self.port, self.reason = service, port, reason
 
 
 @dataclass
@@ -144,20 +154,62 @@ def _serve(server: BaseWSGIServer, name: str) -> None:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True).start()
 
 
-def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
+def _reason(exc: OSError) -> str:
+    return "in use by another program" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+
+
+def listen(service: str, port: int) -> socket.socket:
+    """A socket listening on HOST:port, bound here in the calling thread, so that a port in use fails
+    at once with PortUnavailable. (Left to werkzeug, a port in use ends the server's thread with
+    sys.exit, and whoever waits for that server to be ready waits for ever.)"""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the HTTP servers do
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(service, port, _reason(exc)) from None
+    return sock
+
+
+def wsgi_server(sock: socket.socket, app, handler: type[WSGIRequestHandler]) -> BaseWSGIServer:
+    """A threaded werkzeug server on a socket from listen() (which it takes over)."""
+    try:
+        return make_server(HOST, sock.getsockname()[1], app, threaded=True, request_handler=handler,
+                           fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own copy of the socket
+
+
+def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, seed: bool = True,
                 outbox_dir: Path | None = DEFAULT_OUTBOX, access_log: bool = True, limits: bool = False) -> Stack:
-    """Starts everything and returns once the API answers. Port 0 picks a free port. `limits`: the
-    gateway throttles as API Gateway does (local/limits.py); off by default, so tests and benchmarks
-    that send many requests with one key measure the functions, not the throttle."""
+    """Starts everything and returns once the API answers. Port 0 picks a free port; the ports are
+    taken first, and one that cannot be had raises PortUnavailable at once, with whatever was started
+    stopped again. `limits`: the gateway throttles as API Gateway does (local/limits.py); off by
+    default, so tests and benchmarks that send many requests with one key measure the functions, not
+    the throttle."""
     started = time.perf_counter()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the emulator's access log; the API logs its own
     stack = Stack(api_url="", moto_url="", env={}, outbox_dir=outbox_dir)
+    sockets: list[socket.socket] = []
     try:
+        xsd_dir = sri_xsd_dir()
+        try:
+            sri = SriSimulator(HOST, sri_port, xsd_dir=xsd_dir or None).start()
+        except OSError as exc:
+            raise PortUnavailable("sri", sri_port, _reason(exc)) from None
+        stack._stops.append(sri.stop)
+        stack.sri_url = sri.url
+        sockets.append(moto_socket := listen("moto", moto_port))
+        sockets.append(api_socket := listen("api", api_port))
+
         emulator.install()
-        moto = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
-        moto.start()
-        stack._stops.append(moto.stop)
-        moto_port = moto.get_host_and_port()[1]
+        moto = wsgi_server(moto_socket, DomainDispatcherApplication(create_backend_app), MotoRequestHandler)
+        stack._stops.append(moto.server_close)
+        _serve(moto, "moto")
+        stack._stops.append(moto.shutdown)
+        moto_port = moto.port
         stack.moto_url = f"http://{HOST}:{moto_port}"
         _set_environment(stack.moto_url, moto_port)
         # The configuration decides which Step Functions backend keeps the state machine: set it first.
@@ -165,18 +217,12 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         lambdas.install(STAGE)
         serialize_dynamodb()
 
-        xsd_dir = sri_xsd_dir()
-        sri = SriSimulator(HOST, xsd_dir=xsd_dir or None).start()
-        stack._stops.append(sri.stop)
-        stack.sri_url = sri.url
-
         app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url,
                                                                  "sri_url": stack.sri_url},
                               limits=RequestLimits() if limits else None)
-        server = make_server(HOST, api_port, app, threaded=True,
-                             request_handler=gateway.AccessLog if access_log else gateway.QuietLog)
+        server = wsgi_server(api_socket, app, gateway.AccessLog if access_log else gateway.QuietLog)
         stack._stops.append(server.server_close)
-        stack.api_url = f"http://{HOST}:{server.server_port}"
+        stack.api_url = f"http://{HOST}:{server.port}"
 
         aws.reset()
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
@@ -196,6 +242,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, seed: bool = True,
         if seed:
             stack.account, stack.api_key = seed_account(DEMO_COMPANY, DEMO_EMAIL)
     except BaseException:
+        for sock in sockets:
+            sock.close()  # not taken over by a server yet (closing twice does no harm)
         stack.stop()
         raise
     stack.startup_seconds = time.perf_counter() - started

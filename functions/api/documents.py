@@ -14,6 +14,7 @@ from sello.models.document_request import DocumentRequest
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
+    DocumentDownload,
     DocumentEmail,
     DocumentList,
     DocumentView,
@@ -29,14 +30,21 @@ _DOCUMENT_ID = Annotated[str, Path(description="The document's id: `doc_` and 20
                                                "digits. Any other value is `document_not_found`.")]
 _NOT_FOUND = error_doc("`document_not_found`")
 _NOT_READY = error_doc("`document_not_ready`")
+_FILE_CONFLICT = error_doc("`document_not_ready`: the document is still processing, or authorized and its PDF not "
+                           "rendered yet; ask again later. `document_not_authorized`: the document ended "
+                           "`rejected` or `failed` (its `status` is in the error), so the file does not exist and "
+                           "will not (a failed document can be retried)")
 _JSON = "application/json"
 
 
 def _file_responses(media_type: str, description: str) -> dict:
-    responses = route_responses(200, description, {404: _NOT_FOUND, 409: _NOT_READY})
-    responses[200]["content"] = {media_type: {"schema": {"type": "string", "format": "binary"}}}
-    responses[200]["headers"] = {"Content-Disposition": {
-        "description": "`attachment; filename=\"<number>.<extension>\"`", "schema": {"type": "string"}}}
+    responses = route_responses(303, description, {404: _NOT_FOUND, 409: _FILE_CONFLICT})
+    responses[303]["headers"] = {
+        "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). "
+                                   "Its answer is the file's bytes, with `Content-Type: " + media_type + "` "
+                                   "and `Content-Disposition: attachment; filename=\"<number>.<extension>\"`.",
+                     "schema": {"type": "string", "format": "uri"}}}
+    responses[303]["content"] = {_JSON: {"model": DocumentDownload}}
     return responses
 
 
@@ -125,27 +133,33 @@ def get_document(document_id: _DOCUMENT_ID) -> DocumentView:
 
 
 def _download(document_id: str, kind: str) -> Response:
+    """A redirect (303 See Other) to a short-lived presigned S3 URL of the file: the file's bytes come
+    from S3 whatever the request's Accept header, and whatever their size (neither API Gateway's
+    10 MB nor Lambda's 6 MB payload limit applies); the JSON body says the same for clients that do
+    not follow redirects."""
     caller = principal(router)
-    file = documents.default_service().file(caller.account_id, caller.environment, document_id, kind)
-    # XML is text and goes as it is; the PDF goes base64-encoded, which API Gateway decodes for clients
-    # that accept application/pdf (a binary media type of the API).
-    body = file.data.decode("utf-8") if kind == "xml" else file.data
-    return Response(status_code=200, content_type=file.content_type, body=body,
-                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+    found = documents.default_service().download(caller.account_id, caller.environment, document_id, kind)
+    body = DocumentDownload(url=found.url, filename=found.filename, content_type=found.content_type,
+                            expires_at=found.expires_at)
+    return Response(status_code=303, content_type=_JSON, body=body.model_dump_json(),
+                    headers={"Location": found.url, "Cache-Control": "no-store"})
 
 
 @router.get("/v1/documents/<document_id>/xml", summary="Download the XML", tags=_DOCUMENTS,
-            description="Once the document is authorized, the authority's authorization record (with the "
-                        "signed document inside); until then, the signed document as it was submitted.",
-            responses=_file_responses("application/xml", "The XML"))
+            description="Redirects (303) to the file: once the document is authorized, the authority's "
+                        "authorization record (with the signed document inside); while it is processing, the "
+                        "signed document as it was submitted. Follow the redirect (`curl -L`); the `Accept` "
+                        "header does not matter.",
+            responses=_file_responses("application/xml", "The XML is at `Location`"))
 def get_document_xml(document_id: _DOCUMENT_ID):
     return _download(document_id, "xml")
 
 
 @router.get("/v1/documents/<document_id>/pdf", summary="Download the PDF", tags=_DOCUMENTS,
-            description="The printable version of the authorized document (Ecuador: the RIDE), available "
-                        "once it is authorized and rendered. Send `Accept: application/pdf`.",
-            responses=_file_responses("application/pdf", "The PDF"))
+            description="Redirects (303) to the printable version of the authorized document (Ecuador: the "
+                        "RIDE), available once it is authorized and rendered. Follow the redirect (`curl -L`); "
+                        "the `Accept` header does not matter.",
+            responses=_file_responses("application/pdf", "The PDF is at `Location`"))
 def get_document_pdf(document_id: _DOCUMENT_ID):
     return _download(document_id, "pdf")
 

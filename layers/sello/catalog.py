@@ -17,6 +17,7 @@ class FunctionSpec:
     memory_mb: int = 512
     timeout_s: int = 29
     schedule: str | None = None  # scheduled functions: an EventBridge schedule expression
+    paths: tuple[str, ...] = ()  # single API paths served, nothing below them (each a public GET route)
 
 
 API_FUNCTIONS = (
@@ -26,6 +27,10 @@ API_FUNCTIONS = (
                  prefixes=("/v1/issuers",)),
     FunctionSpec("documents", "api.documents.handler", "Documents: issue, read, download and email again",
                  prefixes=("/v1/documents",)),
+    # What the API's address answers, without a key: its index, the OpenAPI document, the Swagger UI.
+    FunctionSpec("docs", "api.docs.handler", "The API's index, its OpenAPI document and the Swagger UI",
+                 paths=("/", "/v1", "/openapi.json", "/docs", "/docs/swagger-ui-bundle.min.js",
+                        "/docs/swagger-ui.min.css")),
 )
 AUTHORIZER = FunctionSpec("authorizer", "api.authorizer.handler", "API key authorizer", memory_mb=256, timeout_s=10)
 SCHEDULED_FUNCTIONS = (
@@ -56,11 +61,14 @@ PUBLIC_ROUTES = (
     ("POST", "/v1/accounts"),
     ("POST", "/v1/accounts/confirm"),
     ("POST", "/v1/accounts/resend-confirmation"),
+    *(("GET", path) for spec in API_FUNCTIONS for path in spec.paths),
 )
 
 
 def function_for_path(path: str) -> FunctionSpec | None:
     for spec in API_FUNCTIONS:
+        if path in spec.paths:
+            return spec
         for prefix in spec.prefixes:
             if path == prefix or path.startswith(prefix + "/"):
                 return spec
@@ -133,7 +141,8 @@ GATEWAY_HEADERS: dict[str, dict[str, str]] = {
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
 # body is passed as UTF-8 text. Certificates and logos come as multipart/form-data or as the file
 # itself; a raw PKCS#12, image or byte stream stays intact until the function answers it. A
-# function's base64 answer (a PDF, a logo) reaches the client as bytes when the client's first
-# Accept type is one of these.
+# function's base64 answer (a logo) reaches the client as bytes when the client's first Accept type
+# is one of these. Documents' XML and PDF are not answered by a function but by S3, behind a redirect
+# (functions/api/documents.py), so that their bytes do not depend on Accept.
 BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
-                      "application/pdf", "image/png", "image/jpeg")
+                      "image/png", "image/jpeg")

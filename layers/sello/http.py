@@ -107,6 +107,8 @@ class ErrorDetail(Model):
                                                         "`issuer_too_large`): the limit, in bytes.")
     size: int | None = Field(default=None, description="For a size limit: the size of what was sent, in "
                                                        "bytes, measured as the limit is.")
+    status: str | None = Field(default=None, description="For `document_not_authorized`: the status the document "
+                                                         "ended in (`rejected` or `failed`).")
 
 
 class ErrorBody(Model):

@@ -27,6 +27,8 @@ class Settings(BaseModel):
     # API Gateway usage plan name by plan name (sello.plans), JSON: where accounts' usage keys go.
     # Empty (unit tests, scripts): no usage keys are made.
     usage_plans: dict[str, str] = {}
+    # Secrets Manager secret (name or ARN) whose value keys the paging cursors (adapters/cursors.py).
+    cursor_key_secret: str = "sello-local-cursor-key"
     sender_email: str = "no-reply@sello.local"
     ses_configuration_set: str = "sello-local"
 
@@ -49,6 +51,9 @@ class Settings(BaseModel):
     document_emails_per_account: int = Field(default=200, gt=0)
     certificate_emails_per_issuer: int = Field(default=10, gt=0)
     certificate_emails_per_account: int = Field(default=50, gt=0)
+
+    # Lifetime of the presigned URLs that GET /v1/documents/{id}/xml and /pdf redirect to.
+    download_url_ttl_seconds: int = Field(default=300, gt=0, le=7 * 24 * 3600)
 
     # Document workflow: the waits between calls to the authority (authorization polls, and attempts to
     # send a document while the authority cannot be reached) grow from the first to the cap by the rate.

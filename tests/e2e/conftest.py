@@ -105,8 +105,8 @@ def local_stack(tmp_path_factory) -> LocalStack:
     env["SELLO_SRI_TIMEOUT_SECONDS"] = "2"
     # Waits for SRI grow to 2 s at most, so that outages of many attempts pass in seconds.
     env["SELLO_POLL_MAX_WAIT_SECONDS"] = "2"
-    command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--json-ready",
-               "--outbox-dir", str(outbox)]
+    command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--sri-port", "0",
+               "--json-ready", "--outbox-dir", str(outbox)]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL)

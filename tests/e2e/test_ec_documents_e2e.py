@@ -107,8 +107,9 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
         assert done["authority"]["authorized_at"]
         assert done["delivery_error"] is None
 
-        xml = client.get(f"/v1/documents/{created['id']}/xml")
+        xml = client.get(f"/v1/documents/{created['id']}/xml", follow_redirects=True)
         assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+        assert xml.history[0].status_code == 303  # the bytes come from the bucket, behind a redirect
         record = etree.fromstring(xml.content)
         assert record.tag == "autorizacion" and record.findtext("estado") == "AUTORIZADO"
         assert record.findtext("numeroAutorizacion") == clave
@@ -116,10 +117,13 @@ def test_every_type_is_authorized_rendered_and_delivered(local_stack, issuer, ki
         verify(comprobante)  # the archived document still carries a valid signature
         assert etree.fromstring(comprobante).findtext("infoTributaria/claveAcceso") == clave
 
-        # API Gateway hands binary bodies over as bytes when the client accepts their media type.
-        pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": "application/pdf"})
-        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-        assert pdf.content.startswith(b"%PDF")
+        # The PDF's bytes whatever the Accept header: the redirect leads to the bucket.
+        for accept in ("application/json", "*/*", "application/pdf"):
+            pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": accept},
+                             follow_redirects=True)
+            assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+            assert pdf.content.startswith(b"%PDF")
+            assert "Authorization" not in pdf.request.headers  # not sent on to another host
         first_page = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
         assert f"{RIDE_TITLES[kind]} No. {done['number']}" in first_page
         assert body["customer"]["name"] in first_page
@@ -167,7 +171,8 @@ def test_every_issuer_regime_gets_its_invoice_authorized(local_stack, issuer, re
         assert uploaded.status_code == 200, uploaded.text
         done = wait_final(client, issue(client, document_body("invoice", issuer_id))["id"])
         assert done["status"] == "authorized", done
-        record = etree.fromstring(client.get(f"/v1/documents/{done['id']}/xml").content)
+        xml = client.get(f"/v1/documents/{done['id']}/xml", follow_redirects=True)
+        record = etree.fromstring(xml.content)
     comprobante = etree.fromstring(record.findtext("comprobante").encode())
     carried = {path.rsplit("/", 1)[1]: comprobante.findtext(path) for path in REGIME_FIELDS}
     assert carried == {name.rsplit("/", 1)[1]: None for name in REGIME_FIELDS} | expected
@@ -261,7 +266,9 @@ def test_not_authorized_ends_rejected_with_sri_messages(sri, issuer):
     with sri.client(key) as client:
         created = issue(client, document_body("invoice", issuer_id))
         done = wait_final(client, created["id"])
-        assert client.get(f"/v1/documents/{created['id']}/pdf").json()["error"]["code"] == "document_not_ready"
+        for kind in ("pdf", "xml"):
+            error = client.get(f"/v1/documents/{created['id']}/{kind}").json()["error"]
+            assert (error["code"], error["status"]) == ("document_not_authorized", "rejected")
     assert done["status"] == "rejected"
     assert done["error"]["code"] == "amount_mismatch"
     assert [m["code"] for m in done["authority"]["messages"] if not m["warning"]] == ["52"]

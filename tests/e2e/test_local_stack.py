@@ -28,6 +28,24 @@ def test_health(local_stack):
     assert response.json()["status"] == "ok"
 
 
+@pytest.mark.parametrize("path", ["/", "/v1"])
+def test_the_address_make_up_prints_answers_with_the_apis_index(local_stack, path):
+    with local_stack.client() as client:  # no key
+        index = client.get(path)
+        assert index.status_code == 200 and index.headers["content-type"] == "application/json"
+        body = index.json()
+        assert body["name"] == "Sello API" and body["version"]
+        links = body["links"]
+        assert links["docs"] == f"{local_stack.api_url}/docs"
+        assert links["openapi"] == f"{local_stack.api_url}/openapi.json"
+        assert client.get(links["docs"]).status_code == 200
+        assert client.get(links["openapi"]).json()["servers"] == [{"url": "/"}]
+        for name in ("api_keys", "issuers", "documents"):
+            assert client.get(links[name]).status_code == 401  # there, behind the API key
+        # Other methods on these paths are protected like any route that is not public.
+        assert client.post(path).status_code == 401
+
+
 def test_openapi_is_one_spec_for_every_api_function(local_stack):
     with local_stack.client() as client:
         response = client.get("/openapi.json")

@@ -64,7 +64,7 @@ def test_upload_read_back_print_and_remove(local_stack, issuer):
         created = issue(client, document_body("invoice", issuer_id))
         done = wait_final(client, created["id"])
         assert done["status"] == "authorized", done
-        pdf = client.get(f"/v1/documents/{created['id']}/pdf", headers={"Accept": "application/pdf"})
+        pdf = client.get(f"/v1/documents/{created['id']}/pdf", follow_redirects=True)
         page = PdfReader(io.BytesIO(pdf.content)).pages[0]
         (logo,) = page["/Resources"]["/XObject"].values()
         assert (logo["/Width"], logo["/Height"]) == (300, 100)

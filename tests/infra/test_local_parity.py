@@ -135,6 +135,42 @@ def test_a_deny_answers_the_same_locally_and_deployed(synth, context):
     assert (answer.status_code, answer.json) == (int(declared["StatusCode"]), json.loads(body))
 
 
+def test_the_routes_without_a_key_are_the_same_locally(synth):
+    """Each method the template leaves without authorization reaches, locally too, the same function
+    without any key; another method on the same path needs a key locally, as the template's ANY
+    method behind the authorizer does (tests/infra/test_stack.py)."""
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    functions = {lid: r["Properties"]["FunctionName"].removeprefix(f"sello-{STAGE}-")
+                 for lid, r in synth.resources("AWS::Lambda::Function").items()}
+
+    def path(resource_id) -> str:
+        if "Ref" not in resource_id:
+            return ""
+        props = resources[resource_id["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    open_methods = {}
+    for method in synth.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        if props["AuthorizationType"] == "NONE":
+            uri = json.dumps(props["Integration"]["Uri"])
+            (owner,) = [name for lid, name in functions.items() if f'"{lid}"' in uri]
+            open_methods[(props["HttpMethod"], path(props["ResourceId"]) or "/")] = owner
+    assert ("GET", "/") in open_methods and ("POST", "/v1/accounts") in open_methods
+    for (method, route), owner in open_methods.items():
+        called = []
+
+        def invoke(name: str, event: dict, called=called) -> dict:
+            called.append(name)
+            return {"statusCode": 200, "body": "{}"}
+
+        client = Client(Gateway(invoke=invoke))
+        assert client.open(route, method=method).status_code == 200, (method, route)
+        assert called == [owner], (method, route)
+        other = "DELETE" if method != "DELETE" else "PATCH"
+        assert client.open(route, method=other).status_code == 401, (other, route)
+
+
 def test_api_functions_find_their_settings_in_the_local_environment(synth, local):
     """Locally every function runs in one process with the environment create_resources returns: each
     SELLO_ variable a deployed API function is given is there as well (the state machine ARN the

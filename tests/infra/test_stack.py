@@ -93,6 +93,7 @@ def test_resource_counts(synth):
         "AWS::ApiGateway::Stage": 1,
         "AWS::ApiGateway::UsagePlan": len(PLANS),
         "AWS::SES::ConfigurationSet": 1,
+        "AWS::SecretsManager::Secret": 1,  # the key of the paging cursors
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
         "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
@@ -131,7 +132,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         sello_vars = {k for k in env if k.startswith("SELLO_")}
         assert sello_vars <= fields, f"{name}: {sello_vars - fields} are not Settings fields"
         assert env["POWERTOOLS_SERVICE_NAME"] == "sello"
-        assert env["SELLO_TABLE_NAME"] == table
+        assert env.get("SELLO_TABLE_NAME") == (None if name == "docs" else table), name
         assert ("SELLO_SENDER_EMAIL" in env) == (name in email), name
         assert ("SELLO_SES_CONFIGURATION_SET" in env) == (name in email), name
         assert ("SELLO_KEY_ID" in env) == (name in key), name
@@ -212,7 +213,7 @@ def api_methods(synth) -> dict[tuple[str, str], dict]:
         props = resources[resource_id["Ref"]]["Properties"]
         return f"{path(props['ParentId'])}/{props['PathPart']}"
 
-    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"])): m["Properties"]
+    return {(m["Properties"]["HttpMethod"], path(m["Properties"]["ResourceId"]) or "/"): m["Properties"]
             for m in synth.resources("AWS::ApiGateway::Method").values()}
 
 
@@ -295,7 +296,9 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     assert all(plan.throttle.rate < STAGE_LIMITS.rate and plan.throttle.burst < STAGE_LIMITS.burst
                for plan in PLANS.values())
     # the routes without an API key: each throttled on its own (API Gateway writes /a/b as /~1a~1b)
-    assert set(settings) == {("/" + path.replace("/", "~1"), method) for method, path in PUBLIC_ROUTES}
+    # (the root resource is "/" itself)
+    assert set(settings) == {("/" + path.replace("/", "~1") if path != "/" else "/", method)
+                             for method, path in PUBLIC_ROUTES}
     for public in settings.values():
         assert (public["ThrottlingRateLimit"], public["ThrottlingBurstLimit"]) == (
             PUBLIC_ROUTE_LIMITS.rate, PUBLIC_ROUTE_LIMITS.burst)
@@ -386,6 +389,7 @@ TABLE_ACTIONS = {
     "finish": {"GetItem", "UpdateItem"},
     "certificate_expiry": {"GetItem", "Query", "UpdateItem"},
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
+    "docs": set(),  # the API's index and documentation: no data
 }
 INDEX_READERS = {"documents", "certificate_expiry"}
 
@@ -399,13 +403,24 @@ def test_each_function_has_exactly_the_table_actions_it_uses(synth, statements):
         on_table = [s for s in statements[name] if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
         by_resource = {json.dumps(as_list(s["Resource"]), sort_keys=True): actions_of([s]) for s in on_table}
         wanted = {json.dumps([table], sort_keys=True): {f"dynamodb:{a}" for a in expected}}
+        if not expected:  # no grant at all, not an empty one
+            wanted = {}
         if name in INDEX_READERS:
             wanted[json.dumps([index], sort_keys=True)] = {"dynamodb:Query"}
         assert by_resource == wanted, name
         on_key = actions_of([s for s in statements[name] if table_key in as_list(s["Resource"])])
         reads = {"kms:Decrypt", "kms:DescribeKey"}
         writes = expected & {"PutItem", "UpdateItem", "DeleteItem"}
+        if not expected:
+            assert on_key == set(), name
+            continue
         assert on_key == (reads | {"kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"} if writes else reads), name
+
+
+def test_the_docs_function_reaches_nothing_but_its_logs(functions, statements):
+    _, props = functions["docs"]
+    assert {k for k in props["Environment"]["Variables"] if k.startswith("SELLO_")} == set()
+    assert actions_of(statements["docs"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def test_authorizer_only_reads_the_table(statements):
@@ -449,6 +464,23 @@ def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
     for name, allowed in (("sign", {"kms:Decrypt"}), ("issuers", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
+
+
+def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, statements):
+    secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
+    readers = {name for name, stmts in statements.items()
+               if any(a.startswith("secretsmanager:") for a in actions_of(stmts))}
+    assert readers == {"issuers", "documents"}
+    for name in readers:
+        (stmt,) = [s for s in statements[name]
+                   if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]
+        assert as_list(stmt["Resource"]) == [secret]
+    for name, (_, props) in functions.items():
+        assert props["Environment"]["Variables"].get("SELLO_CURSOR_KEY_SECRET") == (
+            secret if name in readers else None), name
+    (generated,) = synth.resources("AWS::SecretsManager::Secret").values()
+    assert generated["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):

@@ -223,6 +223,27 @@ def test_a_cursor_of_one_environment_is_refused_in_the_other(insert):
     assert (status, body["error"]["code"]) == (400, "invalid_cursor")
 
 
+def test_a_cursor_of_another_account_or_another_filter_is_refused(insert):
+    for m in range(3):
+        insert(TEST_A, minutes=m, status="authorized")
+        insert(TEST_B, minutes=m, status="authorized")
+    _, page = request("GET", "/v1/documents", principal=TEST_B, query={"limit": "1"})
+    assert page["next_cursor"]
+    status, body = request("GET", "/v1/documents", query={"cursor": page["next_cursor"]})
+    assert (status, body["error"]["code"], body["error"]["path"]) == (400, "invalid_cursor", "cursor")
+    assert TEST_B["account_id"] not in base64.urlsafe_b64decode(page["next_cursor"] + "==").decode("latin-1")
+
+    _, page = request("GET", "/v1/documents", query={"limit": "1", "status": "authorized"})
+    cursor = page["next_cursor"]
+    assert cursor
+    status, body = request("GET", "/v1/documents", query={"cursor": cursor, "status": "rejected"})
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+    status, body = request("GET", "/v1/documents", query={"cursor": cursor})
+    assert (status, body["error"]["code"]) == (400, "invalid_cursor")
+    status, rest = request("GET", "/v1/documents", query={"cursor": cursor, "status": "authorized"})
+    assert status == 200 and len(rest["data"]) == 2  # the other two of the three
+
+
 def test_another_accounts_document_is_not_found(insert):
     theirs = insert(TEST_B)
     status, body = request("GET", f"/v1/documents/{theirs.id}")

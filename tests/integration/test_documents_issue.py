@@ -13,8 +13,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from pydantic import BaseModel
 from werkzeug.test import Client
 
@@ -690,23 +692,48 @@ def authorized_document(aws, issuer: Issuer) -> dict:
     return done
 
 
-def download(document_id: str, kind: str, principal: dict = ACCOUNT) -> dict:
-    return call(api_event("GET", f"/v1/documents/{document_id}/{kind}", principal=principal))
+def download(document_id: str, kind: str, principal: dict = ACCOUNT, headers: dict | None = None) -> dict:
+    return call(api_event("GET", f"/v1/documents/{document_id}/{kind}", principal=principal, headers=headers))
+
+
+def fetch(location: str) -> requests.Response:
+    """What a client that follows the redirect gets (the emulator answers the presigned URL)."""
+    return requests.get(location, timeout=10)
+
+
+def followed(response: dict, filename: str, content_type: str) -> bytes:
+    """The file a download's redirect leads to, after checking the redirect and the file's headers."""
+    assert response["statusCode"] == 303, response
+    location = header(response, "Location")
+    assert header(response, "Cache-Control") == "no-store"
+    body = json.loads(response["body"])
+    assert (body["url"], body["filename"], body["content_type"]) == (location, filename, content_type)
+    assert datetime.fromisoformat(body["expires_at"]).tzinfo is not None
+    query = parse_qs(urlsplit(location).query)
+    assert query["X-Amz-Expires"] == [str(get_settings().download_url_ttl_seconds)]  # short-lived, signed (v4)
+    file = fetch(location)
+    assert file.status_code == 200
+    assert file.headers["Content-Type"] == content_type
+    assert file.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+    return file.content
 
 
 def test_xml_and_pdf_downloads(aws, testland):
     doc = authorized_document(aws, make_issuer())
-    xml = download(doc["id"], "xml")
-    assert xml["statusCode"] == 200 and not xml["isBase64Encoded"]
-    assert header(xml, "Content-Type") == "application/xml"
-    assert header(xml, "Content-Disposition") == 'attachment; filename="001-001-000000001.xml"'
-    assert xml["body"] == f"<autorizacion numero='{doc['authority']['access_key']}'>ñ</autorizacion>"
+    xml = followed(download(doc["id"], "xml"), "001-001-000000001.xml", "application/xml")
+    assert xml.decode() == f"<autorizacion numero='{doc['authority']['access_key']}'>ñ</autorizacion>"
+    pdf = followed(download(doc["id"], "pdf"), "001-001-000000001.pdf", "application/pdf")
+    assert pdf == b"%PDF-1.4\n\x00\xff binary 001-001-000000001"
 
-    pdf = download(doc["id"], "pdf")
-    assert pdf["statusCode"] == 200 and pdf["isBase64Encoded"]
-    assert header(pdf, "Content-Type") == "application/pdf"
-    assert header(pdf, "Content-Disposition") == 'attachment; filename="001-001-000000001.pdf"'
-    assert base64.b64decode(pdf["body"]) == b"%PDF-1.4\n\x00\xff binary 001-001-000000001"
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*", "application/pdf", "text/html"])
+def test_the_files_come_whatever_the_accept_header(aws, testland, accept):
+    doc = authorized_document(aws, make_issuer())
+    headers = {"Accept": accept} if accept else None
+    pdf = followed(download(doc["id"], "pdf", headers=headers), "001-001-000000001.pdf", "application/pdf")
+    assert pdf == b"%PDF-1.4\n\x00\xff binary 001-001-000000001"
+    xml = followed(download(doc["id"], "xml", headers=headers), "001-001-000000001.xml", "application/xml")
+    assert xml.startswith(b"<autorizacion")
 
 
 def test_before_the_authorization_the_xml_is_the_signed_one_and_there_is_no_pdf(aws, testland):
@@ -717,9 +744,7 @@ def test_before_the_authorization_the_xml_is_the_signed_one_and_there_is_no_pdf(
     DynamoDocumentsRepo(store()).put_new(Document(
         id=document_id, account_id=ACCOUNT["account_id"], environment="test", type="invoice", country="ZZ",
         issuer_id=issuer.id, number="001-001-000000007", signed_key=signed, created_at=datetime.now(UTC)))
-    xml = download(document_id, "xml")
-    assert (xml["statusCode"], xml["body"]) == (200, "<signed/>")
-    assert header(xml, "Content-Disposition") == 'attachment; filename="001-001-000000007.xml"'
+    assert followed(download(document_id, "xml"), "001-001-000000007.xml", "application/xml") == b"<signed/>"
     assert error_of(download(document_id, "pdf")) == (409, "document_not_ready")
 
 
@@ -727,6 +752,28 @@ def test_a_new_document_has_no_files_yet(aws, testland):
     doc = issue_without_workflow(make_issuer())
     for kind in ("xml", "pdf"):
         assert error_of(download(doc.id, kind)) == (409, "document_not_ready")
+
+
+@pytest.mark.parametrize("status", ["rejected", "failed"])
+def test_a_document_that_ended_unauthorized_never_has_files(aws, testland, status):
+    """Not "not ready" (ask again later) but "not authorized" (it will not come), with the status."""
+    issuer = make_issuer()
+    document_id = new_id("doc")
+    signed = document_key(ACCOUNT["account_id"], document_id, "signed.xml")
+    S3Blobs(aws["SELLO_BUCKET_NAME"]).put(signed, b"<signed/>", "application/xml")
+    DynamoDocumentsRepo(store()).put_new(Document(
+        id=document_id, account_id=ACCOUNT["account_id"], environment="test", type="invoice", country="ZZ",
+        issuer_id=issuer.id, number="001-001-000000008", signed_key=signed, status=status,
+        created_at=datetime.now(UTC)))
+    for kind, name in (("xml", "XML"), ("pdf", "PDF")):
+        response = download(document_id, kind, headers={"Accept-Language": "en"})
+        error = json.loads(response["body"])["error"]
+        assert (response["statusCode"], error["code"], error["status"]) == (409, "document_not_authorized", status)
+        assert f"so its {name} does not exist" in error["message"]
+        assert ("retried" in error["message"]) is (status == "failed")
+        spanish = json.loads(download(document_id, kind)["body"])["error"]  # the default language
+        assert (spanish["code"], spanish["status"]) == ("document_not_authorized", status)
+        assert f"su {name} no existe" in spanish["message"]
 
 
 @pytest.mark.parametrize("kind", ["xml", "pdf"])
@@ -737,7 +784,7 @@ def test_files_of_unknown_or_foreign_documents_are_not_found(aws, testland, kind
         assert error_of(download(document_id, kind, principal)) == (404, "document_not_found")
 
 
-def test_the_local_gateway_hands_out_the_pdf_as_bytes_to_clients_that_accept_it(aws, testland):
+def test_the_local_gateway_passes_the_redirect_on_whatever_the_accept_header(aws, testland):
     doc = authorized_document(aws, make_issuer())
 
     def invoke(name: str, event: dict):
@@ -749,13 +796,14 @@ def test_the_local_gateway_hands_out_the_pdf_as_bytes_to_clients_that_accept_it(
         return invoke_function(name, event)
 
     client = Client(Gateway(invoke=invoke))
-    auth = {"Authorization": "Bearer sk_test_x"}
-    pdf = client.get(f"/v1/documents/{doc['id']}/pdf", headers={**auth, "Accept": "application/pdf"})
-    assert pdf.status_code == 200 and pdf.data == b"%PDF-1.4\n\x00\xff binary 001-001-000000001"
-    assert pdf.headers["Content-Disposition"] == 'attachment; filename="001-001-000000001.pdf"'
-    xml = client.get(f"/v1/documents/{doc['id']}/xml", headers=auth)
-    assert xml.status_code == 200 and xml.headers["Content-Type"] == "application/xml"
-    assert "ñ" in xml.get_data(as_text=True)
+    for accept in (None, "application/json", "*/*", "application/pdf"):
+        headers = {"Authorization": "Bearer sk_test_x", **({"Accept": accept} if accept else {})}
+        for kind, content in (("pdf", b"%PDF-1.4\n\x00\xff binary 001-001-000000001"), ("xml", "ñ".encode())):
+            answer = client.get(f"/v1/documents/{doc['id']}/{kind}", headers=headers)
+            assert answer.status_code == 303, (accept, kind, answer.data)
+            assert answer.headers["Content-Type"] == "application/json"
+            assert answer.json["url"] == answer.headers["Location"]
+            assert content in fetch(answer.headers["Location"]).content
 
 
 # Email ----------------------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_proxy_resource_path_parameters_query_and_headers(client):
     assert seen["path_parameters"] == {"proxy": "iss_1/certificate"}
     assert seen["custom_header"] == "yes"
     assert seen["caller"] == ["acct_1", "test", "key_1"]  # the authorizer context, via sello.http.principal
-    assert seen["context"] == {"stage": "local", "path": "/local/v1/issuers/iss_1/certificate",
+    assert seen["context"] == {"stage": "local", "path": "/v1/issuers/iss_1/certificate",
                                "resourcePath": "/v1/issuers/{proxy+}", "apiId": API_ID}
     assert seen["source_ip"] == "127.0.0.1"
     assert len(seen["request_id"]) == 36

@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 from pydantic import TypeAdapter
 
-from local.openapi import TAG_ORDER, merged_spec
+from functions.api.docs import TAG_ORDER, merged_spec
 from sello.models.document_request import VARIANTS, DocumentVariant
 from sello.models.documents import DOCUMENT_TYPES
 

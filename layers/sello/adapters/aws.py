@@ -21,7 +21,15 @@ def resource(service: str):
     return boto3.resource(service, config=_CONFIG)
 
 
+@cache
+def presigner(service: str):
+    """A client that presigns URLs with Signature Version 4, which every region accepts (botocore
+    would pick the older version 2 for S3 in some)."""
+    return boto3.client(service, config=_CONFIG.merge(Config(signature_version="s3v4")))
+
+
 def reset() -> None:
     """Forget cached clients (tests that switch endpoints or credentials call this)."""
     client.cache_clear()
     resource.cache_clear()
+    presigner.cache_clear()

@@ -23,6 +23,14 @@ class S3Blobs:
     def put(self, key: str, data: bytes, content_type: str) -> None:
         aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
+    def url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str:
+        """A presigned GET URL of the object, valid `expires_in` seconds (or less: never longer than
+        the credentials that sign it), whose answer carries that Content-Type and a
+        Content-Disposition naming `filename` (an attachment). Signing is local: S3 is not called."""
+        return aws.presigner("s3").generate_presigned_url("get_object", ExpiresIn=expires_in, Params={
+            "Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"'})
+
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
         try:

@@ -40,7 +40,6 @@ from sello.adapters.dynamo import (
     DynamoStore,
     account_pk,
     condition_failed,
-    cursor_after,
     item_at_failure,
 )
 from sello.catalog import TABLE
@@ -109,7 +108,7 @@ class DynamoDocumentsRepo:
     def pending_starts(self, limit: int) -> list[tuple[str, str, int]]:
         """(account id, document id, round) of at most `limit` documents whose workflow is still to be
         started."""
-        items, _ = self.store.query(PENDING_PK, limit=limit)
+        items, _ = self.store.page(PENDING_PK, limit=limit)
         return [(item["account_id"], item["document_id"], int(item.get("round", 0))) for item in items]
 
     def reopen(self, account_id: str, document_id: str, now: datetime, *, resign: bool) -> int | None:
@@ -156,14 +155,14 @@ class DynamoDocumentsRepo:
                     iso(where.created_before) if where.created_before else None)
         batch_size = max(limit, FILTERED_BATCH) if condition is not None else limit
         pk = list_pk(account_id, environment)
+        query = {"index": True, "forward": False, "where": condition, "sk_range": sk_range}
         page: list[dict] = []
         for _ in range(MAX_QUERIES):
-            batch, cursor = self.store.query(pk, limit=batch_size, cursor=cursor, index=True, forward=False,
-                                             where=condition, sk_range=sk_range)
+            batch, cursor = self.store.query(pk, limit=batch_size, cursor=cursor, **query)
             room = limit - len(page)
             if len(batch) > room:
                 page += batch[:room]
-                return [_document(i) for i in page], cursor_after(page[-1], index=True)
+                return [_document(i) for i in page], self.store.cursor_after(page[-1], pk, **query)
             page += batch
             if len(page) == limit or not cursor:
                 break

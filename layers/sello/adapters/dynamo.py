@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from collections.abc import Iterable
@@ -14,6 +13,7 @@ from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from sello.adapters import aws
+from sello.adapters.cursors import CursorSealer, default_sealer
 from sello.catalog import TABLE
 from sello.errors import BadRequest
 from sello.i18n import _l
@@ -50,36 +50,50 @@ def item_at_failure(exc: ClientError) -> dict | None:
     return {k: TypeDeserializer().deserialize(v) for k, v in raw.items()} if raw else None
 
 
-def _encode_cursor(key: dict | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+def _scope(pk: str, sk_prefix: str, index: bool, forward: bool, where: ConditionBase | None,
+           sk_range: tuple[str | None, str | None]) -> str:
+    """What a cursor is bound to: the query's partition (which names the account), sort key prefix
+    and range, index, order and filter (as DynamoDB receives it)."""
+    condition = None
+    if where is not None:
+        from boto3.dynamodb.conditions import ConditionExpressionBuilder
+
+        built = ConditionExpressionBuilder().build_expression(where)
+        condition = [built.condition_expression, built.attribute_name_placeholders,
+                     built.attribute_value_placeholders]
+    return json.dumps([pk, sk_prefix, list(sk_range), index, forward, condition], sort_keys=True, default=str,
+                      separators=(",", ":"))
 
 
-def _decode_cursor(cursor: str | None, keys: tuple[str, ...], partition: str, sk_prefix: str,
-                   sk_range: tuple[str | None, str | None] = (None, None)) -> dict | None:
-    """The start key a cursor carries. Only a key the query could have returned is accepted: exactly
-    the `keys` attributes (the queried partition and sort keys first, then the table's for an index),
-    all non-empty strings, in the queried partition and within the queried sort key prefix and range."""
-    if not cursor:
-        return None
-    try:
-        start = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, RecursionError):
-        start = None
+def _invalid_cursor() -> BadRequest:
+    return BadRequest(_l("The cursor is not one this API returned."), code="invalid_cursor", path="cursor")
+
+
+def _check_start(start: dict, keys: tuple[str, ...], partition: str, sk_prefix: str,
+                 sk_range: tuple[str | None, str | None] = (None, None)) -> dict:
+    """Only a key the query could have returned is accepted: exactly the `keys` attributes (the queried
+    partition and sort keys first, then the table's for an index), all non-empty strings, in the
+    queried partition and within the queried sort key prefix and range."""
     if not (isinstance(start, dict) and sorted(start) == sorted(keys)
             and all(isinstance(v, str) and v for v in start.values())
             and start[keys[0]] == partition and start[keys[1]].startswith(sk_prefix)
             and (sk_range[0] is None or start[keys[1]] >= sk_range[0])
             and (sk_range[1] is None or start[keys[1]] <= sk_range[1])):
-        raise BadRequest(_l("The cursor is not one this API returned."), code="invalid_cursor", path="cursor")
+        raise _invalid_cursor()
     return start
 
 
 class DynamoStore:
-    def __init__(self, table_name: str):
+    def __init__(self, table_name: str, cursors: CursorSealer | None = None):
         self.table_name = table_name
         self.table = aws.resource("dynamodb").Table(table_name)
+        self._cursors = cursors  # the default one (settings.cursor_key_secret) is read when first needed
+
+    @property
+    def cursors(self) -> CursorSealer:
+        if self._cursors is None:
+            self._cursors = default_sealer()
+        return self._cursors
 
     def get(self, pk: str, sk: str) -> dict | None:
         """A strongly consistent read."""
@@ -133,13 +147,14 @@ class DynamoStore:
                 raise ConditionFailed(pk) from exc
             raise
 
-    def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
-              index: bool = False, forward: bool = True, where: ConditionBase | None = None,
-              sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], str | None]:
-        """One page. With `where` (a FilterExpression), DynamoDB reads `limit` items and returns those
-        that match, so a page may be short, or empty with a cursor, while more items follow.
-        `sk_range` (low, high), either end optional and both inclusive, limits the sort key instead
-        of `sk_prefix`."""
+    def page(self, pk: str, sk_prefix: str = "", *, limit: int = 50, start: dict | None = None,
+             index: bool = False, forward: bool = True, where: ConditionBase | None = None,
+             sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], dict | None]:
+        """One page and the key it ended at (DynamoDB's LastEvaluatedKey, None at the end), for use
+        inside the service; `start` is such a key. With `where` (a FilterExpression), DynamoDB reads
+        `limit` items and returns those that match, so a page may be short, or empty, while more items
+        follow. `sk_range` (low, high), either end optional and both inclusive, limits the sort key
+        instead of `sk_prefix`."""
         pk_name, sk_name = _key_names(index)
         cond = Key(pk_name).eq(pk)
         low, high = sk_range
@@ -156,20 +171,53 @@ class DynamoStore:
             kwargs["IndexName"] = TABLE.gsi_name
         if where is not None:
             kwargs["FilterExpression"] = where
-        keys = _cursor_keys(index)
-        start = _decode_cursor(cursor, keys, pk, sk_prefix, sk_range)
         if start:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)
-        return out.get("Items", []), _encode_cursor(out.get("LastEvaluatedKey"))
+        return out.get("Items", []), out.get("LastEvaluatedKey") or None
+
+    def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
+              index: bool = False, forward: bool = True, where: ConditionBase | None = None,
+              sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], str | None]:
+        """One page, as page() reads it, for a client: `cursor` and the cursor returned (None at the
+        end) are sealed (adapters/cursors.py) and bound to this query. A cursor that does not open for
+        this query is 400 invalid_cursor, before DynamoDB is asked."""
+        scope = _scope(pk, sk_prefix, index, forward, where, sk_range)
+        start = self._open(cursor, scope, pk, sk_prefix, index=index, sk_range=sk_range)
+        items, last = self.page(pk, sk_prefix, limit=limit, start=start, index=index, forward=forward,
+                                where=where, sk_range=sk_range)
+        return items, self._seal(last, scope, index)
+
+    def cursor_after(self, item: dict, pk: str, sk_prefix: str = "", *, index: bool = False,
+                     forward: bool = True, where: ConditionBase | None = None,
+                     sk_range: tuple[str | None, str | None] = (None, None)) -> str:
+        """The cursor of a page of that query that ends with `item` (one the query returned): the next
+        page goes on right after it, as with the cursor of DynamoDB's own page end."""
+        return self._seal({k: item[k] for k in _cursor_keys(index)},
+                          _scope(pk, sk_prefix, index, forward, where, sk_range), index)
+
+    def _open(self, cursor: str | None, scope: str, pk: str, sk_prefix: str, *, index: bool,
+              sk_range: tuple[str | None, str | None]) -> dict | None:
+        if not cursor:
+            return None
+        keys = _cursor_keys(index)
+        values = self.cursors.open(cursor, scope)
+        if values is None or len(values) != len(keys):
+            raise _invalid_cursor()
+        return _check_start(dict(zip(keys, values, strict=True)), keys, pk, sk_prefix, sk_range)
+
+    def _seal(self, key: dict | None, scope: str, index: bool) -> str | None:
+        if not key:
+            return None
+        return self.cursors.seal([key[k] for k in _cursor_keys(index)], scope)
 
     def query_all(self, pk: str, sk_prefix: str = "", *, index: bool = False) -> list[dict]:
         """Every item the query finds, read page after page."""
-        items, cursor = [], None
+        items, start = [], None
         while True:
-            page, cursor = self.query(pk, sk_prefix, limit=100, cursor=cursor, index=index)
+            page, start = self.page(pk, sk_prefix, limit=100, start=start, index=index)
             items += page
-            if not cursor:
+            if not start:
                 return items
 
     def transact(self, puts: Iterable[dict] = (), unique_puts: Iterable[dict] = (),
@@ -203,12 +251,6 @@ def _key_names(index: bool) -> tuple[str, str]:
 def _cursor_keys(index: bool) -> tuple[str, ...]:
     """The attributes of a query's LastEvaluatedKey: the queried keys, then the table's for an index."""
     return (*_key_names(index), PK, SK) if index else (PK, SK)
-
-
-def cursor_after(item: dict, *, index: bool = False) -> str:
-    """The cursor of a page that ends with `item` (one a query returned): the next query goes on
-    right after it, as with the cursor DynamoDB's own page end gives."""
-    return _encode_cursor({k: item[k] for k in _cursor_keys(index)})
 
 
 def _field_tokens(condition: str) -> set[str]:

@@ -123,6 +123,7 @@ class WorkflowStarter(Protocol):
 
 class Files(Protocol):
     def get(self, key: str) -> bytes | None: ...
+    def url(self, key: str, *, filename: str, content_type: str, expires_in: int) -> str: ...
 
 
 # Errors ---------------------------------------------------------------------------------------------
@@ -147,6 +148,17 @@ _NOT_READY = {
 def document_not_ready(what: str) -> Conflict:
     return Conflict(_NOT_READY[what],
                     code="document_not_ready")
+
+
+def document_not_authorized(what: str, status: str) -> Conflict:
+    """The file will not exist: the document ended without an authorization (`what`: XML or PDF)."""
+    if status == "failed":
+        message = _l("The document failed, so its {what} does not exist, and will not unless the document is "
+                     "retried and then authorized.", what=what)
+    else:
+        message = _l("The document was rejected, so its {what} does not exist and will not: only authorized "
+                     "documents have one.", what=what)
+    return Conflict(message, code="document_not_authorized", extra={"status": status})
 
 
 # Results --------------------------------------------------------------------------------------------
@@ -176,10 +188,13 @@ class RestartReport:
 
 
 @dataclass(frozen=True)
-class DocumentFile:
+class DocumentDownload:
+    """Where a document's file can be fetched for a while (a presigned URL)."""
+
+    url: str
     filename: str
     content_type: str
-    data: bytes
+    expires_at: datetime
 
 
 def request_hash(request: CreateDocumentRequest) -> str:
@@ -479,18 +494,25 @@ class DocumentService:
         docs, next_cursor = self.repo.list(account_id, environment, limit=limit, cursor=cursor, where=where)
         return DocumentList(data=[DocumentView.of(d) for d in docs], next_cursor=next_cursor)
 
-    def file(self, account_id: str, environment: Environment, document_id: str,
-             kind: Literal["xml", "pdf"]) -> DocumentFile:
-        """The authorized XML (before the authorization, the signed one) or the PDF."""
+    def download(self, account_id: str, environment: Environment, document_id: str,
+                 kind: Literal["xml", "pdf"]) -> DocumentDownload:
+        """A short-lived URL of the authorized XML (while the document is processing, the signed one)
+        or of the PDF. A document that ended rejected or failed has neither (409
+        document_not_authorized); one still on its way has not yet (409 document_not_ready)."""
         doc = self._find(account_id, environment, document_id)
+        what = "XML" if kind == "xml" else "PDF"
+        if doc.status in ("rejected", "failed"):
+            raise document_not_authorized(what, doc.status)
         if kind == "xml":
             blob, content_type = doc.authorized_key or doc.signed_key, XML
         else:
             blob, content_type = doc.pdf_key, PDF
-        data = self.files.get(blob) if blob else None
-        if data is None:
-            raise document_not_ready("XML" if kind == "xml" else "PDF")
-        return DocumentFile(file_name(_fields(doc), kind), content_type, data)
+        if not blob:
+            raise document_not_ready(what)
+        ttl = (self.settings or get_settings()).download_url_ttl_seconds
+        filename = file_name(_fields(doc), kind)
+        url = self.files.url(blob, filename=filename, content_type=content_type, expires_in=ttl)
+        return DocumentDownload(url, filename, content_type, self._now() + timedelta(seconds=ttl))
 
     # Email ----------------------------------------------------------------------------------------
 
