@@ -23,7 +23,17 @@ of them once per process; nothing here is used by the deployed code.
   model-driven serializer, one member lookup at a time: tens of milliseconds per document item,
   which made reads the bottleneck under load. A value already in
   DynamoDB's wire form (S, N, BOOL, NULL, SS, NS, and M and L of those; B and BS still take the
-  serializer's base64 path) is written as it is, which is what the serializer produces for it."""
+  serializer's base64 path) is written as it is, which is what the serializer produces for it.
+- DynamoDB queries. moto answers a query by sorting every item of the table, then computes the
+  size of each item it returns twice (an attribute value's size copies every map under it, at each
+  level) and deep-copies the answer: a query cost grew with the table and with each item's depth.
+  A query now looks at the queried partition only (an index query at the items that have the index
+  key's value, unsorted, since moto sorts those itself), sizes are computed without copying and
+  once per item, and
+  the answer is the stored items themselves, which is safe because DynamoDB requests run one at a
+  time (local.stack.serialize_dynamodb) and the answer is written out before the next one starts.
+- Request routing. moto's server finds the service of each request by listing its own package
+  folder (a directory listing and a stat per service) under a lock; the list is now read once."""
 
 from __future__ import annotations
 
@@ -187,8 +197,39 @@ def wire_form(value: Any) -> bool:
     return False
 
 
+def plain_answer(value: Any, dynamo_type: type, slow: Any) -> Any:
+    """moto's dynamo_to_dict (an answer's attribute values as {type: value} dicts, for the
+    serializer) taking the direct way for what an answer mostly holds: maps and lists of items, and
+    attribute values other than binary. Anything else goes to moto's own function (`slow`)."""
+    kind = type(value)
+    if kind is dynamo_type:
+        tag, inner = value.type, value.value
+        if tag == "M":
+            return {"M": {k: plain_answer(v, dynamo_type, slow) for k, v in inner.items()}}
+        if tag == "L":
+            return {"L": [plain_answer(v, dynamo_type, slow) for v in inner]}
+        if tag in ("S", "N", "BOOL", "NULL"):
+            return {tag: inner}
+        if tag in ("SS", "NS"):
+            return {tag: list(inner)}
+        return slow(value)
+    if kind is list:
+        return [plain_answer(v, dynamo_type, slow) for v in value]
+    if isinstance(value, dict) and not hasattr(value, "to_json"):
+        return {k: plain_answer(v, dynamo_type, slow) for k, v in value.items()}
+    if kind in (str, int, bool) or value is None:
+        return value
+    return slow(value)
+
+
 def _fast_attribute_values() -> None:
+    import moto.dynamodb.responses as responses
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    slow = responses.dynamo_to_dict
+    responses.dynamo_to_dict = lambda value: plain_answer(value, DynamoType, slow)
+    _installed["dynamo_to_dict"] = (responses, "dynamo_to_dict", slow)
 
     original = BaseJSONSerializer.__dict__["_serialize_type_structure"]
 
@@ -200,6 +241,129 @@ def _fast_attribute_values() -> None:
 
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
     _installed["_serialize_type_structure"] = (BaseJSONSerializer, "_serialize_type_structure", original)
+
+
+# DynamoDB queries --------------------------------------------------------------------------------
+
+_querying = threading.local()
+
+
+def attribute_size(value: Any) -> int:
+    """DynamoType.size without copying: the same bytes (numbers by their digits, strings and binary
+    by their bytes, a map's keys plus its values, 1 for a boolean or null)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return _size(value, DynamoType)
+
+
+def _size(value: Any, dynamo_type: type) -> int:
+    if type(value) is not dynamo_type:
+        value = dynamo_type(value)
+    kind, inner = value.type, value.value
+    if kind == "S" or kind == "B":
+        return len(inner.encode() if type(inner) is str else inner)
+    if kind == "M":
+        return sum(len(k.encode()) + _size(v, dynamo_type) for k, v in inner.items())
+    if kind == "L":
+        return sum(_size(v, dynamo_type) for v in inner)
+    if kind == "N":
+        return len(str(inner))
+    if kind in ("SS", "BS"):
+        return sum(len(v.encode() if type(v) is str else v) for v in inner)
+    if kind == "NS":
+        return sum(len(str(v)) for v in inner)
+    return 1  # BOOL, NULL
+
+
+class _QueryView:
+    """A table as moto's Table.query reads it, with all_items() narrowed to the candidates."""
+
+    def __init__(self, table: Any, candidates: list):
+        self._table, self._candidates = table, candidates
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list:
+        return self._candidates
+
+
+def query_candidates(table: Any, hash_key: Any, index_name: str | None,
+                     hash_key_conditions: list | None) -> list:
+    """The items a query can return, in no particular order: the partition of `hash_key` for the
+    table, the items holding every hash condition's value for an index."""
+    if index_name is None:
+        partition = table.items.get(hash_key) if hash_key is not None else None
+        if partition is None:
+            return []
+        return list(partition.values()) if table.range_key_attr else [partition]
+    conditions = hash_key_conditions or []
+    candidates = []
+    for partition in table.items.values():
+        for item in (partition.values() if table.range_key_attr else (partition,)):
+            attrs = item.attrs
+            if all((v := attrs.get(name)) is not None and v == value for name, value in conditions):
+                candidates.append(item)
+    return candidates
+
+
+class _CopyOutsideQueries:
+    """The `copy` module as moto.dynamodb.models.table sees it: while a query runs in this thread,
+    its answer (a list of items) is not deep-copied."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict | None = None) -> Any:
+        if getattr(_querying, "active", False) and type(value) is list:
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+def _fast_queries() -> None:
+    import moto.backends as backends
+    import moto.dynamodb.models.table as table_module
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    original_query = table_module.Table.query
+
+    def query(self, hash_key: Any, *args: Any, **kwargs: Any):
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        candidates = query_candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        _querying.active, _querying.sizes = True, {}
+        try:
+            return original_query(_QueryView(self, candidates), hash_key, *args, **kwargs)
+        finally:
+            _querying.active, _querying.sizes = False, None
+
+    original_item_size = Item.size
+
+    def item_size(self) -> int:
+        """Once per item and query (moto asks twice for each item it returns)."""
+        sizes = getattr(_querying, "sizes", None)
+        if sizes is None:
+            return original_item_size(self)
+        size = sizes.get(id(self))
+        if size is None:
+            size = sizes[id(self)] = original_item_size(self)
+        return size
+
+    table_module.Table.query = query
+    _installed["Table.query"] = (table_module.Table, "query", original_query)
+    _installed["table copy"] = (table_module, "copy", table_module.copy)
+    table_module.copy = _CopyOutsideQueries()
+
+    original_size = DynamoType.size
+    DynamoType.size = attribute_size
+    _installed["DynamoType.size"] = (DynamoType, "size", original_size)
+    Item.size = item_size
+    _installed["Item.size"] = (Item, "size", original_item_size)
+
+    original_modules = backends.list_of_moto_modules
+    modules = frozenset(original_modules())
+    backends.list_of_moto_modules = lambda: modules
+    _installed["list_of_moto_modules"] = (backends, "list_of_moto_modules", original_modules)
 
 
 # Step Functions ----------------------------------------------------------------------------------
@@ -348,6 +512,7 @@ def install() -> None:
         _track_instances_weakly()
         _snapshot_transactions()
         _fast_attribute_values()
+        _fast_queries()
         _bound_executions()
         _parse_once()
         _shared_lambda_client()

@@ -134,11 +134,13 @@ class DynamoStore:
 
     def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
               index: bool = False, forward: bool = True, where: ConditionBase | None = None,
-              sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], str | None]:
+              sk_range: tuple[str | None, str | None] = (None, None),
+              attributes: Iterable[str] = ()) -> tuple[list[dict], str | None]:
         """One page. With `where` (a FilterExpression), DynamoDB reads `limit` items and returns those
         that match, so a page may be short, or empty with a cursor, while more items follow.
         `sk_range` (low, high), either end optional and both inclusive, limits the sort key instead
-        of `sk_prefix`."""
+        of `sk_prefix`. `attributes`: only these come back (the read costs the same, the answer is
+        smaller to send and to parse); the keys must be among them for the page's end to be a cursor."""
         pk_name, sk_name = _key_names(index)
         cond = Key(pk_name).eq(pk)
         low, high = sk_range
@@ -155,6 +157,10 @@ class DynamoStore:
             kwargs["IndexName"] = TABLE.gsi_name
         if where is not None:
             kwargs["FilterExpression"] = where
+        names = {f"#p{i}": name for i, name in enumerate(attributes)}
+        if names:
+            kwargs["ProjectionExpression"] = ", ".join(names)
+            kwargs["ExpressionAttributeNames"] = names
         keys = _cursor_keys(index)
         start = _decode_cursor(cursor, keys, pk, sk_prefix, sk_range)
         if start:
