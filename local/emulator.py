@@ -307,6 +307,29 @@ def query_candidates(table: Any, hash_key: Any, index_name: str | None,
     return candidates
 
 
+def _projector(original: Any) -> Any:
+    """Item.project, taking the direct way for top-level attribute names: moto turns the whole item
+    into plain values once per name asked for (a query projecting 40 names copied each item 40 times)
+    and back. The values are copied as they are, which is what that round trip gives back for all
+    but sets (whose order it may change) and binary (which it decodes): those take moto's way."""
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        names = [path[0] for path in projection_expressions]
+        if any(len(path) != 1 or "[" in path[0] for path in projection_expressions) or any(
+                self.attrs[n].type in ("B", "SS", "NS", "BS") for n in names if n in self.attrs):
+            return original(self, projection_expressions)
+        result = Item.__new__(Item)
+        result.hash_key, result.range_key = self.hash_key, self.range_key
+        result.attrs = attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        for name in names:
+            if name in self.attrs:
+                dict.__setitem__(attrs, name, copy.deepcopy(self.attrs[name]))
+        return result
+
+    return project
+
+
 class _CopyOutsideQueries:
     """The `copy` module as moto.dynamodb.models.table sees it: while a query runs in this thread,
     its answer (a list of items) is not deep-copied."""
@@ -359,6 +382,8 @@ def _fast_queries() -> None:
     _installed["DynamoType.size"] = (DynamoType, "size", original_size)
     Item.size = item_size
     _installed["Item.size"] = (Item, "size", original_item_size)
+    _installed["Item.project"] = (Item, "project", Item.project)
+    Item.project = _projector(Item.project)
 
     original_modules = backends.list_of_moto_modules
     modules = frozenset(original_modules())

@@ -239,8 +239,9 @@ def create_indexed_table(ddb) -> None:
 
 @mock_aws
 def test_queries_answer_as_moto_does():
-    """Table and index queries, with key ranges, filters, limits, both directions and pages (also
-    pages cut by the 1 MB limit), give the same answers with the emulator's changes as without."""
+    """Table and index queries, with key ranges, filters, projections, limits, both directions and
+    pages (also pages cut by the 1 MB limit), give the same answers with the emulator's changes as
+    without."""
     padding = "x" * 40_000
 
     def answers() -> list:
@@ -254,6 +255,8 @@ def test_queries_answer_as_moto_does():
                     item.update(gpk={"S": f"g{p % 2}"}, gsk={"S": f"{n:03}#{p}"})
                 if p == 3:
                     item["pad"] = {"S": padding}
+                if n == 7:
+                    item["tags"] = {"SS": ["b", "a", "c"]}
                 ddb.put_item(TableName=TABLE, Item=item)
         queries = [
             {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p1"}}},
@@ -268,6 +271,11 @@ def test_queries_answer_as_moto_does():
              "ExpressionAttributeValues": {":g": {"S": "g1"}, ":s": {"S": "ok"}}},
             {"IndexName": "gsi", "KeyConditionExpression": "gpk = :g AND gsk >= :a",
              "ExpressionAttributeValues": {":g": {"S": "g0"}, ":a": {"S": "010"}}},
+            {"IndexName": "gsi", "KeyConditionExpression": "gpk = :g", "Limit": 5,
+             "ProjectionExpression": "pk, sk, gpk, gsk, #s, m, n, tags, absent_attr",
+             "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":g": {"S": "g1"}}},
+            {"KeyConditionExpression": "pk = :p", "ProjectionExpression": "sk, m.deep[0].k, n",
+             "ExpressionAttributeValues": {":p": {"S": "p0"}}},
         ]
         pages = []
         for query in queries:
