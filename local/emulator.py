@@ -275,8 +275,27 @@ def _size(value: Any, dynamo_type: type) -> int:
     return 1  # BOOL, NULL
 
 
+def _string_key(values: list) -> tuple | None:
+    """The raw values of key attributes when they are all strings (they then sort as moto sorts the
+    attribute values), else None."""
+    if any(v is None or v.type != "S" for v in values):
+        return None
+    return tuple(v.value for v in values)
+
+
+def presorted(items: list, key_of: Any) -> list | None:
+    """`items` sorted by their string keys, or None when some key is not a string."""
+    keys = [key_of(item) for item in items]
+    if any(k is None for k in keys):
+        return None
+    order = sorted(range(len(items)), key=keys.__getitem__)
+    return [items[i] for i in order]
+
+
 class _QueryView:
-    """A table as moto's Table.query reads it, with all_items() narrowed to the candidates."""
+    """A table as moto's Table.query reads it: all_items() holds only the candidates, and index
+    results are sorted by their keys' raw values when these are strings (the same order as moto's
+    sort, which compares attribute values one Python call at a time)."""
 
     def __init__(self, table: Any, candidates: list):
         self._table, self._candidates = table, candidates
@@ -287,16 +306,31 @@ class _QueryView:
     def all_items(self) -> list:
         return self._candidates
 
+    def sorted_items(self, hash_key_attrs: list, range_key_attrs: list, items: list) -> list:
+        names = self._table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        ordered = presorted(items, lambda item: _string_key([item.attrs.get(n) for n in names]))
+        if ordered is None:
+            return self._table.sorted_items(hash_key_attrs, range_key_attrs, items)
+        items[:] = ordered
+        return items
 
-def query_candidates(table: Any, hash_key: Any, index_name: str | None,
-                     hash_key_conditions: list | None) -> list:
-    """The items a query can return, in no particular order: the partition of `hash_key` for the
-    table, the items holding every hash condition's value for an index."""
+
+def query_candidates(table: Any, hash_key: Any, index_name: str | None, hash_key_conditions: list | None,
+                     range_comparison: str | None, range_objs: list) -> list:
+    """The items a query can return: the partition of `hash_key` for the table (narrowed by the sort
+    key condition, which moto checks again, and in sort key order when the keys are strings, so that
+    moto's own sort finds them sorted), the items holding every hash condition's value for an index,
+    in no particular order."""
     if index_name is None:
         partition = table.items.get(hash_key) if hash_key is not None else None
         if partition is None:
             return []
-        return list(partition.values()) if table.range_key_attr else [partition]
+        if not table.range_key_attr:
+            return [partition]
+        candidates = list(partition.values())
+        if range_comparison:
+            candidates = [i for i in candidates if i.range_key.compare(range_comparison, range_objs)]
+        return presorted(candidates, lambda item: _string_key([item.range_key])) or candidates
     conditions = hash_key_conditions or []
     candidates = []
     for partition in table.items.values():
@@ -352,8 +386,10 @@ def _fast_queries() -> None:
     original_query = table_module.Table.query
 
     def query(self, hash_key: Any, *args: Any, **kwargs: Any):
+        range_comparison, range_objs = args[0], args[1]
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
-        candidates = query_candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+        candidates = query_candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"),
+                                      range_comparison, range_objs)
         _querying.active, _querying.sizes = True, {}
         try:
             return original_query(_QueryView(self, candidates), hash_key, *args, **kwargs)
