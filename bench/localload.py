@@ -21,6 +21,7 @@ import contextlib
 import io
 import itertools
 import json
+import math
 import os
 import signal
 import statistics
@@ -97,7 +98,7 @@ def percentile(samples: list[float], p: float) -> float | None:
     if not samples:
         return None
     ordered = sorted(samples)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
     return round(ordered[rank - 1] * 1000, 1)
 
 

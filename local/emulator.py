@@ -21,17 +21,22 @@ of them once per process; nothing here is used by the deployed code.
   its own copies, bounded the same way, and writes every message to disk).
 - DynamoDB answers. moto writes each attribute value of an answer through its generic,
   model-driven serializer, one member lookup at a time: tens of milliseconds per document item,
-  which made reads the bottleneck under load. A value already in
-  DynamoDB's wire form (S, N, BOOL, NULL, SS, NS, and M and L of those; B and BS still take the
-  serializer's base64 path) is written as it is, which is what the serializer produces for it.
-- DynamoDB queries. moto answers a query by sorting every item of the table, then computes the
-  size of each item it returns twice (an attribute value's size copies every map under it, at each
-  level) and deep-copies the answer: a query cost grew with the table and with each item's depth.
-  A query now looks at the queried partition only (an index query at the items that have the index
-  key's value, unsorted, since moto sorts those itself), sizes are computed without copying and
-  once per item, and
-  the answer is the stored items themselves, which is safe because DynamoDB requests run one at a
-  time (local.stack.serialize_dynamodb) and the answer is written out before the next one starts.
+  which made reads the bottleneck under load. A value already in DynamoDB's wire form (S, N, BOOL,
+  NULL, SS, NS, and M and L of those; B and BS still take the serializer's base64 path) is written as
+  it is, which is what the serializer produces for it. Before that, moto turns the answer's values
+  into plain ones with a function that tries five kinds of object on every string; it now takes the
+  direct way for attribute values, maps and lists (binary still goes through moto's function).
+- DynamoDB queries. moto answered a query by sorting every item of the table (comparing attribute
+  values one Python call at a time), computed the size of each item it returned twice (a value's
+  size copied every map under it, at each level), deep-copied the answer, and projected each item
+  by turning the whole item into plain values once per attribute asked for: a query's cost grew with
+  the table, the depth of its items and the length of its projection. A query now looks at the
+  queried partition only, narrowed by its sort key condition (an index query: the items holding the
+  index key's value), sorted by the keys' raw values when they are strings (moto's own sort then
+  finds them in order); sizes are computed without copying, once per item and query; a projection
+  of top-level names copies just those values (sets and binary still take moto's way); and the
+  answer is the stored items themselves, which is safe because DynamoDB requests run one at a time
+  (local.stack.serialize_dynamodb) and an answer is written out before the next request starts.
 - Request routing. moto's server finds the service of each request by listing its own package
   folder (a directory listing and a stat per service) under a lock; the list is now read once."""
 
@@ -306,6 +311,19 @@ class _QueryView:
     def all_items(self) -> list:
         return self._candidates
 
+    def _item_comes_before_dct(self, item: Any, start: dict, hash_key_attrs: list, range_key_attrs: list,
+                               forward: bool) -> bool:
+        """Whether an item comes before or at a page's start key, comparing raw strings."""
+        names = self._table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        mine = _string_key([item.attrs.get(n) for n in names])
+        given = [start.get(n) for n in names]
+        if mine is None or any(type(v) is not dict or set(v) != {"S"} for v in given):
+            return self._table._item_comes_before_dct(item, start, hash_key_attrs, range_key_attrs, forward)
+        for value, other in zip(mine, (v["S"] for v in given), strict=True):
+            if value != other:
+                return (value < other) == forward
+        return True
+
     def sorted_items(self, hash_key_attrs: list, range_key_attrs: list, items: list) -> list:
         names = self._table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
         ordered = presorted(items, lambda item: _string_key([item.attrs.get(n) for n in names]))
@@ -313,6 +331,17 @@ class _QueryView:
             return self._table.sorted_items(hash_key_attrs, range_key_attrs, items)
         items[:] = ordered
         return items
+
+
+def _in_range(items: list, comparison: str, operands: list) -> list:
+    """The items whose sort key meets the condition, by moto's comparison; with string keys and
+    operands, that comparison is applied to the raw strings (which is what it compares for them)."""
+    from moto.dynamodb.comparisons import get_comparison_func
+
+    if all(o.type == "S" for o in operands) and all(i.range_key.type == "S" for i in items):
+        test, values = get_comparison_func(comparison), [o.value for o in operands]
+        return [i for i in items if test(i.range_key.value, *values)]
+    return [i for i in items if i.range_key.compare(comparison, operands)]
 
 
 def query_candidates(table: Any, hash_key: Any, index_name: str | None, hash_key_conditions: list | None,
@@ -329,7 +358,7 @@ def query_candidates(table: Any, hash_key: Any, index_name: str | None, hash_key
             return [partition]
         candidates = list(partition.values())
         if range_comparison:
-            candidates = [i for i in candidates if i.range_key.compare(range_comparison, range_objs)]
+            candidates = _in_range(candidates, range_comparison, range_objs)
         return presorted(candidates, lambda item: _string_key([item.range_key])) or candidates
     conditions = hash_key_conditions or []
     candidates = []
