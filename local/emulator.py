@@ -21,9 +21,24 @@ of them once per process; nothing here is used by the deployed code.
   its own copies, bounded the same way, and writes every message to disk).
 - DynamoDB answers. moto writes each attribute value of an answer through its generic,
   model-driven serializer, one member lookup at a time: tens of milliseconds per document item,
-  which made reads the bottleneck under load. A value already in
-  DynamoDB's wire form (S, N, BOOL, NULL, SS, NS, and M and L of those; B and BS still take the
-  serializer's base64 path) is written as it is, which is what the serializer produces for it."""
+  which made reads the bottleneck under load. A value already in DynamoDB's wire form (S, N, BOOL,
+  NULL, SS, NS, and M and L of those; B and BS still take the serializer's base64 path) is written as
+  it is, which is what the serializer produces for it. Before that, moto turns the answer's values
+  into plain ones with a function that tries five kinds of object on every string; it now takes the
+  direct way for attribute values, maps and lists (binary still goes through moto's function).
+- DynamoDB queries. moto answered a query by sorting every item of the table (comparing attribute
+  values one Python call at a time), computed the size of each item it returned twice (a value's
+  size copied every map under it, at each level), deep-copied the answer, and projected each item
+  by turning the whole item into plain values once per attribute asked for: a query's cost grew with
+  the table, the depth of its items and the length of its projection. A query now looks at the
+  queried partition only, narrowed by its sort key condition (an index query: the items holding the
+  index key's value), sorted by the keys' raw values when they are strings (moto's own sort then
+  finds them in order); sizes are computed without copying, once per item and query; a projection
+  of top-level names copies just those values (sets and binary still take moto's way); and the
+  answer is the stored items themselves, which is safe because DynamoDB requests run one at a time
+  (local.stack.serialize_dynamodb) and an answer is written out before the next request starts.
+- Request routing. moto's server finds the service of each request by listing its own package
+  folder (a directory listing and a stat per service) under a lock; the list is now read once."""
 
 from __future__ import annotations
 
@@ -187,8 +202,39 @@ def wire_form(value: Any) -> bool:
     return False
 
 
+def plain_answer(value: Any, dynamo_type: type, slow: Any) -> Any:
+    """moto's dynamo_to_dict (an answer's attribute values as {type: value} dicts, for the
+    serializer) taking the direct way for what an answer mostly holds: maps and lists of items, and
+    attribute values other than binary. Anything else goes to moto's own function (`slow`)."""
+    kind = type(value)
+    if kind is dynamo_type:
+        tag, inner = value.type, value.value
+        if tag == "M":
+            return {"M": {k: plain_answer(v, dynamo_type, slow) for k, v in inner.items()}}
+        if tag == "L":
+            return {"L": [plain_answer(v, dynamo_type, slow) for v in inner]}
+        if tag in ("S", "N", "BOOL", "NULL"):
+            return {tag: inner}
+        if tag in ("SS", "NS"):
+            return {tag: list(inner)}
+        return slow(value)
+    if kind is list:
+        return [plain_answer(v, dynamo_type, slow) for v in value]
+    if isinstance(value, dict) and not hasattr(value, "to_json"):
+        return {k: plain_answer(v, dynamo_type, slow) for k, v in value.items()}
+    if kind in (str, int, bool) or value is None:
+        return value
+    return slow(value)
+
+
 def _fast_attribute_values() -> None:
+    import moto.dynamodb.responses as responses
     from moto.core.serialize import BaseJSONSerializer
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    slow = responses.dynamo_to_dict
+    responses.dynamo_to_dict = lambda value: plain_answer(value, DynamoType, slow)
+    _installed["dynamo_to_dict"] = (responses, "dynamo_to_dict", slow)
 
     original = BaseJSONSerializer.__dict__["_serialize_type_structure"]
 
@@ -200,6 +246,214 @@ def _fast_attribute_values() -> None:
 
     BaseJSONSerializer._serialize_type_structure = _serialize_type_structure
     _installed["_serialize_type_structure"] = (BaseJSONSerializer, "_serialize_type_structure", original)
+
+
+# DynamoDB queries --------------------------------------------------------------------------------
+
+_querying = threading.local()
+
+
+def attribute_size(value: Any) -> int:
+    """DynamoType.size without copying: the same bytes (numbers by their digits, strings and binary
+    by their bytes, a map's keys plus its values, 1 for a boolean or null)."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    return _size(value, DynamoType)
+
+
+def _size(value: Any, dynamo_type: type) -> int:
+    if type(value) is not dynamo_type:
+        value = dynamo_type(value)
+    kind, inner = value.type, value.value
+    if kind == "S" or kind == "B":
+        return len(inner.encode() if type(inner) is str else inner)
+    if kind == "M":
+        return sum(len(k.encode()) + _size(v, dynamo_type) for k, v in inner.items())
+    if kind == "L":
+        return sum(_size(v, dynamo_type) for v in inner)
+    if kind == "N":
+        return len(str(inner))
+    if kind in ("SS", "BS"):
+        return sum(len(v.encode() if type(v) is str else v) for v in inner)
+    if kind == "NS":
+        return sum(len(str(v)) for v in inner)
+    return 1  # BOOL, NULL
+
+
+def _string_key(values: list) -> tuple | None:
+    """The raw values of key attributes when they are all strings (they then sort as moto sorts the
+    attribute values), else None."""
+    if any(v is None or v.type != "S" for v in values):
+        return None
+    return tuple(v.value for v in values)
+
+
+def presorted(items: list, key_of: Any) -> list | None:
+    """`items` sorted by their string keys, or None when some key is not a string."""
+    keys = [key_of(item) for item in items]
+    if any(k is None for k in keys):
+        return None
+    order = sorted(range(len(items)), key=keys.__getitem__)
+    return [items[i] for i in order]
+
+
+class _QueryView:
+    """A table as moto's Table.query reads it: all_items() holds only the candidates, and index
+    results are sorted by their keys' raw values when these are strings (the same order as moto's
+    sort, which compares attribute values one Python call at a time)."""
+
+    def __init__(self, table: Any, candidates: list):
+        self._table, self._candidates = table, candidates
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def all_items(self) -> list:
+        return self._candidates
+
+    def _item_comes_before_dct(self, item: Any, start: dict, hash_key_attrs: list, range_key_attrs: list,
+                               forward: bool) -> bool:
+        """Whether an item comes before or at a page's start key, comparing raw strings."""
+        names = self._table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        mine = _string_key([item.attrs.get(n) for n in names])
+        given = [start.get(n) for n in names]
+        if mine is None or any(type(v) is not dict or set(v) != {"S"} for v in given):
+            return self._table._item_comes_before_dct(item, start, hash_key_attrs, range_key_attrs, forward)
+        for value, other in zip(mine, (v["S"] for v in given), strict=True):
+            if value != other:
+                return (value < other) == forward
+        return True
+
+    def sorted_items(self, hash_key_attrs: list, range_key_attrs: list, items: list) -> list:
+        names = self._table._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        ordered = presorted(items, lambda item: _string_key([item.attrs.get(n) for n in names]))
+        if ordered is None:
+            return self._table.sorted_items(hash_key_attrs, range_key_attrs, items)
+        items[:] = ordered
+        return items
+
+
+def _in_range(items: list, comparison: str, operands: list) -> list:
+    """The items whose sort key meets the condition, by moto's comparison; with string keys and
+    operands, that comparison is applied to the raw strings (which is what it compares for them)."""
+    from moto.dynamodb.comparisons import get_comparison_func
+
+    if all(o.type == "S" for o in operands) and all(i.range_key.type == "S" for i in items):
+        test, values = get_comparison_func(comparison), [o.value for o in operands]
+        return [i for i in items if test(i.range_key.value, *values)]
+    return [i for i in items if i.range_key.compare(comparison, operands)]
+
+
+def query_candidates(table: Any, hash_key: Any, index_name: str | None, hash_key_conditions: list | None,
+                     range_comparison: str | None, range_objs: list) -> list:
+    """The items a query can return: the partition of `hash_key` for the table (narrowed by the sort
+    key condition, which moto checks again, and in sort key order when the keys are strings, so that
+    moto's own sort finds them sorted), the items holding every hash condition's value for an index,
+    in no particular order."""
+    if index_name is None:
+        partition = table.items.get(hash_key) if hash_key is not None else None
+        if partition is None:
+            return []
+        if not table.range_key_attr:
+            return [partition]
+        candidates = list(partition.values())
+        if range_comparison:
+            candidates = _in_range(candidates, range_comparison, range_objs)
+        return presorted(candidates, lambda item: _string_key([item.range_key])) or candidates
+    conditions = hash_key_conditions or []
+    candidates = []
+    for partition in table.items.values():
+        for item in (partition.values() if table.range_key_attr else (partition,)):
+            attrs = item.attrs
+            if all((v := attrs.get(name)) is not None and v == value for name, value in conditions):
+                candidates.append(item)
+    return candidates
+
+
+def _projector(original: Any) -> Any:
+    """Item.project, taking the direct way for top-level attribute names: moto turns the whole item
+    into plain values once per name asked for (a query projecting 40 names copied each item 40 times)
+    and back. The values are copied as they are, which is what that round trip gives back for all
+    but sets (whose order it may change) and binary (which it decodes): those take moto's way."""
+    from moto.dynamodb.models.dynamo_type import Item, LimitedSizeDict
+
+    def project(self: Any, projection_expressions: list[list[str]]) -> Any:
+        names = [path[0] for path in projection_expressions]
+        if any(len(path) != 1 or "[" in path[0] for path in projection_expressions) or any(
+                self.attrs[n].type in ("B", "SS", "NS", "BS") for n in names if n in self.attrs):
+            return original(self, projection_expressions)
+        result = Item.__new__(Item)
+        result.hash_key, result.range_key = self.hash_key, self.range_key
+        result.attrs = attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        for name in names:
+            if name in self.attrs:
+                dict.__setitem__(attrs, name, copy.deepcopy(self.attrs[name]))
+        return result
+
+    return project
+
+
+class _CopyOutsideQueries:
+    """The `copy` module as moto.dynamodb.models.table sees it: while a query runs in this thread,
+    its answer (a list of items) is not deep-copied."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: dict | None = None) -> Any:
+        if getattr(_querying, "active", False) and type(value) is list:
+            return list(value)
+        return copy.deepcopy(value, memo)
+
+
+def _fast_queries() -> None:
+    import moto.backends as backends
+    import moto.dynamodb.models.table as table_module
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    original_query = table_module.Table.query
+
+    def query(self, hash_key: Any, *args: Any, **kwargs: Any):
+        range_comparison, range_objs = args[0], args[1]
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        candidates = query_candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"),
+                                      range_comparison, range_objs)
+        _querying.active, _querying.sizes = True, {}
+        try:
+            return original_query(_QueryView(self, candidates), hash_key, *args, **kwargs)
+        finally:
+            _querying.active, _querying.sizes = False, None
+
+    original_item_size = Item.size
+
+    def item_size(self) -> int:
+        """Once per item and query (moto asks twice for each item it returns)."""
+        sizes = getattr(_querying, "sizes", None)
+        if sizes is None:
+            return original_item_size(self)
+        size = sizes.get(id(self))
+        if size is None:
+            size = sizes[id(self)] = original_item_size(self)
+        return size
+
+    table_module.Table.query = query
+    _installed["Table.query"] = (table_module.Table, "query", original_query)
+    _installed["table copy"] = (table_module, "copy", table_module.copy)
+    table_module.copy = _CopyOutsideQueries()
+
+    original_size = DynamoType.size
+    DynamoType.size = attribute_size
+    _installed["DynamoType.size"] = (DynamoType, "size", original_size)
+    Item.size = item_size
+    _installed["Item.size"] = (Item, "size", original_item_size)
+    _installed["Item.project"] = (Item, "project", Item.project)
+    Item.project = _projector(Item.project)
+
+    original_modules = backends.list_of_moto_modules
+    modules = frozenset(original_modules())
+    backends.list_of_moto_modules = lambda: modules
+    _installed["list_of_moto_modules"] = (backends, "list_of_moto_modules", original_modules)
 
 
 # Step Functions ----------------------------------------------------------------------------------
@@ -348,6 +602,7 @@ def install() -> None:
         _track_instances_weakly()
         _snapshot_transactions()
         _fast_attribute_values()
+        _fast_queries()
         _bound_executions()
         _parse_once()
         _shared_lambda_client()

@@ -67,7 +67,31 @@ def invoke(name: str, event: Any) -> Any:
         return handler(event, context_for(spec))
 
 
+def one_condition_at_a_time() -> None:
+    """boto3's DynamoDB resource writes condition expressions with one placeholder counter per
+    resource, reset for each request: two threads using one resource at once can give two names the
+    same placeholder, and one request then loses, say, its partition key condition. A Lambda process
+    handles one event at a time; the local stack runs every function in one process, with resources
+    that several functions share, so expressions are written one at a time (microseconds each)."""
+    from boto3.dynamodb.transform import TransformationInjector
+
+    original = TransformationInjector.inject_condition_expressions
+    if getattr(original, "one_at_a_time", False):
+        return
+    lock = threading.Lock()
+
+    def inject_condition_expressions(self, params, model, **kwargs):
+        with lock:
+            return original(self, params, model, **kwargs)
+
+    inject_condition_expressions.one_at_a_time = True
+    TransformationInjector.inject_condition_expressions = inject_condition_expressions
+
+
 def install(stage: str) -> None:
+    """Dispatches the emulator's Lambda invocations to the handlers. Call it before the process
+    creates its boto3 DynamoDB resources (see one_condition_at_a_time)."""
+    one_condition_at_a_time()
     prefix = function_name(stage, "")  # what every function name of the stage starts with
 
     def _invoke(self, target, qualifier, body, headers, response_headers):

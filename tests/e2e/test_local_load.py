@@ -23,6 +23,8 @@ def test_memory_stays_bounded_and_the_stack_stops_within_seconds(tmp_path):
     assert result["requests"] == REQUESTS
     assert result["failures"] == [], result["failures"]
     assert set(result["statuses"]) <= {"200", "201"}, result["statuses"]
+    assert result["server_errors"] == 0 and result["under_1_gib"], result
+    assert result["latency_ms"]["p50"] is not None and result["stack_processes"] >= 1, result
     assert result["rss_growth_bytes_per_request"] < MAX_GROWTH_PER_REQUEST, result
     assert not result["killed_after_timeout"] and result["exit_code"] == 0, result
     assert result["stop_seconds"] < MAX_STOP_SECONDS, result

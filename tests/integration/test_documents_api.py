@@ -17,7 +17,7 @@ from sello.adapters import documents_repo
 from sello.adapters.documents_repo import DynamoDocumentsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.ids import new_id
-from sello.models.documents import DOCUMENT_TYPES, Document
+from sello.models.documents import DOCUMENT_TYPES, Document, DocumentFilter
 from sello.services.workflow import DocumentWorkflow, FinishInput, StateError
 from sello.settings import get_settings
 from tests.helpers import api_event, authorizer_context, load_event, response_json
@@ -200,6 +200,35 @@ def test_a_filtered_page_that_reads_its_budget_ends_early_without_losing_anythin
     # Two queries of two items read the newest four: one match, so the page stops short, with a cursor.
     assert [d["id"] for d in page["data"]] == [created[9]] and page["next_cursor"]
     assert walk(status="rejected", limit=2)[0] == [created[9], created[0]]
+
+
+def test_a_list_reads_what_a_page_shows_not_the_prepared_content(insert, repo, monkeypatch):
+    """A page is read without the documents' prepared content, and a filter most documents match is
+    answered by one query of the page's size; a sparse one reads on in larger batches."""
+    content = {"lines": [{"code": f"P{n}", "description": "x" * 200} for n in range(20)]}
+    created = [insert(minutes=m, status="authorized" if m != 3 else "rejected", content=content).id
+               for m in range(6)]
+    reads: list[tuple[int, dict | None]] = []
+    query = repo.store.table.query
+
+    def recording(**kwargs):
+        answer = query(**kwargs)
+        reads.append((kwargs["Limit"], answer["Items"]))
+        return answer
+
+    monkeypatch.setattr(repo.store.table, "query", recording)
+    monkeypatch.setattr(documents_repo, "FILTERED_BATCH", 4)
+    page = repo.list(TEST_A["account_id"], "test", limit=2, where=DocumentFilter(status="authorized"))[0]
+    assert [d.id for d in page] == [created[5], created[4]]
+    assert [limit for limit, _ in reads] == [2]
+    assert all("content" not in item and item["status"] for _, items in reads for item in items)
+    assert repo.get(TEST_A["account_id"], created[5]).content == content
+    reads.clear()
+    page = repo.list(TEST_A["account_id"], "test", limit=2, where=DocumentFilter(status="rejected"))[0]
+    assert [d.id for d in page] == [created[3]]
+    assert [limit for limit, _ in reads] == [2, 4]
+    status, body = request("GET", "/v1/documents", query={"limit": "3"})
+    assert status == 200 and [d["id"] for d in body["data"]] == created[:2:-1]
 
 
 def test_a_test_key_never_sees_live_documents_and_the_other_way_round(insert):

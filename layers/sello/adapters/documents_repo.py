@@ -49,10 +49,15 @@ from sello.models.documents import Document, DocumentFilter
 GSI_PK, GSI_SK = TABLE.gsi_partition_key, TABLE.gsi_sort_key
 ITEM_TYPE = "document"
 PENDING_PK = "WORKFLOW#PENDING"
-# A filtered list reads the index this many items at a time, and at most MAX_QUERIES times for one
-# page; a page that is still not full then ends early, with a cursor to go on from.
+# A filtered list reads the index first as many items as the page holds (enough when most match),
+# then this many at a time, and at most MAX_QUERIES times for one page; a page that is still not full
+# then ends early, with a cursor to go on from.
 FILTERED_BATCH = 100
 MAX_QUERIES = 10
+# What a list reads of each document: everything but the prepared content (most of the item), which
+# only the workflow uses.
+LISTED = (PK, SK, GSI_PK, GSI_SK, "document_type",
+          *(name for name in Document.model_fields if name not in ("type", "content")))
 
 
 def document_keys(account_id: str, document_id: str) -> tuple[str, str]:
@@ -153,12 +158,14 @@ class DynamoDocumentsRepo:
         # before that time's ISO string.
         sk_range = (iso(where.created_from) if where.created_from else None,
                     iso(where.created_before) if where.created_before else None)
-        batch_size = max(limit, FILTERED_BATCH) if condition is not None else limit
+        batch_size = limit
         pk = list_pk(account_id, environment)
         query = {"index": True, "forward": False, "where": condition, "sk_range": sk_range}
         page: list[dict] = []
         for _ in range(MAX_QUERIES):
-            batch, cursor = self.store.query(pk, limit=batch_size, cursor=cursor, **query)
+            batch, cursor = self.store.query(pk, limit=batch_size, cursor=cursor, attributes=LISTED, **query)
+            if condition is not None:
+                batch_size = max(limit, FILTERED_BATCH)
             room = limit - len(page)
             if len(batch) > room:
                 page += batch[:room]

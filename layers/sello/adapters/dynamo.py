@@ -149,12 +149,15 @@ class DynamoStore:
 
     def page(self, pk: str, sk_prefix: str = "", *, limit: int = 50, start: dict | None = None,
              index: bool = False, forward: bool = True, where: ConditionBase | None = None,
-             sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], dict | None]:
+             sk_range: tuple[str | None, str | None] = (None, None),
+             attributes: Iterable[str] = ()) -> tuple[list[dict], dict | None]:
         """One page and the key it ended at (DynamoDB's LastEvaluatedKey, None at the end), for use
         inside the service; `start` is such a key. With `where` (a FilterExpression), DynamoDB reads
         `limit` items and returns those that match, so a page may be short, or empty, while more items
         follow. `sk_range` (low, high), either end optional and both inclusive, limits the sort key
-        instead of `sk_prefix`."""
+        instead of `sk_prefix`. `attributes`: only these come back (the read costs the same, the answer
+        is smaller to send and to parse); the keys must be among them for the page's end to be a
+        cursor."""
         pk_name, sk_name = _key_names(index)
         cond = Key(pk_name).eq(pk)
         low, high = sk_range
@@ -171,6 +174,10 @@ class DynamoStore:
             kwargs["IndexName"] = TABLE.gsi_name
         if where is not None:
             kwargs["FilterExpression"] = where
+        names = {f"#p{i}": name for i, name in enumerate(attributes)}
+        if names:
+            kwargs["ProjectionExpression"] = ", ".join(names)
+            kwargs["ExpressionAttributeNames"] = names
         if start:
             kwargs["ExclusiveStartKey"] = start
         out = self.table.query(**kwargs)
@@ -178,14 +185,15 @@ class DynamoStore:
 
     def query(self, pk: str, sk_prefix: str = "", *, limit: int = 50, cursor: str | None = None,
               index: bool = False, forward: bool = True, where: ConditionBase | None = None,
-              sk_range: tuple[str | None, str | None] = (None, None)) -> tuple[list[dict], str | None]:
+              sk_range: tuple[str | None, str | None] = (None, None),
+              attributes: Iterable[str] = ()) -> tuple[list[dict], str | None]:
         """One page, as page() reads it, for a client: `cursor` and the cursor returned (None at the
         end) are sealed (adapters/cursors.py) and bound to this query. A cursor that does not open for
         this query is 400 invalid_cursor, before DynamoDB is asked."""
         scope = _scope(pk, sk_prefix, index, forward, where, sk_range)
         start = self._open(cursor, scope, pk, sk_prefix, index=index, sk_range=sk_range)
         items, last = self.page(pk, sk_prefix, limit=limit, start=start, index=index, forward=forward,
-                                where=where, sk_range=sk_range)
+                                where=where, sk_range=sk_range, attributes=attributes)
         return items, self._seal(last, scope, index)
 
     def cursor_after(self, item: dict, pk: str, sk_prefix: str = "", *, index: bool = False,
