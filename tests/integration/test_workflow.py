@@ -155,16 +155,23 @@ def test_authorized_after_a_failed_submission_and_an_undecided_and_an_unreachabl
                      "001-001-000000007.pdf": ("application/pdf", pdf)}
 
 
-def test_the_pdf_shows_the_issuers_logo_as_it_is_when_rendered(aws, authority, run):
+def test_the_pdf_and_the_email_show_the_issuers_logo_as_it_is_when_rendered(aws, authority, run, outbox):
+    def inline_images(mail):
+        return [(part["Content-ID"], part.get_content()) for part in mail.walk() if part["Content-ID"]]
+
     logo = b"\x89PNG\r\n\x1a\n(the issuer's logo)"
     S3Blobs(aws["SELLO_BUCKET_NAME"]).put(logo_key(ACCOUNT, "iss_1"), logo, "image/png")
     execution, item = run("doc_logo")
     assert (execution["status"], item["status"]) == ("SUCCEEDED", "authorized")
     assert blob(aws, "doc_logo", "document.pdf").endswith(b" logo " + logo)
+    [mail] = outbox()
+    assert inline_images(mail) == [("<logo>", logo)]
+    assert 'src="cid:logo"' in mail.get_body(("html",)).get_content()
 
     S3Blobs(aws["SELLO_BUCKET_NAME"]).delete(logo_key(ACCOUNT, "iss_1"))
     execution, item = run("doc_no_logo")
     assert item["status"] == "authorized" and b" logo " not in blob(aws, "doc_no_logo", "document.pdf")
+    assert inline_images(outbox()[-1]) == []
 
 
 def test_tasks_run_again_change_nothing(aws, authority, run, outbox):

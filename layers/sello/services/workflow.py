@@ -298,8 +298,11 @@ class DocumentWorkflow:
         to = (doc.get("customer") or {}).get("email")
         if not to:
             return {"status": "skipped"}
+        logo = stored_logo(self.blobs, task.account_id, doc["issuer_id"])
         self.mailer.send(document_mail({**doc, "id": task.document_id}, to, self._file(doc, "authorized_key"),
-                                       self._file(doc, "pdf_key"), issuer=self._issuer(task.account_id, doc)))
+                                       self._file(doc, "pdf_key"), issuer=self._issuer(task.account_id, doc),
+                                       logo=logo.data if logo else None,
+                                       logo_type=logo.content_type if logo else "image/png"))
         self._update(doc, notified_at=self._now(), notified_to=to)
         return {"status": "sent"}
 
