@@ -87,7 +87,8 @@ def test_the_walkthrough_runs_twice_on_one_stack(local_stack, tmp_path):
     (first_email, first_doc), (second_email, second_doc) = runs
     assert first_email != second_email and first_doc != second_doc  # a second account, its own code
     for email in (first_email, second_email):
-        assert any(m["to"] == email and "code" in m["text"].lower() for m in local_stack.outbox())
+        # Each account got its own confirmation code, in Spanish (an account's default language).
+        assert any(m["to"] == email and "código" in m["text"].lower() for m in local_stack.outbox())
 
 
 @needs_shell
