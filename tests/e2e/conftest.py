@@ -17,7 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from local import certs
 from tests.conftest import REPO_ROOT
+from tests.helpers import load_event
 
 STARTUP_TIMEOUT_S = 30
 # The confirmation email shows the code on a line of its own, indented four spaces.
@@ -75,6 +77,21 @@ class LocalStack:
         assert confirmed.status_code == 200, confirmed.text
         body = confirmed.json()
         return body["account"], body["api_key"]["key"]
+
+    def new_issuer(self, company_name: str) -> tuple[str, str]:
+        """(test API key, issuer id) of a new account with the sample issuer and a demo signing
+        certificate uploaded, as a client sets them up."""
+        _, key = self.new_account(company_name)
+        with self.client(key) as client:
+            created = client.post("/v1/issuers", json=load_event("issuers/create_issuer.body.json"))
+            assert created.status_code == 201, created.text
+            issuer_id = created.json()["id"]
+            p12 = certs.make_p12(ruc=certs.DEMO_RUC, password=certs.DEMO_PASSWORD)
+            uploaded = client.put(f"/v1/issuers/{issuer_id}/certificate",
+                                  files={"certificate": ("firma.p12", p12, "application/x-pkcs12")},
+                                  data={"password": certs.DEMO_PASSWORD})
+            assert uploaded.status_code == 200, uploaded.text
+        return key, issuer_id
 
     def go_live(self, account: dict, test_key: str) -> dict:
         """The account's first live key, as its owner gets it: a test key asks, the code arrives by

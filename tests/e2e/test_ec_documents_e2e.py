@@ -49,17 +49,7 @@ def document_body(kind: str, issuer_id: str) -> dict:
 @pytest.fixture(scope="module")
 def issuer(local_stack: LocalStack) -> tuple[str, str]:
     """(test API key, issuer id) of an account of this module's own, with a signing certificate."""
-    _, key = local_stack.new_account("Documentos E2E S.A.")
-    with local_stack.client(key) as client:
-        created = client.post("/v1/issuers", json=load_event("issuers/create_issuer.body.json"))
-        assert created.status_code == 201, created.text
-        issuer_id = created.json()["id"]
-        p12 = certs.make_p12(ruc=certs.DEMO_RUC, password=certs.DEMO_PASSWORD)
-        uploaded = client.put(f"/v1/issuers/{issuer_id}/certificate",
-                              files={"certificate": ("firma.p12", p12, "application/x-pkcs12")},
-                              data={"password": certs.DEMO_PASSWORD})
-        assert uploaded.status_code == 200, uploaded.text
-    return key, issuer_id
+    return local_stack.new_issuer('Documentos E2E S.A.')
 
 
 @pytest.fixture

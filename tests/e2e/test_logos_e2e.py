@@ -12,10 +12,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from local import certs
 from tests.e2e.conftest import LocalStack
 from tests.e2e.test_ec_documents_e2e import document_body, issue, wait_final
-from tests.helpers import load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -29,17 +27,7 @@ def png(size: tuple[int, int], color=(20, 50, 110)) -> bytes:
 @pytest.fixture(scope="module")
 def issuer(local_stack: LocalStack) -> tuple[str, str]:
     """(test API key, issuer id) of an account of this module's own, with a signing certificate."""
-    _, key = local_stack.new_account("Logos E2E S.A.")
-    with local_stack.client(key) as client:
-        created = client.post("/v1/issuers", json=load_event("issuers/create_issuer.body.json"))
-        assert created.status_code == 201, created.text
-        issuer_id = created.json()["id"]
-        p12 = certs.make_p12(ruc=certs.DEMO_RUC, password=certs.DEMO_PASSWORD)
-        uploaded = client.put(f"/v1/issuers/{issuer_id}/certificate",
-                              files={"certificate": ("firma.p12", p12, "application/x-pkcs12")},
-                              data={"password": certs.DEMO_PASSWORD})
-        assert uploaded.status_code == 200, uploaded.text
-    return key, issuer_id
+    return local_stack.new_issuer('Logos E2E S.A.')
 
 
 def test_upload_read_back_print_and_remove(local_stack, issuer):

@@ -736,14 +736,19 @@ def test_the_files_come_whatever_the_accept_header(aws, testland, accept):
     assert xml.startswith(b"<autorizacion")
 
 
-def test_before_the_authorization_the_xml_is_the_signed_one_and_there_is_no_pdf(aws, testland):
-    issuer = make_issuer()
+def signed_document(aws, number: str, **fields) -> str:
+    """The id of a stored document that was signed (its signed XML in the bucket) and not authorized."""
     document_id = new_id("doc")
     signed = document_key(ACCOUNT["account_id"], document_id, "signed.xml")
     S3Blobs(aws["SELLO_BUCKET_NAME"]).put(signed, b"<signed/>", "application/xml")
     DynamoDocumentsRepo(store()).put_new(Document(
         id=document_id, account_id=ACCOUNT["account_id"], environment="test", type="invoice", country="ZZ",
-        issuer_id=issuer.id, number="001-001-000000007", signed_key=signed, created_at=datetime.now(UTC)))
+        issuer_id=make_issuer().id, number=number, signed_key=signed, created_at=datetime.now(UTC), **fields))
+    return document_id
+
+
+def test_before_the_authorization_the_xml_is_the_signed_one_and_there_is_no_pdf(aws, testland):
+    document_id = signed_document(aws, "001-001-000000007")
     assert followed(download(document_id, "xml"), "001-001-000000007.xml", "application/xml") == b"<signed/>"
     assert error_of(download(document_id, "pdf")) == (409, "document_not_ready")
 
@@ -757,14 +762,7 @@ def test_a_new_document_has_no_files_yet(aws, testland):
 @pytest.mark.parametrize("status", ["rejected", "failed"])
 def test_a_document_that_ended_unauthorized_never_has_files(aws, testland, status):
     """Not "not ready" (ask again later) but "not authorized" (it will not come), with the status."""
-    issuer = make_issuer()
-    document_id = new_id("doc")
-    signed = document_key(ACCOUNT["account_id"], document_id, "signed.xml")
-    S3Blobs(aws["SELLO_BUCKET_NAME"]).put(signed, b"<signed/>", "application/xml")
-    DynamoDocumentsRepo(store()).put_new(Document(
-        id=document_id, account_id=ACCOUNT["account_id"], environment="test", type="invoice", country="ZZ",
-        issuer_id=issuer.id, number="001-001-000000008", signed_key=signed, status=status,
-        created_at=datetime.now(UTC)))
+    document_id = signed_document(aws, "001-001-000000008", status=status)
     for kind, name in (("xml", "XML"), ("pdf", "PDF")):
         response = download(document_id, kind, headers={"Accept-Language": "en"})
         error = json.loads(response["body"])["error"]
