@@ -4,8 +4,6 @@ guide and the withholding details of a withholding receipt.
 These models check shape only (types, lengths, formats); the authority's rules (check digits,
 withholding codes and rates, dates, arithmetic) are checked by the country plugin."""
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal

@@ -15,8 +15,6 @@ as it always has. Error paths are the fields' own (`items.0.unit_price`; a discr
 put the variant's tag in front), and the variants are never compiled into validators at run time,
 which keeps the documents function's cold start as it was."""
 
-from __future__ import annotations
-
 from datetime import date
 from decimal import Decimal
 from functools import cache
