@@ -200,6 +200,14 @@ def test_a_key_that_is_not_a_key_is_refused_on_the_key_not_blamed_on_the_passwor
 
 
 @needs_csds
+def test_damage_in_the_last_cipher_block_cannot_be_told_from_a_wrong_password():
+    cer, key, password = eku()
+    damaged = bytearray(key)
+    damaged[-1] ^= 0xFF  # breaks the padding check, as decrypting with another password does
+    assert refusal(cer, bytes(damaged), password).code == "wrong_certificate_password"
+
+
+@needs_csds
 def test_a_certificate_that_is_not_one_is_refused_on_the_certificate_before_the_key_is_opened():
     cer, key, password = eku()
     broken_pem = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"

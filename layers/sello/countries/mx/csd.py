@@ -138,8 +138,9 @@ def read_private_key(data: bytes, password: str, *, path: str = "private_key",
 
     A wrong password and a damaged file are told apart where the file allows it: the key's structure
     is read first without the password (a file that is not a key at all fails there), then decrypted.
-    A change inside the encrypted part usually breaks the decryption's padding check the same way a
-    wrong password does, so such damage is reported as a wrong password."""
+    Damage inside the encrypted part mostly still decrypts, to something that is not a key: reported
+    as a damaged file. Damage in its last cipher blocks breaks the decryption's padding check exactly
+    as a wrong password does, and is reported as one (nothing in the file can tell the two apart)."""
 
     def not_a_key(message=None) -> Unprocessable:
         return Unprocessable(message or _l("The file is not a private key (.key), or it is damaged."),
