@@ -11,7 +11,7 @@ import os
 from functools import lru_cache
 from typing import Any, Literal, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 ENV_PREFIX = "SELLO_"
 
@@ -74,6 +74,23 @@ class Settings(BaseModel):
     # Folder holding SRI's XSD files; when set, every document is checked against its schema before it is
     # numbered or signed. Empty: schema checks are skipped (the business rules still apply).
     sri_xsd_dir: str = ""
+
+    # Mexico: the PAC that stamps CFDIs, SW sapien (REST). A test API key's documents go to SW's sandbox,
+    # a live key's to production. Each environment has two hosts: services (authentication, stamping)
+    # and api (the datawarehouse a stamped CFDI is recovered from).
+    sw_test_url: str = "https://services.test.sw.com.mx"
+    sw_live_url: str = "https://services.sw.com.mx"
+    sw_test_api_url: str = "https://api.test.sw.com.mx"
+    sw_live_api_url: str = "https://api.sw.com.mx"
+    sw_timeout_seconds: float = Field(default=15, gt=0)
+    # The SW account of each environment: a Secrets Manager secret (name or ARN) whose value is
+    # "user:password" or JSON {"user": "...", "password": "..."}, read once per warm function...
+    sw_test_credentials_secret: str = ""
+    sw_live_credentials_secret: str = ""
+    # ...or, for the local stack and tests only, that value itself (it wins over the secret). Never
+    # shown by repr() or in logs.
+    sw_test_credentials: SecretStr = SecretStr("")
+    sw_live_credentials: SecretStr = SecretStr("")
 
     @model_validator(mode="before")
     @classmethod

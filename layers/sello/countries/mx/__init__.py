@@ -1,0 +1,1 @@
+"""Mexico: CFDI 4.0 issued with SAT certificates and stamped by a PAC."""
