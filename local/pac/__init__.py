@@ -1,0 +1,1 @@
+"""A local PAC (Mexico's authorized CFDI certifier) speaking SW Sapien's REST contract."""
