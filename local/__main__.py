@@ -12,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.pac.simulator import ADMIN_PATH as PAC_ADMIN_PATH
 from local.sri.simulator import ADMIN_PATH, BASE_PATH
 from local.stack import DEFAULT_OUTBOX, PortUnavailable, Stack, start_stack
 
@@ -20,6 +21,7 @@ PORTS = {
     "api": ("the API", "--api-port", "SELLO_LOCAL_PORT", 3000),
     "moto": ("the AWS emulator", "--moto-port", "SELLO_MOTO_PORT", 5050),
     "sri": ("the SRI simulator", "--sri-port", "SELLO_SRI_PORT", 3001),
+    "pac": ("the PAC simulator", "--pac-port", "SELLO_PAC_PORT", 3002),
 }
 
 
@@ -62,6 +64,8 @@ def banner(stack: Stack) -> str:
         f"  AWS emulator   {stack.moto_url}",
         f"  SRI simulator  {stack.sri_url}",
         f"  SRI sim state  {stack.sri_url.removesuffix(BASE_PATH)}{ADMIN_PATH}/state",
+        f"  PAC simulator  {stack.pac_url}   (SW Sapien's REST API, Mexico)",
+        f"  PAC sim state  {stack.pac_url}{PAC_ADMIN_PATH}/state",
     ]
     if stack.api_key:
         lines += [
@@ -80,6 +84,7 @@ def ready_line(stack: Stack) -> str:
         "api_url": stack.api_url,
         "moto_url": stack.moto_url,
         "sri_url": stack.sri_url,
+        "pac_url": stack.pac_url,
         "api_key": stack.api_key,
         "account": stack.account,
         "outbox_dir": str(stack.outbox_dir) if stack.outbox_dir else None,
@@ -125,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the local stack (Ctrl-C stops it)…", file=sys.stderr, flush=True)
     try:
         stack = start_stack(api_port=args.api_port, moto_port=args.moto_port, sri_port=args.sri_port,
+                            pac_port=args.pac_port,
                             seed=not args.no_seed, outbox_dir=args.outbox_dir, limits=args.limits)
     except PortUnavailable as exc:
         print(port_message(exc), file=sys.stderr, flush=True)

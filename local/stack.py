@@ -1,7 +1,8 @@
 """The local stack in one process, everything on 127.0.0.1: moto in server mode (DynamoDB, S3, KMS,
 Secrets Manager, SES, Step Functions executing the real ASL, Lambda tasks dispatched to the real
-handlers), the resources the CDK app declares, the API Gateway adapter, the outbox, and the SRI
-simulator (local.sri.simulator) that both SRI environments point at.
+handlers), the resources the CDK app declares, the API Gateway adapter, the outbox, the SRI
+simulator (local.sri.simulator) that both SRI environments point at, and the PAC simulator
+(local.pac.simulator) that both environments of the SW Sapien adapter point at.
 
 `start_stack()` sets the process environment (AWS endpoint, fake credentials, SELLO_* names) so the
 handlers running in this process talk to the emulator; run one stack per process. Unless
@@ -30,6 +31,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from local import certs, emulator, gateway, lambdas, resources
 from local.limits import RequestLimits
 from local.outbox import Outbox
+from local.pac.simulator import DEFAULT_PASSWORD as PAC_PASSWORD
+from local.pac.simulator import DEFAULT_USER as PAC_USER
+from local.pac.simulator import PacSimulator
 from local.sri.simulator import SriSimulator
 from sello.adapters import aws
 from sello.services.accounts import seed_account
@@ -49,7 +53,7 @@ SHARED_DATA = Path(os.environ.get("SHARED_DATA_DIR", REPO_ROOT / ".." / "shared"
 
 
 class PortUnavailable(OSError):
-    """A port of the stack could not be had. `service` is "api", "moto" or "sri"."""
+    """A port of the stack could not be had. `service` is "api", "moto", "sri" or "pac"."""
 
     def __init__(self, service: str, port: int, reason: str):
         super().__init__(f"{service}: port {port}: {reason}")
@@ -63,6 +67,7 @@ class Stack:
     env: dict[str, str]
     outbox_dir: Path | None
     sri_url: str = ""
+    pac_url: str = ""
     account: dict | None = None
     api_key: str | None = None
     startup_seconds: float = 0.0
@@ -114,6 +119,14 @@ def sri_xsd_dir() -> str:
         return os.environ["SELLO_SRI_XSD_DIR"]
     default = (SHARED_DATA / "ec" / "xsd").resolve()
     return str(default) if default.is_dir() else ""
+
+
+def pac_test_cas() -> list:
+    """The certification authorities the PAC simulator accepts for test documents: the local mini-CA
+    (local.certs.make_csd) and SAT's test CAs, from the shared conformance data when it is there (its
+    test CSDs chain to them)."""
+    bundle = SHARED_DATA / "mx" / "csd" / "SATCertsPruebas_CA_test.zip"
+    return [certs.pem(certs.local_ca().certificate), *([bundle] if bundle.is_file() else [])]
 
 
 def serialize_dynamodb() -> None:
@@ -182,7 +195,7 @@ def wsgi_server(sock: socket.socket, app, handler: type[WSGIRequestHandler]) -> 
         sock.close()  # the server holds its own copy of the socket
 
 
-def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, seed: bool = True,
+def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, pac_port: int = 0, seed: bool = True,
                 outbox_dir: Path | None = DEFAULT_OUTBOX, access_log: bool = True, limits: bool = False) -> Stack:
     """Starts everything and returns once the API answers. Port 0 picks a free port; the ports are
     taken first, and one that cannot be had raises PortUnavailable at once, with whatever was started
@@ -201,6 +214,12 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, see
             raise PortUnavailable("sri", sri_port, _reason(exc)) from None
         stack._stops.append(sri.stop)
         stack.sri_url = sri.url
+        try:
+            pac = PacSimulator(HOST, pac_port, test_cas=pac_test_cas()).start()
+        except OSError as exc:
+            raise PortUnavailable("pac", pac_port, _reason(exc)) from None
+        stack._stops.append(pac.stop)
+        stack.pac_url = pac.url
         sockets.append(moto_socket := listen("moto", moto_port))
         sockets.append(api_socket := listen("api", api_port))
 
@@ -218,7 +237,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, see
         serialize_dynamodb()
 
         app = gateway.Gateway(outbox=Outbox(outbox_dir), health={"moto_url": stack.moto_url,
-                                                                 "sri_url": stack.sri_url},
+                                                                 "sri_url": stack.sri_url,
+                                                                 "pac_url": stack.pac_url},
                               limits=RequestLimits() if limits else None)
         server = wsgi_server(api_socket, app, gateway.AccessLog if access_log else gateway.QuietLog)
         stack._stops.append(server.server_close)
@@ -228,6 +248,10 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, see
         sender = os.environ.get("SELLO_SENDER_EMAIL", DEFAULT_SENDER)
         stack.env = resources.create_resources(STAGE, sender)
         stack.env.update(SELLO_SRI_TEST_URL=sri.url, SELLO_SRI_LIVE_URL=sri.url, SELLO_SRI_XSD_DIR=xsd_dir)
+        pac_credentials = f"{PAC_USER}:{PAC_PASSWORD}"
+        stack.env.update(SELLO_SW_TEST_URL=pac.url, SELLO_SW_LIVE_URL=pac.url, SELLO_SW_TEST_API_URL=pac.url,
+                         SELLO_SW_LIVE_API_URL=pac.url, SELLO_SW_TEST_CREDENTIALS=pac_credentials,
+                         SELLO_SW_LIVE_CREDENTIALS=pac_credentials)
         if "SELLO_TRUSTED_CA_PATH" not in os.environ:
             stack.env["SELLO_TRUSTED_CA_PATH"] = _trust_local_ca(stack)
         os.environ.update(stack.env)

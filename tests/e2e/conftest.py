@@ -31,6 +31,7 @@ class LocalStack:
     api_url: str
     moto_url: str
     sri_url: str
+    pac_url: str
     api_key: str
     account: dict
     outbox_dir: Path
@@ -122,7 +123,7 @@ def local_stack(tmp_path_factory) -> LocalStack:
     env["SELLO_SRI_TIMEOUT_SECONDS"] = "2"
     # Waits for SRI grow to 2 s at most, so that outages of many attempts pass in seconds.
     env["SELLO_POLL_MAX_WAIT_SECONDS"] = "2"
-    command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--sri-port", "0",
+    command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--sri-port", "0", "--pac-port", "0",
                "--json-ready", "--outbox-dir", str(outbox)]
     with stdout.open("wb") as out, stderr.open("wb") as err:
         proc = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=err,
@@ -139,7 +140,7 @@ def local_stack(tmp_path_factory) -> LocalStack:
                 pytest.fail(f"the local stack {state}; its stderr:\n{log}")
             time.sleep(0.05)
         yield LocalStack(api_url=ready["api_url"], moto_url=ready["moto_url"],
-                         sri_url=ready["sri_url"], api_key=ready["api_key"],
+                         sri_url=ready["sri_url"], pac_url=ready["pac_url"], api_key=ready["api_key"],
                          account=ready["account"], outbox_dir=Path(ready["outbox_dir"]))
     finally:
         proc.send_signal(signal.SIGTERM)
