@@ -13,9 +13,13 @@ The RUC is written the way Ecuadorian CAs write it (see sello.countries.ec.certi
 - "bce": Banco Central del Ecuador, extensions 1.3.6.1.4.1.37947.3.11 / .3.1;
 - "uanataca": subjectAltName otherName 1.3.6.1.4.1.47286.102.3.11 / .3.1;
 - "subject": the subject's serialNumber attribute.
-Nothing here has any fiscal validity.
+For Mexico, make_csd writes the SAT pair a CSD comes as (.cer DER, .key PKCS#8 DER encrypted with the
+password), written as SAT writes it: the RFC in x500UniqueIdentifier, the 20-digit certificate number
+(NoCertificado) as the ASCII bytes of the serial, key usage for signatures only (as a CSD, not an
+e.firma). Nothing here has any fiscal validity.
 
     python -m local.certs --ruc 1799999990001 --password demo --days 365 --out demo.p12
+    python -m local.certs --rfc EKU9003173C9 --name "ESCUELA KEMPER URGATE" --out demo   # demo.cer, demo.key
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ from cryptography.x509.oid import NameOID
 
 DEMO_RUC = "1799999990001"
 DEMO_PASSWORD = "sello-demo"
+DEMO_RFC = "EKU9003173C9"
+DEMO_RFC_NAME = "ESCUELA KEMPER URGATE"
+# x500UniqueIdentifier, where SAT writes the holder's RFC (and, after " / ", its representative's).
+UNIQUE_IDENTIFIER = x509.ObjectIdentifier("2.5.4.45")
 
 # How each carrier names its fields: (OID arc, as extension or as subjectAltName otherName).
 CARRIERS = {
@@ -176,9 +184,39 @@ def make_p12(*, ruc: str | None = DEMO_RUC, password: str = DEMO_PASSWORD, key_s
     return pack_p12(key, certificate, password, chain, legacy=legacy)
 
 
+def make_csd(*, rfc: str = DEMO_RFC, name: str = DEMO_RFC_NAME, password: str = DEMO_PASSWORD,
+             key_slot: int = 1, days: int = 365, number: str = "30001000000500000001",
+             not_before: datetime | None = None) -> tuple[bytes, bytes]:
+    """A Mexican CSD as SAT delivers it, issued by the mini-CA: (.cer DER, .key PKCS#8 DER encrypted
+    with `password`). `number` is its 20-digit NoCertificado."""
+    key = rsa_key(key_slot)
+    not_before = not_before or datetime.now(UTC) - timedelta(days=1)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+                         x509.NameAttribute(NameOID.COUNTRY_NAME, "MX"),
+                         x509.NameAttribute(UNIQUE_IDENTIFIER, rfc),
+                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Sucursal 1")])
+    ca = local_ca()
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(ca.certificate.subject)
+        .public_key(key.public_key()).serial_number(int.from_bytes(number.encode("ascii"), "big"))
+        .not_valid_before(not_before).not_valid_after(not_before + timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(ca.key, hashes.SHA256())
+    )
+    encrypted = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(password.encode()))
+    return certificate.public_bytes(serialization.Encoding.DER), encrypted
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m local.certs", description=__doc__.split("\n\n")[0])
     parser.add_argument("--ruc", default=DEMO_RUC)
+    parser.add_argument("--rfc", help="make a Mexican CSD for this RFC instead: OUT.cer and OUT.key")
+    parser.add_argument("--name", default=DEMO_RFC_NAME, help="the CSD holder's name (with --rfc)")
     parser.add_argument("--cedula")
     parser.add_argument("--password", default=DEMO_PASSWORD)
     parser.add_argument("--days", type=int, default=365, help="validity from yesterday (default 365)")
@@ -190,6 +228,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--write-ca", type=Path, metavar="PEM",
                         help="also write the mini-CA's certificate (PEM), for settings.trusted_ca_path")
     args = parser.parse_args(argv)
+    if args.rfc:
+        cer, key = make_csd(rfc=args.rfc, name=args.name, password=args.password, days=args.days)
+        base = args.out.with_suffix("") if args.out.suffix == ".p12" else args.out
+        base.with_suffix(".cer").write_bytes(cer)
+        base.with_suffix(".key").write_bytes(key)
+        print(f"{base}.cer, {base}.key: CSD for RFC {args.rfc}, valid {args.days} days, password {args.password!r}")
+        return
     data = make_p12(ruc=args.ruc, cedula=args.cedula, password=args.password, days=args.days,
                     key_usage=args.key_usage, carrier=args.carrier, self_signed=args.self_signed,
                     legacy=args.legacy)

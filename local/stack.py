@@ -121,14 +121,6 @@ def sri_xsd_dir() -> str:
     return str(default) if default.is_dir() else ""
 
 
-def pac_test_cas() -> list:
-    """The certification authorities the PAC simulator accepts for test documents: the local mini-CA
-    (local.certs.make_csd) and SAT's test CAs, from the shared conformance data when it is there (its
-    test CSDs chain to them)."""
-    bundle = SHARED_DATA / "mx" / "csd" / "SATCertsPruebas_CA_test.zip"
-    return [certs.pem(certs.local_ca().certificate), *([bundle] if bundle.is_file() else [])]
-
-
 def serialize_dynamodb() -> None:
     """DynamoDB applies writes to one item one after another; moto reads, checks and writes items in
     Python, so its request threads can interleave a conditional update or an ADD and, say, hand out one
@@ -215,7 +207,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, pac
         stack._stops.append(sri.stop)
         stack.sri_url = sri.url
         try:
-            pac = PacSimulator(HOST, pac_port, test_cas=pac_test_cas()).start()
+            # Any issuer: CSDs made with `python -m local.certs --rfc …` (by any process) stamp test documents.
+            pac = PacSimulator(HOST, pac_port, accept_any_issuer=True).start()
         except OSError as exc:
             raise PortUnavailable("pac", pac_port, _reason(exc)) from None
         stack._stops.append(pac.stop)

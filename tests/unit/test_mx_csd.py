@@ -369,3 +369,16 @@ def test_the_csd_shaped_certificate_reads_as_a_csd():
     certificate = sat_like_certificate(certs.rsa_key(slot=2), rfc="AAA010101AAA")
     assert not csd.is_fiel(certificate) and csd.certificate_number(certificate) == "30001000000500009999"
     assert csd.certificate_rfcs(certificate) == {"AAA010101AAA"}
+
+
+def test_the_local_csd_maker_writes_a_pair_sello_reads_as_a_sat_csd():
+    cer, key = certs.make_csd(rfc="XIA190128J61", name="XENON INDUSTRIAL ARTICLES", password="pw",
+                              number="30001000000500000042")
+    private_key, certificate = csd.load_pair(cer, key, "pw", cer_path="cer", key_path="key",
+                                             password_path="password")
+    csd.require_csd(certificate)
+    assert csd.certificate_number(certificate) == "30001000000500000042"
+    assert csd.certificate_rfcs(certificate) == {"XIA190128J61"}
+    assert csd.legal_name(certificate) == "XENON INDUSTRIAL ARTICLES"
+    assert private_key.public_key().public_numbers() == certificate.public_key().public_numbers()
+    assert refusal(cer, key, "wrong").code == "wrong_certificate_password"
