@@ -140,6 +140,8 @@ def wrap(text: str, font: str, size: float, width: float, max_lines: int) -> lis
     """Greedy word wrap (explicit newlines kept; words wider than the line are split), at most
     `max_lines` lines, the last one ending in an ellipsis when text was left out."""
     text = printable(text, font)
+    if "\n" not in text and "  " not in text and text == text.strip() and text_width(text, font, size) <= width:
+        return [text]  # most cells: one line as it is
     space = text_width(" ", font, size)
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -453,6 +455,18 @@ class _Layout:
 _DARK_RUN = re.compile("1+")
 
 
+def _qr_path(x: float, y: float, side: float, rows: Sequence[str]) -> str:
+    """The page-content operators that fill the QR code's dark modules in black, one rectangle per
+    run of them in a row, in the square of `side` points at (x, y) with its quiet zone. Written
+    directly (reportlab's path object formats each of the hundreds of rectangles on its own)."""
+    module = side / (len(rows) + 2 * QR_QUIET)
+    left, top = x + QR_QUIET * module, y + side - QR_QUIET * module
+    rects = [f"{left + run.start() * module:.3f} {top - (r + 1) * module:.3f} "
+             f"{(run.end() - run.start()) * module:.3f} {module:.3f} re"
+             for r, row in enumerate(rows) for run in _DARK_RUN.finditer(row)]
+    return "q 0 g\n" + "\n".join(rects) + "\nf Q"
+
+
 def _paint(pages: list[list[tuple]], running_head: str, footer: str, page_label: str,
            meta: dict[str, str]) -> bytes:
     pdf_fonts.register()
@@ -508,15 +522,7 @@ def _paint(pages: list[list[tuple]], running_head: str, footer: str, page_label:
             elif kind == "L":
                 canvas.line(*op[1:])
             else:  # "Q": the QR code, one filled rectangle per run of dark modules, in one path
-                _, x, y, side, rows = op
-                module = side / (len(rows) + 2 * QR_QUIET)
-                left, top = x + QR_QUIET * module, y + side - QR_QUIET * module
-                path = canvas.beginPath()
-                for r, row in enumerate(rows):
-                    for run in _DARK_RUN.finditer(row):
-                        path.rect(left + run.start() * module, top - (r + 1) * module,
-                                  (run.end() - run.start()) * module, module)
-                canvas.drawPath(path, stroke=0, fill=1)
+                canvas.addLiteral(_qr_path(*op[1:]))
         canvas.drawText(text_object)
         canvas.showPage()
     canvas.save()
