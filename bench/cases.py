@@ -69,6 +69,8 @@ def warm_cases():
         # The signing task's work per document, key in memory: build the XML of a 10-line factura and
         # sign it (XAdES-BES, RSA-SHA1); then the RIDE of the authorized document.
         *_ecuador(),
+        # The rendering task's work for Mexico: the printed CFDI of a stamped 10-concepto invoice.
+        *_mexico_pdf(),
         # Once per certificate upload: open the PKCS#12, check the key in full, validity, usage, RUC.
         ("certificate_upload_checks", upload_checks, 15, None),
         # What the signing task would pay per cold start if it re-checked the key, and what it pays instead.
@@ -117,6 +119,73 @@ def _ecuador():
         ("ride_10_line_factura", lambda: ride.render(record), 50, 30),
         ("ride_10_line_factura_with_logo", lambda: ride.render(record, logo=logo), 50, 30),
     ]
+
+
+def _mexico_pdf():
+    from sello.countries.mx import pdf
+
+    cfdi = _stamped_cfdi(10)
+    logo = _logo()
+    return [
+        ("cfdi_pdf_10_concepts", lambda: pdf.render(cfdi), 50, 30),
+        ("cfdi_pdf_10_concepts_with_logo", lambda: pdf.render(cfdi, logo=logo), 50, 30),
+    ]
+
+
+def _stamped_cfdi(concepts: int) -> bytes:
+    """A stamped CFDI 4.0 invoice as a PAC returns it: `concepts` lines with IVA 16 % (every third
+    with a discount), its totals, and a TimbreFiscalDigital (sellos of the right length; the PDF does
+    not verify them)."""
+    import base64
+    import hashlib
+    from decimal import Decimal
+
+    from lxml import etree
+
+    cfdi_ns, tfd_ns = "http://www.sat.gob.mx/cfd/4", "http://www.sat.gob.mx/TimbreFiscalDigital"
+    sello = base64.b64encode(hashlib.shake_256(b"emisor").digest(256)).decode()
+    root = etree.Element(f"{{{cfdi_ns}}}Comprobante", nsmap={"cfdi": cfdi_ns, "tfd": tfd_ns})
+    etree.SubElement(root, f"{{{cfdi_ns}}}Emisor", Rfc="EKU9003173C9", Nombre="ESCUELA KEMPER URGATE",
+                     RegimenFiscal="601")
+    etree.SubElement(root, f"{{{cfdi_ns}}}Receptor", Rfc="MCI7306249Y1",
+                     Nombre="MUNICIPIO DE CUAUTITLAN IZCALLI", DomicilioFiscalReceptor="54700",
+                     RegimenFiscalReceptor="603", UsoCFDI="G03")
+    items = etree.SubElement(root, f"{{{cfdi_ns}}}Conceptos")
+    subtotal = discount = tax_base = tax = Decimal(0)
+    cent = Decimal("0.01")
+    for i in range(concepts):
+        quantity, price = Decimal(i % 5 + 1), Decimal(250 + 17 * i) + Decimal("0.5")
+        amount = (quantity * price).quantize(cent)
+        off = (amount / 10).quantize(cent) if i % 3 == 0 else Decimal(0)
+        line_tax = ((amount - off) * Decimal("0.16")).quantize(cent)
+        item = etree.SubElement(items, f"{{{cfdi_ns}}}Concepto", ClaveProdServ="43232408",
+                                NoIdentificacion=f"SKU-{i:03d}", Cantidad=str(quantity), ClaveUnidad="H87",
+                                Unidad="Pieza", ValorUnitario=str(price), Importe=str(amount), ObjetoImp="02",
+                                Descripcion=f"Licencia de software de facturación, módulo {i + 1}")
+        if off:
+            item.set("Descuento", str(off))
+        taxes = etree.SubElement(item, f"{{{cfdi_ns}}}Impuestos")
+        transfers = etree.SubElement(taxes, f"{{{cfdi_ns}}}Traslados")
+        etree.SubElement(transfers, f"{{{cfdi_ns}}}Traslado", Base=str(amount - off), Impuesto="002",
+                         TipoFactor="Tasa", TasaOCuota="0.160000", Importe=str(line_tax))
+        subtotal, discount = subtotal + amount, discount + off
+        tax_base, tax = tax_base + amount - off, tax + line_tax
+    summary = etree.SubElement(root, f"{{{cfdi_ns}}}Impuestos", TotalImpuestosTrasladados=str(tax))
+    etree.SubElement(etree.SubElement(summary, f"{{{cfdi_ns}}}Traslados"), f"{{{cfdi_ns}}}Traslado",
+                     Base=str(tax_base), Impuesto="002", TipoFactor="Tasa", TasaOCuota="0.160000",
+                     Importe=str(tax))
+    etree.SubElement(etree.SubElement(root, f"{{{cfdi_ns}}}Complemento"), f"{{{tfd_ns}}}TimbreFiscalDigital",
+                     Version="1.1", UUID="6F35D3B5-3651-5370-BC2C-14CDBE384CD7",
+                     FechaTimbrado="2026-03-14T10:16:02", RfcProvCertif="SPR190613I52", SelloCFD=sello,
+                     NoCertificadoSAT="30001000000500003456",
+                     SelloSAT=base64.b64encode(hashlib.shake_256(b"sat").digest(256)).decode())
+    for key, value in {"Version": "4.0", "Serie": "A", "Folio": "42", "Fecha": "2026-03-14T10:15:30",
+                       "Sello": sello, "FormaPago": "03", "NoCertificado": "30001000000500003416",
+                       "Certificado": "MIIB", "SubTotal": str(subtotal), "Descuento": str(discount),
+                       "Moneda": "MXN", "Total": str(subtotal - discount + tax), "TipoDeComprobante": "I",
+                       "Exportacion": "01", "MetodoPago": "PUE", "LugarExpedicion": "86000"}.items():
+        root.set(key, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def _logo() -> bytes:

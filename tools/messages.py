@@ -30,8 +30,9 @@ SOURCES = (PACKAGE, ROOT / "functions")
 MAPPING = ROOT / "babel.cfg"
 # sello.i18n's deferred messages: _l(text, **params), _ln(singular, plural, n, **params).
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "_ln": (1, 2)}
-# Files whose texts belong to the `ride` domain (Spanish source); every other file's to `sello`.
-RIDE_FILES = ("countries/*/ride.py", "countries/*/ride_layout.py")
+# Files whose texts belong to the `ride` domain (the printable documents' labels, Spanish source):
+# Ecuador's RIDE and Mexico's printed CFDI; every other file's to `sello`.
+RIDE_FILES = ("countries/*/ride.py", "countries/*/ride_layout.py", "countries/*/pdf.py", "countries/*/pdf_*.py")
 COMMENT_TAGS = ("Translators:",)
 PROJECT = "Sello"
 WIDTH = 100

@@ -12,7 +12,8 @@ from xml.sax.saxutils import escape
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
-from sello.countries.ec import ride, ride_fonts, ride_layout
+from sello import pdf_fonts
+from sello.countries.ec import ride, ride_layout
 
 from tests.conftest import DATA, needs_data
 
@@ -286,11 +287,11 @@ def test_non_ascii_names_survive_text_extraction():
 
 
 def test_characters_outside_the_fonts_are_replaced_not_dropped():
-    assert ride_fonts.printable("Peña Ñandú É Łódź → “x”") == "Peña Ñandú É Łódź → “x”"
+    assert pdf_fonts.printable("Peña Ñandú É Łódź → “x”") == "Peña Ñandú É Łódź → “x”"
     # no glyph in either font: the letters it decomposes to, else "?"; invisible ones go
-    assert ride_fonts.printable("Ⅻ 中 ꞹ") == "XII ? ?"
-    assert ride_fonts.printable("a\ue000b\U000e0001c") == "abc"
-    assert ride_fonts.printable("uno\ndos") == "uno\ndos"
+    assert pdf_fonts.printable("Ⅻ 中 ꞹ") == "XII ? ?"
+    assert pdf_fonts.printable("a\ue000b\U000e0001c") == "abc"
+    assert pdf_fonts.printable("uno\ndos") == "uno\ndos"
 
 
 def test_environment_comes_from_the_record():

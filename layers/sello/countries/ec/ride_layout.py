@@ -6,7 +6,7 @@ Layout and painting are two passes: layout places everything into one display li
 the painter draws them, so every page can say "Página i de N". Tables repeat their header on each
 page they continue onto; cell text wraps within its column and is cut with an ellipsis past a
 column's line limit, so nothing runs off the page. Text is set in fonts embedded in the PDF
-(ride_fonts: Noto Sans, with a fallback for the characters it lacks), so names and descriptions in
+(sello.pdf_fonts: Noto Sans, with a fallback for the characters it lacks), so names and descriptions in
 any Latin script print as the XML has them. The issuer's logo, when it has one, sits in the top-left
 corner above the issuer's box, scaled to fit.
 
@@ -25,8 +25,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from sello.countries.ec import ride_fonts
-from sello.countries.ec.ride_fonts import BOLD, REGULAR, printable, runs, text_width
+from sello import pdf_fonts
+from sello.pdf_fonts import BOLD, REGULAR, printable, runs, text_width
 
 # Image streams as binary rather than ASCII85 text, which is a quarter larger (a JPEG logo would
 # grow by that much). Only the rendering task loads reportlab.
@@ -441,7 +441,7 @@ class _Layout:
 
 def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str],
            page_label: str = "Página {number} de {total}") -> bytes:
-    ride_fonts.register()
+    pdf_fonts.register()
     buffer = io.BytesIO()
     # The initial font is one of ours, or reportlab would name Helvetica in every text object.
     canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR,
@@ -470,7 +470,7 @@ def _paint(pages: list[list[tuple]], running_head: str, meta: dict[str, str],
                 if align != "l":
                     w = sum(text_width(part, part_font, size) for part, part_font in parts)
                     x -= w if align == "r" else w / 2
-                for part, part_font in parts:  # one run per font (see ride_fonts)
+                for part, part_font in parts:  # one run per font (see sello.pdf_fonts)
                     if current != (part_font, size):
                         text_object.setFont(part_font, size)
                         current = (part_font, size)
