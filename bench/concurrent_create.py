@@ -93,7 +93,7 @@ def measure(creations: int) -> dict:
             (EVENTS / "issuers" / "create_issuer.body.json").read_text()))
         p12 = base64.b64encode(make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD)).decode()
         certificates.default_service().upload(account["id"], issuer.id, UploadCertificateRequest(
-            p12_base64=p12, password=DEMO_PASSWORD))
+            p12_base64=p12, password=DEMO_PASSWORD), "test")
         body = json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text())
         request = CreateDocumentRequest.model_validate({**body, "issuer_id": issuer.id})
 
