@@ -1,0 +1,186 @@
+"""Mexico (SAT, CFDI 4.0 stamped by a PAC) behind the CountryPlugin interface.
+
+Like Ecuador's, each step's module is imported when the step runs: the API validates and numbers
+(requests, documents), the signing task builds and seals (cfdi), the submit task stamps at the PAC
+(pac; the PAC decides at once, so nothing polls), the render task draws the printed CFDI (pdf).
+
+The PAC stamps a document sent again with the same `customid` as it did the first time (SW Sapien
+keeps the first stamp; a CFDI already stamped answers 307, which the adapter turns into that stamp):
+the customid is the SHA-256 of the sealed CFDI, which the workflow stores once and sends as stored,
+so a submission repeated after a lost answer or a timeout never makes a second stamp."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sello.countries import AuthorityUnavailable, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries.mx import rfc
+from sello.settings import get_settings
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from sello.models.certificates import CertificateUpload, UploadedFile
+
+TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito"}
+
+_clients: dict = {}  # environment -> (settings, SwSapienClient): one client per warm function
+
+
+def _pac(environment: str):
+    from sello.countries.mx.pac import SwSapienClient
+
+    settings = get_settings()
+    held = _clients.get(environment)
+    if held is None or held[0] is not settings:
+        held = _clients[environment] = (settings, SwSapienClient(settings, environment))
+    return held[1]
+
+
+def customid(signed_xml: bytes) -> str:
+    """The PAC's idempotency id of a sealed CFDI."""
+    return hashlib.sha256(signed_xml).hexdigest()
+
+
+class MexicoPlugin:
+    code = "MX"
+    name = "México"
+    authority = "SAT"
+    tax_id_name = "RFC"
+
+    # Request bodies -----------------------------------------------------------------------------
+
+    @property
+    def document_request_model(self):
+        from sello.countries.mx.requests import MexicoDocumentRequest
+
+        return MexicoDocumentRequest
+
+    @property
+    def document_request_variants(self):
+        from sello.countries.mx.requests import MexicoCreditNoteRequest, MexicoInvoiceRequest
+
+        return {"invoice": MexicoInvoiceRequest, "credit_note": MexicoCreditNoteRequest}
+
+    @property
+    def issuer_request_model(self):
+        from sello.countries.mx.issuer import MexicoIssuerRequest
+
+        return MexicoIssuerRequest
+
+    @property
+    def issuer_flags_model(self):
+        from sello.countries import NoFlags
+
+        return NoFlags
+
+    @property
+    def certificate_upload(self) -> CertificateUpload:
+        from sello.countries.mx.issuer import CSD_UPLOAD
+
+        return CSD_UPLOAD
+
+    # Tax ids and certificates -------------------------------------------------------------------
+
+    def normalize_tax_id(self, tax_id: str, *, path: str = "tax_id") -> str:
+        return rfc.normalize_rfc(tax_id, path=path)
+
+    def load_credentials(self, files: Mapping[str, UploadedFile], password: str, *,
+                         password_path: str = "password") -> tuple[Any, Any, list[Any]]:
+        from sello.countries.mx import csd
+
+        cer, key = files["cer"], files["key"]
+        private_key, certificate = csd.load_pair(cer.data, key.data, password, cer_path=cer.path,
+                                                 key_path=key.path, password_path=password_path)
+        return private_key, certificate, []
+
+    def check_certificate(self, certificate: x509.Certificate, *, path: str) -> None:
+        from sello.countries.mx import csd
+
+        csd.require_csd(certificate, path=path)
+
+    def certificate_number(self, certificate: x509.Certificate) -> str | None:
+        from sello.countries.mx import csd
+
+        return csd.certificate_number(certificate)
+
+    def certificate_tax_ids(self, certificate: x509.Certificate) -> set[str]:
+        from sello.countries.mx import csd
+
+        return csd.certificate_rfcs(certificate)
+
+    def certificate_matches(self, certificate: x509.Certificate, tax_id: str) -> bool:
+        from sello.countries.mx import csd
+
+        return csd.certificate_matches(certificate, tax_id)
+
+    def certificate_trusted(self, certificate: x509.Certificate, chain: Iterable[x509.Certificate], *,
+                            now: datetime, extra_authorities: Iterable[x509.Certificate] = ()) -> bool:
+        from sello.countries.mx import csd
+
+        return csd.certificate_trusted(certificate, chain, now, extra_authorities)
+
+    def signature_size(self, certificate: x509.Certificate) -> int:
+        """What sealing adds: Sello (base64 of an RSA signature as long as the key), Certificado
+        (base64 of the certificate's DER), NoCertificado (20 digits) and their attribute syntax."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        def b64(size: int) -> int:
+            return 4 * ((size + 2) // 3)
+
+        return (b64(certificate.public_key().key_size // 8) + b64(len(certificate.public_bytes(Encoding.DER)))
+                + 20 + 64)
+
+    # Documents --------------------------------------------------------------------------------------
+
+    def document_title(self, document_type: str) -> str:
+        return TITLES[document_type]
+
+    def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
+        from sello.countries.mx import documents
+        from sello.countries.mx.issuer import validate_issuer
+
+        mexico = validate_issuer(issuer.tax_id, issuer.legal_name, issuer.country_fields)
+        return documents.prepare(request, mexico, environment, now)
+
+    def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
+               environment: str) -> NumberedDocument:
+        from sello.countries.mx import documents
+
+        return documents.number(prepared, sequence, document_id, environment)
+
+    def sign(self, document: Mapping[str, Any], key: Any, cert: Any) -> bytes:
+        from sello.countries.mx import cfdi
+
+        return cfdi.build_signed(document["content"], document["number"], key, cert)
+
+    def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
+        from sello.countries.mx.pac import PacAuthenticationFailed, StampRejected
+
+        try:
+            stamp = _pac(environment).stamp(signed_xml, customid(signed_xml))
+        except StampRejected as exc:
+            return SubmitOutcome(status="rejected", messages=exc.messages)
+        except PacAuthenticationFailed as exc:
+            # Sello's own credentials at the PAC: an operator fixes them, and the document waits.
+            raise AuthorityUnavailable(str(exc)) from exc
+        return SubmitOutcome(status="authorized", number=stamp.uuid, authorized_at=stamp.stamped_at,
+                             document=stamp.xml)
+
+    def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
+        """Asked before a submission is repeated. The stamp comes in the answer to the submission, and a
+        repeated submission (same customid) gives back the first stamp, so there is nothing to look up:
+        "unknown" lets the workflow send it again."""
+        return PollOutcome(status="unknown")
+
+    def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
+               language: str = "es") -> bytes:
+        from sello.countries.mx import pdf
+
+        return pdf.render(authorized, logo=logo, language=language)
+
+
+plugin = MexicoPlugin()
