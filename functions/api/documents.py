@@ -8,13 +8,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from sello.http import PageCursor, PageLimit, error_doc, make_app, principal, route_responses
+from sello.http import (
+    PageCursor,
+    PageLimit,
+    error_doc,
+    file_redirect,
+    file_responses,
+    make_app,
+    principal,
+    route_responses,
+)
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.document_request import DocumentRequest
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
-    DocumentDownload,
     DocumentEmail,
     DocumentList,
     DocumentView,
@@ -38,14 +46,8 @@ _JSON = "application/json"
 
 
 def _file_responses(media_type: str, description: str) -> dict:
-    responses = route_responses(303, description, {404: _NOT_FOUND, 409: _FILE_CONFLICT})
-    responses[303]["headers"] = {
-        "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). "
-                                   "Its answer is the file's bytes, with `Content-Type: " + media_type + "` "
-                                   "and `Content-Disposition: attachment; filename=\"<number>.<extension>\"`.",
-                     "schema": {"type": "string", "format": "uri"}}}
-    responses[303]["content"] = {_JSON: {"model": DocumentDownload}}
-    return responses
+    return file_responses(description, f"`Content-Type: {media_type}` and `Content-Disposition: attachment; "
+                                       'filename="<number>.<extension>"`', {404: _NOT_FOUND, 409: _FILE_CONFLICT})
 
 
 @router.post(
@@ -133,16 +135,9 @@ def get_document(document_id: _DOCUMENT_ID) -> DocumentView:
 
 
 def _download(document_id: str, kind: str) -> Response:
-    """A redirect (303 See Other) to a short-lived presigned S3 URL of the file: the file's bytes come
-    from S3 whatever the request's Accept header, and whatever their size (neither API Gateway's
-    10 MB nor Lambda's 6 MB payload limit applies); the JSON body says the same for clients that do
-    not follow redirects."""
     caller = principal(router)
-    found = documents.default_service().download(caller.account_id, caller.environment, document_id, kind)
-    body = DocumentDownload(url=found.url, filename=found.filename, content_type=found.content_type,
-                            expires_at=found.expires_at)
-    return Response(status_code=303, content_type=_JSON, body=body.model_dump_json(),
-                    headers={"Location": found.url, "Cache-Control": "no-store"})
+    return file_redirect(documents.default_service().download(caller.account_id, caller.environment, document_id,
+                                                              kind))
 
 
 @router.get("/v1/documents/<document_id>/xml", summary="Download the XML", tags=_DOCUMENTS,

@@ -21,6 +21,8 @@ from sello.http import (
     PageLimit,
     check_characters,
     error_doc,
+    file_redirect,
+    file_responses,
     make_app,
     media_type,
     parse_json,
@@ -161,13 +163,6 @@ _LOGO_BODY = {
 }
 
 
-def _image_responses() -> dict:
-    responses = route_responses(200, "The logo", {404: error_doc("`issuer_not_found` or `logo_not_found`")})
-    responses[200]["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
-                                 for media in (logos.PNG, logos.JPEG)}
-    return responses
-
-
 @router.put(
     "/v1/issuers/<issuer_id>/logo", summary="Upload the logo", tags=_LOGOS,
     description=f"A PNG or JPEG image, {_LOGO_LIMITS}, sent as the body itself (`Content-Type: "
@@ -193,17 +188,16 @@ def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
     return logos.default_service().upload(caller.account_id, issuer_id, data, declared)
 
 
-@router.get("/v1/issuers/<issuer_id>/logo", summary="Get the logo", tags=_LOGOS,
-            description="The logo as stored, with its type (`image/png` or `image/jpeg`). Send `Accept: "
-                        "image/png` or `Accept: image/jpeg` (either gets the image whatever its type); "
-                        "without it the body is the image in base64.",
-            responses=_image_responses())
+@router.get("/v1/issuers/<issuer_id>/logo", summary="Download the logo", tags=_LOGOS,
+            description="Redirects (303) to the logo as stored, as documents' files are downloaded: a PNG or "
+                        "JPEG, the type it was uploaded as. Follow the redirect (`curl -L`); the `Accept` "
+                        "header does not matter.",
+            responses=file_responses("The logo is at `Location`", "its type (`Content-Type: image/png` or "
+                                     "`image/jpeg`) and `Content-Disposition: attachment; filename=\"logo.png\"` "
+                                     "(or `logo.jpg`)",
+                                     {404: error_doc("`issuer_not_found` or `logo_not_found`")}))
 def get_logo(issuer_id: _ISSUER_ID):
-    logo = logos.default_service().get(principal(router).account_id, issuer_id)
-    # Bytes go base64-encoded, which API Gateway decodes for clients that accept an image type (binary
-    # media types of the API).
-    return Response(status_code=200, content_type=logo.content_type, body=logo.data,
-                    headers={"Cache-Control": "private, no-cache"})
+    return file_redirect(logos.default_service().download(principal(router).account_id, issuer_id))
 
 
 @router.delete("/v1/issuers/<issuer_id>/logo", summary="Remove the logo", tags=_LOGOS, status_code=204,

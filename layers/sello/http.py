@@ -37,6 +37,7 @@ from sello.models.common import (
     MAX_PAGE_SIZE,
     NOT_XML,
     Environment,
+    FileDownload,
     Model,
     character_name,
     find_not_xml,
@@ -149,6 +150,30 @@ def route_responses(status: int, description: str, errors: dict[int, dict] | Non
     for code, doc in (errors or {}).items():
         docs[code] = error_doc(f"{doc['description']}; {docs[code]['description']}") if code in docs else doc
     return {status: {"description": description}, **dict(sorted(docs.items()))}
+
+
+def file_responses(description: str, file: str, errors: dict[int, dict] | None = None) -> dict:
+    """The `responses=` of a download that redirects to the file (`file_redirect`): 303 with the
+    `Location` header and a FileDownload body, then the errors. `file` says what the URL answers with
+    (its content type and file name)."""
+    responses = route_responses(303, description, errors)
+    responses[303]["headers"] = {
+        "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). Its "
+                                   f"answer is the file's bytes, with {file}.",
+                     "schema": {"type": "string", "format": "uri"}}}
+    responses[303]["content"] = {"application/json": {"model": FileDownload}}
+    return responses
+
+
+def file_redirect(found) -> Response:
+    """A redirect (303 See Other) to a short-lived presigned URL of a file in the bucket
+    (sello.services.downloads.Download): the bytes come from S3 whatever the request's Accept header
+    and whatever their size (neither API Gateway's 10 MB nor Lambda's 6 MB payload limit applies);
+    the JSON body says the same for clients that do not follow redirects."""
+    body = FileDownload(url=found.url, filename=found.filename, content_type=found.content_type,
+                        expires_at=found.expires_at)
+    return Response(status_code=303, content_type="application/json", body=body.model_dump_json(),
+                    headers={"Location": found.url, "Cache-Control": "no-store"})
 
 
 def error_response(status: int, body: dict, headers: dict[str, str] | None = None,

@@ -194,15 +194,6 @@ class SendDocumentRequest(RequestBody):
                                 examples=["compras@example.com"])
 
 
-class DocumentDownload(Model):
-    """The body of a download's redirect: where the file is, for clients that do not follow it."""
-
-    url: str = Field(description="A presigned URL of the file (the redirect's `Location`).")
-    filename: str = Field(examples=["001-001-000000001.pdf"])
-    content_type: str = Field(examples=["application/pdf"])
-    expires_at: datetime = Field(description="When the URL stops working.")
-
-
 class DocumentEmail(Model):
     to: str = Field(examples=["compras@example.com"])
     sent_at: datetime
