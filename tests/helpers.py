@@ -142,7 +142,6 @@ def followed(response: dict, filename: str, content_type: str) -> bytes:
     redirect (303, Location, its JSON body, a short-lived SigV4 URL) and the file's headers; the
     emulator answers the presigned URL."""
     import requests
-
     from sello.settings import get_settings
 
     assert response["statusCode"] == 303, response

@@ -55,7 +55,12 @@ class ApiIndex(Model):
                                 examples=[str(INDEX_AUTHENTICATION)])
     links: dict[str, str] = Field(description="Absolute URLs: `self`, `docs` (Swagger UI), `openapi` (this "
                                               "document), `sign_up`, `account`, `api_keys`, `issuers`, "
-                                              "`documents`.")
+                                              "`documents`.",
+                                  examples=[{name: f"https://api.example.com{path}" for name, path in (
+                                      ("self", "/v1"), ("docs", "/docs"), ("openapi", "/openapi.json"),
+                                      ("sign_up", "/v1/accounts"), ("account", "/v1/accounts/me"),
+                                      ("api_keys", "/v1/api-keys"), ("issuers", "/v1/issuers"),
+                                      ("documents", "/v1/documents"))}])
 
 
 def base_path() -> str:

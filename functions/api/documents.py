@@ -18,6 +18,7 @@ from sello.http import (
     principal,
     route_responses,
 )
+from sello import countries
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.document_request import DocumentRequest
 from sello.models.documents import (
@@ -36,12 +37,12 @@ router = Router()
 _DOCUMENTS = ["Documents"]
 _DOCUMENT_ID = Annotated[str, Path(description="The document's id: `doc_` and 20 lower-case letters or "
                                                "digits. Any other value is `document_not_found`.")]
-_NOT_FOUND = error_doc("`document_not_found`")
-_NOT_READY = error_doc("`document_not_ready`")
-_FILE_CONFLICT = error_doc("`document_not_ready`: the document is still processing, or authorized and its PDF not "
-                           "rendered yet; ask again later. `document_not_authorized`: the document ended "
-                           "`rejected` or `failed` (its `status` is in the error), so the file does not exist and "
-                           "will not (a failed document can be retried)")
+_NOT_FOUND = error_doc("document_not_found")
+_FILE_CONFLICT = error_doc("document_not_ready", "document_not_authorized",
+                           note="`document_not_ready`: the document is still processing, or authorized and its PDF "
+                                "not rendered yet; ask again later. `document_not_authorized`: the document ended "
+                                "`rejected` or `failed` (its `status` is in the error), so the file does not exist "
+                                "and will not (a failed document can be retried)")
 _JSON = "application/json"
 
 
@@ -64,16 +65,20 @@ def _file_responses(media_type: str, description: str) -> dict:
         200: {"description": "An earlier request with the same `Idempotency-Key` and the same body created "
                              "this document (header `Idempotent-Replayed: true`)",
               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
-        400: error_doc("`invalid_idempotency_key`"),
-        404: error_doc("`issuer_not_found`"),
-        409: error_doc("`idempotency_key_reused` (the key was used with another body) or "
-                       "`idempotency_key_in_use` (a request with the key is still running; send it again)"),
-        422: error_doc("`certificate_required`, `certificate_expired`, `certificate_not_trusted` (live key, "
-                       "certificate for test documents only), `document_too_large`, or the "
-                       "country's own checks, e.g. `unknown_establishment`, `invalid_tax_id`"),
-        503: error_doc("`workflow_unavailable`: the document was stored and numbered, but its processing "
-                       "could neither be started nor queued to start later; send the same request with the "
-                       "same `Idempotency-Key` to start it")},
+        400: error_doc("invalid_idempotency_key"),
+        404: error_doc("issuer_not_found"),
+        409: error_doc("idempotency_key_reused", "idempotency_key_in_use",
+                       note="the key was used with another body, or a request with the key is still running "
+                            "(send it again)"),
+        422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
+                       *countries.document_error_codes(),
+                       note="the issuer cannot sign yet (`certificate_not_trusted`: a live key, and a certificate "
+                            "for test documents only), the document is too large, or one of the country's own "
+                            "checks failed; `path` names the field", context="documents"),
+        503: error_doc("workflow_unavailable",
+                       note="the document was stored and numbered, but its processing could neither be started "
+                            "nor queued to start later; send the same request with the same `Idempotency-Key` to "
+                            "start it")},
         body=True),
 )
 def create_document(
@@ -100,9 +105,9 @@ def create_document(
                         "`customer`, a page may hold fewer than `limit` documents while more follow: go on "
                         "while `next_cursor` is set.",
             responses=route_responses(200, "A page of documents", {
-                400: error_doc("`invalid_cursor`"),
-                422: error_doc("`invalid_status`, `invalid_type`, `invalid_customer`, `invalid_date` or "
-                               "`invalid_date_range`")}))
+                400: error_doc("invalid_cursor"),
+                422: error_doc("invalid_status", "invalid_type", "invalid_customer", "invalid_date",
+                               "invalid_date_range")}))
 def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
@@ -166,10 +171,12 @@ def get_document_pdf(document_id: _DOCUMENT_ID):
                          "windows (by default 5 per document and 200 per account an hour).",
              responses=route_responses(202, "Sent", {
                  404: _NOT_FOUND,
-                 409: error_doc("`document_not_ready`: not authorized, or its PDF not rendered yet"),
-                 422: error_doc("`email_required`: neither `to` nor a customer email"),
-                 429: error_doc("`too_many_emails`: a limit is used up; header `Retry-After` (seconds)"),
-                 503: error_doc("`email_unavailable`")}, body=True))
+                 409: error_doc("document_not_ready", note="not authorized, or its PDF not rendered yet",
+                                context="email"),
+                 422: error_doc("email_required", note="neither `to` nor a customer email"),
+                 429: error_doc("too_many_emails", note="a limit is used up; header `Retry-After` (seconds)",
+                                context="documents"),
+                 503: error_doc("email_unavailable")}, body=True))
 def email_document(document_id: _DOCUMENT_ID,
                    body: Annotated[SendDocumentRequest | None, Body()] = None) -> DocumentEmail:
     caller = principal(router)
@@ -186,7 +193,7 @@ def email_document(document_id: _DOCUMENT_ID,
                          "issuer's current certificate.",
              responses=route_responses(202, "The document is processing again", {
                  404: _NOT_FOUND,
-                 409: error_doc("`document_not_retryable`: only a failed document can be retried")}))
+                 409: error_doc("document_not_retryable", note="only a failed document can be retried")}))
 def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
     caller = principal(router)
     return documents.default_service().retry(caller.account_id, caller.environment, document_id)

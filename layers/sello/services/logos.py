@@ -27,10 +27,10 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, Field
 
 from sello.adapters.blobs import S3Blobs, issuer_key
-from sello.services import downloads
-from sello.services.downloads import FileLinks
 from sello.errors import NotFound, Unprocessable
 from sello.i18n import Message, _l
+from sello.services import downloads
+from sello.services.downloads import FileLinks
 from sello.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -57,13 +57,14 @@ class Logo:
 
 
 class LogoView(BaseModel):
-    issuer_id: str
+    issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     object: str = "logo"
-    content_type: str = Field(description="`image/png` or `image/jpeg`, as uploaded.")
+    content_type: str = Field(description="`image/png` or `image/jpeg`, as uploaded.", examples=["image/png"])
     width: int = Field(description="Pixels, as stored.")
     height: int = Field(description="Pixels, as stored.")
     size: int = Field(description="Bytes, as stored (GET returns these bytes).")
-    sha256: str = Field(description="SHA-256 of the stored bytes, hex.")
+    sha256: str = Field(description="SHA-256 of the stored bytes, hex.",
+                        examples=["3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"])
 
 
 class BlobReader(Protocol):
