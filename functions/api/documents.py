@@ -46,9 +46,12 @@ _FILE_CONFLICT = error_doc("document_not_ready", "document_not_authorized",
 _JSON = "application/json"
 
 
-def _file_responses(media_type: str, description: str) -> dict:
+def _file_responses(media_type: str, extension: str, description: str) -> dict:
+    filename = f"001-001-000000001.{extension}"
     return file_responses(description, f"`Content-Type: {media_type}` and `Content-Disposition: attachment; "
-                                       'filename="<number>.<extension>"`', {404: _NOT_FOUND, 409: _FILE_CONFLICT})
+                                       'filename="<number>.<extension>"`', {404: _NOT_FOUND, 409: _FILE_CONFLICT},
+                          example=(f"accounts/acct_9f2c4e7a1b3d5f6a8c0e/documents/doc_7h3k9m2p4r6t8v1x3z5b/{filename}",
+                                   filename, media_type))
 
 
 @router.post(
@@ -150,7 +153,7 @@ def _download(document_id: str, kind: str) -> Response:
                         "authorization record (with the signed document inside); while it is processing, the "
                         "signed document as it was submitted. Follow the redirect (`curl -L`); the `Accept` "
                         "header does not matter.",
-            responses=_file_responses("application/xml", "The XML is at `Location`"))
+            responses=_file_responses("application/xml", "xml", "The XML is at `Location`"))
 def get_document_xml(document_id: _DOCUMENT_ID):
     return _download(document_id, "xml")
 
@@ -159,7 +162,7 @@ def get_document_xml(document_id: _DOCUMENT_ID):
             description="Redirects (303) to the printable version of the authorized document (Ecuador: the "
                         "RIDE), available once it is authorized and rendered. Follow the redirect (`curl -L`); "
                         "the `Accept` header does not matter.",
-            responses=_file_responses("application/pdf", "The PDF is at `Location`"))
+            responses=_file_responses("application/pdf", "pdf", "The PDF is at `Location`"))
 def get_document_pdf(document_id: _DOCUMENT_ID):
     return _download(document_id, "pdf")
 

@@ -200,7 +200,9 @@ def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
             responses=file_responses("The logo is at `Location`", "its type (`Content-Type: image/png` or "
                                      "`image/jpeg`) and `Content-Disposition: attachment; filename=\"logo.png\"` "
                                      "(or `logo.jpg`)",
-                                     {404: error_doc("issuer_not_found", "logo_not_found")}))
+                                     {404: error_doc("issuer_not_found", "logo_not_found")},
+                                     example=("accounts/acct_9f2c4e7a1b3d5f6a8c0e/issuers/iss_3k9v0c2m1x7q8w4e5r6t/logo",
+                                              "logo.png", "image/png")))
 def get_logo(issuer_id: _ISSUER_ID):
     return file_redirect(logos.default_service().download(principal(router).account_id, issuer_id))
 

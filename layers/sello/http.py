@@ -276,16 +276,22 @@ def _common_examples() -> tuple:
     )
 
 
-def file_responses(description: str, file: str, errors: dict[int, ErrorDoc] | None = None) -> dict:
+def file_responses(description: str, file: str, errors: dict[int, ErrorDoc] | None = None, *,
+                   example: tuple[str, str, str]) -> dict:
     """The `responses=` of a download that redirects to the file (`file_redirect`): 303 with the
     `Location` header and a FileDownload body, then the errors. `file` says what the URL answers with
-    (its content type and file name)."""
+    (its content type and file name); `example` is a file's key in the bucket, name and type, for the
+    body's example."""
+    key, filename, content_type = example
     responses = route_responses(303, description, errors)
     responses[303]["headers"] = {
         "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). Its "
                                    f"answer is the file's bytes, with {file}.",
                      "schema": {"type": "string", "format": "uri"}}}
-    responses[303]["content"] = {"application/json": {"model": FileDownload}}
+    url = (f"https://sello-documents.s3.us-east-1.amazonaws.com/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+           "&X-Amz-Expires=300&X-Amz-Signature=5d41402abc4b2a76b9719d91")
+    responses[303]["content"] = {"application/json": {"model": FileDownload, "example": {
+        "url": url, "filename": filename, "content_type": content_type, "expires_at": "2026-03-02T15:05:00Z"}}}
     return responses
 
 

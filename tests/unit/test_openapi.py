@@ -214,3 +214,17 @@ def test_every_success_response_and_request_body_has_an_example(method, path, op
         sample = swagger_sample(content["schema"], schemas, "", gaps)
         assert gaps == [], (what, gaps)
         assert "string" not in _strings(sample), what
+
+
+@pytest.mark.parametrize("path, filename, content_type", [
+    ("/v1/documents/{document_id}/xml", "001-001-000000001.xml", "application/xml"),
+    ("/v1/documents/{document_id}/pdf", "001-001-000000001.pdf", "application/pdf"),
+    ("/v1/issuers/{issuer_id}/logo", "logo.png", "image/png"),
+])
+def test_each_download_shows_its_own_file_in_the_redirects_example(path, filename, content_type):
+    from sello.models.common import FileDownload
+
+    content = _document()["paths"][path]["get"]["responses"]["303"]["content"]["application/json"]
+    example = FileDownload.model_validate(content["example"])
+    assert (example.filename, example.content_type) == (filename, content_type)
+    assert example.url.split("?")[0].endswith(filename if "logo" not in path else "/logo")
