@@ -3,7 +3,9 @@ CDK app declares, and the location of the shared conformance fixtures."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,64 @@ def trusted_mini_ca(monkeypatch, tmp_path):
     path.write_bytes(certs.pem(certs.local_ca().certificate))
     monkeypatch.setenv("SELLO_TRUSTED_CA_PATH", str(path))
     get_settings.cache_clear()
+
+
+# Every error the API functions answer in any test is one the OpenAPI document lists for that
+# operation and status (functions/api/docs.py): the handlers' real answers check the documentation.
+
+def documented_errors() -> list[tuple[re.Pattern, str, dict[str, set[str]]]]:
+    """(path pattern, method, status -> documented codes) of every operation, static paths first."""
+    global _DOCUMENTED
+    if _DOCUMENTED is None:
+        from functions.api.docs import merged_spec
+
+        found = []
+        for path, operations in json.loads(merged_spec())["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+            for method, operation in operations.items():
+                codes = {status: set(response.get("content", {}).get("application/json", {}).get("examples", {}))
+                         for status, response in operation["responses"].items() if status[0] in "45"}
+                found.append((pattern, method.upper(), codes, "{" in path))
+        _DOCUMENTED = [entry[:3] for entry in sorted(found, key=lambda entry: entry[3])]
+    return _DOCUMENTED
+
+
+_DOCUMENTED = None
+
+
+def undocumented_error(event, response) -> str | None:
+    """What is wrong when `response` (a function's answer to the API event) is an error its operation
+    does not document; None when it is documented, is no error, or the route is not the API's."""
+    if not isinstance(event, dict) or not isinstance(response, dict) or response.get("statusCode", 0) < 400:
+        return None
+    try:
+        code = json.loads(response.get("body") or "")["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    method, path = event.get("httpMethod", ""), event.get("path") or ""
+    status = str(response["statusCode"])
+    for pattern, operation_method, codes in documented_errors():
+        if operation_method == method and pattern.match(path):
+            if code not in codes.get(status, set()):
+                return f"{method} {path} answered {status} {code}, which its OpenAPI entry does not list"
+            return None
+    return None  # a path or method the API does not have (API Gateway answers those), or a test router
+
+
+@pytest.fixture(autouse=True)
+def errors_are_documented(monkeypatch):
+    from sello import http
+
+    problems: list[str] = []
+    resolve = http._Resolver.resolve
+
+    def checked(self, event, context):
+        response = resolve(self, event, context)
+        problem = undocumented_error(event, response)
+        if problem:
+            problems.append(problem)
+        return response
+
+    monkeypatch.setattr(http._Resolver, "resolve", checked)
+    yield
+    assert not problems, "; ".join(dict.fromkeys(problems))

@@ -9,8 +9,10 @@ import sys
 import time
 import types
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from local.gateway import match
 
@@ -127,6 +129,34 @@ def authorizer_event(method: str, path: str, headers: dict | None = None) -> dic
             **{k: proxy[k] for k in ("resource", "path", "httpMethod", "headers", "multiValueHeaders",
                                      "queryStringParameters", "multiValueQueryStringParameters",
                                      "pathParameters", "stageVariables", "requestContext")}}
+
+
+def header(response: dict, name: str) -> str | None:
+    """A header of a proxy result (Powertools answers REST events with multiValueHeaders)."""
+    values = (response.get("multiValueHeaders") or {}).get(name)
+    return values[-1] if values else None
+
+
+def followed(response: dict, filename: str, content_type: str) -> bytes:
+    """The file a download's redirect (a function's proxy result) leads to, after checking the
+    redirect (303, Location, its JSON body, a short-lived SigV4 URL) and the file's headers; the
+    emulator answers the presigned URL."""
+    import requests
+    from sello.settings import get_settings
+
+    assert response["statusCode"] == 303, response
+    location = header(response, "Location")
+    assert header(response, "Cache-Control") == "no-store"
+    body = json.loads(response["body"])
+    assert (body["url"], body["filename"], body["content_type"]) == (location, filename, content_type)
+    assert datetime.fromisoformat(body["expires_at"]).tzinfo is not None
+    query = parse_qs(urlsplit(location).query)
+    assert query["X-Amz-Expires"] == [str(get_settings().download_url_ttl_seconds)]  # short-lived, signed (v4)
+    file = requests.get(location, timeout=10)
+    assert file.status_code == 200
+    assert file.headers["Content-Type"] == content_type
+    assert file.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
+    return file.content
 
 
 def response_json(response: dict) -> Any:

@@ -32,7 +32,7 @@ router = Router()
 
 _ACCOUNTS, _KEYS = ["Accounts"], ["API keys"]
 _KEY_ID = Annotated[str, Path(description="The key's id (`key_…`).")]
-_EMAIL_NOT_SENT = error_doc("`email_not_sent`: the email could not be sent; nothing was kept, try again.")
+_EMAIL_NOT_SENT = error_doc("email_not_sent", note="the email could not be sent; nothing was kept, try again.")
 
 
 @router.post(
@@ -52,10 +52,12 @@ def sign_up(body: Annotated[SignUpRequest, Body()]) -> SignUpAccepted:
 @router.post(
     "/v1/accounts/confirm", summary="Confirm an account", tags=_ACCOUNTS,
     description="Activates the account and returns its first test API key, shown only this once.",
-    responses=route_responses(200, "Account active", {409: error_doc("`already_confirmed`"),
-                                                       410: error_doc("`confirmation_code_expired`"),
-                                                       422: error_doc("`invalid_confirmation_code`"),
-                                                       429: error_doc("`too_many_attempts`")},
+    responses=route_responses(200, "Account active", {
+        409: error_doc("already_confirmed"),
+        410: error_doc("confirmation_code_expired", note="request a new code"),
+        422: error_doc("invalid_confirmation_code"),
+        429: error_doc("too_many_attempts", note="too many wrong codes for this account; request a new code"),
+        503: error_doc("api_key_setup_failed", note="nothing was changed; send the same request again")},
                               body=True, public=True),
 )
 def confirm(body: Annotated[ConfirmRequest, Body()]) -> ConfirmationView:
@@ -76,7 +78,8 @@ def resend_confirmation(body: Annotated[ResendConfirmationRequest, Body()]) -> d
 
 
 @router.get("/v1/accounts/me", summary="The caller's account", tags=_ACCOUNTS,
-            responses=route_responses(200, "The account and the API key of the request"))
+            responses=route_responses(200, "The account and the API key of the request",
+                                      {404: error_doc("account_not_found")}))
 def me() -> MeView:
     caller = principal(router)
     return MeView(account=default_service().get_account(caller.account_id), environment=caller.environment,
@@ -87,7 +90,7 @@ def me() -> MeView:
     "/v1/accounts/me", summary="Change the caller's account", tags=_ACCOUNTS,
     description="Sets the account's `language` (`es` or `en`): the language of the emails to its owner and "
                 "of error messages to requests without an Accept-Language header.",
-    responses=route_responses(200, "The account as it is now", body=True),
+    responses=route_responses(200, "The account as it is now", {404: error_doc("account_not_found")}, body=True),
 )
 def update_me(body: Annotated[UpdateAccountRequest, Body()]) -> AccountView:
     return default_service().update_account(principal(router).account_id, body.language)
@@ -98,9 +101,12 @@ def update_me(body: Annotated[UpdateAccountRequest, Body()]) -> AccountView:
     description="Emails the account's owner (the sign-up email) a 40-character code that confirms the "
                 "account's first live key; any key of the account may ask. Live keys issue documents with "
                 "fiscal effect, so a test key alone can never obtain one. A new request replaces the code.",
-    responses=route_responses(202, "Code sent", {409: error_doc("`live_already_enabled`"),
-                                                 429: error_doc("`too_many_requests` (header `Retry-After`)"),
-                                                 503: error_doc("`email_not_sent`")}),
+    responses=route_responses(202, "Code sent", {
+        404: error_doc("account_not_found"),
+        409: error_doc("live_already_enabled"),
+        429: error_doc("too_many_requests", note="a code went out moments ago (header `Retry-After`)",
+                       context="live_activation"),
+        503: error_doc("email_not_sent", context="live_activation")}),
 )
 def request_live_activation() -> LiveActivationView:
     return default_service().request_live_activation(principal(router).account_id)
@@ -111,10 +117,14 @@ def request_live_activation() -> LiveActivationView:
     status_code=201,
     description="With the code from the owner's email, returns the account's first live key, shown only "
                 "this once. Further live keys come from `POST /v1/api-keys` with a live key.",
-    responses=route_responses(201, "Live key created", {409: error_doc("`live_already_enabled`"),
-                                                        410: error_doc("`confirmation_code_expired`"),
-                                                        422: error_doc("`invalid_confirmation_code`"),
-                                                        429: error_doc("`too_many_attempts`")}, body=True),
+    responses=route_responses(201, "Live key created", {
+        404: error_doc("account_not_found"),
+        409: error_doc("live_already_enabled"),
+        410: error_doc("confirmation_code_expired", note="ask for a new code", context="live_activation"),
+        422: error_doc("invalid_confirmation_code", context="live_activation"),
+        429: error_doc("too_many_attempts", note="too many wrong codes; ask for a new code"),
+        503: error_doc("api_key_setup_failed", note="nothing was changed; send the same request again")},
+                              body=True),
 )
 def confirm_live_activation(body: Annotated[ConfirmLiveActivationRequest, Body()]) -> NewApiKeyView:
     return default_service().confirm_live_activation(principal(router).account_id, body.code, body.name)
@@ -123,7 +133,7 @@ def confirm_live_activation(body: Annotated[ConfirmLiveActivationRequest, Body()
 @router.get("/v1/api-keys", summary="List API keys", tags=_KEYS,
             description="The account's keys of the calling key's environment (a test key lists test keys, a "
                         "live key live ones), newest first, without the keys themselves.",
-            responses=route_responses(200, "The keys"))
+            responses=route_responses(200, "The keys", {404: error_doc("account_not_found")}))
 def list_api_keys() -> ApiKeyList:
     caller = principal(router)
     keys = default_service().list_keys(caller.account_id, caller.environment)
@@ -135,7 +145,10 @@ def list_api_keys() -> ApiKeyList:
     description="A key of the calling key's environment; the response carries the key, shown only this once. "
                 "The account's first live key comes from `POST /v1/accounts/live-activation`.",
     responses=route_responses(201, "Key created", {
-        403: error_doc("`environment_mismatch`: a key creates keys of its own environment only")}, body=True),
+        403: error_doc("environment_mismatch", note="a key creates keys of its own environment only"),
+        404: error_doc("account_not_found"),
+        503: error_doc("api_key_setup_failed", note="nothing was changed; send the same request again")},
+                              body=True),
 )
 def create_api_key(body: Annotated[CreateApiKeyRequest, Body()]) -> NewApiKeyView:
     caller = principal(router)
@@ -146,8 +159,11 @@ def create_api_key(body: Annotated[CreateApiKeyRequest, Body()]) -> NewApiKeyVie
     "/v1/api-keys/<key_id>", summary="Revoke an API key", tags=_KEYS,
     description="Revokes a key of the calling key's environment (a key of the other one is not found). The "
                 "environment's last active key cannot be revoked: create another key first (or rotate it).",
-    responses=route_responses(200, "Key revoked", {404: error_doc("`api_key_not_found`"),
-                                                    409: error_doc("`last_active_key`")}),
+    responses=route_responses(200, "Key revoked", {
+        404: error_doc("api_key_not_found", "account_not_found"),
+        409: error_doc("last_active_key", "concurrent_change",
+                       note="the environment's last active key cannot be revoked; `concurrent_change`: the "
+                            "account's keys changed meanwhile, try again")}),
 )
 def revoke_api_key(key_id: _KEY_ID) -> ApiKeyView:
     caller = principal(router)
@@ -158,8 +174,10 @@ def revoke_api_key(key_id: _KEY_ID) -> ApiKeyView:
     "/v1/api-keys/<key_id>/rotate", summary="Rotate an API key", tags=_KEYS, status_code=201,
     description="Issues a new key with the same environment and name and revokes the old one at once; only "
                 "keys of the calling key's environment.",
-    responses=route_responses(201, "New key", {404: error_doc("`api_key_not_found`"),
-                                               409: error_doc("`api_key_revoked`")}),
+    responses=route_responses(201, "New key", {
+        404: error_doc("api_key_not_found", "account_not_found"),
+        409: error_doc("api_key_revoked", note="a revoked key cannot be rotated; create a new key instead"),
+        503: error_doc("api_key_setup_failed", note="nothing was changed; send the same request again")}),
 )
 def rotate_api_key(key_id: _KEY_ID) -> NewApiKeyView:
     caller = principal(router)

@@ -21,7 +21,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from pydantic import Field
 
 from sello import catalog
-from sello.http import make_app, route_responses
+from sello.http import make_app, request_translator, route_responses
+from sello.i18n import _l
 from sello.models.common import Model
 from sello.version import VERSION
 
@@ -39,14 +40,27 @@ _ASSET_TYPES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.c
 router = Router()
 
 
+# The index's texts for people, in the request's language (Accept-Language, else Spanish).
+INDEX_DESCRIPTION = _l("Electronic invoicing API.")
+INDEX_AUTHENTICATION = _l("Authorization: Bearer <API key> (sk_test_… or sk_live_…); sign-up (POST /v1/accounts) "
+                          "and its confirmation need none.")
+
+
 class ApiIndex(Model):
     name: str = Field(examples=[TITLE])
     version: str = Field(examples=[VERSION])
-    description: str
-    authentication: str = Field(description="How to send an API key.")
+    description: str = Field(description="What the API is, in the request's language (Accept-Language, else "
+                                         "Spanish).", examples=[str(INDEX_DESCRIPTION)])
+    authentication: str = Field(description="How to send an API key, in the request's language.",
+                                examples=[str(INDEX_AUTHENTICATION)])
     links: dict[str, str] = Field(description="Absolute URLs: `self`, `docs` (Swagger UI), `openapi` (this "
                                               "document), `sign_up`, `account`, `api_keys`, `issuers`, "
-                                              "`documents`.")
+                                              "`documents`.",
+                                  examples=[{name: f"https://api.example.com{path}" for name, path in (
+                                      ("self", "/v1"), ("docs", "/docs"), ("openapi", "/openapi.json"),
+                                      ("sign_up", "/v1/accounts"), ("account", "/v1/accounts/me"),
+                                      ("api_keys", "/v1/api-keys"), ("issuers", "/v1/issuers"),
+                                      ("documents", "/v1/documents"))}])
 
 
 def base_path() -> str:
@@ -71,9 +85,9 @@ def _index() -> ApiIndex:
              "openapi": f"{base}/openapi.json", "sign_up": f"{base}/v1/accounts",
              "account": f"{base}/v1/accounts/me", "api_keys": f"{base}/v1/api-keys",
              "issuers": f"{base}/v1/issuers", "documents": f"{base}/v1/documents"}
-    return ApiIndex(name=TITLE, version=VERSION, description=DESCRIPTION.split(". ")[0] + ".",
-                    authentication="Authorization: Bearer <API key> (sk_test_… or sk_live_…); sign-up "
-                                   "(POST /v1/accounts) and its confirmation need none.", links=links)
+    t = request_translator(router.current_event)
+    return ApiIndex(name=TITLE, version=VERSION, description=t.text(INDEX_DESCRIPTION),
+                    authentication=t.text(INDEX_AUTHENTICATION), links=links)
 
 
 _INDEX = {"summary": "The API's index", "tags": ["API"],

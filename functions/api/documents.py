@@ -8,13 +8,22 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from sello.http import PageCursor, PageLimit, error_doc, make_app, principal, route_responses
+from sello.http import (
+    PageCursor,
+    PageLimit,
+    error_doc,
+    file_redirect,
+    file_responses,
+    make_app,
+    principal,
+    route_responses,
+)
+from sello import countries
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.document_request import DocumentRequest
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
-    DocumentDownload,
     DocumentEmail,
     DocumentList,
     DocumentView,
@@ -28,24 +37,21 @@ router = Router()
 _DOCUMENTS = ["Documents"]
 _DOCUMENT_ID = Annotated[str, Path(description="The document's id: `doc_` and 20 lower-case letters or "
                                                "digits. Any other value is `document_not_found`.")]
-_NOT_FOUND = error_doc("`document_not_found`")
-_NOT_READY = error_doc("`document_not_ready`")
-_FILE_CONFLICT = error_doc("`document_not_ready`: the document is still processing, or authorized and its PDF not "
-                           "rendered yet; ask again later. `document_not_authorized`: the document ended "
-                           "`rejected` or `failed` (its `status` is in the error), so the file does not exist and "
-                           "will not (a failed document can be retried)")
+_NOT_FOUND = error_doc("document_not_found")
+_FILE_CONFLICT = error_doc("document_not_ready", "document_not_authorized",
+                           note="`document_not_ready`: the document is still processing, or authorized and its PDF "
+                                "not rendered yet; ask again later. `document_not_authorized`: the document ended "
+                                "`rejected` or `failed` (its `status` is in the error), so the file does not exist "
+                                "and will not (a failed document can be retried)")
 _JSON = "application/json"
 
 
-def _file_responses(media_type: str, description: str) -> dict:
-    responses = route_responses(303, description, {404: _NOT_FOUND, 409: _FILE_CONFLICT})
-    responses[303]["headers"] = {
-        "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). "
-                                   "Its answer is the file's bytes, with `Content-Type: " + media_type + "` "
-                                   "and `Content-Disposition: attachment; filename=\"<number>.<extension>\"`.",
-                     "schema": {"type": "string", "format": "uri"}}}
-    responses[303]["content"] = {_JSON: {"model": DocumentDownload}}
-    return responses
+def _file_responses(media_type: str, extension: str, description: str) -> dict:
+    filename = f"001-001-000000001.{extension}"
+    return file_responses(description, f"`Content-Type: {media_type}` and `Content-Disposition: attachment; "
+                                       'filename="<number>.<extension>"`', {404: _NOT_FOUND, 409: _FILE_CONFLICT},
+                          example=(f"accounts/acct_9f2c4e7a1b3d5f6a8c0e/documents/doc_7h3k9m2p4r6t8v1x3z5b/{filename}",
+                                   filename, media_type))
 
 
 @router.post(
@@ -62,16 +68,20 @@ def _file_responses(media_type: str, description: str) -> dict:
         200: {"description": "An earlier request with the same `Idempotency-Key` and the same body created "
                              "this document (header `Idempotent-Replayed: true`)",
               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
-        400: error_doc("`invalid_idempotency_key`"),
-        404: error_doc("`issuer_not_found`"),
-        409: error_doc("`idempotency_key_reused` (the key was used with another body) or "
-                       "`idempotency_key_in_use` (a request with the key is still running; send it again)"),
-        422: error_doc("`certificate_required`, `certificate_expired`, `certificate_not_trusted` (live key, "
-                       "certificate for test documents only), `document_too_large`, or the "
-                       "country's own checks, e.g. `unknown_establishment`, `invalid_tax_id`"),
-        503: error_doc("`workflow_unavailable`: the document was stored and numbered, but its processing "
-                       "could neither be started nor queued to start later; send the same request with the "
-                       "same `Idempotency-Key` to start it")},
+        400: error_doc("invalid_idempotency_key"),
+        404: error_doc("issuer_not_found"),
+        409: error_doc("idempotency_key_reused", "idempotency_key_in_use",
+                       note="the key was used with another body, or a request with the key is still running "
+                            "(send it again)"),
+        422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
+                       *countries.document_error_codes(),
+                       note="the issuer cannot sign yet (`certificate_not_trusted`: a live key, and a certificate "
+                            "for test documents only), the document is too large, or one of the country's own "
+                            "checks failed; `path` names the field", context="documents"),
+        503: error_doc("workflow_unavailable",
+                       note="the document was stored and numbered, but its processing could neither be started "
+                            "nor queued to start later; send the same request with the same `Idempotency-Key` to "
+                            "start it")},
         body=True),
 )
 def create_document(
@@ -98,9 +108,9 @@ def create_document(
                         "`customer`, a page may hold fewer than `limit` documents while more follow: go on "
                         "while `next_cursor` is set.",
             responses=route_responses(200, "A page of documents", {
-                400: error_doc("`invalid_cursor`"),
-                422: error_doc("`invalid_status`, `invalid_type`, `invalid_customer`, `invalid_date` or "
-                               "`invalid_date_range`")}))
+                400: error_doc("invalid_cursor"),
+                422: error_doc("invalid_status", "invalid_type", "invalid_customer", "invalid_date",
+                               "invalid_date_range")}))
 def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
@@ -133,16 +143,9 @@ def get_document(document_id: _DOCUMENT_ID) -> DocumentView:
 
 
 def _download(document_id: str, kind: str) -> Response:
-    """A redirect (303 See Other) to a short-lived presigned S3 URL of the file: the file's bytes come
-    from S3 whatever the request's Accept header, and whatever their size (neither API Gateway's
-    10 MB nor Lambda's 6 MB payload limit applies); the JSON body says the same for clients that do
-    not follow redirects."""
     caller = principal(router)
-    found = documents.default_service().download(caller.account_id, caller.environment, document_id, kind)
-    body = DocumentDownload(url=found.url, filename=found.filename, content_type=found.content_type,
-                            expires_at=found.expires_at)
-    return Response(status_code=303, content_type=_JSON, body=body.model_dump_json(),
-                    headers={"Location": found.url, "Cache-Control": "no-store"})
+    return file_redirect(documents.default_service().download(caller.account_id, caller.environment, document_id,
+                                                              kind))
 
 
 @router.get("/v1/documents/<document_id>/xml", summary="Download the XML", tags=_DOCUMENTS,
@@ -150,7 +153,7 @@ def _download(document_id: str, kind: str) -> Response:
                         "authorization record (with the signed document inside); while it is processing, the "
                         "signed document as it was submitted. Follow the redirect (`curl -L`); the `Accept` "
                         "header does not matter.",
-            responses=_file_responses("application/xml", "The XML is at `Location`"))
+            responses=_file_responses("application/xml", "xml", "The XML is at `Location`"))
 def get_document_xml(document_id: _DOCUMENT_ID):
     return _download(document_id, "xml")
 
@@ -159,7 +162,7 @@ def get_document_xml(document_id: _DOCUMENT_ID):
             description="Redirects (303) to the printable version of the authorized document (Ecuador: the "
                         "RIDE), available once it is authorized and rendered. Follow the redirect (`curl -L`); "
                         "the `Accept` header does not matter.",
-            responses=_file_responses("application/pdf", "The PDF is at `Location`"))
+            responses=_file_responses("application/pdf", "pdf", "The PDF is at `Location`"))
 def get_document_pdf(document_id: _DOCUMENT_ID):
     return _download(document_id, "pdf")
 
@@ -171,10 +174,12 @@ def get_document_pdf(document_id: _DOCUMENT_ID):
                          "windows (by default 5 per document and 200 per account an hour).",
              responses=route_responses(202, "Sent", {
                  404: _NOT_FOUND,
-                 409: error_doc("`document_not_ready`: not authorized, or its PDF not rendered yet"),
-                 422: error_doc("`email_required`: neither `to` nor a customer email"),
-                 429: error_doc("`too_many_emails`: a limit is used up; header `Retry-After` (seconds)"),
-                 503: error_doc("`email_unavailable`")}, body=True))
+                 409: error_doc("document_not_ready", note="not authorized, or its PDF not rendered yet",
+                                context="email"),
+                 422: error_doc("email_required", note="neither `to` nor a customer email"),
+                 429: error_doc("too_many_emails", note="a limit is used up; header `Retry-After` (seconds)",
+                                context="documents"),
+                 503: error_doc("email_unavailable")}, body=True))
 def email_document(document_id: _DOCUMENT_ID,
                    body: Annotated[SendDocumentRequest | None, Body()] = None) -> DocumentEmail:
     caller = principal(router)
@@ -191,7 +196,7 @@ def email_document(document_id: _DOCUMENT_ID,
                          "issuer's current certificate.",
              responses=route_responses(202, "The document is processing again", {
                  404: _NOT_FOUND,
-                 409: error_doc("`document_not_retryable`: only a failed document can be retried")}))
+                 409: error_doc("document_not_retryable", note="only a failed document can be retried")}))
 def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
     caller = principal(router)
     return documents.default_service().retry(caller.account_id, caller.environment, document_id)

@@ -21,6 +21,8 @@ from sello.http import (
     PageLimit,
     check_characters,
     error_doc,
+    file_redirect,
+    file_responses,
     make_app,
     media_type,
     parse_json,
@@ -29,6 +31,7 @@ from sello.http import (
     request_translator,
     route_responses,
 )
+from sello import countries
 from sello.i18n import _l
 from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import DEFAULT_PAGE_SIZE
@@ -40,9 +43,9 @@ router = Router()
 _ISSUERS, _CERTIFICATES, _LOGOS = ["Issuers"], ["Certificates"], ["Logos"]
 _ISSUER_ID = Annotated[str, Path(description="The issuer's id: `iss_` and 20 lower-case letters or digits. "
                                              "Any other value is `issuer_not_found`.")]
-_NOT_FOUND = error_doc("`issuer_not_found`")
-_LIVE_KEY_REQUIRED = error_doc("`live_key_required`: the account is live, so a test key cannot change its "
-                               "issuers, certificates or logos")
+_NOT_FOUND = error_doc("issuer_not_found")
+_LIVE_KEY_REQUIRED = error_doc("live_key_required", note="the account is live, so a test key cannot change its "
+                                                         "issuers, certificates or logos")
 
 
 def _upload_body() -> dict:
@@ -55,7 +58,8 @@ def _upload_body() -> dict:
                 "properties": {
                     "certificate": {"type": "string", "format": "binary",
                                     "description": "The .p12/.pfx file."},
-                    "password": {"type": "string", "format": "password"},
+                    "password": {"type": "string", "format": "password",
+                                 "examples": ["clave-del-certificado"]},
                     "notification_email": {"type": "string", "format": "email"},
                 },
             }},
@@ -70,9 +74,10 @@ def _upload_body() -> dict:
                 "office, establishments with their emission points, and the flags its tax authority needs.",
     responses=route_responses(201, "Issuer registered", {
         403: _LIVE_KEY_REQUIRED,
-        409: error_doc("`issuer_exists`"),
-        422: error_doc("`invalid_tax_id`, `unsupported_country`, or `issuer_too_large` (over "
-                       f"{MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and `size`)")}, body=True),
+        409: error_doc("issuer_exists"),
+        422: error_doc("unsupported_country", *countries.tax_id_error_codes(), "issuer_too_large",
+                       note=f"`issuer_too_large`: over {MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and "
+                            "`size`")}, body=True),
 )
 def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
     caller = principal(router)
@@ -82,7 +87,7 @@ def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
 
 @router.get("/v1/issuers", summary="List issuers", tags=_ISSUERS,
             description="The account's issuers, oldest first, a page at a time.",
-            responses=route_responses(200, "A page of issuers", {400: error_doc("`invalid_cursor`")}))
+            responses=route_responses(200, "A page of issuers", {400: error_doc("invalid_cursor")}))
 def list_issuers(
     limit: PageLimit = DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
@@ -109,17 +114,18 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
                 "environments: once the account is live, only a live key may replace it.",
     responses=route_responses(200, "Certificate stored; `warnings` says when it expires soon or signs test "
                                    "documents only", {
-        400: error_doc("`invalid_multipart`"),
+        400: error_doc("invalid_multipart"),
         403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
-        409: error_doc("`certificate_conflict`"),
-        429: error_doc("`too_many_emails`: with a `notification_email`, at most 10 notices per issuer and 50 "
-                       "per account an hour by default; header `Retry-After` (seconds)"),
-        422: error_doc("`invalid_certificate_file`, `wrong_certificate_password`, `certificate_key_missing`, "
-                       "`certificate_missing`, `certificate_key_mismatch`, `certificate_key_unsupported`, "
-                       "`certificate_not_for_signing`, `certificate_expired`, `certificate_not_yet_valid`, "
-                       "`certificate_tax_id_mismatch`, `certificate_not_trusted` (live API key, and the "
-                       "certificate does not chain to a recognised certification authority)")}, body=True),
+        409: error_doc("certificate_conflict"),
+        429: error_doc("too_many_emails", note="with a `notification_email`, at most 10 notices per issuer and 50 "
+                                               "per account an hour by default; header `Retry-After` (seconds)"),
+        422: error_doc("invalid_certificate_file", "wrong_certificate_password", "certificate_key_missing",
+                       "certificate_missing", "certificate_key_mismatch", "certificate_key_unsupported",
+                       "certificate_not_for_signing", "certificate_expired", "certificate_not_yet_valid",
+                       "certificate_tax_id_mismatch", "certificate_not_trusted",
+                       note="`certificate_not_trusted`: a live API key, and the certificate does not chain to a "
+                            "recognised certification authority")}, body=True),
     openapi_extensions={"requestBody": _upload_body},
 )
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
@@ -134,7 +140,7 @@ def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
             description="Public metadata of the active certificate and of the ones it replaced; never key "
                         "material.",
             responses=route_responses(200, "The active certificate and its history", {
-                404: error_doc("`issuer_not_found` or `certificate_not_found`")}))
+                404: error_doc("issuer_not_found", "certificate_not_found")}))
 def get_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     return _translated(certificates.default_service().view(principal(router).account_id, issuer_id))
 
@@ -161,13 +167,6 @@ _LOGO_BODY = {
 }
 
 
-def _image_responses() -> dict:
-    responses = route_responses(200, "The logo", {404: error_doc("`issuer_not_found` or `logo_not_found`")})
-    responses[200]["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
-                                 for media in (logos.PNG, logos.JPEG)}
-    return responses
-
-
 @router.put(
     "/v1/issuers/<issuer_id>/logo", summary="Upload the logo", tags=_LOGOS,
     description=f"A PNG or JPEG image, {_LOGO_LIMITS}, sent as the body itself (`Content-Type: "
@@ -177,13 +176,14 @@ def _image_responses() -> dict:
                 "show it (the RIDE top left). It replaces the issuer's previous logo; once the account is "
                 "live, only a live key may change it.",
     responses=route_responses(200, "Logo stored", {
-        400: error_doc("`invalid_multipart`"),
+        400: error_doc("invalid_multipart"),
         403: _LIVE_KEY_REQUIRED,
         404: _NOT_FOUND,
-        422: error_doc(f"`logo_too_large` (over {logos.MAX_LOGO_BYTES // 1024} KB, with `limit` and `size` "
-                       "in bytes), `logo_dimensions_too_large` (over "
-                       f"{logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} pixels), `invalid_logo` (empty, not a "
-                       "PNG or JPEG, damaged, or not the type it was sent as)")}, body=True),
+        422: error_doc("logo_too_large", "logo_dimensions_too_large", "invalid_logo",
+                       note=f"over {logos.MAX_LOGO_BYTES // 1024} KB (with `limit` and `size` in bytes), over "
+                            f"{logos.MAX_LOGO_SIDE}×{logos.MAX_LOGO_SIDE} pixels, or not a PNG or JPEG (empty, "
+                            "damaged, or not the type it was sent as); a form without a `logo` file or with other "
+                            "fields is `missing_field` or `unknown_field`")}, body=True),
     openapi_extensions={"requestBody": _LOGO_BODY},
 )
 def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
@@ -193,17 +193,18 @@ def upload_logo(issuer_id: _ISSUER_ID) -> logos.LogoView:
     return logos.default_service().upload(caller.account_id, issuer_id, data, declared)
 
 
-@router.get("/v1/issuers/<issuer_id>/logo", summary="Get the logo", tags=_LOGOS,
-            description="The logo as stored, with its type (`image/png` or `image/jpeg`). Send `Accept: "
-                        "image/png` or `Accept: image/jpeg` (either gets the image whatever its type); "
-                        "without it the body is the image in base64.",
-            responses=_image_responses())
+@router.get("/v1/issuers/<issuer_id>/logo", summary="Download the logo", tags=_LOGOS,
+            description="Redirects (303) to the logo as stored, as documents' files are downloaded: a PNG or "
+                        "JPEG, the type it was uploaded as. Follow the redirect (`curl -L`); the `Accept` "
+                        "header does not matter.",
+            responses=file_responses("The logo is at `Location`", "its type (`Content-Type: image/png` or "
+                                     "`image/jpeg`) and `Content-Disposition: attachment; filename=\"logo.png\"` "
+                                     "(or `logo.jpg`)",
+                                     {404: error_doc("issuer_not_found", "logo_not_found")},
+                                     example=("accounts/acct_9f2c4e7a1b3d5f6a8c0e/issuers/iss_3k9v0c2m1x7q8w4e5r6t/logo",
+                                              "logo.png", "image/png")))
 def get_logo(issuer_id: _ISSUER_ID):
-    logo = logos.default_service().get(principal(router).account_id, issuer_id)
-    # Bytes go base64-encoded, which API Gateway decodes for clients that accept an image type (binary
-    # media types of the API).
-    return Response(status_code=200, content_type=logo.content_type, body=logo.data,
-                    headers={"Cache-Control": "private, no-cache"})
+    return file_redirect(logos.default_service().download(principal(router).account_id, issuer_id))
 
 
 @router.delete("/v1/issuers/<issuer_id>/logo", summary="Remove the logo", tags=_LOGOS, status_code=204,

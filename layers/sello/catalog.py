@@ -140,9 +140,8 @@ GATEWAY_HEADERS: dict[str, dict[str, str]] = {
 
 # Request bodies of these types reach the functions base64-encoded (isBase64Encoded); any other
 # body is passed as UTF-8 text. Certificates and logos come as multipart/form-data or as the file
-# itself; a raw PKCS#12, image or byte stream stays intact until the function answers it. A
-# function's base64 answer (a logo) reaches the client as bytes when the client's first Accept type
-# is one of these. Documents' XML and PDF are not answered by a function but by S3, behind a redirect
-# (functions/api/documents.py), so that their bytes do not depend on Accept.
+# itself; a raw PKCS#12, image or byte stream stays intact until the function answers it. No
+# function answers with a file: documents' XML and PDF and issuers' logos come from S3, behind a
+# redirect (sello.http.file_redirect), so that their bytes do not depend on Accept.
 BINARY_MEDIA_TYPES = ("multipart/form-data", "application/octet-stream", "application/x-pkcs12",
                       "image/png", "image/jpeg")

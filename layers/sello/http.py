@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import itertools
 import json
 import re
@@ -37,6 +38,7 @@ from sello.models.common import (
     MAX_PAGE_SIZE,
     NOT_XML,
     Environment,
+    FileDownload,
     Model,
     character_name,
     find_not_xml,
@@ -115,40 +117,193 @@ class ErrorBody(Model):
     error: ErrorDetail
 
 
-def error_doc(description: str) -> dict:
-    """A route's `responses=` entry for an error, so the OpenAPI document shows the error shape."""
-    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+# Messages of the answers this module writes itself (also the OpenAPI document's examples of them).
+_NOT_JSON = _l("The request body is not valid JSON.")
+_BODY_TOO_LARGE = _l("The request body is larger than {size}.", size=_TOO_LARGE)
+_NO_BOUNDARY = _l("A multipart/form-data body needs its boundary parameter.")
+_NO_KEY = _l("A valid API key is required.")
+_INTERNAL = _l("Something went wrong on our side.")
 
 
-# The errors any route can answer, documented once; `route_responses` picks those that apply.
-COMMON_ERRORS = {
-    400: error_doc("`invalid_json`: the body is not JSON encoded as UTF-8."),
+@dataclass(frozen=True)
+class ErrorDoc:
+    """The errors a route answers with one status (`error_doc`): their codes, a note, and the
+    context whose examples to prefer (sello.error_examples)."""
+
+    codes: tuple[str, ...]
+    note: str | None = None
+    context: str | None = None
+
+    @property
+    def description(self) -> str:
+        named = [f"`{code}`" for code in self.codes]
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} or {named[-1]}"
+        return f"{listed}: {self.note.rstrip('.')}" if self.note else listed
+
+    def response(self, status: int, *more: ErrorDoc) -> dict:
+        """The OpenAPI response: the descriptions of this and `more` (the common errors of the same
+        status), and the ErrorBody schema with one named example per code. The examples are a
+        function until the document is asked for (_Resolver.get_openapi_schema), so that a cold
+        start that answers a request builds none."""
+        docs = (self, *more)
+        return {"description": "; ".join(doc.description for doc in docs) + ".",
+                "content": {"application/json": {"model": ErrorBody,
+                                                  "examples": functools.partial(_examples, status, docs)}}}
+
+
+def _examples(status: int, docs: tuple[ErrorDoc, ...]) -> dict[str, dict]:
+    """One named example per code of `docs` (the first doc's context first), from
+    sello.error_examples."""
+    registry = error_examples_registry()
+    examples: dict[str, dict] = {}
+    for doc in docs:
+        for code in doc.codes:
+            found = registry.lookup(code, status, doc.context)
+            if found is None:
+                raise LookupError(f"no example of the error {code} with status {status}: register one in "
+                                  "sello.error_examples")
+            examples.setdefault(code, {"summary": code, "value": found.body()})
+    return examples
+
+
+@functools.cache
+def error_examples_registry():
+    """sello.error_examples with this module's own examples registered (loaded on first use)."""
+    from sello import error_examples
+
+    error_examples.register(*_common_examples())
+    return error_examples
+
+
+def error_doc(*codes: str, note: str | None = None, context: str | None = None) -> ErrorDoc:
+    """A route's errors of one status, for `route_responses`: the codes it answers with, and a `note`
+    on when (the description lists the codes, then the note). Each code's example answer comes from
+    sello.error_examples: the one registered for `context` (e.g. "live_activation", where a code reads
+    differently than elsewhere), else the code's own."""
+    if not codes:
+        raise ValueError("error_doc needs at least one code")
+    return ErrorDoc(tuple(dict.fromkeys(codes)), note, context)
+
+
+# The errors any route can answer, documented once; `route_responses` picks those that apply: the
+# body's (`body`) to routes that take one, the API key's (`key`) to routes behind it.
+COMMON_ERRORS: tuple[tuple[int, str | None, ErrorDoc], ...] = (
+    (400, "body", error_doc("invalid_json", note="the body is not JSON encoded as UTF-8.")),
     # API Gateway answers these before a function runs: the authorizer refuses a missing, malformed
     # or unknown key with 401, and a Deny carries its reason as the 403 code.
-    401: error_doc(f"`{GATEWAY_ERRORS['UNAUTHORIZED'][1]}`: no API key, or not a valid one; send an API key "
-                   "as `Authorization: Bearer sk_…`."),
-    403: error_doc("`api_key_revoked` or `account_inactive`."),
-    413: error_doc(f"`payload_too_large`: the body is over {_TOO_LARGE}."),
-    415: error_doc("`unsupported_media_type`: " + _MEDIA_TYPES),
-    422: error_doc("`missing_field`, `unknown_field`, `invalid_value` or `invalid_character` (a character "
-                   "XML cannot carry, in the body or a query parameter): `path` names the field, `details` "
-                   f"lists the problems (the first {MAX_ERROR_DETAILS}; `omitted` counts the rest)."),
-}
-_BODY_ERRORS = (400, 413, 415)
-_KEY_ERRORS = (401, 403)
+    (401, "key", error_doc(GATEWAY_ERRORS["UNAUTHORIZED"][1], note="no API key, or not a valid one; send an API "
+                                                                   "key as `Authorization: Bearer sk_…`.")),
+    # A function reached without the authorizer's context (never through API Gateway) refuses too.
+    (401, "key", error_doc("missing_api_key", note="the request reached the function without the "
+                                                   "authorizer's identity.")),
+    (403, "key", error_doc("api_key_revoked", "account_inactive", note="the API key is revoked, or its account "
+                                                                       "is not active.")),
+    (413, "body", error_doc("payload_too_large", note=f"the body is over {_TOO_LARGE}.")),
+    (415, "body", error_doc("unsupported_media_type", note=_MEDIA_TYPES)),
+    (422, None, error_doc("missing_field", "unknown_field", "invalid_value", "invalid_character",
+                          note="a field is missing, unknown or not valid, or holds a character XML cannot carry "
+                               "(in the body or a query parameter): `path` names the field, `details` lists the "
+                               f"problems (the first {MAX_ERROR_DETAILS}; `omitted` counts the rest).")),
+    # API Gateway's throttles (sello.plans): the stage's and a public route's for every caller, the
+    # account plan's for a key; header Retry-After.
+    (429, None, error_doc("too_many_requests", note="over a request rate limit; header `Retry-After` "
+                                                    "(seconds).")),
+    (429, "key", error_doc("quota_exceeded", note="the request quota of the account's plan is used up until the "
+                                                  "next period.")),
+    (500, None, error_doc("internal_error", note="an unexpected failure on Sello's side; nothing to change in "
+                                                 "the request.")),
+    (500, "key", error_doc("authorizer_failure", note="the API key could not be checked; retry later.")),
+)
 
 
-def route_responses(status: int, description: str, errors: dict[int, dict] | None = None, *,
+def route_responses(status: int, description: str, errors: dict[int, ErrorDoc | dict] | None = None, *,
                     body: bool = False, public: bool = False) -> dict:
     """A route's `responses=`: its success response (Powertools takes the schema from the return
-    annotation), the COMMON_ERRORS that apply (400, 413 and 415 to routes with a `body`, 401 and 403
-    to routes behind the API key, unless `public`) and the route's own `errors` (from `error_doc`);
-    where both document a status, the descriptions are joined."""
-    skip = (() if body else _BODY_ERRORS) + (_KEY_ERRORS if public else ())
-    docs = {code: doc for code, doc in COMMON_ERRORS.items() if code not in skip}
+    annotation), the COMMON_ERRORS that apply (the body's to routes with a `body`, the API key's to
+    routes behind it, unless `public`) and the route's own `errors` (from `error_doc`; a plain
+    response dict, such as another success status, is kept as it is); where both document a status,
+    their codes, examples and descriptions are merged (the route's first)."""
+    skip = (() if body else ("body",)) + (("key",) if public else ())
+    docs: dict[int, list[ErrorDoc]] = {}
+    other = {code: doc for code, doc in (errors or {}).items() if not isinstance(doc, ErrorDoc)}  # e.g. a 200
     for code, doc in (errors or {}).items():
-        docs[code] = error_doc(f"{doc['description']}; {docs[code]['description']}") if code in docs else doc
-    return {status: {"description": description}, **dict(sorted(docs.items()))}
+        if isinstance(doc, ErrorDoc):
+            docs.setdefault(code, []).append(doc)
+    for code, needs, doc in COMMON_ERRORS:
+        if needs not in skip:
+            docs.setdefault(code, []).append(doc)
+    responses = other | {code: first.response(code, *rest) for code, (first, *rest) in docs.items()}
+    return {status: {"description": description}, **dict(sorted(responses.items()))}
+
+
+def _common_examples() -> tuple:
+    """The examples of this module's own answers and API Gateway's, from their messages (the
+    validation ones as sello.validation words them)."""
+    from sello.error_examples import example
+
+    fields = {"type": "object", "properties": {"name": {}}}
+
+    def problem(error: dict) -> dict:
+        path = ".".join(error["loc"][1:])
+        return {"code": validation.code(error), "path": path,
+                "message": str(validation.message(error, fields, tuple(error["loc"][1:])))}
+
+    missing = problem({"type": "missing", "loc": ("body", "name")})
+    unknown = problem({"type": "extra_forbidden", "loc": ("body", "nmae")})
+    too_long = problem({"type": "string_too_long", "loc": ("body", "name"), "ctx": {"max_length": 300}})
+
+    def gateway(response_type: str):
+        status, code, message = GATEWAY_ERRORS[response_type]
+        return example(status, code, Message(message))
+
+    return (
+        example(400, "invalid_json", _NOT_JSON, path="body"),
+        example(400, "invalid_multipart", _NO_BOUNDARY, path="body"),
+        gateway("UNAUTHORIZED"),
+        example(401, "missing_api_key", _NO_KEY),
+        example(413, "payload_too_large", _BODY_TOO_LARGE),
+        example(415, "unsupported_media_type", _MEDIA_TYPES_TEXT),
+        example(422, "missing_field", Message(missing["message"]), path=missing["path"],
+                extra={"details": [missing, unknown]}),
+        example(422, "unknown_field", Message(unknown["message"]), path=unknown["path"], extra={"details": [unknown]}),
+        example(422, "invalid_value", Message(too_long["message"]), path=too_long["path"],
+                extra={"details": [too_long]}),
+        example(422, "invalid_character", not_xml_message("\x00"), path="name"),
+        gateway("THROTTLED"),
+        gateway("QUOTA_EXCEEDED"),
+        example(500, "internal_error", _INTERNAL),
+        gateway("AUTHORIZER_FAILURE"),
+    )
+
+
+def file_responses(description: str, file: str, errors: dict[int, ErrorDoc] | None = None, *,
+                   example: tuple[str, str, str]) -> dict:
+    """The `responses=` of a download that redirects to the file (`file_redirect`): 303 with the
+    `Location` header and a FileDownload body, then the errors. `file` says what the URL answers with
+    (its content type and file name); `example` is a file's key in the bucket, name and type, for the
+    body's example."""
+    key, filename, content_type = example
+    responses = route_responses(303, description, errors)
+    responses[303]["headers"] = {
+        "Location": {"description": "A presigned URL of the file, valid for a few minutes (by default 5). Its "
+                                   f"answer is the file's bytes, with {file}.",
+                     "schema": {"type": "string", "format": "uri"}}}
+    url = (f"https://sello-documents.s3.us-east-1.amazonaws.com/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+           "&X-Amz-Expires=300&X-Amz-Signature=5d41402abc4b2a76b9719d91")
+    responses[303]["content"] = {"application/json": {"model": FileDownload, "example": {
+        "url": url, "filename": filename, "content_type": content_type, "expires_at": "2026-03-02T15:05:00Z"}}}
+    return responses
+
+
+def file_redirect(found) -> Response:
+    """A redirect (303 See Other) to a short-lived presigned URL of a file in the bucket
+    (sello.services.downloads.Download): the bytes come from S3 whatever the request's Accept header
+    and whatever their size (neither API Gateway's 10 MB nor Lambda's 6 MB payload limit applies);
+    the JSON body says the same for clients that do not follow redirects."""
+    body = FileDownload(url=found.url, filename=found.filename, content_type=found.content_type,
+                        expires_at=found.expires_at)
+    return Response(status_code=303, content_type="application/json", body=body.model_dump_json(),
+                    headers={"Location": found.url, "Cache-Control": "no-store"})
 
 
 def error_response(status: int, body: dict, headers: dict[str, str] | None = None,
@@ -268,7 +423,7 @@ def _validation_error(exc: RequestValidationError, t: Translator, schema: dict |
     first = errors[0] if errors else {"type": "invalid", "loc": ("body",), "msg": ""}
     kind = first.get("type", "invalid")
     if kind == "json_invalid":
-        return _invalid_json(_l("The request body is not valid JSON."), t)
+        return _invalid_json(_NOT_JSON, t)
     if kind == "unsupported_content_type":
         return error_response(415, {"code": "unsupported_media_type", "message": t.text(_MEDIA_TYPES_TEXT)},
                               language=t.language)
@@ -297,14 +452,13 @@ def _body_problem(event, multipart: tuple[re.Pattern, ...] = (),
     body = event.body or ""
     size = len(body) * 3 // 4 if event.is_base64_encoded else len(body.encode(errors="surrogatepass"))
     if size > MAX_BODY_BYTES:
-        return PayloadTooLarge(_l("The request body is larger than {size}.", size=_TOO_LARGE))
+        return PayloadTooLarge(_BODY_TOO_LARGE)
     if event.http_method in ("POST", "PUT", "PATCH") and body:
         content_type = request_content_type(event)
         media = media_type(content_type)
         if media == "multipart/form-data" and any(p.fullmatch(event.path or "") for p in multipart):
             if "boundary=" not in content_type.partition(";")[2].lower():
-                return BadRequest(_l("A multipart/form-data body needs its boundary parameter."),
-                                  code="invalid_multipart", path="body")
+                return BadRequest(_NO_BOUNDARY, code="invalid_multipart", path="body")
         elif media != "application/json" and not any(
                 media in types and p.fullmatch(event.path or "") for p, types in raw):
             return UnsupportedMediaType(_MEDIA_TYPES_TEXT)
@@ -344,10 +498,15 @@ class _Resolver(APIGatewayRestResolver):
     def get_openapi_schema(self, *args, **kwargs):
         # An `openapi_extensions` value may be a function, called only when the document is asked for:
         # a route's import then builds no schema it would not need to answer a request.
+        # Likewise the examples of a response's content (ErrorDoc.response).
         for route in self._static_routes + self._dynamic_routes:
             if route.openapi_extensions:
                 route.openapi_extensions = {name: value() if callable(value) else value
                                             for name, value in route.openapi_extensions.items()}
+            for response in (route.responses or {}).values():
+                for content in (response.get("content") or {}).values():
+                    if callable(content.get("examples")):
+                        content["examples"] = content["examples"]()
         return super().get_openapi_schema(*args, **kwargs)
 
 
@@ -409,8 +568,7 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
             return _answer(problem, t())
         logger.exception("unhandled error")
         translated = t()
-        return error_response(500, {"code": "internal_error",
-                                    "message": translated.text(_l("Something went wrong on our side."))},
+        return error_response(500, {"code": "internal_error", "message": translated.text(_INTERNAL)},
                               language=translated.language)
 
     # Powertools decodes a base64 body as UTF-8 before parsing it as JSON; only that failure is
@@ -435,6 +593,6 @@ def principal(app: APIGatewayRestResolver) -> Principal:
     ctx = _authorizer_context(app.current_event)
     account_id, environment, key_id = ctx.get("account_id"), ctx.get("environment"), ctx.get("key_id")
     if not account_id or environment not in ("test", "live"):
-        raise Unauthorized(_l("A valid API key is required."), code="missing_api_key")
+        raise Unauthorized(_NO_KEY, code="missing_api_key")
     return Principal(account_id=account_id, environment=environment, key_id=key_id or "",
                      language=language_of(ctx.get("language")))

@@ -52,7 +52,8 @@ class Settings(BaseModel):
     certificate_emails_per_issuer: int = Field(default=10, gt=0)
     certificate_emails_per_account: int = Field(default=50, gt=0)
 
-    # Lifetime of the presigned URLs that GET /v1/documents/{id}/xml and /pdf redirect to.
+    # Lifetime of the presigned URLs that GET /v1/documents/{id}/xml and /pdf and /v1/issuers/{id}/logo
+    # redirect to.
     download_url_ttl_seconds: int = Field(default=300, gt=0, le=7 * 24 * 3600)
 
     # Document workflow: the waits between calls to the authority (authorization polls, and attempts to

@@ -1,11 +1,10 @@
 """An issuer's logo over HTTP against the local stack: uploaded as the image itself and as a form (the
-gateway hands both over base64-encoded, as API Gateway does with binary media types), read back as
-bytes by a client that accepts an image type, printed on the RIDE of a factura issued afterwards, and
-removed."""
+gateway hands both over base64-encoded, as API Gateway does with binary media types), read back
+through its download's redirect to a presigned URL (the same bytes whatever the Accept header), printed
+on the RIDE of a factura issued afterwards, and removed."""
 
 from __future__ import annotations
 
-import base64
 import io
 
 import pytest
@@ -39,12 +38,19 @@ def test_upload_read_back_print_and_remove(local_stack, issuer):
         assert stored.status_code == 200, stored.text
         assert (stored.json()["width"], stored.json()["height"]) == (240, 80)
 
-        as_bytes = client.get(path, headers={"Accept": "image/png"})
+        # A redirect to the file at a presigned URL the emulator answers, as documents' downloads.
+        redirect = client.get(path)
+        assert redirect.status_code == 303, redirect.text
+        assert redirect.json()["url"] == redirect.headers["location"]
+        as_bytes = client.get(path, follow_redirects=True)
         assert (as_bytes.status_code, as_bytes.headers["content-type"]) == (200, "image/png")
+        assert as_bytes.headers["content-disposition"] == 'attachment; filename="logo.png"'
         assert len(as_bytes.content) == stored.json()["size"]
         assert Image.open(io.BytesIO(as_bytes.content)).tobytes() == Image.open(io.BytesIO(sent)).tobytes()
-        # A client that does not accept an image type gets the bytes in base64, as from API Gateway.
-        assert base64.b64decode(client.get(path).content) == as_bytes.content
+        # The same bytes whatever the Accept header.
+        for accept in ("image/png", "application/json", "*/*"):
+            again = client.get(path, headers={"Accept": accept}, follow_redirects=True)
+            assert again.content == as_bytes.content, accept
 
         replaced = client.put(path, files={"logo": ("logo.png", png((300, 100), (200, 30, 60)), "image/png")})
         assert replaced.status_code == 200, replaced.text

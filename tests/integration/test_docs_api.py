@@ -49,6 +49,37 @@ def test_the_index_names_the_api_and_links_its_documentation_and_collections(pat
         "api_keys": f"{base}/v1/api-keys", "issuers": f"{base}/v1/issuers", "documents": f"{base}/v1/documents"}
 
 
+def po_translations(language: str) -> dict[str, str]:
+    """The sello catalog of `language` as its .po file holds it (msgid -> msgstr)."""
+    from babel.messages.pofile import read_po
+
+    with (REPO_ROOT / "layers/sello/locale" / language / "LC_MESSAGES/sello.po").open("rb") as f:
+        return {m.id: m.string for m in read_po(f) if m.id}
+
+
+def test_the_index_speaks_the_requests_language_spanish_by_default():
+    from functions.api.docs import INDEX_AUTHENTICATION, INDEX_DESCRIPTION
+
+    def index(language: str | None) -> tuple[dict, str]:
+        from functions.api import docs
+
+        event = api_event("GET", "/v1", headers={"Accept-Language": language} if language else None)
+        response = docs.handler(event, context_for(DOCS))
+        return response_json(response), response["multiValueHeaders"]["Content-Language"][-1]
+
+    spanish = po_translations("es")
+    texts = {}
+    for language in (None, "es-EC", "en-US,en;q=0.9", "fr"):
+        body, said = index(language)
+        texts[language] = (body["description"], body["authentication"], said)
+    english = (INDEX_DESCRIPTION.msgid, INDEX_AUTHENTICATION.msgid, "en")
+    es = (spanish[INDEX_DESCRIPTION.msgid], spanish[INDEX_AUTHENTICATION.msgid], "es")
+    assert texts == {None: es, "es-EC": es, "en-US,en;q=0.9": english, "fr": es}
+    assert es[0] != english[0] and es[1] != english[1] and all(es)
+    assert es[0] == "API de facturación electrónica."
+    assert "Bearer" in es[1] and "Bearer" in english[1]  # the header's syntax is not translated
+
+
 def test_behind_a_custom_domain_the_links_have_no_stage():
     index = response_json(get("/v1", custom_domain=True))
     assert index["links"]["docs"] == "https://api.example.com/docs"

@@ -13,7 +13,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -42,7 +41,7 @@ from sello.models.issuers import EmissionPoint, Establishment, Issuer
 from sello.services import documents as documents_service
 from sello.services.documents import DocumentService, request_hash
 from sello.settings import get_settings
-from tests.helpers import api_event, authorizer_context, install_country, load_event, response_json
+from tests.helpers import api_event, authorizer_context, followed, install_country, load_event, response_json
 
 DOCUMENTS = next(s for s in catalog.API_FUNCTIONS if s.name == "documents")
 RESTART = next(s for s in catalog.SCHEDULED_FUNCTIONS if s.name == "workflow_restart")
@@ -696,28 +695,6 @@ def download(document_id: str, kind: str, principal: dict = ACCOUNT, headers: di
     return call(api_event("GET", f"/v1/documents/{document_id}/{kind}", principal=principal, headers=headers))
 
 
-def fetch(location: str) -> requests.Response:
-    """What a client that follows the redirect gets (the emulator answers the presigned URL)."""
-    return requests.get(location, timeout=10)
-
-
-def followed(response: dict, filename: str, content_type: str) -> bytes:
-    """The file a download's redirect leads to, after checking the redirect and the file's headers."""
-    assert response["statusCode"] == 303, response
-    location = header(response, "Location")
-    assert header(response, "Cache-Control") == "no-store"
-    body = json.loads(response["body"])
-    assert (body["url"], body["filename"], body["content_type"]) == (location, filename, content_type)
-    assert datetime.fromisoformat(body["expires_at"]).tzinfo is not None
-    query = parse_qs(urlsplit(location).query)
-    assert query["X-Amz-Expires"] == [str(get_settings().download_url_ttl_seconds)]  # short-lived, signed (v4)
-    file = fetch(location)
-    assert file.status_code == 200
-    assert file.headers["Content-Type"] == content_type
-    assert file.headers["Content-Disposition"] == f'attachment; filename="{filename}"'
-    return file.content
-
-
 def test_xml_and_pdf_downloads(aws, testland):
     doc = authorized_document(aws, make_issuer())
     xml = followed(download(doc["id"], "xml"), "001-001-000000001.xml", "application/xml")
@@ -801,7 +778,7 @@ def test_the_local_gateway_passes_the_redirect_on_whatever_the_accept_header(aws
             assert answer.status_code == 303, (accept, kind, answer.data)
             assert answer.headers["Content-Type"] == "application/json"
             assert answer.json["url"] == answer.headers["Location"]
-            assert content in fetch(answer.headers["Location"]).content
+            assert content in requests.get(answer.headers["Location"], timeout=10).content
 
 
 # Email ----------------------------------------------------------------------------------------------

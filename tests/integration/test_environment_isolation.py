@@ -161,6 +161,6 @@ def test_once_live_a_test_key_cannot_change_the_logo_but_still_reads_it(account,
         code = response_json(response)["error"]["code"]
         assert (response["statusCode"], code) == (403, "live_key_required"), method
     assert stored_objects() == before
-    assert logo_call("GET", test) == 200  # reading stays open
+    assert logo_call("GET", test) == 303  # reading stays open (a redirect to the file)
     assert logo_call("PUT", live, image((50, 50))) == 200
     assert logo_call("DELETE", live) == 204 and stored_objects() == []

@@ -4,7 +4,6 @@ remove; what is refused, and that nothing is stored then; what is kept of an ima
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -17,7 +16,7 @@ from sello.services import logos
 from sello.settings import get_settings
 
 from local.lambdas import context_for
-from tests.helpers import api_event, authorizer_context, load_event, response_json
+from tests.helpers import api_event, authorizer_context, followed, load_event, response_json
 
 ISSUERS = next(s for s in catalog.API_FUNCTIONS if s.name == "issuers")
 ACCOUNT_A = {"account_id": "acct_a0000000000000000000", "environment": "test", "key_id": "key_a"}
@@ -80,9 +79,14 @@ def put_form(issuer_id: str, parts: dict[str, bytes | str], boundary: str = "sel
                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
-def get_logo(issuer_id: str, principal: dict = ACCOUNT_A) -> dict:
-    return handle(api_event("GET", f"/v1/issuers/{issuer_id}/logo", principal=principal,
-                            headers={"Accept": "image/png"}))
+def get_logo(issuer_id: str, principal: dict = ACCOUNT_A, headers: dict | None = None) -> dict:
+    return handle(api_event("GET", f"/v1/issuers/{issuer_id}/logo", principal=principal, headers=headers))
+
+
+def logo_bytes(issuer_id: str, content_type: str = "image/png", headers: dict | None = None) -> bytes:
+    """The stored logo, through the download's redirect (checked as documents' downloads are)."""
+    filename = "logo.png" if content_type == "image/png" else "logo.jpg"
+    return followed(get_logo(issuer_id, headers=headers), filename, content_type)
 
 
 def stored_objects() -> list[str]:
@@ -106,10 +110,7 @@ def test_a_png_sent_as_the_body_is_stored_read_back_and_removed(aws):
     assert (view["issuer_id"], view["object"], view["content_type"]) == (issuer_id, "logo", "image/png")
     assert (view["width"], view["height"]) == (120, 40)
 
-    response = get_logo(issuer_id)
-    assert response["statusCode"] == 200 and response["isBase64Encoded"] is True
-    assert content_type(response) == "image/png"
-    data = base64.b64decode(response["body"])
+    data = logo_bytes(issuer_id)
     assert len(data) == view["size"] and hashlib.sha256(data).hexdigest() == view["sha256"]
     assert decoded(data).size == (120, 40) and decoded(data).getpixel((5, 5)) == (200, 30, 60)
     assert stored_objects() == [f"accounts/{ACCOUNT_A['account_id']}/issuers/{issuer_id}/logo"]
@@ -129,9 +130,7 @@ def test_a_jpeg_in_a_form_replaces_the_png(aws):
     status, view = put_form(issuer_id, {"logo": image((64, 64), fmt="JPEG", color=(10, 120, 240))})
     assert status == 200, view
     assert (view["content_type"], view["width"], view["height"]) == ("image/jpeg", 64, 64)
-    response = get_logo(issuer_id)
-    assert content_type(response) == "image/jpeg"
-    assert decoded(base64.b64decode(response["body"])).format == "JPEG"
+    assert decoded(logo_bytes(issuer_id, "image/jpeg")).format == "JPEG"
     assert len(stored_objects()) == 1
 
 
@@ -148,10 +147,18 @@ def test_the_sample_events_upload_read_and_remove_a_logo(aws):
     for name in ("upload_logo", "upload_logo_multipart"):
         status, view = call(sample(name))
         assert (status, view["content_type"], view["width"], view["height"]) == (200, "image/png", 96, 32)
-    response = handle(sample("get_logo"))
-    assert (response["statusCode"], content_type(response)) == (200, "image/png")
+    assert decoded(followed(handle(sample("get_logo")), "logo.png", "image/png")).size == (96, 32)
     assert handle(sample("delete_logo"))["statusCode"] == 204
     assert stored_objects() == []
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*", "image/png", "image/jpeg", "text/html"])
+def test_the_logo_comes_whatever_the_accept_header(aws, accept):
+    issuer_id = create_issuer()
+    sent = image((30, 20), fmt="JPEG")
+    assert put_raw(issuer_id, sent, "image/jpeg")[0] == 200
+    data = logo_bytes(issuer_id, "image/jpeg", headers={"Accept": accept} if accept else None)
+    assert decoded(data).size == (30, 20) and data.startswith(b"\xff\xd8\xff")
 
 
 def test_octet_stream_takes_whatever_the_bytes_are(aws):
@@ -171,7 +178,7 @@ def test_only_the_pixels_are_kept(aws):
     info.add_text("Comment", "secret-comment-in-png")
     png = image(pnginfo=info) + b"<script>alert('appended')</script>"
     assert put_raw(issuer_id, png)[0] == 200
-    stored = base64.b64decode(get_logo(issuer_id)["body"])
+    stored = logo_bytes(issuer_id)
     assert b"secret-comment-in-png" not in stored and b"<script>" not in stored
     assert decoded(stored).getpixel((0, 0)) == (200, 30, 60)
 
@@ -180,7 +187,7 @@ def test_only_the_pixels_are_kept(aws):
     jpeg = image(fmt="JPEG", exif=exif.tobytes())
     assert b"secret-exif-description" in jpeg
     assert put_raw(issuer_id, jpeg, "image/jpeg")[0] == 200
-    assert b"secret-exif-description" not in base64.b64decode(get_logo(issuer_id)["body"])
+    assert b"secret-exif-description" not in logo_bytes(issuer_id, "image/jpeg")
 
 
 def test_a_photo_is_turned_upright_and_a_large_logo_scaled_down(aws):
@@ -198,13 +205,13 @@ def test_a_photo_is_turned_upright_and_a_large_logo_scaled_down(aws):
 def test_transparency_is_kept(aws):
     issuer_id = create_issuer()
     assert put_raw(issuer_id, image(mode="RGBA", color=(0, 0, 0, 0)))[0] == 200
-    assert decoded(base64.b64decode(get_logo(issuer_id)["body"])).mode == "RGBA"
+    assert decoded(logo_bytes(issuer_id)).mode == "RGBA"
     palette = Image.new("P", (8, 8), 1)
     palette.putpalette([255, 0, 0, 0, 0, 255])
     out = io.BytesIO()
     palette.save(out, "PNG", transparency=1)  # colour 1 is transparent
     assert put_raw(issuer_id, out.getvalue())[0] == 200
-    assert decoded(base64.b64decode(get_logo(issuer_id)["body"])).getpixel((0, 0)) == (0, 0, 255, 0)
+    assert decoded(logo_bytes(issuer_id)).getpixel((0, 0)) == (0, 0, 255, 0)
 
 
 # What is refused -------------------------------------------------------------------------------
@@ -273,9 +280,9 @@ def test_a_file_over_the_size_limit_says_the_limit_and_its_size(aws):
 def test_a_refused_logo_leaves_the_previous_one(aws):
     issuer_id = create_issuer()
     assert put_raw(issuer_id, image())[0] == 200
-    before = get_logo(issuer_id)["body"]
+    before = logo_bytes(issuer_id)
     assert put_raw(issuer_id, b"garbage")[0] == 422
-    assert get_logo(issuer_id)["body"] == before
+    assert logo_bytes(issuer_id) == before
 
 
 @pytest.mark.parametrize("parts, status, code, path", [

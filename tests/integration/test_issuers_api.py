@@ -625,19 +625,16 @@ def test_every_route_documents_its_success_response():
                 ("put", "/v1/issuers/{issuer_id}/certificate"): ("200", "CertificateView"),
                 ("get", "/v1/issuers/{issuer_id}/certificate"): ("200", "CertificateView"),
                 ("put", "/v1/issuers/{issuer_id}/logo"): ("200", "LogoView"),
-                ("get", "/v1/issuers/{issuer_id}/logo"): ("200", "image/jpeg, image/png"),
+                ("get", "/v1/issuers/{issuer_id}/logo"): ("303", "FileDownload"),  # a redirect to the file
                 ("delete", "/v1/issuers/{issuer_id}/logo"): ("204", None)}
     documented = {}
     for path, operations in paths.items():
         for method, operation in operations.items():
-            status = next(s for s in operation["responses"] if s.startswith("2"))
+            status = next(s for s in operation["responses"] if s[0] in "23")
             content = operation["responses"][status].get("content")
             if not content:
                 documented[(method, path)] = (status, None)
-            elif "application/json" in content:
+            else:
                 schema = content["application/json"]["schema"]
                 documented[(method, path)] = (status, schema["$ref"].rsplit("/", 1)[1])
-            else:  # a file: its media types, each a binary string
-                assert all(c["schema"] == {"type": "string", "format": "binary"} for c in content.values())
-                documented[(method, path)] = (status, ", ".join(sorted(content)))
     assert documented == expected

@@ -123,6 +123,39 @@ def test_a_business_rule(aws, language, expected):
     assert (error["code"], error["path"], error["message"]) == ("invalid_tax_id", "tax_id", expected)
 
 
+def test_a_tax_rate_with_too_many_digits_is_refused_in_the_callers_language(aws):
+    body = invoice_body()
+    body["items"][0]["taxes"][0]["rate"] = "123.45"  # within 0..9999 and 2 decimals, but 5 digits
+    answers = {}
+    for language in ("es", "en"):
+        error = error_of(call("documents", "POST", "/v1/documents", body, language=language))
+        assert (error["code"], error["path"]) == ("invalid_value", "items.0.taxes.0.rate")
+        answers[language] = error["message"]
+    assert answers == {
+        "en": "A tax rate has at most 4 digits in all, e.g. 15, 12.5, 150 or 0.02.",
+        "es": "Una tarifa de impuesto tiene como máximo 4 dígitos en total, por ejemplo 15, 12.5, 150 o 0.02."}
+
+
+def test_no_model_validator_answers_in_one_language_only():
+    """A validator's message reaches people (sello.validation): the request models raise it as a
+    TranslatedValueError of a catalog message, never as a plain ValueError or pydantic error of
+    fixed words."""
+    import ast
+    from pathlib import Path
+
+    import sello
+
+    package = Path(sello.__file__).parent
+    plain = []
+    for source in [*sorted((package / "models").rglob("*.py")), package / "validation.py"]:
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                name = ast.unparse(node.exc.func).rpartition(".")[2]
+                if name in ("ValueError", "AssertionError", "PydanticCustomError"):
+                    plain.append(f"{source.name}:{node.lineno}")
+    assert plain == []
+
+
 @pytest.mark.parametrize("language,expected", [("es", "No hay un emisor con este id."),
                                                ("en", "No issuer with this id.")])
 def test_not_found(aws, language, expected):

@@ -110,7 +110,7 @@ def test_the_routes_name_their_error_codes_and_media_types():
         responses = paths[f"/v1/documents/{{document_id}}/{kind}"]["get"]["responses"]
         assert not [code for code in responses if code.startswith("2")]  # a redirect, never the bytes
         assert responses["303"]["content"]["application/json"]["schema"] == {
-            "$ref": "#/components/schemas/DocumentDownload"}
+            "$ref": "#/components/schemas/FileDownload"}
         assert media_type in responses["303"]["headers"]["Location"]["description"]
         for code in ("document_not_ready", "document_not_authorized"):
             assert code in responses["409"]["description"]

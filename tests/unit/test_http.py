@@ -33,7 +33,7 @@ FAILURES = {"UnicodeDecodeError": lambda: b"\xff".decode("utf-8"),
             "RecursionError": lambda: json.loads("[" * 100_000)}
 
 
-@router.post("/greetings", responses=route_responses(201, "Greeted", {409: error_doc("`taken`")}, body=True,
+@router.post("/greetings", responses=route_responses(201, "Greeted", {409: error_doc("already_confirmed")}, body=True,
                                                       public=True), status_code=201)
 def greet(body: Annotated[Greeting, Body()]) -> Reply:
     if body.name in FAILURES:
@@ -184,22 +184,60 @@ def schema(response: dict) -> dict:
     return response["content"]["application/json"]["schema"]
 
 
+def common(status: int, *needs: str | None) -> list:
+    return [doc for code, need, doc in COMMON_ERRORS if code == status and need in needs]
+
+
 def test_route_responses_documents_the_success_model_and_the_errors_that_apply():
     post_doc, get_doc = operations()["post"], operations()["get"]
 
     assert schema(post_doc["201"]) == schema(get_doc["200"]) == {"$ref": "#/components/schemas/Reply"}
     assert post_doc["201"]["description"] == "Greeted"
-    assert set(post_doc) == {"201", "400", "409", "413", "415", "422"}  # public: no 401/403
-    assert set(get_doc) == {"200", "401", "403", "422"}  # no body: no 400/413/415
-    for code in ("400", "409", "413", "415", "422"):
+    assert set(post_doc) == {"201", "400", "409", "413", "415", "422", "429", "500"}  # public: no 401/403
+    assert set(get_doc) == {"200", "401", "403", "422", "429", "500"}  # no body: no 400/413/415
+    for code in ("400", "409", "413", "415", "422", "429", "500"):
         assert schema(post_doc[code]) == {"$ref": "#/components/schemas/ErrorBody"}
-    assert post_doc["415"]["description"] == COMMON_ERRORS[415]["description"]
+    [media_types] = common(415, "body")
+    assert post_doc["415"]["description"] == media_types.description + "."
+    # A key's own limits and failures only where a key is needed.
+    assert set(examples(post_doc["429"])) == {"too_many_requests"}
+    assert set(examples(get_doc["429"])) == {"too_many_requests", "quota_exceeded"}
+    assert set(examples(get_doc["401"])) == {"unauthorized", "missing_api_key"}
+    assert set(examples(post_doc["500"])) == {"internal_error"}
+    assert set(examples(get_doc["500"])) == {"internal_error", "authorizer_failure"}
+    assert examples(post_doc["409"])["already_confirmed"]["value"] == {
+        "error": {"code": "already_confirmed", "message": "This account is already confirmed."}}
+
+
+def examples(response: dict) -> dict:
+    return response["content"]["application/json"]["examples"]
 
 
 def test_a_routes_own_error_joins_the_common_one_of_its_status():
-    merged = route_responses(200, "OK", {422: error_doc("`invalid_code`")})[422]
-    assert merged["description"] == f"`invalid_code`; {COMMON_ERRORS[422]['description']}"
+    merged = route_responses(200, "OK", {422: error_doc("invalid_confirmation_code", note="a wrong code")})[422]
+    [validation] = common(422, None)
+    assert merged["description"] == f"`invalid_confirmation_code`: a wrong code; {validation.description}."
+    listed = merged["content"]["application/json"]["examples"]()
+    assert list(listed) == ["invalid_confirmation_code", "missing_field", "unknown_field", "invalid_value",
+                            "invalid_character"]
+    assert listed["invalid_confirmation_code"]["value"]["error"]["path"] == "code"
 
+
+def test_a_code_both_document_reads_as_the_route_has_it():
+    merged = route_responses(202, "Sent", {429: error_doc("too_many_requests", context="live_activation")})[429]
+    listed = merged["content"]["application/json"]["examples"]()
+    assert list(listed) == ["too_many_requests", "quota_exceeded"]
+    assert listed["too_many_requests"]["value"]["error"]["message"] == (
+        "A code was sent moments ago. Wait a little before asking again.")
+    gateway = route_responses(200, "OK")[429]["content"]["application/json"]["examples"]()
+    assert gateway["too_many_requests"]["value"]["error"]["message"] == "Too many requests; retry later."
+
+
+def test_error_doc_lists_codes_once_then_its_note():
+    assert error_doc("a_b", "c_d", "a_b", note="why").description == "`a_b` or `c_d`: why"
+    assert error_doc("a_b", "c_d", "e_f").description == "`a_b`, `c_d` or `e_f`"
+    with pytest.raises(ValueError):
+        error_doc()
 
 
 @pytest.mark.parametrize("content_type", ["Application/JSON", "APPLICATION/JSON; charset=UTF-8"])

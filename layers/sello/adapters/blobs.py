@@ -40,6 +40,16 @@ class S3Blobs:
                 return None
             raise
 
+    def content_type(self, key: str) -> str | None:
+        """The object's Content-Type as stored, or None when there is no such object (S3 is asked
+        for the object's metadata only)."""
+        try:
+            return aws.client("s3").head_object(Bucket=self.bucket, Key=key)["ContentType"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise
+
     def delete(self, key: str) -> None:
         """Removes the object (in a versioned bucket, its current version); no object is not an error."""
         aws.client("s3").delete_object(Bucket=self.bucket, Key=key)

@@ -1,5 +1,6 @@
 """Country plugins. The API and the workflow pick a plugin by the issuer's country and never branch
-on the country otherwise. Adding a country means adding a package here and one line in _PLUGINS."""
+on the country otherwise. Adding a country means adding a package here (its plugin, and the examples of
+its errors for the OpenAPI document: `error_examples`, see below) and one line in _PLUGINS."""
 
 from __future__ import annotations
 
@@ -152,3 +153,28 @@ def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
                                country=repr(country), supported=", ".join(_PLUGINS)),
                             code="unsupported_country", path=path)
     return importlib.import_module(module).plugin
+
+
+# The errors each plugin raises, for the OpenAPI document: `<plugin module>.error_examples` holds
+# TAX_ID_CODES (normalize_tax_id), DOCUMENT_CODES (prepare) and `examples()`
+# (sello.error_examples.ErrorExample). The modules hold data only, so reading them loads no plugin.
+
+def error_example_modules() -> tuple[str, ...]:
+    return tuple(f"{module}.error_examples" for module in _PLUGINS.values())
+
+
+def _codes(name: str) -> tuple[str, ...]:
+    codes: dict[str, None] = {}
+    for module in error_example_modules():
+        codes.update(dict.fromkeys(getattr(importlib.import_module(module), name)))
+    return tuple(codes)
+
+
+def tax_id_error_codes() -> tuple[str, ...]:
+    """The codes an issuer's tax id check (`normalize_tax_id`) answers in any country."""
+    return _codes("TAX_ID_CODES")
+
+
+def document_error_codes() -> tuple[str, ...]:
+    """The codes a document request's checks (`prepare`) answer in any country."""
+    return _codes("DOCUMENT_CODES")

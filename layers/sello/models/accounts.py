@@ -74,6 +74,11 @@ _LANGUAGE = ("The language of what Sello writes to the account's owner (emails) 
              "when a request has no Accept-Language header: `es` (Spanish) or `en` (English).")
 
 
+_CODE = "Xq7pL2mZ9vB4nR8tW1yC6hJ3kD5fG0sA2eU9iO4p"  # what a confirmation or live-activation code looks like
+_ACCOUNT_ID = "acct_9f2c4e7a1b3d5f6a8c0e"
+_KEY_ID = "key_4f8a1c2e9b7d3f5a6c0e"
+
+
 class SignUpRequest(RequestBody):
     company_name: CompanyName = Field(description="Legal or trade name of the company.",
                                       examples=["Acme S.A."])
@@ -83,7 +88,8 @@ class SignUpRequest(RequestBody):
 
 class ConfirmRequest(RequestBody):
     email: EmailStr = Field(examples=["ana@example.com"])
-    code: str = Field(min_length=1, max_length=128, description="The 40-character code from the email.")
+    code: str = Field(min_length=1, max_length=128, description="The 40-character code from the email.",
+                      examples=[_CODE])
 
 
 class ResendConfirmationRequest(RequestBody):
@@ -104,7 +110,7 @@ class UpdateAccountRequest(RequestBody):
 
 class ConfirmLiveActivationRequest(RequestBody):
     code: str = Field(min_length=1, max_length=128,
-                      description="The 40-character code emailed to the account's owner.")
+                      description="The 40-character code emailed to the account's owner.", examples=[_CODE])
     name: KeyName | None = Field(default=None, description="Name of the live key.", examples=["Web store"])
 
 
@@ -118,15 +124,16 @@ SIGN_UP_ACCEPTED = _l("If this address can sign up, a 40-character confirmation 
 class SignUpAccepted(Model):
     """The answer to every valid sign-up, whether or not the email already has an account."""
 
-    email: str
+    email: str = Field(examples=["ana@example.com"])
     message: str = str(SIGN_UP_ACCEPTED)  # in the request's language (functions/api/accounts.py)
 
 
 class AccountView(Model):
-    id: str
-    company_name: str
-    email: str
-    status: str
+    id: str = Field(examples=[_ACCOUNT_ID])
+    company_name: str = Field(examples=["Acme S.A."])
+    email: str = Field(examples=["ana@example.com"])
+    status: str = Field(description="`pending_confirmation` until the sign-up is confirmed, then `active`.",
+                        examples=["active"])
     created_at: datetime
     confirmed_at: datetime | None = None
     live_enabled_at: datetime | None = Field(
@@ -143,11 +150,12 @@ class AccountView(Model):
 class ApiKeyView(Model):
     """An API key as listed: never the key itself nor its hash."""
 
-    id: str
-    name: str | None
+    id: str = Field(examples=[_KEY_ID])
+    name: str | None = Field(examples=["Web store"])
     environment: Environment
     status: KeyStatus
-    hint: str = Field(description="The key's prefix and last four characters, e.g. `sk_test_…a1b2`.")
+    hint: str = Field(description="The key's prefix and last four characters, e.g. `sk_test_…a1b2`.",
+                      examples=["sk_test_…Wq2e"])
     created_at: datetime
     revoked_at: datetime | None = None
 
@@ -160,9 +168,9 @@ class ApiKeyView(Model):
 class NewApiKeyView(Model):
     """A key just created: `key` is shown this once and cannot be retrieved again."""
 
-    id: str
-    key: str
-    name: str | None
+    id: str = Field(examples=[_KEY_ID])
+    key: str = Field(examples=["sk_test_5hG2kP9qLm3XvT7wRb1NcY8dZs4JfE6uAo0iWq2e"])
+    name: str | None = Field(examples=["Web store"])
     environment: Environment
     created_at: datetime
 
@@ -174,7 +182,7 @@ class ApiKeyList(Model):
 class LiveActivationView(Model):
     """Where the live-activation code went, and until when it works."""
 
-    sent_to: str = Field(description="The account owner's email.")
+    sent_to: str = Field(description="The account owner's email.", examples=["ana@example.com"])
     expires_at: datetime
 
 
@@ -186,4 +194,4 @@ class ConfirmationView(Model):
 class MeView(Model):
     account: AccountView
     environment: Environment = Field(description="Environment of the API key used for this request.")
-    key_id: str
+    key_id: str = Field(examples=[_KEY_ID])

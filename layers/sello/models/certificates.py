@@ -18,7 +18,8 @@ MAX_PASSWORD_LENGTH = 1024
 
 CertificateStatus = Literal["active", "expiring", "expired"]
 Password = Annotated[str, Field(max_length=MAX_PASSWORD_LENGTH,
-                                description="The file's password; it is never stored.")]
+                                description="The file's password; it is never stored.",
+                                examples=["clave-del-certificado"])]
 
 
 def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
@@ -34,7 +35,8 @@ def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
 class UploadCertificateRequest(RequestBody):
     """The JSON form of PUT /v1/issuers/{id}/certificate."""
 
-    p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.")
+    p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.",
+                            examples=["MIIKYQIBAzCCChcGCSqGSIb3DQEHAaCCCggEggoEMIIKADCCBLcGCSqGSIb3DQEHBqCCBKgw..."])
     password: Password
     notification_email: EmailStr | None = Field(
         default=None, description="Receives the result of this upload and the expiry warnings.")
@@ -83,7 +85,8 @@ class Certificate:
 
 class CertificateWarning(Model):
     code: str = Field(examples=["certificate_expiring"])
-    message: str
+    message: str = Field(examples=[("The certificate expires on 2026-04-30 (in 28 days); upload its replacement "
+                                    "before then.")])
     _text: Any = PrivateAttr(default=None)  # the message as a sello.i18n.Message, to translate
 
     @classmethod
@@ -99,9 +102,14 @@ class CertificateWarning(Model):
         return self.model_copy(update={"message": self.localized(translator)})
 
 
+_SERIAL, _SUBJECT = "5BAA826812650BCC", "CN=ANA PEREZ,O=COMERCIAL DEMO S.A.,C=EC"
+_CA = ("CN=AUTORIDAD DE CERTIFICACION SUBCA-2 SECURITY DATA,OU=ENTIDAD DE CERTIFICACION DE INFORMACION,"
+       "O=SECURITY DATA S.A. 2,C=EC")
+
+
 class CertificateSummary(Model):
-    serial: str = Field(description="Serial number, hexadecimal.")
-    subject: str
+    serial: str = Field(description="Serial number, hexadecimal.", examples=[_SERIAL])
+    subject: str = Field(examples=[_SUBJECT])
     valid_from: datetime
     valid_to: datetime
     status: CertificateStatus = "active"
@@ -116,9 +124,9 @@ class CertificateSummary(Model):
 
 
 class CertificateHistoryEntry(Model):
-    serial: str
-    subject: str
-    issuer: str
+    serial: str = Field(examples=["3E1F0A77C2D94B10"])
+    subject: str = Field(examples=[_SUBJECT])
+    issuer: str = Field(examples=[_CA])
     valid_from: datetime
     valid_to: datetime
     status: Literal["replaced"] = "replaced"
@@ -130,19 +138,20 @@ class CertificateView(Model):
     """Public metadata of the issuer's active certificate: never the key or the password."""
 
     object: str = "certificate"
-    issuer_id: str
-    serial: str = Field(description="Serial number, hexadecimal.", examples=["5BAA826812650BCC"])
-    subject: str = Field(examples=["CN=ANA PEREZ,O=COMERCIAL DEMO S.A.,C=EC"])
-    issuer: str = Field(description="The certification authority that issued it.")
+    issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
+    serial: str = Field(description="Serial number, hexadecimal.", examples=[_SERIAL])
+    subject: str = Field(examples=[_SUBJECT])
+    issuer: str = Field(description="The certification authority that issued it.", examples=[_CA])
     valid_from: datetime
     valid_to: datetime
     status: CertificateStatus
-    tax_ids: list[str] = Field(description="Tax ids (RUC, cédula) the certificate carries.")
+    tax_ids: list[str] = Field(description="Tax ids (RUC, cédula) the certificate carries.",
+                               examples=[["1790016919001"]])
     trusted: bool = Field(
         default=False, description="Whether the certificate chains to a certification authority recognised "
         "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
-    fingerprint_sha256: str
-    notification_email: str | None = None
+    fingerprint_sha256: str = Field(examples=["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"])
+    notification_email: str | None = Field(default=None, examples=["facturacion@example.com"])
     uploaded_at: datetime
     warnings: list[CertificateWarning] = Field(default_factory=list)
     history: list[CertificateHistoryEntry] = Field(

@@ -4,6 +4,7 @@ characters no request may carry, and the page sizes of lists."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -100,3 +101,19 @@ def text(max_length: int, min_length: int = 1):
     email headers and PDFs cannot carry, nor any other character XML cannot carry."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
                      AfterValidator(_printable), Field(json_schema_extra=_PRINTABLE_SCHEMA)]
+
+
+_URL_EXAMPLE = ("https://sello-documents.s3.us-east-1.amazonaws.com/accounts/acct_9f2c4e7a1b3d5f6a8c0e/documents/"
+                "doc_7h3k9m2p4r6t8v1x3z5b/001-001-000000001.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+                "&X-Amz-Expires=300&X-Amz-Signature=5d41402abc4b2a76b9719d91")
+
+
+class FileDownload(Model):
+    """The body of a download's redirect (a document's XML or PDF, an issuer's logo): where the file
+    is, for clients that do not follow the redirect."""
+
+    url: str = Field(description="A presigned URL of the file (the redirect's `Location`).",
+                     examples=[_URL_EXAMPLE])
+    filename: str = Field(examples=["001-001-000000001.pdf"])
+    content_type: str = Field(examples=["application/pdf"])
+    expires_at: datetime = Field(description="When the URL stops working.", examples=["2026-03-02T15:05:00Z"])

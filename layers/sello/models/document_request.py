@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_core import CoreSchema, core_schema
 
+from sello.i18n import TranslatedValueError, _l
 from sello.models.common import EmailStr, RequestBody, text
 from sello.models.document_parts import (
     PAYMENT_METHODS,
@@ -62,7 +63,7 @@ UnitPrice = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allo
 
 def _four_digits(value: Decimal) -> Decimal:
     if len(value.normalize().as_tuple().digits) > 4:
-        raise ValueError("a tax rate has at most 4 digits in all (15, 12.5, 150, 0.02)")
+        raise TranslatedValueError(_l("A tax rate has at most 4 digits in all, e.g. 15, 12.5, 150 or 0.02."))
     return value
 
 

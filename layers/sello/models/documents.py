@@ -24,9 +24,10 @@ AuthorityStatus = Literal["received", "authorized", "rejected"]
 
 
 class AuthorityMessage(Model):
-    code: str = Field(description="The authority's own identifier of the message.", examples=["60"])
-    message: str
-    detail: str = ""
+    code: str = Field(description="The authority's own identifier of the message.", examples=["39"])
+    message: str = Field(examples=["FIRMA INVALIDA"])
+    detail: str = Field(default="", examples=[("La firma es invalida [Firma inválida (firma y/o certificados "
+                                               "alterados)]")])
     warning: bool = Field(default=False, description="An advisory that did not stop the document.")
     reason: str = Field(default="", description="What the message means in this API's own words, the same "
                                                 "for every authority (e.g. `invalid_signature`); empty when "
@@ -35,8 +36,9 @@ class AuthorityMessage(Model):
 
 
 class Problem(Model):
-    code: str
-    message: str
+    code: str = Field(examples=["invalid_signature"])
+    message: str = Field(examples=[("The tax authority refused the document: 39 FIRMA INVALIDA (La firma es "
+                                    "invalida [Firma inválida (firma y/o certificados alterados)])")])
 
 
 class Totals(Model):
@@ -44,10 +46,11 @@ class Totals(Model):
 
     model_config = ConfigDict(extra="ignore")
     currency: str | None = Field(default=None, examples=["USD"])
-    subtotal: Decimal | None = Field(default=None, description="Before taxes and after discounts.")
-    discount: Decimal | None = None
-    tax: Decimal | None = None
-    total: Decimal | None = None
+    subtotal: Decimal | None = Field(default=None, description="Before taxes and after discounts.",
+                                     examples=["81.00"])
+    discount: Decimal | None = Field(default=None, examples=["0.00"])
+    tax: Decimal | None = Field(default=None, examples=["12.15"])
+    total: Decimal | None = Field(default=None, examples=["93.15"])
 
 
 # Records ---------------------------------------------------------------------------------------
@@ -101,9 +104,9 @@ class Document(Model):
 # Views -----------------------------------------------------------------------------------------
 
 class CustomerSummary(Model):
-    name: str | None = None
-    tax_id: str | None = None
-    email: str | None = None
+    name: str | None = Field(default=None, examples=["Distribuidora Andina Cía. Ltda."])
+    tax_id: str | None = Field(default=None, examples=["1792060346001"])
+    email: str | None = Field(default=None, examples=["compras@example.com"])
 
 
 class AuthorityView(Model):
@@ -111,8 +114,10 @@ class AuthorityView(Model):
         default=None, description="What the tax authority has done with the document: `received`, "
                                   "`authorized` or `rejected`; null until it has received it.")
     access_key: str | None = Field(default=None, description="The key the authority knows the document "
-                                                             "by (Ecuador: the 49-digit clave de acceso).")
-    authorization_number: str | None = None
+                                                             "by (Ecuador: the 49-digit clave de acceso).",
+                                     examples=["0203202601179001691900110010010000000421234567818"])
+    authorization_number: str | None = Field(default=None,
+                                             examples=["0203202601179001691900110010010000000421234567818"])
     authorized_at: datetime | None = Field(default=None, description="As the authority states it.")
     received_at: datetime | None = None
     messages: list[AuthorityMessage] = Field(default_factory=list,
@@ -125,7 +130,7 @@ class DocumentView(Model):
     type: str = Field(examples=["invoice"])
     country: str = Field(examples=["EC"])
     environment: Environment
-    issuer_id: str
+    issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     number: str | None = Field(default=None, description="The document's number as printed (Ecuador: "
                                                          "establishment-emission point-sequence).",
                                examples=["001-001-000000042"])
@@ -169,7 +174,8 @@ class DocumentView(Model):
 
 class DocumentList(Model):
     data: list[DocumentView] = Field(description="Newest first.")
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=["AZh2bX0kq3tVY9fE1wLrC8pN5sG7jD4uB6xM2nQ0iHkT"])
 
 
 # Listing ---------------------------------------------------------------------------------------
@@ -192,15 +198,6 @@ class SendDocumentRequest(RequestBody):
     to: EmailStr | None = Field(default=None, description="Where to send it; by default the customer's "
                                                           "email stored with the document.",
                                 examples=["compras@example.com"])
-
-
-class DocumentDownload(Model):
-    """The body of a download's redirect: where the file is, for clients that do not follow it."""
-
-    url: str = Field(description="A presigned URL of the file (the redirect's `Location`).")
-    filename: str = Field(examples=["001-001-000000001.pdf"])
-    content_type: str = Field(examples=["application/pdf"])
-    expires_at: datetime = Field(description="When the URL stops working.")
 
 
 class DocumentEmail(Model):

@@ -147,13 +147,13 @@ class Issuer(Model):
 class IssuerView(Model):
     id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     object: str = "issuer"
-    country: str
-    tax_id: str
-    legal_name: str
-    trade_name: str | None = None
-    head_office_address: str
+    country: str = Field(examples=["EC"])
+    tax_id: str = Field(examples=["1790016919001"])
+    legal_name: str = Field(examples=["Comercial Demo S.A."])
+    trade_name: str | None = Field(default=None, examples=["Café Demo"])
+    head_office_address: str = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
     establishments: list[Establishment]
-    email: str | None = None
+    email: str | None = Field(default=None, examples=["facturacion@example.com"])
     flags: dict[str, Any]
     language: Language = DEFAULT_LANGUAGE
     certificate: CertificateSummary | None = Field(
@@ -170,4 +170,5 @@ class IssuerView(Model):
 
 class IssuerList(Model):
     data: list[IssuerView]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=["AZh2bX0kq3tVY9fE1wLrC8pN5sG7jD4uB6xM2nQ0iHkT"])

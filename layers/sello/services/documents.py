@@ -66,6 +66,7 @@ from sello.models.documents import (
     Totals,
 )
 from sello.models.issuers import Issuer
+from sello.services import downloads
 from sello.services.delivery import PDF, XML, document_mail, file_name
 from sello.services.email_limits import RateLimiter, document_email_limits, take_email
 from sello.services.issuers import IssuerLookup, find_issuer
@@ -185,16 +186,6 @@ class Draft:
 class RestartReport:
     started: int  # pending documents whose workflow is now started
     failed: int  # still not started: they stay pending for the next run
-
-
-@dataclass(frozen=True)
-class DocumentDownload:
-    """Where a document's file can be fetched for a while (a presigned URL)."""
-
-    url: str
-    filename: str
-    content_type: str
-    expires_at: datetime
 
 
 def request_hash(request: CreateDocumentRequest) -> str:
@@ -495,7 +486,7 @@ class DocumentService:
         return DocumentList(data=[DocumentView.of(d) for d in docs], next_cursor=next_cursor)
 
     def download(self, account_id: str, environment: Environment, document_id: str,
-                 kind: Literal["xml", "pdf"]) -> DocumentDownload:
+                 kind: Literal["xml", "pdf"]) -> downloads.Download:
         """A short-lived URL of the authorized XML (while the document is processing, the signed one)
         or of the PDF. A document that ended rejected or failed has neither (409
         document_not_authorized); one still on its way has not yet (409 document_not_ready)."""
@@ -509,10 +500,8 @@ class DocumentService:
             blob, content_type = doc.pdf_key, PDF
         if not blob:
             raise document_not_ready(what)
-        ttl = (self.settings or get_settings()).download_url_ttl_seconds
-        filename = file_name(_fields(doc), kind)
-        url = self.files.url(blob, filename=filename, content_type=content_type, expires_in=ttl)
-        return DocumentDownload(url, filename, content_type, self._now() + timedelta(seconds=ttl))
+        return downloads.download(self.files, blob, filename=file_name(_fields(doc), kind),
+                                  content_type=content_type, now=self._now(), settings=self.settings)
 
     # Email ----------------------------------------------------------------------------------------
 

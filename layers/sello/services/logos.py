@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from aws_lambda_powertools import Logger
@@ -27,7 +29,9 @@ from pydantic import BaseModel, Field
 from sello.adapters.blobs import S3Blobs, issuer_key
 from sello.errors import NotFound, Unprocessable
 from sello.i18n import Message, _l
-from sello.settings import get_settings
+from sello.services import downloads
+from sello.services.downloads import FileLinks
+from sello.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sello.services.issuers import IssuerLookup
@@ -39,6 +43,7 @@ MAX_LOGO_SIDE = 2000
 STORED_SIDE = 1000
 PNG, JPEG = "image/png", "image/jpeg"
 CONTENT_TYPES = {"PNG": PNG, "JPEG": JPEG}
+EXTENSIONS = {PNG: "png", JPEG: "jpg"}
 # What a raw upload may say it is (application/octet-stream: whatever the bytes turn out to be).
 UPLOAD_TYPES = (PNG, JPEG, "application/octet-stream")
 LOGO_FILE = "logo"
@@ -52,21 +57,24 @@ class Logo:
 
 
 class LogoView(BaseModel):
-    issuer_id: str
+    issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     object: str = "logo"
-    content_type: str = Field(description="`image/png` or `image/jpeg`, as uploaded.")
+    content_type: str = Field(description="`image/png` or `image/jpeg`, as uploaded.", examples=["image/png"])
     width: int = Field(description="Pixels, as stored.")
     height: int = Field(description="Pixels, as stored.")
     size: int = Field(description="Bytes, as stored (GET returns these bytes).")
-    sha256: str = Field(description="SHA-256 of the stored bytes, hex.")
+    sha256: str = Field(description="SHA-256 of the stored bytes, hex.",
+                        examples=["3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b"])
 
 
 class BlobReader(Protocol):
     def get(self, key: str) -> bytes | None: ...
 
 
-class LogoBlobs(BlobReader, Protocol):
+class LogoBlobs(BlobReader, FileLinks, Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def content_type(self, key: str) -> str | None: ...
 
     def delete(self, key: str) -> None: ...
 
@@ -156,9 +164,12 @@ def _encode(image, content_type: str) -> CheckedLogo:
 
 
 class LogoService:
-    def __init__(self, repo: IssuerLookup, blobs: LogoBlobs):
+    def __init__(self, repo: IssuerLookup, blobs: LogoBlobs, *, settings: Settings | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.repo = repo
         self.blobs = blobs
+        self.settings = settings
+        self.clock = clock
 
     def _issuer(self, account_id: str, issuer_id: str) -> None:
         """issuer_not_found unless the account has this issuer."""
@@ -179,12 +190,17 @@ class LogoService:
         return LogoView(issuer_id=issuer_id, content_type=logo.content_type, width=logo.width,
                         height=logo.height, size=len(logo.data), sha256=hashlib.sha256(logo.data).hexdigest())
 
-    def get(self, account_id: str, issuer_id: str) -> Logo:
+    def download(self, account_id: str, issuer_id: str) -> downloads.Download:
+        """A short-lived URL of the logo as stored (`logo.png` or `logo.jpg`, with its type), as
+        documents' files are downloaded; 404 logo_not_found when the issuer has none."""
         self._issuer(account_id, issuer_id)
-        logo = stored_logo(self.blobs, account_id, issuer_id)
-        if logo is None:
+        key = logo_key(account_id, issuer_id)
+        content_type = self.blobs.content_type(key)
+        if content_type not in EXTENSIONS:
             raise NotFound(_l("This issuer has no logo."), code="logo_not_found", path="issuer_id")
-        return logo
+        return downloads.download(self.blobs, key, filename=f"logo.{EXTENSIONS[content_type]}",
+                                  content_type=content_type, now=self.clock().replace(microsecond=0),
+                                  settings=self.settings)
 
     def find(self, account_id: str, issuer_id: str) -> Logo | None:
         """The issuer's logo, or None when it has none (or there is no such issuer)."""
