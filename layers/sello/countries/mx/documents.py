@@ -608,7 +608,7 @@ def prepare(request, issuer: MexicoIssuer, environment: str, now: datetime) -> P
                             for name, value in request.additional_info.items()],
     }
     _check_size(content)
-    net_tax = (totals.total_transferred or 0) - (totals.total_withheld or 0)
+    net_tax = ((totals.total_transferred or Decimal(0)) - (totals.total_withheld or Decimal(0))).quantize(totals.total)
     return PreparedDocument(
         type=request.type,
         series=serie,
