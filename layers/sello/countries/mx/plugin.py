@@ -67,7 +67,7 @@ class MexicoPlugin:
 
     @property
     def issuer_request_model(self):
-        from sello.countries.mx.issuer import MexicoIssuerRequest
+        from sello.countries.mx.bodies import MexicoIssuerRequest
 
         return MexicoIssuerRequest
 
@@ -79,7 +79,7 @@ class MexicoPlugin:
 
     @property
     def certificate_upload(self) -> CertificateUpload:
-        from sello.countries.mx.issuer import CSD_UPLOAD
+        from sello.countries.mx.bodies import CSD_UPLOAD
 
         return CSD_UPLOAD
 
