@@ -152,17 +152,26 @@ class Data(Construct):
         actions = ["s3:GetObject", "s3:PutObject"] if write else ["s3:GetObject"]
         fn.role.add_to_principal_policy(iam.PolicyStatement(
             actions=actions, resources=[self.bucket.arn_for_objects("*")]))
+        self._grant_listing(fn)
         fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
         acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{self._logical_id(self.bucket)}.Arn>/*]",
                     "Object keys are made per document at run time (account/document id), so "
                     f"{'reads and writes cover' if write else 'reads cover'} the objects of this one bucket; "
                     "no bucket-level or delete actions.")
 
+    def _grant_listing(self, fn: SelloFunction) -> None:
+        """s3:ListBucket on the bucket, so that reading an object that does not exist (an issuer without a
+        logo) answers 404 NoSuchKey, which the functions expect, and not 403 AccessDenied, which is what
+        S3 answers a role that may not list the bucket."""
+        fn.role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"],
+                                                            resources=[self.bucket.bucket_arn]))
+
     def grant_issuer_files(self, fn: SelloFunction) -> None:
         """Reads, writes and deletes issuers' files (their logos), and no other object."""
         fn.role.add_to_principal_policy(iam.PolicyStatement(
             actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             resources=[self.bucket.arn_for_objects(ISSUER_FILES)]))
+        self._grant_listing(fn)
         fn.function.add_environment("SELLO_BUCKET_NAME", self.bucket.bucket_name)
         bucket = self._logical_id(self.bucket)
         acknowledge(fn.role, f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/{ISSUER_FILES}]",

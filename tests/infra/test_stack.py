@@ -443,7 +443,7 @@ def test_documents_function_writes_the_table_reads_files_and_starts_the_workflow
         ([{"Fn::GetAtt": [table, "Arn"]}], [{"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]},
                                                               f"/index/{TABLE.gsi_name}"]]}]), key=str)
     # Files are read, never written: the workflow tasks write them.
-    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject"}
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject", "s3:ListBucket"}
     (s3,) = granted(stmts, "s3:GetObject")
     assert s3["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/*"]]}
     assert {a for a in actions if a.startswith("states:")} == {"states:StartExecution"}
@@ -499,12 +499,23 @@ def test_only_workflow_tasks_write_files_and_only_documents_and_the_restart_star
     assert starters == {"documents", "workflow_restart"}
 
 
+def test_every_function_that_reads_files_may_list_the_bucket_so_a_missing_one_is_a_404(synth, statements):
+    """S3 answers a read of a missing object (an issuer without a logo) with 403 AccessDenied unless the
+    role may list the bucket; the functions expect 404 NoSuchKey."""
+    bucket = {"Fn::GetAtt": [logical_id(synth, "AWS::S3::Bucket", "DataDocuments"), "Arn"]}
+    readers = {name for name, stmts in statements.items() if granted(stmts, "s3:GetObject")}
+    assert readers
+    for name in readers:
+        (listing,) = granted(statements[name], "s3:ListBucket")
+        assert as_list(listing["Resource"]) == [bucket], name
+
+
 def test_the_issuers_function_reads_writes_and_deletes_only_logos(synth, statements):
     from sello.services.logos import logo_key
 
     bucket = logical_id(synth, "AWS::S3::Bucket", "DataDocuments")
     stmts = statements["issuers"]
-    s3_actions = {a for a in actions_of(stmts) if a.startswith("s3:")}
+    s3_actions = {a for a in actions_of(stmts) if a.startswith("s3:")} - {"s3:ListBucket"}
     assert s3_actions == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
     for action in s3_actions:
         (stmt,) = granted(stmts, action)
