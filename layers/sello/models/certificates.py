@@ -1,5 +1,6 @@
-"""Signing certificates: the upload bodies, the stored record (public metadata plus the private key
-sealed with a KMS data key) and the views, which never carry key material."""
+"""Signing certificates: the upload bodies of the neutral format (a PKCS#12 file; which files an upload
+takes is the country's, see models.certificate_files), the stored record (public metadata plus the
+private key sealed with a KMS data key) and the views, which never carry key material."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from sello.adapters.kms import Sealed
-from sello.models.common import EmailStr, Model, RequestBody
+from sello.models.common import EmailStr, Model, RequestBody, absent
 
 # A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
 EXPIRING_DAYS = 30
@@ -34,6 +35,8 @@ def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
 class UploadCertificateRequest(RequestBody):
     """The JSON form of PUT /v1/issuers/{id}/certificate."""
 
+    model_config = ConfigDict(defer_build=True)  # built by the first upload, not by every function
+
     p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.")
     password: Password
     notification_email: EmailStr | None = Field(
@@ -42,6 +45,8 @@ class UploadCertificateRequest(RequestBody):
 
 class UploadCertificateForm(RequestBody):
     """The multipart/form-data form of PUT /v1/issuers/{id}/certificate."""
+
+    model_config = ConfigDict(defer_build=True)
 
     certificate: bytes = Field(description="The PKCS#12 file (.p12/.pfx).")
     password: Password
@@ -77,6 +82,9 @@ class Certificate:
     # At most how many bytes the authority's signature with this certificate adds to a document (the
     # country plugin's signature_size); None for certificates stored before it was recorded.
     signature_size: int | None = None
+    # The number the authority knows the certificate by (the plugin's certificate_number), when the
+    # country has one; None otherwise.
+    number: str | None = None
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -99,6 +107,10 @@ class CertificateWarning(Model):
         return self.model_copy(update={"message": self.localized(translator)})
 
 
+_NUMBER = ("The number the tax authority knows the certificate by, where it is not the serial (Mexico: "
+           "NoCertificado); absent otherwise.")
+
+
 class CertificateSummary(Model):
     serial: str = Field(description="Serial number, hexadecimal.")
     subject: str
@@ -110,6 +122,7 @@ class CertificateSummary(Model):
         "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
     # Kept with the issuer for the size check of its documents (Certificate.signature_size); not shown.
     signature_size: int | None = Field(default=None, exclude=True)
+    number: str | None = absent(description=_NUMBER)
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
@@ -117,6 +130,7 @@ class CertificateSummary(Model):
 
 class CertificateHistoryEntry(Model):
     serial: str
+    number: str | None = absent(description=_NUMBER)
     subject: str
     issuer: str
     valid_from: datetime
@@ -132,6 +146,7 @@ class CertificateView(Model):
     object: str = "certificate"
     issuer_id: str
     serial: str = Field(description="Serial number, hexadecimal.", examples=["5BAA826812650BCC"])
+    number: str | None = absent(description=_NUMBER, examples=["30001000000500003416"])
     subject: str = Field(examples=["CN=ANA PEREZ,O=COMERCIAL DEMO S.A.,C=EC"])
     issuer: str = Field(description="The certification authority that issued it.")
     valid_from: datetime
