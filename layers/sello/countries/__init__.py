@@ -51,9 +51,14 @@ class AuthorityMessage:
 @dataclass(frozen=True)
 class SubmitOutcome:
     # "received" also covers "already received" and "received, still being processed": in every such case
-    # the document must be polled, never sent again.
-    status: Literal["received", "rejected"]
+    # the document must be polled, never sent again. "authorized": an authority that decides at once (a
+    # Mexican PAC stamps the document in its answer) hands back what a poll would: the number, the moment
+    # and the authorized document, and the workflow goes straight on to render it.
+    status: Literal["received", "authorized", "rejected"]
     messages: tuple[AuthorityMessage, ...] = ()
+    number: str = ""  # authorization number (authorized only)
+    authorized_at: str = ""  # ISO 8601, as the authority states it (authorized only)
+    document: bytes = b""  # the authorized document to archive and deliver (authorized only)
 
 
 @dataclass(frozen=True)
@@ -175,12 +180,15 @@ class CountryPlugin(Protocol):
         `document` carries `content`, `number`, `access_key` and `environment` as stored."""
 
     def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
-        """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated."""
+        """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated.
+        An authority that decides at once answers "authorized" with the authorized document, and nothing
+        polls it; one that decides later answers "received"."""
 
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
         """What the authority has done with the document, asked by its key: its decision, "processing",
         or "unknown" when it has no such document. Also asked before a document is sent again, so
-        that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
+        that one the authority already has is never sent twice (an authority that decides at once
+        answers "authorized" with what it decided then). Raises AuthorityUnavailable like submit."""
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
