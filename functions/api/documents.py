@@ -20,7 +20,7 @@ from sello.http import (
 )
 from sello import countries
 from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.document_request import DocumentRequest
+from sello.models.country_bodies import DocumentBody
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
@@ -61,8 +61,8 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
                 "email to the customer. The answer comes at once, with status `processing`; poll "
                 "`GET /v1/documents/{document_id}` for the outcome. Nothing is numbered or stored for a "
                 "request that fails validation. Send an `Idempotency-Key` so that a retried request cannot "
-                "issue the document twice. The body's `type` chooses its schema: each document type has its "
-                "own, with the parts it needs and an example.",
+                "issue the document twice. The issuer's country and the body's `type` choose its schema: "
+                "each country has one per document type, with the parts it needs and an example.",
     responses=route_responses(201, "Document numbered and stored; its processing has started (if the "
                                    "workflow service could not be reached, it starts within minutes)", {
         200: {"description": "An earlier request with the same `Idempotency-Key` and the same body created "
@@ -85,7 +85,7 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
         body=True),
 )
 def create_document(
-    body: Annotated[DocumentRequest, Body()],
+    body: Annotated[DocumentBody, Body()],
     idempotency_key: Annotated[str | None, Header(
         alias=IDEMPOTENCY_KEY_HEADER,
         description="1 to 255 printable ASCII characters, e.g. a UUID, unique per document you mean to "

@@ -33,9 +33,11 @@ from sello.http import (
 )
 from sello import countries
 from sello.i18n import _l
-from sello.models.certificates import CertificateView, UploadCertificateForm, UploadCertificateRequest
+from sello.models.certificate_files import CertificateUpload
+from sello.models.certificates import CertificateView
 from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, IssuerList, IssuerView
+from sello.models.country_bodies import IssuerBody, certificate_upload_body
+from sello.models.issuers import MAX_ISSUER_BYTES, IssuerList, IssuerView
 from sello.services import accounts, certificates, issuers, logos
 
 router = Router()
@@ -49,29 +51,16 @@ _LIVE_KEY_REQUIRED = error_doc("live_key_required", note="the account is live, s
 
 
 def _upload_body() -> dict:
-    """The certificate upload's body in the OpenAPI document (built only when the document is)."""
-    return {
-        "required": True,
-        "content": {
-            "multipart/form-data": {"schema": {
-                "type": "object", "required": ["certificate", "password"],
-                "properties": {
-                    "certificate": {"type": "string", "format": "binary",
-                                    "description": "The .p12/.pfx file."},
-                    "password": {"type": "string", "format": "password",
-                                 "examples": ["clave-del-certificado"]},
-                    "notification_email": {"type": "string", "format": "email"},
-                },
-            }},
-            "application/json": {"schema": UploadCertificateRequest.model_json_schema()},
-        },
-    }
+    """The certificate upload's body in the OpenAPI document (built only when the document is): each
+    country's files, as a form and as JSON."""
+    return certificate_upload_body()
 
 
 @router.post(
     "/v1/issuers", summary="Register an issuer", tags=_ISSUERS, status_code=201,
-    description="A company that issues documents: tax id (checked for format and check digit), names, head "
-                "office, establishments with their emission points, and the flags its tax authority needs.",
+    description="A company that issues documents: tax id (checked for format and check digit), names, and "
+                "what its country's tax authority needs (Ecuador: head office, establishments with their "
+                "emission points, and flags). The body's `country` chooses its schema.",
     responses=route_responses(201, "Issuer registered", {
         403: _LIVE_KEY_REQUIRED,
         409: error_doc("issuer_exists"),
@@ -79,7 +68,7 @@ def _upload_body() -> dict:
                        note=f"`issuer_too_large`: over {MAX_ISSUER_BYTES // 1000} KB as stored, with `limit` and "
                             "`size`")}, body=True),
 )
-def create_issuer(body: Annotated[CreateIssuerRequest, Body()]) -> IssuerView:
+def create_issuer(body: Annotated[IssuerBody, Body()]) -> IssuerView:
     caller = principal(router)
     accounts.default_service().check_shared_change(caller.account_id, caller.environment)
     return issuers.default_service().create(caller.account_id, body)
@@ -103,8 +92,10 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
 
 @router.put(
     "/v1/issuers/<issuer_id>/certificate", summary="Upload the signing certificate", tags=_CERTIFICATES,
-    description="A PKCS#12 file (.p12/.pfx) with its password, as multipart/form-data (`certificate`, "
-                "`password`, `notification_email`) or as JSON with the file base64-encoded. The file must "
+    description="The certificate files of the issuer's country with their password (Ecuador: a PKCS#12 "
+                "file, .p12/.pfx), as multipart/form-data (Ecuador: `certificate`, `password`, "
+                "`notification_email`) or as JSON with each file base64-encoded (Ecuador: `p12_base64`); the "
+                "body's schema shows each country's fields. The files must "
                 "hold the private key and a certificate for digital signature, valid now and issued to the "
                 "issuer's tax id. The key is kept encrypted; the password is not kept. A previous "
                 "certificate moves to the history. The optional `notification_email` receives the outcome. "
@@ -131,8 +122,9 @@ def get_issuer(issuer_id: _ISSUER_ID) -> IssuerView:
 def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     caller = principal(router)
     accounts.default_service().check_shared_change(caller.account_id, caller.environment)
-    view = certificates.default_service().upload(caller.account_id, issuer_id, _upload_request(),
-                                                 caller.environment)
+    service = certificates.default_service()
+    request = _upload_request(service.upload_format(caller.account_id, issuer_id))
+    view = service.upload(caller.account_id, issuer_id, request, caller.environment)
     return _translated(view)
 
 
@@ -247,17 +239,18 @@ def _logo_upload() -> tuple[bytes, str | None]:
     return raw, media
 
 
-def _upload_request() -> UploadCertificateRequest | UploadCertificateForm:
+def _upload_request(upload: CertificateUpload) -> BaseModel:
+    """The body as one of the issuer's country's upload models (upload.form_model or json_model)."""
     content_type = request_content_type(router.current_event)
     raw = _body_bytes()
     if media_type(content_type) == "multipart/form-data":
-        return _validated(UploadCertificateForm, _form_fields(content_type, raw))
+        return _validated(upload.form_model, _form_fields(content_type, raw, files=upload.form_files))
     try:
         data = parse_json(raw.decode("utf-8")) if raw.strip() else {}
     except ValueError:
         error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
         raise RequestValidationError([error]) from None
-    return _validated(UploadCertificateRequest, data)
+    return _validated(upload.json_model, data)
 
 
 def _form_fields(content_type: str, raw: bytes, files: tuple[str, ...] = ("certificate",)) -> dict[str, Any]:

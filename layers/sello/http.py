@@ -550,6 +550,11 @@ def make_app(*routers: Router, multipart_paths: tuple[str, ...] = (),
         problem = body_problem(app.current_event)
         return _answer(problem, t()) if problem else _validation_error(exc, t(), _body_schema(app, exc))
 
+    # A body validated with a model chosen at run time (the issuer's country's): the same answer.
+    @app.exception_handler(validation.InvalidBody)
+    def _invalid_body(exc: validation.InvalidBody):
+        return _request_error(BodyValidationError(exc.errors, exc.model))
+
     @app.exception_handler(RequestUnsupportedContentType)
     def _unsupported_type(_exc: RequestUnsupportedContentType):
         return _answer(body_problem(app.current_event) or UnsupportedMediaType(_MEDIA_TYPES_TEXT), t())

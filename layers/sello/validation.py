@@ -5,15 +5,47 @@ example, an unknown field names the closest allowed one (or lists them).
 `problem(error, schema)` turns one pydantic error (as `ValidationError.errors()` gives it) into the
 stable code and a deferred message (sello.i18n.Message); `schema` is the JSON schema of the body
 model, to find the fields allowed where an unknown one was sent. The input value is never repeated:
-it may be a password."""
+it may be a password.
+
+`validate_body(model, data)` validates a request body with a model chosen at run time (the issuer's
+country decides it): its errors reach the caller as those of a body the API validated itself."""
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from sello.i18n import Message, _l, _ln
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InvalidBody(Exception):
+    """A request body failed `model`: its pydantic errors, located in the body (`("body", ...)`) and
+    without their input (it may hold a password). sello.http answers it as it answers a body the
+    resolver validated (422, a code, a path and a message per problem)."""
+
+    def __init__(self, errors: list[dict[str, Any]], model: type[BaseModel]):
+        super().__init__(f"{len(errors)} problem(s) in the body ({model.__name__})")
+        self.errors = errors
+        self.model = model
+
+
+def body_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"type": e["type"], "loc": ("body", *e["loc"]), "msg": e["msg"],
+             **({"ctx": e["ctx"]} if "ctx" in e else {})} for e in exc.errors()]
+
+
+def validate_body(model: type[M], data: Any) -> M:
+    """`data` (parsed JSON, or an instance of `model` already) as `model`; InvalidBody otherwise. A
+    value that is no object is refused in the same words as for any model."""
+    try:
+        return model.model_validate(data, from_attributes=True)
+    except ValidationError as exc:
+        raise InvalidBody(body_errors(exc), model) from None
 
 # Pydantic error types mapped to the stable codes clients see; any other is invalid_value.
 CODES = {

@@ -6,14 +6,19 @@
 | tax id (unique) | ACCOUNT#<id> | TAXID#<country>#<tax id>  |                                   |
 | certificate     | ACCOUNT#<id> | CERT#<issuer id>#<serial> | CERTEXP#<valid_to date, UTC>      |
 
-The issuer item holds a summary of its active certificate; the certificate items keep the public
-metadata, and the active one also the KMS-sealed private key. Replacing a certificate switches the
-issuer's summary, marks the old item `replaced` and drops its key and index entry, in one
-transaction. The expiry index lets the daily job query the certificates ending on a given date."""
+The issuer item holds the fields of its country's issuer body (a country's own ones as JSON values:
+numbers stored as DynamoDB numbers and read back as JSON numbers) and a summary of its active
+certificate; the certificate items keep the public metadata, and the active one also the KMS-sealed
+private key. Replacing a certificate switches the issuer's summary, marks the old item `replaced`
+and drops its key and index entry, in one transaction. The expiry index lets the daily job query
+the certificates ending on a given date."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
 from sello.adapters.kms import Sealed
@@ -48,11 +53,30 @@ def _summary_item(summary: CertificateSummary) -> dict:
             "valid_to": iso(summary.valid_to), "trusted": summary.trusted}
     if summary.signature_size is not None:
         item["signature_size"] = summary.signature_size
+    if summary.number is not None:
+        item["number"] = summary.number
     return item
+
+
+def _stored(value: Any) -> Any:
+    """A JSON value as DynamoDB stores it: numbers as Decimal (it takes no float)."""
+    return json.loads(json.dumps(value), parse_float=Decimal)
+
+
+def _json(value: Any) -> Any:
+    """A stored value as JSON has it: DynamoDB reads every number back as a Decimal."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
 
 
 def _issuer_item(issuer: Issuer) -> dict:
     item = issuer.model_dump(mode="json", exclude_none=True, exclude={"certificate"})
+    item.update({name: _stored(item[name]) for name in issuer.country_fields if name in item})
     item.update({PK: account_pk(issuer.account_id), SK: issuer_sk(issuer.id), "type": "issuer",
                  "created_at": iso(issuer.created_at), "updated_at": iso(issuer.updated_at)})
     if issuer.certificate:
@@ -61,14 +85,16 @@ def _issuer_item(issuer: Issuer) -> dict:
 
 
 def _issuer(item: dict) -> Issuer:
-    data = {k: v for k, v in item.items() if k not in (PK, SK, "type")}
+    data = {k: v if k in Issuer.model_fields else _json(v) for k, v in item.items()
+            if k not in (PK, SK, "type")}
     return Issuer.model_validate(data)
 
 
 def summary_of(certificate: Certificate) -> CertificateSummary:
     return CertificateSummary(serial=certificate.serial, subject=certificate.subject,
                               valid_from=certificate.valid_from, valid_to=certificate.valid_to,
-                              trusted=certificate.trusted, signature_size=certificate.signature_size)
+                              trusted=certificate.trusted, signature_size=certificate.signature_size,
+                              number=certificate.number)
 
 
 def _certificate_item(c: Certificate) -> dict:
@@ -88,6 +114,8 @@ def _certificate_item(c: Certificate) -> dict:
         item["warnings_sent"] = set(c.warnings_sent)
     if c.signature_size is not None:
         item["signature_size"] = c.signature_size
+    if c.number is not None:
+        item["number"] = c.number
     if c.status == "active":
         item[GSI_PK] = expiry_pk(c.valid_to.date())
         item[GSI_SK] = f"{c.account_id}#{c.issuer_id}#{c.serial}"
@@ -107,6 +135,7 @@ def _certificate(item: dict) -> Certificate:
         private_key=Sealed.from_item(sealed) if sealed else None, replaced_at=parse_dt(item.get("replaced_at")),
         warnings_sent={int(d) for d in item.get("warnings_sent", ())}, trusted=bool(item.get("trusted", False)),
         signature_size=int(item["signature_size"]) if "signature_size" in item else None,
+        number=item.get("number"),
     )
 
 

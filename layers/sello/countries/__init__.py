@@ -1,6 +1,12 @@
 """Country plugins. The API and the workflow pick a plugin by the issuer's country and never branch
 on the country otherwise. Adding a country means adding a package here (its plugin, and the examples of
-its errors for the OpenAPI document: `error_examples`, see below) and one line in _PLUGINS."""
+its errors for the OpenAPI document: `error_examples`, see below) and one line in _PLUGINS.
+
+A plugin owns everything that differs between countries: the shape of the requests (the document
+body, the issuer body, the certificate files), the tax id, the certificate rules, and each step of
+a document's life (prepare, number, sign, submit, poll, render). Some members are optional: a plugin
+that leaves one out gets NeutralCountry's (the country-neutral models, PKCS#12 certificates, no
+rules of its own), since get_plugin hands out every plugin with those defaults behind it."""
 
 from __future__ import annotations
 
@@ -8,12 +14,15 @@ import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from sello.errors import Unprocessable
 from sello.i18n import _l
+
+if TYPE_CHECKING:
+    from sello.models.certificate_files import CertificateUpload, UploadedFile
 
 # ISO 3166 alpha-2 code -> module that defines `plugin`.
 _PLUGINS = {"EC": "sello.countries.ec"}
@@ -43,9 +52,14 @@ class AuthorityMessage:
 @dataclass(frozen=True)
 class SubmitOutcome:
     # "received" also covers "already received" and "received, still being processed": in every such case
-    # the document must be polled, never sent again.
-    status: Literal["received", "rejected"]
+    # the document must be polled, never sent again. "authorized": an authority that decides at once (a
+    # Mexican PAC stamps the document in its answer) hands back what a poll would: the number, the moment
+    # and the authorized document, and the workflow goes straight on to render it.
+    status: Literal["received", "authorized", "rejected"]
     messages: tuple[AuthorityMessage, ...] = ()
+    number: str = ""  # authorization number (authorized only)
+    authorized_at: str = ""  # ISO 8601, as the authority states it (authorized only)
+    document: bytes = b""  # the authorized document to archive and deliver (authorized only)
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,10 @@ class PreparedDocument:
     Nothing in it depends on the number yet, so a request that fails validation consumes none."""
 
     type: str  # the neutral type, e.g. "invoice"
-    series: str  # the numbering series within (issuer, environment, type); Ecuador: "001-001" (estab-ptoEmi)
+    # The numbering series within (issuer, environment, type), as the plugin computes it from the request
+    # and the issuer: Ecuador "001-001" (estab-ptoEmi); a country with named series its own name (e.g. a
+    # branch's series "A"). Numbers are counted per series, whatever the country.
+    series: str
     issue_date: date  # in the authority's time zone
     customer: dict[str, Any]  # name, tax_id, email (what models.documents.CustomerSummary shows)
     totals: dict[str, Any]  # currency, subtotal, discount, tax, total (Decimal)
@@ -84,8 +101,44 @@ class CountryPlugin(Protocol):
     name: str  # "Ecuador"
     authority: str  # "SRI"
     tax_id_name: str  # what the tax id is called in messages: "RUC"
-    # Authority-specific issuer flags (e.g. Ecuador's obligado a llevar contabilidad); validated on registration.
+
+    # Request bodies (optional: NeutralCountry has the defaults). Each is validated with the same
+    # error answer as any body (422, a code and a path per problem, in the caller's language).
+    # The body of POST /v1/documents for this country's issuers: the API reads `issuer_id` first, finds
+    # the issuer, then validates the whole body with this model (`type` included, each country listing
+    # its own types); `prepare` gets the result.
+    document_request_model: type[BaseModel]
+    # The same body, one model per document type (type -> model, each with `type` as a literal and an
+    # example, titled "<country> · <type>"): shown in the OpenAPI document only, never run.
+    document_request_variants: Mapping[str, type[BaseModel]]
+    # The body of POST /v1/issuers whose `country` is this one (models.issuers.IssuerFields and the
+    # country's own fields). Its fields are stored with the issuer as validated (models.issuers.Issuer)
+    # and shown by its view; `prepare` reads them back (a country's own with `issuer.country_fields`).
+    issuer_request_model: type[BaseModel]
+    # Authority-specific issuer flags of the neutral issuer model (e.g. Ecuador's obligado a llevar
+    # contabilidad); validated on registration.
     issuer_flags_model: type[BaseModel]
+    # The certificate files PUT /v1/issuers/{id}/certificate takes (models.certificate_files.CertificateUpload):
+    # their form fields, their JSON fields (base64) and the two body models.
+    certificate_upload: CertificateUpload
+
+    def load_credentials(self, files: Mapping[str, UploadedFile], password: str, *,
+                         password_path: str = "password") -> tuple[Any, Any, list[Any]]:
+        """(private key or None, certificate or None, the other certificates that came with them), read
+        from the uploaded files (keyed by their names in `certificate_upload`) with the password. Raises
+        Unprocessable at the file's path (UploadedFile.path) with `invalid_certificate_file` for a file
+        that cannot be read, or at `password_path` with `wrong_certificate_password`. The generic checks
+        (key present and RSA, key and certificate matching, usage, validity, tax id, trust) follow in
+        services.certificates. Optional: PKCS#12 by default."""
+
+    def check_certificate(self, certificate: Any, *, path: str) -> None:
+        """The country's own rules on a certificate that passed the generic checks of its key and usage
+        (e.g. a kind of certificate the authority does not take for signing documents): raises
+        Unprocessable with the country's code at `path`. Optional: no rules by default."""
+
+    def certificate_number(self, certificate: Any) -> str | None:
+        """The number the authority knows the certificate by, when it is not simply its serial (stored
+        with the certificate and shown in its views); None otherwise. Optional: None by default."""
 
     def normalize_tax_id(self, tax_id: str, *, path: str = "tax_id") -> str:
         """Returns the tax id in canonical form or raises Unprocessable(code="invalid_tax_id", path=path)."""
@@ -109,8 +162,9 @@ class CountryPlugin(Protocol):
         check the signed document's size before it is numbered)."""
 
     def prepare(self, request: Any, issuer: Any, environment: str, now: datetime) -> PreparedDocument:
-        """Validates a CreateDocumentRequest (models.document_request) for the issuer (models.issuers.Issuer)
-        and computes its amounts; raises Unprocessable with a stable code and the request's field path."""
+        """Validates a request (an instance of `document_request_model`) for the issuer
+        (models.issuers.Issuer) and computes its amounts and its numbering series; raises Unprocessable
+        with a stable code and the request's field path."""
 
     def document_title(self, document_type: str) -> str:
         """What the document type is called where it is issued (emails, file names), e.g. "Factura"."""
@@ -127,12 +181,15 @@ class CountryPlugin(Protocol):
         `document` carries `content`, `number`, `access_key` and `environment` as stored."""
 
     def submit(self, signed_xml: bytes, environment: str) -> SubmitOutcome:
-        """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated."""
+        """Sends the signed document; raises AuthorityUnavailable when the call may simply be repeated.
+        An authority that decides at once answers "authorized" with the authorized document, and nothing
+        polls it; one that decides later answers "received"."""
 
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
         """What the authority has done with the document, asked by its key: its decision, "processing",
         or "unknown" when it has no such document. Also asked before a document is sent again, so
-        that one the authority already has is never sent twice. Raises AuthorityUnavailable like submit."""
+        that one the authority already has is never sent twice (an authority that decides at once
+        answers "authorized" with what it decided then). Raises AuthorityUnavailable like submit."""
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
@@ -140,6 +197,81 @@ class CountryPlugin(Protocol):
         issuer's `logo` (PNG or JPEG bytes, as services.logos stores it) when it has one, its labels,
         numbers and dates in `language` (the issuer's; the authority's own legends stay as the authority
         wrote them)."""
+
+
+class NoFlags(BaseModel):
+    """The issuer flags of a country that has none: an empty object."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class NeutralCountry:
+    """The optional members of a plugin, as a country that uses the country-neutral shapes has them:
+    documents as models.document_request (establishment and emission point, one variant per type),
+    issuers as models.issuers.CreateIssuerRequest (head office, establishments, emission points, and
+    `flags` by `issuer_flags_model`), the certificate as a PKCS#12 file, no certificate rules of its own
+    and no certificate number. A plugin inherits it or not: get_plugin serves what a plugin leaves out
+    from here. Models are imported when first asked for, so a function that needs none loads none."""
+
+    issuer_flags_model: type[BaseModel] = NoFlags
+
+    @property
+    def document_request_model(self) -> type[BaseModel]:
+        from sello.models.document_request import CreateDocumentRequest
+
+        return CreateDocumentRequest
+
+    @property
+    def document_request_variants(self) -> Mapping[str, type[BaseModel]]:
+        from sello.models.document_request import VARIANTS
+
+        return VARIANTS
+
+    @property
+    def issuer_request_model(self) -> type[BaseModel]:
+        from sello.models.issuers import CreateIssuerRequest
+
+        return CreateIssuerRequest
+
+    @property
+    def certificate_upload(self) -> CertificateUpload:
+        from sello.models.certificate_files import PKCS12_UPLOAD
+
+        return PKCS12_UPLOAD
+
+    def load_credentials(self, files: Mapping[str, UploadedFile], password: str, *,
+                         password_path: str = "password") -> tuple[Any, Any, list[Any]]:
+        from sello.services import pkcs12
+
+        return pkcs12.load_credentials(files, password, password_path=password_path)
+
+    def check_certificate(self, certificate: Any, *, path: str) -> None:
+        return None
+
+    def certificate_number(self, certificate: Any) -> str | None:
+        return None
+
+
+_NEUTRAL = NeutralCountry()
+
+
+class _WithDefaults:
+    """A plugin as get_plugin hands it out: its own members, and NeutralCountry's for those it leaves
+    out (a plugin object is never changed)."""
+
+    __slots__ = ("plugin",)
+
+    def __init__(self, plugin: Any):
+        self.plugin = plugin
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self.plugin, name)
+        except AttributeError:
+            return getattr(_NEUTRAL, name)
+
+    def __repr__(self) -> str:
+        return f"<country plugin {self.plugin!r}>"
 
 
 def supported_countries() -> tuple[str, ...]:
@@ -152,7 +284,8 @@ def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
         raise Unprocessable(_l("Country {country} is not supported; supported: {supported}.",
                                country=repr(country), supported=", ".join(_PLUGINS)),
                             code="unsupported_country", path=path)
-    return importlib.import_module(module).plugin
+    plugin = importlib.import_module(module).plugin
+    return plugin if isinstance(plugin, NeutralCountry) else _WithDefaults(plugin)
 
 
 # The errors each plugin raises, for the OpenAPI document: `<plugin module>.error_examples` holds

@@ -1,5 +1,6 @@
-"""Signing certificates: the upload bodies, the stored record (public metadata plus the private key
-sealed with a KMS data key) and the views, which never carry key material."""
+"""Signing certificates: the upload bodies of the neutral format (a PKCS#12 file; which files an upload
+takes is the country's, see models.certificate_files), the stored record (public metadata plus the
+private key sealed with a KMS data key) and the views, which never carry key material."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from sello.adapters.kms import Sealed
-from sello.models.common import EmailStr, Model, RequestBody
+from sello.models.common import EmailStr, Model, RequestBody, absent
 
 # A certificate within this many days of its end is `expiring`; uploading one is accepted with a warning.
 EXPIRING_DAYS = 30
@@ -35,6 +36,8 @@ def certificate_status(valid_to: datetime, now: datetime) -> CertificateStatus:
 class UploadCertificateRequest(RequestBody):
     """The JSON form of PUT /v1/issuers/{id}/certificate."""
 
+    model_config = ConfigDict(defer_build=True)  # built by the first upload, not by every function
+
     p12_base64: str = Field(min_length=1, description="The PKCS#12 file (.p12/.pfx), base64-encoded.",
                             examples=["MIIKYQIBAzCCChcGCSqGSIb3DQEHAaCCCggEggoEMIIKADCCBLcGCSqGSIb3DQEHBqCCBKgw..."])
     password: Password
@@ -44,6 +47,8 @@ class UploadCertificateRequest(RequestBody):
 
 class UploadCertificateForm(RequestBody):
     """The multipart/form-data form of PUT /v1/issuers/{id}/certificate."""
+
+    model_config = ConfigDict(defer_build=True)
 
     certificate: bytes = Field(description="The PKCS#12 file (.p12/.pfx).")
     password: Password
@@ -79,6 +84,9 @@ class Certificate:
     # At most how many bytes the authority's signature with this certificate adds to a document (the
     # country plugin's signature_size); None for certificates stored before it was recorded.
     signature_size: int | None = None
+    # The number the authority knows the certificate by (the plugin's certificate_number), when the
+    # country has one; None otherwise.
+    number: str | None = None
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -105,6 +113,8 @@ class CertificateWarning(Model):
 _SERIAL, _SUBJECT = "5BAA826812650BCC", "CN=ANA PEREZ,O=COMERCIAL DEMO S.A.,C=EC"
 _CA = ("CN=AUTORIDAD DE CERTIFICACION SUBCA-2 SECURITY DATA,OU=ENTIDAD DE CERTIFICACION DE INFORMACION,"
        "O=SECURITY DATA S.A. 2,C=EC")
+_NUMBER = ("The number the tax authority knows the certificate by, where it is not the serial (Mexico: "
+           "NoCertificado); absent otherwise.")
 
 
 class CertificateSummary(Model):
@@ -118,6 +128,7 @@ class CertificateSummary(Model):
         "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
     # Kept with the issuer for the size check of its documents (Certificate.signature_size); not shown.
     signature_size: int | None = Field(default=None, exclude=True)
+    number: str | None = absent(description=_NUMBER)
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
@@ -125,6 +136,7 @@ class CertificateSummary(Model):
 
 class CertificateHistoryEntry(Model):
     serial: str = Field(examples=["3E1F0A77C2D94B10"])
+    number: str | None = absent(description=_NUMBER)
     subject: str = Field(examples=[_SUBJECT])
     issuer: str = Field(examples=[_CA])
     valid_from: datetime
@@ -140,6 +152,7 @@ class CertificateView(Model):
     object: str = "certificate"
     issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     serial: str = Field(description="Serial number, hexadecimal.", examples=[_SERIAL])
+    number: str | None = absent(description=_NUMBER, examples=["30001000000500003416"])
     subject: str = Field(examples=[_SUBJECT])
     issuer: str = Field(description="The certification authority that issued it.", examples=[_CA])
     valid_from: datetime

@@ -48,6 +48,16 @@ class Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+def _none(value: Any) -> bool:
+    return value is None
+
+
+def absent(**field: Any) -> Any:
+    """A field of a view that some countries have and others do not: without a value it is left out
+    of the JSON (not shown as null), so the others' answers stay as they were."""
+    return Field(default=None, exclude_if=_none, **field)
+
+
 class RequestBody(BaseModel):
     """A request body: a field it does not declare is refused (unknown_field)."""
 

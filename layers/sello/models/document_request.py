@@ -1,5 +1,7 @@
-"""The body of `POST /v1/documents`: one country-neutral document model, and a variant of it per
-document type, which the OpenAPI document shows as a union discriminated by `type`.
+"""The body of `POST /v1/documents` for the countries that use the neutral shapes (Ecuador; see
+sello.countries.NeutralCountry): one country-neutral document model, and a variant of it per
+document type, which the OpenAPI document shows as a union discriminated by `type`
+(models.country_bodies).
 
 The model checks shape (types, lengths, formats, limits); the authority's rules (check digits, tax
 codes and rates, arithmetic, which fields each type needs) are checked by the country plugin's
@@ -8,28 +10,19 @@ codes and rates, arithmetic, which fields each type needs) are checked by the co
 The variants (InvoiceRequest, CreditNoteRequest, …) narrow `type` to their own and change nothing
 else in validation; what sets them apart is their schema: the parts the type needs marked required,
 the parts of other types left out, and an example of the type. The API validates a body once, as
-the neutral model (`DocumentRequest`): any body a variant takes, the neutral model takes the same
-way, and what only the neutral model takes (a part of another type, a needed part missing) the
-plugin refuses with its own codes (`field_not_allowed`, `reference_required`, `missing_field`, …),
-as it always has. Error paths are the fields' own (`items.0.unit_price`; a discriminated union would
-put the variant's tag in front), and the variants are never compiled into validators at run time,
-which keeps the documents function's cold start as it was."""
+the neutral model (the plugin's `document_request_model`): any body a variant takes, the neutral
+model takes the same way, and what only the neutral model takes (a part of another type, a needed
+part missing) the plugin refuses with its own codes (`field_not_allowed`, `reference_required`,
+`missing_field`, …), as it always has. Error paths are the fields' own (`items.0.unit_price`; a
+discriminated union would put the variant's tag in front), and the variants (the plugin's
+`document_request_variants`) are never compiled into validators at run time, which keeps the
+documents function's cold start as it was."""
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    ConfigDict,
-    Field,
-    GetCoreSchemaHandler,
-    GetJsonSchemaHandler,
-    StringConstraints,
-    TypeAdapter,
-)
-from pydantic_core import CoreSchema, core_schema
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from sello.i18n import TranslatedValueError, _l
 from sello.models.common import EmailStr, RequestBody, text
@@ -321,10 +314,11 @@ class CreateDocumentRequest(RequestBody):
 _PARTS = ("items", "payments", "reference", "shipment", "withholding")
 
 
-def _variant(title: str, example: dict, *, needs: tuple[str, ...], takes: tuple[str, ...] = (),
+def _variant(example: dict, *, needs: tuple[str, ...], takes: tuple[str, ...] = (),
              about: dict[str, str]) -> ConfigDict:
-    """The config of a variant: its title, and a schema that requires `needs`, leaves out the parts
-    neither in `needs` nor in `takes`, describes fields as `about` says, and shows `example`."""
+    """The config of a variant: its title ("Ecuador · <type>", the country that uses these variants),
+    and a schema that requires `needs`, leaves out the parts neither in `needs` nor in `takes`,
+    describes fields as `about` says, and shows `example`."""
     def schema(json_schema: dict[str, Any], _cls: type) -> None:
         properties = json_schema["properties"]
         for part in _PARTS:
@@ -340,7 +334,7 @@ def _variant(title: str, example: dict, *, needs: tuple[str, ...], takes: tuple[
 
     # Built only when a schema or a validation asks for it (the OpenAPI document, tests): the API
     # validates bodies with the neutral model.
-    return ConfigDict(title=title, json_schema_extra=schema, defer_build=True)
+    return ConfigDict(title=f"Ecuador · {example['type']}", json_schema_extra=schema, defer_build=True)
 
 
 _BUYER_NOTE = "The buyer, identified (not final_consumer)."
@@ -350,7 +344,7 @@ class InvoiceRequest(CreateDocumentRequest):
     """A sale (Ecuador: factura, SRI codDoc 01). Its lines' taxes make the total; without payments,
     it is taken as paid in cash."""
 
-    model_config = _variant("Invoice", INVOICE_EXAMPLE, needs=("items",), takes=("payments",), about={
+    model_config = _variant(INVOICE_EXAMPLE, needs=("items",), takes=("payments",), about={
         "customer": "The buyer; final_consumer (anonymous) only up to USD 50 in Ecuador."})
 
     type: Literal["invoice"] = Field(examples=["invoice"])
@@ -360,7 +354,7 @@ class CreditNoteRequest(CreateDocumentRequest):
     """What is taken back from an invoice (Ecuador: nota de crédito, SRI codDoc 04): the lines
     returned or discounted, the invoice and the reason. It has no payments."""
 
-    model_config = _variant("Credit note", CREDIT_NOTE_EXAMPLE, needs=("items", "reference"), about={
+    model_config = _variant(CREDIT_NOTE_EXAMPLE, needs=("items", "reference"), about={
         "customer": _BUYER_NOTE,
         "reference": "The invoice the note modifies, with the reason (required here)."})
 
@@ -371,7 +365,7 @@ class DebitNoteRequest(CreateDocumentRequest):
     """What is charged on top of an invoice (Ecuador: nota de débito, SRI codDoc 05): one item per
     charge (its description and amount), and the invoice."""
 
-    model_config = _variant("Debit note", DEBIT_NOTE_EXAMPLE, needs=("items", "reference"),
+    model_config = _variant(DEBIT_NOTE_EXAMPLE, needs=("items", "reference"),
                             takes=("payments",), about={
                                 "customer": _BUYER_NOTE,
                                 "reference": "The invoice the charges add to.",
@@ -385,7 +379,7 @@ class DeliveryGuideRequest(CreateDocumentRequest):
     """Goods on the move (Ecuador: guía de remisión, SRI codDoc 06): the carrier, the vehicle, the
     dates and what goes to each destination. It carries no amounts."""
 
-    model_config = _variant("Delivery guide", DELIVERY_GUIDE_EXAMPLE, needs=("shipment",), about={
+    model_config = _variant(DELIVERY_GUIDE_EXAMPLE, needs=("shipment",), about={
         "customer": "The main recipient of the goods, identified (not final_consumer)."})
 
     type: Literal["delivery_guide"] = Field(examples=["delivery_guide"])
@@ -395,7 +389,7 @@ class WithholdingRequest(CreateDocumentRequest):
     """What the issuer withholds from a supplier's invoices (Ecuador: comprobante de retención
     2.0.0, SRI codDoc 07): the fiscal period and each supporting document with its withholdings."""
 
-    model_config = _variant("Withholding", WITHHOLDING_EXAMPLE, needs=("withholding",), about={
+    model_config = _variant(WITHHOLDING_EXAMPLE, needs=("withholding",), about={
         "customer": "The supplier withheld from, identified (not final_consumer)."})
 
     type: Literal["withholding"] = Field(examples=["withholding"])
@@ -406,7 +400,7 @@ class PurchaseSettlementRequest(CreateDocumentRequest):
     de bienes y prestación de servicios, SRI codDoc 03): the issuer is the buyer. Lines and
     payments as an invoice's; VAT is the only tax."""
 
-    model_config = _variant("Purchase settlement", PURCHASE_SETTLEMENT_EXAMPLE, needs=("items",),
+    model_config = _variant(PURCHASE_SETTLEMENT_EXAMPLE, needs=("items",),
                             takes=("payments",), about={
                                 "customer": "The supplier the issuer buys from, identified: not "
                                             "final_consumer (SRI proveedor).",
@@ -433,30 +427,3 @@ DocumentVariant = Annotated[
     Field(discriminator="type"),
 ]
 
-
-@cache
-def _variants_schema():
-    return TypeAdapter(DocumentVariant).core_schema
-
-
-def _validate(value: Any) -> CreateDocumentRequest:
-    # A ValidationError raised here reaches the caller with its own errors and their locations;
-    # from_attributes as the API's validation passes it, so that a body that is no object is refused
-    # in the same words as any other model's.
-    return CreateDocumentRequest.model_validate(value, from_attributes=True)
-
-
-class _OneSchemaPerType:
-    """Validates a body as CreateDocumentRequest and shows it in JSON schemas as DocumentVariant
-    (see the module docstring). The neutral model is called rather than embedded, so that a schema
-    of the body holds the variants only."""
-
-    def __get_pydantic_core_schema__(self, _source: Any, _handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(_validate)
-
-    def __get_pydantic_json_schema__(self, _core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
-        return handler(_variants_schema())
-
-
-# The body of POST /v1/documents: validated as the neutral model, documented as one of the variants.
-DocumentRequest = Annotated[CreateDocumentRequest, _OneSchemaPerType()]

@@ -1,8 +1,11 @@
-"""Issuers: the companies that issue documents, with their establishments and emission points.
+"""Issuers: the companies that issue documents.
 
-The request body is the same for every country; what only one authority needs travels in `flags`,
-which the country's plugin validates (for Ecuador: obligado_contabilidad, contribuyente_especial,
-agente_retencion, rimpe)."""
+Each country's plugin has its issuer body (`issuer_request_model`), chosen by the body's `country`.
+Every one has what IssuerFields has (country, tax id, names, email, language); the rest is the
+country's. The neutral body, CreateIssuerRequest (Ecuador's), adds the head office, establishments
+with their emission points, and `flags` for what only one authority needs, which the country's
+plugin validates (for Ecuador: obligado_contabilidad, contribuyente_especial, agente_retencion,
+rimpe). The stored issuer and its view carry the country's fields as the body had them."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -19,7 +23,7 @@ from pydantic import (
 from sello.countries import get_plugin, supported_countries
 from sello.i18n import DEFAULT_LANGUAGE, Language, TranslatedValueError, _l
 from sello.models.certificates import CertificateSummary
-from sello.models.common import EmailStr, Model, RequestBody, text
+from sello.models.common import EmailStr, Model, RequestBody, absent, text
 
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=2,
                                                max_length=2)]
@@ -72,7 +76,31 @@ class Establishment(RequestBody):
         return _unique_codes(value, _l("Emission point"))
 
 
+class IssuerFields(RequestBody):
+    """What every country's issuer body has (a plugin's issuer_request_model may extend it): the
+    stored issuer and its view are built from these, the country's own fields beside them. The
+    neutral body (CreateIssuerRequest) has the same fields, described for Ecuador."""
+
+    model_config = ConfigDict(defer_build=True)  # a base: its own validator is never used
+
+    country: CountryCode = Field(description="ISO 3166 country code of the tax authority.")
+    tax_id: TaxId = Field(description="The issuer's tax id, checked by its country's rules.")
+    legal_name: AuthorityText = Field(description="As registered with the tax authority, up to 300 "
+                                                  "characters.")
+    trade_name: AuthorityText | None = Field(default=None, description="Up to 300 characters.")
+    email: EmailStr | None = Field(default=None, description="Where certificate notices go when no other "
+                                                             "address is given.")
+    language: Language = Field(
+        default=DEFAULT_LANGUAGE,
+        description="The language of what the issuer's customers receive (document emails and the printable "
+                    "document's labels) and of its certificate notices: `es` (Spanish, the default) or `en` "
+                    "(English). The tax authority's own legends stay in Spanish.")
+
+
 class CreateIssuerRequest(RequestBody):
+    """An issuer of a country with the neutral shape (Ecuador): head office, establishments with their
+    emission points, and the flags its authority needs."""
+
     country: CountryCode = Field(description="ISO 3166 country code of the tax authority.", examples=["EC"])
     tax_id: TaxId = Field(
         description="The issuer's tax id (Ecuador: 13-digit RUC), checked for format and check digit.",
@@ -124,7 +152,13 @@ class CreateIssuerRequest(RequestBody):
 # Records ---------------------------------------------------------------------------------------
 
 class Issuer(Model):
-    """An issuer as stored (establishments and flags already validated)."""
+    """An issuer as stored: what every issuer has, and the fields of its country's issuer body as that
+    body's model validated them. The neutral body's (Ecuador's: head office, establishments, flags) are
+    typed here, as issuers have always been stored with them, so a plugin of that shape reads
+    `issuer.establishments`; another country's fields are kept as they came, JSON values beside the
+    others in the same item, and its plugin reads them with a model of its own (`country_fields`)."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     id: str
     account_id: str
@@ -132,29 +166,41 @@ class Issuer(Model):
     tax_id: str
     legal_name: str
     trade_name: str | None = None
-    head_office_address: str
-    establishments: list[Establishment]
+    head_office_address: str | None = None
+    establishments: list[Establishment] | None = None
     email: str | None = None
-    flags: dict[str, Any]
+    flags: dict[str, Any] | None = None
     language: str = DEFAULT_LANGUAGE  # issuers stored before languages read as Spanish
     certificate: CertificateSummary | None = None
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def country_fields(self) -> dict[str, Any]:
+        """The fields of a country's own issuer body that no other issuer has (e.g. a country's
+        branches), by name, as JSON values."""
+        return dict(self.model_extra or {})
+
 
 # Views -----------------------------------------------------------------------------------------
 
 class IssuerView(Model):
+    """An issuer: what every issuer has, and the fields of its country's issuer body as it was
+    registered (Ecuador: `head_office_address`, `establishments`, `flags`; another country's as its
+    body in POST /v1/issuers describes them)."""
+
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
     id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
     object: str = "issuer"
     country: str = Field(examples=["EC"])
     tax_id: str = Field(examples=["1790016919001"])
     legal_name: str = Field(examples=["Comercial Demo S.A."])
     trade_name: str | None = Field(default=None, examples=["Café Demo"])
-    head_office_address: str = Field(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
-    establishments: list[Establishment]
+    head_office_address: str | None = absent(examples=["Av. Amazonas N34-451 y Av. Atahualpa, Quito"])
+    establishments: list[Establishment] | None = absent()
     email: str | None = Field(default=None, examples=["facturacion@example.com"])
-    flags: dict[str, Any]
+    flags: dict[str, Any] | None = absent()
     language: Language = DEFAULT_LANGUAGE
     certificate: CertificateSummary | None = Field(
         default=None, description="The active signing certificate, if one was uploaded.")

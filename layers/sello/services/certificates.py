@@ -1,22 +1,25 @@
-"""Signing certificates: upload (validate a PKCS#12 file and keep its private key sealed with a KMS
-data key), read the public metadata, load the key for signing, and warn before a certificate expires.
+"""Signing certificates: upload (read the files in the issuer's country's format, check the key and
+certificate, and keep the private key sealed with a KMS data key), read the public metadata, load
+the key for signing, and warn before a certificate expires.
 
-Validation happens before anything is written, so a rejected upload stores nothing. Each rejection
-has its own code; the file's password is used to open it and then dropped (never stored, logged or
-repeated in a message). The RSA key is checked in full once, here (cryptography does it when the
-file is opened); the signing path later loads it with that check skipped, which is what keeps its
-cold start short."""
+Which files an upload takes and how they are read is the country plugin's (`certificate_upload`,
+`load_credentials`: a PKCS#12 file by default); the checks that follow are the same for every
+country (`check_credentials`), with the plugin's own rules (`check_certificate`), tax id and trust
+in between. Validation happens before anything is written, so a rejected upload stores nothing. Each
+rejection has its own code; the password is used to open the files and then dropped (never stored,
+logged or repeated in a message). The RSA key is checked in full once, here (cryptography does it
+when the file is opened); the signing path later loads it with that check skipped, which is what
+keeps its cold start short."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 from cryptography import x509
@@ -29,7 +32,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
     load_der_private_key,
-    pkcs12,
 )
 
 from sello.adapters.accounts_repo import DynamoAccountsRepo
@@ -43,18 +45,17 @@ from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.i18n import Translator, _l, _ln, translator
 from sello.ids import utcnow
 from sello.models.accounts import Account, Environment
+from sello.models.certificate_files import CertificateUpload, UploadedFile
 from sello.models.certificates import (
     Certificate,
     CertificateHistoryEntry,
     CertificateView,
     CertificateWarning,
-    UploadCertificateForm,
-    UploadCertificateRequest,
     certificate_status,
 )
 from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
-from sello.services import pkcs12 as pkcs12_structure
+from sello.services import pkcs12 as pkcs12_files
 from sello.services.email_limits import RateLimiter, certificate_email_limits, take_email
 from sello.services.issuers import IssuerLookup, find_issuer
 from sello.settings import Settings, get_settings
@@ -94,7 +95,7 @@ def key_context(account_id: str, issuer_id: str) -> dict[str, str]:
     return {"account_id": account_id, "issuer_id": issuer_id}
 
 
-# Reading and checking a PKCS#12 file --------------------------------------------------------------
+# Reading and checking the uploaded files -----------------------------------------------------------
 
 @dataclass(frozen=True)
 class CheckedCertificate:
@@ -103,6 +104,7 @@ class CheckedCertificate:
     tax_ids: set[str]
     warnings: list[CertificateWarning]
     trusted: bool = False  # chains to an authority the country recognises: may sign live documents
+    number: str | None = None  # the plugin's certificate_number, where the country has one
 
 
 def decode_base64_file(text: str, *, path: str) -> bytes:
@@ -114,41 +116,6 @@ def decode_base64_file(text: str, *, path: str) -> bytes:
     if not data:
         raise Unprocessable(_l("The certificate file is empty."), code="invalid_certificate_file", path=path)
     return data
-
-
-def _password_proven_right(data: bytes, attempts: tuple[bytes | None, ...]) -> bool:
-    """True when the file is damaged whatever the password: its outer structure does not read, or
-    the password opens one of its parts on its own (services.pkcs12)."""
-    try:
-        return pkcs12_structure.password_opens_a_part(data, attempts)
-    except pkcs12_structure.Damaged:
-        return True
-
-
-def _open_p12(data: bytes, password: str, *, file_path: str, password_path: str):
-    secret = password.encode()
-    # A file protected by an empty password may have been written with "" or with no password at all.
-    attempts: tuple[bytes | None, ...] = (secret,) if secret else (b"", None)
-    wrong_password = False
-    for attempt in attempts:
-        try:
-            with warnings.catch_warnings():
-                # Some CAs write BER instead of DER; cryptography reads it and warns.
-                warnings.simplefilter("ignore", UserWarning)
-                return pkcs12.load_pkcs12(data, attempt)
-        except UnsupportedAlgorithm:
-            raise Unprocessable(_l("The certificate file uses an encryption this service cannot read."),
-                                code="invalid_certificate_file", path=file_path) from None
-        except ValueError as exc:
-            # cryptography says "Could not deserialize" for anything that is not PKCS#12 and
-            # "Invalid password or PKCS12 data" when it reads as PKCS#12 but does not open: a wrong
-            # password, or damage the MAC caught. services.pkcs12 tells the two apart where it can.
-            wrong_password = wrong_password or "password" in str(exc).lower()
-    if wrong_password and not _password_proven_right(data, attempts):
-        raise Unprocessable(_l("The password does not open this certificate file."),
-                            code="wrong_certificate_password", path=password_path)
-    raise Unprocessable(_l("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged."),
-                        code="invalid_certificate_file", path=file_path)
 
 
 def _spki(public_key) -> bytes:
@@ -198,15 +165,29 @@ def _describe(certificate: Certificate, t: Translator) -> str:
 def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin, now: datetime,
               environment: Environment = "test", extra_authorities: Iterable[x509.Certificate] = (),
               file_path: str = "certificate", password_path: str = "password") -> CheckedCertificate:
-    """Opens the file and checks it can sign for `tax_id` now; raises Unprocessable otherwise.
+    """Opens a PKCS#12 file and checks it can sign for `tax_id` now (check_credentials)."""
+    bundle = pkcs12_files.open_pkcs12(data, password, file_path=file_path, password_path=password_path)
+    certificate = bundle.cert.certificate if bundle.cert is not None else None
+    return check_credentials(bundle.key, certificate, [c.certificate for c in bundle.additional_certs],
+                             tax_id=tax_id, plugin=plugin, now=now, environment=environment,
+                             extra_authorities=extra_authorities, file_path=file_path)
+
+
+def check_credentials(key, certificate: x509.Certificate | None, chain: Iterable[x509.Certificate], *,
+                      tax_id: str, plugin: CountryPlugin, now: datetime, environment: Environment = "test",
+                      extra_authorities: Iterable[x509.Certificate] = (),
+                      file_path: str = "certificate") -> CheckedCertificate:
+    """Checks that the key and the certificate the plugin read (with the other certificates that came
+    with them) can sign for `tax_id` now; raises Unprocessable at `file_path` otherwise. The checks:
+    a key, a certificate, RSA of MIN_RSA_BITS, a certificate of the key meant for signatures (of
+    several, one valid now, then the newest), the country's own rules (plugin.check_certificate),
+    validity, the tax id (plugin.certificate_matches), then trust.
 
     Whether the certificate chains to a certification authority the country recognises (or to one
     of `extra_authorities`) is recorded as `trusted`. Only a trusted certificate signs live
     documents, so with a live API key (`environment` "live") an untrusted one is refused; with a
     test key it is accepted for test documents, with a warning."""
-    bundle = _open_p12(data, password, file_path=file_path, password_path=password_path)
-    certificates = [c.certificate for c in [bundle.cert, *bundle.additional_certs] if c is not None]
-    key = bundle.key
+    certificates = [c for c in [certificate, *chain] if c is not None]
 
     def reject(message, code: str) -> Unprocessable:
         return Unprocessable(message, code=code, path=file_path)
@@ -231,6 +212,7 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
     # Several signing certificates for one key (a renewal): prefer one valid now, then the newest.
     certificate = max(signing, key=lambda c: (c.not_valid_before_utc <= now < c.not_valid_after_utc,
                                                c.not_valid_after_utc))
+    plugin.check_certificate(certificate, path=file_path)
     valid_from, valid_to = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if now >= valid_to:
         raise reject(_l("The certificate expired on {date}.", date=_day(valid_to)), "certificate_expired")
@@ -260,7 +242,20 @@ def check_p12(data: bytes, password: str, *, tax_id: str, plugin: CountryPlugin,
             "The certificate expires on {date} (in {n} days); upload its replacement before then.", days,
             date=_day(valid_to))))
     return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
-                              trusted=trusted)
+                              trusted=trusted, number=plugin.certificate_number(certificate))
+
+
+def uploaded_files(upload: CertificateUpload, request) -> dict[str, UploadedFile]:
+    """The files of a validated upload body (either of the country's two models), by name: read from
+    the form, or decoded from base64 (`invalid_certificate_file` at the JSON field otherwise)."""
+    files = {}
+    for file in upload.files:
+        encoded = getattr(request, file.json_name, None)
+        if encoded is not None:
+            files[file.name] = UploadedFile(decode_base64_file(encoded, path=file.json_name), file.json_name)
+        else:
+            files[file.name] = UploadedFile(getattr(request, file.name), file.name)
+    return files
 
 
 @lru_cache(maxsize=4)
@@ -306,26 +301,29 @@ class CertificateService:
 
     # Upload ------------------------------------------------------------------------------------
 
-    def upload(self, account_id: str, issuer_id: str,
-               request: UploadCertificateRequest | UploadCertificateForm,
+    def upload_format(self, account_id: str, issuer_id: str) -> CertificateUpload:
+        """The certificate files the issuer's country takes (its plugin's certificate_upload)."""
+        return get_plugin(find_issuer(self.repo, account_id, issuer_id).country).certificate_upload
+
+    def upload(self, account_id: str, issuer_id: str, request: Any,
                environment: Environment) -> CertificateView:
-        """`environment` is the API key's: a live key accepts only a trusted certificate (check_p12)."""
+        """`request`: a body of one of the models of the issuer's country's certificate_upload (see
+        upload_format). `environment` is the API key's: a live key accepts only a trusted certificate
+        (check_credentials)."""
         issuer = find_issuer(self.repo, account_id, issuer_id)
         plugin = get_plugin(issuer.country)
+        upload = plugin.certificate_upload
         now = self.clock().replace(microsecond=0)
         if request.notification_email:  # the notice goes out whatever the outcome: 429 before anything
             limits = certificate_email_limits(self.settings, issuer.id)
             take_email(self.limiter, self.settings, account_id, limits, now, "issuer")
         try:
-            if isinstance(request, UploadCertificateRequest):
-                file_path = "p12_base64"
-                data = decode_base64_file(request.p12_base64, path=file_path)
-            else:
-                file_path, data = "certificate", request.certificate
-            checked = check_p12(data, request.password, tax_id=issuer.tax_id, plugin=plugin, now=now,
-                                environment=environment,
-                                extra_authorities=extra_authorities(self.settings.trusted_ca_path),
-                                file_path=file_path)
+            files = uploaded_files(upload, request)
+            key, cert, chain = plugin.load_credentials(files, request.password)
+            checked = check_credentials(key, cert, chain, tax_id=issuer.tax_id, plugin=plugin, now=now,
+                                        environment=environment,
+                                        extra_authorities=extra_authorities(self.settings.trusted_ca_path),
+                                        file_path=files[upload.files[0].name].path)
             certificate = self._store(issuer, checked, request.notification_email, now,
                                       plugin.signature_size(checked.certificate))
         except SelloError as exc:
@@ -359,7 +357,7 @@ class CertificateService:
             notification_email=notification_email, private_key=sealed, trusted=checked.trusted,
             # The same certificate uploaded again keeps the warnings it was already sent.
             warnings_sent=previous.warnings_sent if previous and previous.status == "active" else set(),
-            signature_size=signature_size,
+            signature_size=signature_size, number=checked.number,
         )
         if not self.repo.activate_certificate(issuer, certificate, now):
             raise Conflict(_l("The issuer's certificate changed while this one was being stored; send it again."),
@@ -398,8 +396,10 @@ class CertificateService:
             uploaded_at=active.uploaded_at, warnings=warnings,
             history=[CertificateHistoryEntry(serial=c.serial, subject=c.subject, issuer=c.issuer,
                                              valid_from=c.valid_from, valid_to=c.valid_to,
-                                             uploaded_at=c.uploaded_at, replaced_at=c.replaced_at)
+                                             uploaded_at=c.uploaded_at, replaced_at=c.replaced_at,
+                                             number=c.number)
                      for c in history],
+            number=active.number,
         )
 
     def load_signing_key(self, account_id: str, issuer_id: str, environment: Environment = "test",

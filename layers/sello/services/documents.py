@@ -2,12 +2,19 @@
 only its own account's documents of its API key's environment; any other document is simply not
 found.
 
-Issuing (`create`) goes: find the issuer and its country's plugin, check the issuer can sign (an
-unexpired certificate), let the plugin validate and compute the request (`prepare`, whose
+Issuing (`create`) goes: read the body's `issuer_id`, find the issuer and its country's plugin,
+validate the whole body with the plugin's model (`document_request_model`), check the issuer can
+sign (an unexpired certificate), let the plugin validate and compute the request (`prepare`, whose
 problems are 422s), then claim the idempotency key, allocate the number, let the plugin number the
-document, store it and start its workflow. Nothing is written before validation has passed, so a
-rejected request leaves no document, no idempotency record and no used number; a failure after
-the number was allocated hands the number back (adapters/sequences.py) and gives the key up.
+document, store it and start its workflow. The answers keep the order they had when one model served
+every body: a body that is not valid is a 422 before the Idempotency-Key (400) and the issuer (404)
+are looked at. So when the issuer cannot be found (or `issuer_id` is missing or malformed), the body
+is checked against every supported country's model: one that takes it makes the answer 404
+issuer_not_found, and when none does, the answer is the 422 of the country whose model it comes
+closest to (fewest problems; the first country on a tie). Nothing is written before validation has
+passed, so a rejected request leaves no document, no idempotency record and no used number; a
+failure after the number was allocated hands the number back (adapters/sequences.py) and gives the
+key up.
 
 Idempotency-Key: a claim item per (account, environment, key) records the hash of the request
 (canonical JSON of the parsed body) and the id the document gets, and expires after 24 hours.
@@ -39,6 +46,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ValidationError
 
 from sello.adapters.blobs import S3Blobs
 from sello.adapters.documents_repo import Claim, DynamoDocumentsRepo, DynamoIdempotency
@@ -48,13 +56,13 @@ from sello.adapters.mailer import Mailer, SesMailer
 from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.adapters.sequences import DynamoSequences, SequenceKey
 from sello.adapters.workflow import StepFunctionsStarter
-from sello.countries import CountryPlugin, PreparedDocument, get_plugin
+from sello.countries import CountryPlugin, PreparedDocument, get_plugin, supported_countries
 from sello.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from sello.i18n import _l
 from sello.ids import is_id, new_id, sha256_hex, utcnow
 from sello.models.certificates import certificate_status
 from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environment
-from sello.models.document_request import CreateDocumentRequest
+from sello.models.country_bodies import issuer_id_of
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
@@ -69,8 +77,9 @@ from sello.models.issuers import Issuer
 from sello.services import downloads
 from sello.services.delivery import PDF, XML, document_mail, file_name
 from sello.services.email_limits import RateLimiter, document_email_limits, take_email
-from sello.services.issuers import IssuerLookup, find_issuer
+from sello.services.issuers import IssuerLookup, issuer_not_found, lookup_issuer
 from sello.settings import Settings, get_settings
+from sello.validation import InvalidBody, body_errors, validate_body
 
 logger = Logger(service="sello")
 
@@ -188,7 +197,7 @@ class RestartReport:
     failed: int  # still not started: they stay pending for the next run
 
 
-def request_hash(request: CreateDocumentRequest) -> str:
+def request_hash(request: BaseModel) -> str:
     """The same for requests that parse to the same document (key order, spacing and defaults aside)."""
     canonical = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
@@ -310,11 +319,14 @@ class DocumentService:
 
     # Issuing --------------------------------------------------------------------------------------
 
-    def create(self, account_id: str, environment: Environment, request: CreateDocumentRequest,
+    def create(self, account_id: str, environment: Environment, body: Any,
                idempotency_key: str | None = None) -> Issued:
+        """`body`: the request as sent (parsed JSON), or already an instance of the issuer's country's
+        document_request_model."""
+        issuer, plugin, request = self._read(account_id, body)
         key = check_idempotency_key(idempotency_key)
-        issuer = find_issuer(self.issuers, account_id, request.issuer_id)
-        plugin = get_plugin(issuer.country, path="issuer_id")
+        if issuer is None:
+            raise issuer_not_found()
         now = self._now()
         _require_certificate(issuer, environment, now)
         prepared = plugin.prepare(request, issuer, environment, now)
@@ -324,6 +336,27 @@ class DocumentService:
             doc, _ = self._store(draft, new_id("doc"))
             return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
         return self._create_once(draft, key, request_hash(request))
+
+    def _read(self, account_id: str, body: Any) -> tuple[Issuer | None, CountryPlugin | None, Any]:
+        """(issuer, its plugin, the body validated with the plugin's model); (None, None, None) when the
+        body names no issuer of the account but some supported country's model takes it. InvalidBody
+        otherwise (see the module's docstring)."""
+        issuer_id = issuer_id_of(body)
+        issuer = lookup_issuer(self.issuers, account_id, issuer_id) if issuer_id else None
+        if issuer is not None:
+            plugin = get_plugin(issuer.country, path="issuer_id")
+            return issuer, plugin, validate_body(plugin.document_request_model, body)
+        closest: tuple[ValidationError, type[BaseModel]] | None = None
+        for country in supported_countries():
+            model = get_plugin(country).document_request_model
+            try:
+                model.model_validate(body, from_attributes=True)
+            except ValidationError as exc:
+                if closest is None or exc.error_count() < closest[0].error_count():
+                    closest = (exc, model)
+            else:
+                return None, None, None
+        raise InvalidBody(body_errors(closest[0]), closest[1])
 
     def _create_once(self, draft: Draft, key: str, digest: str) -> Issued:
         account_id, environment = draft.account_id, draft.environment

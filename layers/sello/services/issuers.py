@@ -1,11 +1,15 @@
 """Issuers: register a company that issues documents, read and list them. Everything is scoped to
-the caller's account, so another account's issuer is simply not found."""
+the caller's account, so another account's issuer is simply not found.
+
+A body is read in two steps: its `country` (missing or malformed: 422 at `country`; not supported:
+422 unsupported_country), then the whole body with that country's plugin's `issuer_request_model`
+(422 at each field), then the plugin's check of the tax id."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -16,8 +20,10 @@ from sello.errors import Conflict, NotFound, Unprocessable
 from sello.i18n import _l
 from sello.ids import is_id, new_id, utcnow
 from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.issuers import MAX_ISSUER_BYTES, CreateIssuerRequest, Issuer, IssuerList, IssuerView
+from sello.models.country_bodies import IssuerEnvelope
+from sello.models.issuers import MAX_ISSUER_BYTES, Issuer, IssuerList, IssuerView
 from sello.settings import get_settings
+from sello.validation import validate_body
 
 logger = Logger(service="sello")
 
@@ -36,9 +42,14 @@ def issuer_not_found() -> NotFound:
     return NotFound(_l("No issuer with this id."), code="issuer_not_found", path="issuer_id")
 
 
+def lookup_issuer(repo: IssuerLookup, account_id: str, issuer_id: str) -> Issuer | None:
+    """The account's issuer with this id; None for any other id (one that cannot exist is not looked up)."""
+    return repo.get_issuer(account_id, issuer_id) if is_id(issuer_id, "iss") else None
+
+
 def find_issuer(repo: IssuerLookup, account_id: str, issuer_id: str) -> Issuer:
     """The account's issuer with this id; issuer_not_found for any other id."""
-    issuer = repo.get_issuer(account_id, issuer_id) if is_id(issuer_id, "iss") else None
+    issuer = lookup_issuer(repo, account_id, issuer_id)
     if issuer is None:
         raise issuer_not_found()
     return issuer
@@ -52,22 +63,23 @@ class IssuerService:
     def _now(self) -> datetime:
         return self.clock().replace(microsecond=0)
 
-    def create(self, account_id: str, request: CreateIssuerRequest) -> IssuerView:
-        plugin = get_plugin(request.country)
+    def create(self, account_id: str, body: Any) -> IssuerView:
+        """`body`: the request as sent (parsed JSON), or an instance of its country's issuer_request_model."""
+        plugin = get_plugin(validate_body(IssuerEnvelope, body).country)
+        request = validate_body(plugin.issuer_request_model, body)
         tax_id = plugin.normalize_tax_id(request.tax_id, path="tax_id")
         now = self._now()
-        issuer = Issuer(
-            id=new_id("iss"), account_id=account_id, country=plugin.code, tax_id=tax_id,
-            legal_name=request.legal_name, trade_name=request.trade_name,
-            head_office_address=request.head_office_address, establishments=request.establishments,
-            email=request.email, flags=request.flags, language=request.language, created_at=now, updated_at=now,
-        )
+        fields = request.model_dump(mode="json", exclude={"country", "tax_id"})
+        issuer = Issuer(id=new_id("iss"), account_id=account_id, country=plugin.code, tax_id=tax_id,
+                        created_at=now, updated_at=now, **fields)
         size = item_size(issuer.model_dump(mode="json", exclude_none=True))
         if size > MAX_ISSUER_BYTES:
+            # The field that takes the most room is the one to cut down (Ecuador: its establishments).
+            largest = max(fields, key=lambda name: item_size(fields[name]))
             raise Unprocessable(_l("The issuer would take {size} bytes, over the {limit} an issuer can hold; "
-                                   "register fewer establishments or emission points, or shorter names.",
-                                   size=size, limit=MAX_ISSUER_BYTES),
-                                code="issuer_too_large", path="establishments",
+                                   "register fewer entries in {field}, or shorter names.",
+                                   size=size, limit=MAX_ISSUER_BYTES, field=largest),
+                                code="issuer_too_large", path=largest,
                                 extra={"limit": MAX_ISSUER_BYTES, "size": size})
         if not self.repo.create_issuer(issuer):
             raise Conflict(_l("This account already has an issuer with {name} {tax_id}.", name=plugin.tax_id_name,

@@ -1,5 +1,6 @@
-"""The outer structure of a PKCS#12 file (RFC 7292), read without the password, to tell a damaged
-file from a wrong password when the file does not open.
+"""PKCS#12 files (RFC 7292): opening one with its password (`open_pkcs12`, and `load_credentials`,
+the neutral certificate format of the country plugins), and reading its outer structure without the
+password, to tell a damaged file from a wrong password when the file does not open.
 
 A PKCS#12 file is a PFX: a version, the "authenticated safe" (a list of parts, each either plain
 data holding bags, or data encrypted with the password) and a MAC over that list keyed by the
@@ -22,11 +23,18 @@ import hashlib
 import hmac
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import pkcs12
+
+from sello.errors import Unprocessable
+from sello.i18n import _l
+
+if TYPE_CHECKING:
+    from sello.models.certificate_files import UploadedFile
 
 OID_DATA = bytes.fromhex("2a864886f70d010701")  # 1.2.840.113549.1.7.1
 OID_ENCRYPTED_DATA = bytes.fromhex("2a864886f70d010706")  # 1.2.840.113549.1.7.6
@@ -229,3 +237,52 @@ def password_opens_a_part(data: bytes, passwords: Iterable[bytes | None]) -> boo
         if any(opens(single_part_pfx(part, password), password) for part in parts):
             return True
     return False
+
+
+# Opening a file ------------------------------------------------------------------------------------
+
+def _password_proven_right(data: bytes, attempts: tuple[bytes | None, ...]) -> bool:
+    """True when the file is damaged whatever the password: its outer structure does not read, or
+    the password opens one of its parts on its own."""
+    try:
+        return password_opens_a_part(data, attempts)
+    except Damaged:
+        return True
+
+
+def open_pkcs12(data: bytes, password: str, *, file_path: str, password_path: str):
+    """The file's contents (cryptography's PKCS12KeyAndCertificates); Unprocessable at `file_path`
+    (`invalid_certificate_file`) or `password_path` (`wrong_certificate_password`) when it does not open."""
+    secret = password.encode()
+    # A file protected by an empty password may have been written with "" or with no password at all.
+    attempts: tuple[bytes | None, ...] = (secret,) if secret else (b"", None)
+    wrong_password = False
+    for attempt in attempts:
+        try:
+            with warnings.catch_warnings():
+                # Some CAs write BER instead of DER; cryptography reads it and warns.
+                warnings.simplefilter("ignore", UserWarning)
+                return pkcs12.load_pkcs12(data, attempt)
+        except UnsupportedAlgorithm:
+            raise Unprocessable(_l("The certificate file uses an encryption this service cannot read."),
+                                code="invalid_certificate_file", path=file_path) from None
+        except ValueError as exc:
+            # cryptography says "Could not deserialize" for anything that is not PKCS#12 and
+            # "Invalid password or PKCS12 data" when it reads as PKCS#12 but does not open: a wrong
+            # password, or damage the MAC caught. The structure tells the two apart where it can.
+            wrong_password = wrong_password or "password" in str(exc).lower()
+    if wrong_password and not _password_proven_right(data, attempts):
+        raise Unprocessable(_l("The password does not open this certificate file."),
+                            code="wrong_certificate_password", path=password_path)
+    raise Unprocessable(_l("The file is not a PKCS#12 (.p12/.pfx) certificate file, or it is damaged."),
+                        code="invalid_certificate_file", path=file_path)
+
+
+def load_credentials(files: Mapping[str, UploadedFile], password: str, *,
+                     password_path: str = "password") -> tuple[Any, Any, list[Any]]:
+    """The neutral certificate format (models.certificate_files.PKCS12_UPLOAD): (private key, certificate,
+    the other certificates) from the PKCS#12 file `certificate`; any of them may be missing."""
+    file = files["certificate"]
+    bundle = open_pkcs12(file.data, password, file_path=file.path, password_path=password_path)
+    return (bundle.key, bundle.cert.certificate if bundle.cert is not None else None,
+            [c.certificate for c in bundle.additional_certs])

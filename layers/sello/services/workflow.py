@@ -1,5 +1,7 @@
 """The document workflow's use cases, one per Step Functions task (infra/workflow.asl.json):
-sign → submit → poll (waiting in between) → render → notify → finish.
+sign → submit → poll (waiting in between) → render → notify → finish. An authority that decides at
+once (a Mexican PAC, whose answer to the submission is the stamped document) skips the polls: submit
+stores the authorization as poll would and the state machine goes straight to render.
 
 Every task gets the ids of one document, reads its item, does its step at most once and records it
 on the item, so a task that runs again (a Retry, a restarted execution) repeats nothing the authority
@@ -38,7 +40,7 @@ from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.documents_repo import document_keys
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
-from sello.countries import AuthorityMessage, AuthorityUnavailable
+from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
 from sello.ids import iso, utcnow
 from sello.i18n import DEFAULT_LANGUAGE
 from sello.models.common import Model
@@ -219,16 +221,19 @@ class DocumentWorkflow:
 
     def submit(self, task: TaskInput) -> dict:
         doc = self._load(task)
-        if doc.get("received_at"):  # never send a document the authority already has
+        if doc.get("received_at"):  # never send a document the authority already has (or has decided on)
             return {"status": "received", "wait_seconds": self._wait(0)}
         plugin = self._plugin(doc)
         try:
             if int(doc.get("submit_attempts", 0)):
                 # An earlier attempt may have reached the authority and only its answer got lost: ask for
-                # the document by its key before sending it again.
+                # the document by its key before sending it again (an authority that decides at once
+                # hands back its decision, e.g. the stamp it made then).
                 known = plugin.poll(doc, doc["environment"])
                 if known.status == "rejected":
                     return self._rejected(doc, known.messages)
+                if known.status == "authorized":
+                    return self._authorized(task, doc, known)
                 if known.status != "unknown":
                     return self._received(doc, known.messages)
             self._check_certificate(doc)
@@ -238,6 +243,8 @@ class DocumentWorkflow:
         except AuthorityUnavailable as exc:
             log.warning("authority unavailable while submitting document %s: %s", task.document_id, exc)
             return self._unreachable(doc, since=doc.get("authority_unreachable_since"))
+        if outcome.status == "authorized":
+            return self._authorized(task, doc, outcome)
         if outcome.status == "received":
             return self._received(doc, outcome.messages)
         return self._rejected(doc, outcome.messages)
@@ -254,12 +261,7 @@ class DocumentWorkflow:
             log.warning("authority unavailable while polling document %s: %s", task.document_id, exc)
             outcome = None
         if outcome is not None and outcome.status == "authorized":
-            blob = document_key(task.account_id, task.document_id, "authorized.xml")
-            self.blobs.put(blob, outcome.document, XML)
-            self._update(doc, authority_status="authorized", authorization_number=outcome.number,
-                         authorized_at=outcome.authorized_at, authorized_key=blob,
-                         authority_messages=_messages(outcome.messages), remove=_WAITING)
-            return {"status": "authorized", "wait_seconds": 0}
+            return self._authorized(task, doc, outcome)
         if outcome is not None and outcome.status == "rejected":
             return self._rejected(doc, outcome.messages)
         # Undecided, not listed yet, or no answer at all: ask again after the next, growing wait, until
@@ -332,6 +334,18 @@ class DocumentWorkflow:
         except ConditionFailed:
             pass  # recorded by another run of this task
         return {"status": "received", "wait_seconds": self._wait(0)}
+
+    def _authorized(self, task: TaskInput, doc: Mapping[str, Any],
+                    outcome: PollOutcome | SubmitOutcome) -> dict:
+        """Stores the authorized document and what the authority said of it; from a poll, or from a
+        submission the authority decided at once (then it was received at the same moment)."""
+        blob = document_key(task.account_id, task.document_id, "authorized.xml")
+        self.blobs.put(blob, outcome.document, XML)
+        received = {} if doc.get("received_at") else {"received_at": self._now()}
+        self._update(doc, authority_status="authorized", authorization_number=outcome.number,
+                     authorized_at=outcome.authorized_at, authorized_key=blob,
+                     authority_messages=_messages(outcome.messages), remove=_WAITING, **received)
+        return {"status": "authorized", "wait_seconds": 0}
 
     def _rejected(self, doc: Mapping[str, Any], messages: tuple[AuthorityMessage, ...]) -> dict:
         self._update(doc, authority_status="rejected", authority_messages=_messages(messages),

@@ -1,4 +1,6 @@
-"""Ecuador (SRI) behind the CountryPlugin interface.
+"""Ecuador (SRI) behind the CountryPlugin interface. Its request bodies are the neutral ones (it inherits
+NeutralCountry): documents as models.document_request, issuers with establishments and emission points
+and `flags` as EcuadorIssuerFlags, the certificate as a PKCS#12 file.
 
 Each step lives in its own module and is imported when the step runs, so a function loads only what
 it uses (the certificate checks, with cryptography's x509, only where certificates are uploaded): the API validates and numbers (documents, clave), the signing task builds and signs (xml,
@@ -10,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sello.countries import NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import NeutralCountry, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
 from sello.countries.ec import tax_ids
 from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
 from sello.settings import get_settings
@@ -35,7 +37,7 @@ def _sri():
     return _client[1]
 
 
-class EcuadorPlugin:
+class EcuadorPlugin(NeutralCountry):
     code = "EC"
     name = "Ecuador"
     authority = "SRI"
