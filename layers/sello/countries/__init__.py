@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sello.models.certificate_files import CertificateUpload, UploadedFile
 
 # ISO 3166 alpha-2 code -> module that defines `plugin`.
-_PLUGINS = {"EC": "sello.countries.ec"}
+_PLUGINS = {"EC": "sello.countries.ec", "MX": "sello.countries.mx"}
 
 
 class AuthorityUnavailable(Exception):
