@@ -168,6 +168,14 @@ class FakeCredentials:
         return f"key-of-{issuer_id}", f"cert-of-{issuer_id}"
 
 
+def only_countries(monkeypatch, *codes: str) -> None:
+    """Registers only these of the supported countries (e.g. Ecuador alone, as before Mexico), until
+    the test ends."""
+    from sello import countries
+
+    monkeypatch.setattr(countries, "_PLUGINS", {code: countries._PLUGINS[code] for code in codes})
+
+
 def install_country(monkeypatch, plugin: Any, code: str = "ZZ") -> None:
     """Registers `plugin` as the country `code`, hands the sign task fake credentials and makes the
     waits between polls zero seconds (settings are re-read; the caller clears them again at the end)."""

@@ -149,8 +149,8 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         example(NotFound, "issuer_not_found", "No issuer with this id.", path="issuer_id"),
         example(Unprocessable, "issuer_too_large",
                 "The issuer would take {size} bytes, over the {limit} an issuer can hold; register fewer "
-                "establishments or emission points, or shorter names.", path="establishments",
-                size=391_204, limit=380_000, extra={"limit": 380_000, "size": 391_204}),
+                "entries in {field}, or shorter names.", path="establishments",
+                size=391_204, limit=380_000, field="establishments", extra={"limit": 380_000, "size": 391_204}),
         example(Conflict, "issuer_exists", "This account already has an issuer with {name} {tax_id}.", path="tax_id",
                 name="RUC", tax_id="1790016919001"),
         example(Unprocessable, "invalid_certificate_file",

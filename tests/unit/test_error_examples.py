@@ -36,6 +36,15 @@ def _is_l(node) -> bool:
             and bool(node.args) and isinstance(node.args[0], ast.Constant))
 
 
+def _l_in(node) -> list[str]:
+    """The msgids of `_l(...)` or of either branch of `_l(...) if ... else _l(...)`."""
+    if _is_l(node):
+        return [node.args[0].value]
+    if isinstance(node, ast.IfExp):
+        return _l_in(node.body) + _l_in(node.orelse)
+    return []
+
+
 def _literal(node) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -49,7 +58,8 @@ class _Scan:
 
     def __init__(self):
         self.raised: dict[tuple[str, int], set[str]] = defaultdict(set)
-        self.factories: dict[str, tuple[str | None, int]] = {}  # helper name -> (its code, status)
+        # helper name -> (its code or the index of the parameter that gives it, status, index of the message's)
+        self.factories: dict[str, tuple[str | int, int, int]] = {}
         self.calls: list[tuple[ast.Call, dict]] = []
 
     def status_of(self, func_name: str, tree_defs: dict) -> int | None:
@@ -67,13 +77,14 @@ class _Scan:
         tables = {target.id: node.value for node in tree.body if isinstance(node, ast.Assign)
                   for target in node.targets if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict)}
         for function in [tree, *defs.values()]:
-            params = {a.arg for a in function.args.args} if isinstance(function, ast.FunctionDef) else set()
+            names = [a.arg for a in function.args.args] if isinstance(function, ast.FunctionDef) else []
+            params = set(names)
             assigned = defaultdict(list)
             for node in ast.walk(function):
-                if isinstance(node, ast.Assign) and _is_l(node.value):
+                if isinstance(node, ast.Assign) and _l_in(node.value):
                     for target in node.targets:
                         if isinstance(target, ast.Name):
-                            assigned[target.id].append(node.value.args[0].value)
+                            assigned[target.id].extend(_l_in(node.value))
             for node in ast.walk(function):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
@@ -86,21 +97,27 @@ class _Scan:
                 first = node.args[0]
                 if code is None and _name(node.func) in ERROR_CLASSES and _is_l(first):
                     code = ERROR_CLASSES[_name(node.func)].code  # the class's own code
+                given = keywords.get("code")
+                if (code is None and status is not None and isinstance(given, ast.Name) and given.id in params
+                        and isinstance(first, ast.Name) and first.id in params):
+                    # a helper that takes the code and the message: its callers pass both
+                    self.factories[function.name] = (names.index(given.id), status, names.index(first.id))
+                    continue
+                if any(_is_l(a) for a in node.args):
+                    self.calls.append((node, defs))  # maybe a helper's call, resolved later
                 if code is None or status is None:
-                    if _is_l(first):
-                        self.calls.append((node, defs))  # maybe a helper's call, resolved later
                     continue
                 for msgid in self._messages(first, assigned, tables):
                     self.raised[(code, status)].add(msgid)
                 if isinstance(first, (ast.Name, ast.BoolOp)) and isinstance(function, ast.FunctionDef):
                     name = first.id if isinstance(first, ast.Name) else getattr(first.values[0], "id", None)
                     if name in params:  # a helper that takes the message: its callers pass it
-                        self.factories[function.name] = (code, status)
+                        self.factories[function.name] = (code, status, names.index(name))
 
     @staticmethod
     def _messages(node, assigned: dict, tables: dict) -> list[str]:
-        if _is_l(node):
-            return [node.args[0].value]
+        if _l_in(node):
+            return _l_in(node)
         if isinstance(node, ast.BoolOp):
             return [m for value in node.values for m in _Scan._messages(value, assigned, tables)]
         if isinstance(node, ast.Name):
@@ -112,8 +129,13 @@ class _Scan:
     def resolve_helpers(self) -> None:
         for node, _defs in self.calls:
             found = self.factories.get(_name(node.func))
-            if found:
-                self.raised[found].add(node.args[0].args[0].value)
+            if not found or len(node.args) <= found[2] or not _is_l(node.args[found[2]]):
+                continue
+            code, status, message = found
+            if isinstance(code, int):
+                code = _literal(node.args[code]) if len(node.args) > code else None
+            if code:
+                self.raised[(code, status)].add(node.args[message].args[0].value)
 
 
 def sources() -> list[Path]:

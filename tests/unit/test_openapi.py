@@ -46,8 +46,10 @@ def _document() -> dict:
 def document_schemas() -> tuple[dict, dict]:
     """(the request body schema of POST /v1/documents, the document's component schemas)."""
     document = _document()
-    body = document["paths"]["/v1/documents"]["post"]["requestBody"]
-    return body["content"]["application/json"]["schema"], document["components"]["schemas"]
+    body = document["paths"]["/v1/documents"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    if body.get("discriminator", {}).get("propertyName") != "type":  # one union per country: Ecuador's
+        body = next(option for option in body["oneOf"] if option.get("title") == "Ecuador")
+    return body, document["components"]["schemas"]
 
 
 def resolve(ref: str, schemas: dict) -> dict:

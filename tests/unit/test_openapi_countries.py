@@ -1,7 +1,8 @@
-"""The OpenAPI document with a second country registered (Tierra Nueva, tests/second_country.py): the
-document body shows each country's schemas per type, the issuer body one schema per country
+"""The OpenAPI document with Ecuador and a made-up second country (Tierra Nueva, tests/second_country.py):
+the document body shows each country's schemas per type, the issuer body one schema per country
 discriminated by `country`, the certificate upload each country's files, and the document stays valid
-OpenAPI 3.1. With Ecuador alone (as deployed today) each body is Ecuador's, as before."""
+OpenAPI 3.1. With Ecuador alone each body is Ecuador's, as it was before other countries; with the
+countries Sello supports (Ecuador and Mexico) the document is valid and shows both."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from functions.api.docs import merged_spec
 from sello.countries import get_plugin
 from sello.models.document_request import VARIANTS
 from tests import second_country as xn
-from tests.helpers import install_country, load_event
+from tests.helpers import install_country, load_event, only_countries
 
 REF = "#/components/schemas/"
 CERTIFICATE = "/v1/issuers/{issuer_id}/certificate"
@@ -23,6 +24,7 @@ CERTIFICATE = "/v1/issuers/{issuer_id}/certificate"
 
 @pytest.fixture
 def two_countries(monkeypatch) -> dict:
+    only_countries(monkeypatch, "EC")
     install_country(monkeypatch, xn.TierraNueva(), code=xn.CODE)
     return json.loads(merged_spec.__wrapped__())  # built now, not the cached document of Ecuador alone
 
@@ -44,8 +46,25 @@ def test_the_document_is_valid_openapi_with_two_countries(two_countries):
     validate(two_countries)
 
 
-def test_the_document_is_valid_openapi_with_ecuador_alone():
-    validate(json.loads(merged_spec()))
+@pytest.fixture
+def ecuador_alone(monkeypatch) -> dict:
+    only_countries(monkeypatch, "EC")
+    return json.loads(merged_spec.__wrapped__())
+
+
+def test_the_document_is_valid_openapi_with_ecuador_alone(ecuador_alone):
+    validate(ecuador_alone)
+
+
+def test_the_document_is_valid_openapi_with_the_supported_countries_and_shows_each():
+    document = json.loads(merged_spec())
+    validate(document)
+    body = request_schema(document, "/v1/documents")
+    assert [option["title"] for option in body["oneOf"]] == ["Ecuador", "México"]
+    issuers = request_schema(document, "/v1/issuers")
+    assert issuers["discriminator"]["mapping"] == {"EC": REF + "CreateIssuerRequest",
+                                                   "MX": REF + "MexicoIssuerRequest"}
+    assert fits(issuers, document, load_event("issuers/create_issuer_mx.body.json"))
 
 
 def test_the_documents_body_is_a_schema_per_country_each_discriminated_by_type(two_countries):
@@ -98,8 +117,8 @@ def test_the_certificate_upload_shows_each_countrys_files_as_a_form_and_as_json(
     assert [fits(option, two_countries, pair) for option in json_body["oneOf"]] == [False, True]
 
 
-def test_with_ecuador_alone_each_body_is_ecuadors_as_before():
-    document = json.loads(merged_spec())
+def test_with_ecuador_alone_each_body_is_ecuadors_as_before(ecuador_alone):
+    document = ecuador_alone
     body = request_schema(document, "/v1/documents")
     assert "title" not in body or body["title"] == "Body"
     assert sorted(body["discriminator"]["mapping"]) == sorted(VARIANTS)

@@ -128,7 +128,7 @@ class CertificateSummary(Model):
         "in the issuer's country. Only such a certificate signs live documents; any signs test documents.")
     # Kept with the issuer for the size check of its documents (Certificate.signature_size); not shown.
     signature_size: int | None = Field(default=None, exclude=True)
-    number: str | None = absent(description=_NUMBER)
+    number: str | None = absent(description=_NUMBER, examples=["30001000000500003416"])
 
     def at(self, now: datetime) -> CertificateSummary:
         return self.model_copy(update={"status": certificate_status(self.valid_to, now)})
@@ -136,7 +136,7 @@ class CertificateSummary(Model):
 
 class CertificateHistoryEntry(Model):
     serial: str = Field(examples=["3E1F0A77C2D94B10"])
-    number: str | None = absent(description=_NUMBER)
+    number: str | None = absent(description=_NUMBER, examples=["30001000000500003416"])
     subject: str = Field(examples=[_SUBJECT])
     issuer: str = Field(examples=[_CA])
     valid_from: datetime

@@ -124,8 +124,10 @@ def _form_schema(plugin: CountryPlugin) -> dict[str, Any]:
     files = {f.name: {"type": "string", "format": "binary", "description": fields[f.name].description or ""}
              for f in upload.files}
     return {"type": "object", "required": [*files, "password"],
-            "properties": {**files, "password": {"type": "string", "format": "password"},
-                           "notification_email": {"type": "string", "format": "email"}}}
+            "properties": {**files, "password": {"type": "string", "format": "password",
+                                                 "examples": ["clave-del-certificado"]},
+                           "notification_email": {"type": "string", "format": "email",
+                                                  "examples": ["facturacion@example.com"]}}}
 
 
 def certificate_upload_body() -> dict[str, Any]:

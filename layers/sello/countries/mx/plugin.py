@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sello.countries import AuthorityUnavailable, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
 from sello.countries.mx import rfc
@@ -38,6 +39,14 @@ def _pac(environment: str):
     if held is None or held[0] is not settings:
         held = _clients[environment] = (settings, SwSapienClient(settings, environment))
     return held[1]
+
+
+def stamped_at(fecha_timbrado: str) -> str:
+    """The TFD's FechaTimbrado (Mexico's central time, written without an offset) with its offset."""
+    moment = datetime.fromisoformat(fecha_timbrado)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("America/Mexico_City"))
+    return moment.isoformat()
 
 
 def customid(signed_xml: bytes) -> str:
@@ -167,7 +176,7 @@ class MexicoPlugin:
         except PacAuthenticationFailed as exc:
             # Sello's own credentials at the PAC: an operator fixes them, and the document waits.
             raise AuthorityUnavailable(str(exc)) from exc
-        return SubmitOutcome(status="authorized", number=stamp.uuid, authorized_at=stamp.stamped_at,
+        return SubmitOutcome(status="authorized", number=stamp.uuid, authorized_at=stamped_at(stamp.stamped_at),
                              document=stamp.xml)
 
     def poll(self, document: Mapping[str, Any], environment: str) -> PollOutcome:
