@@ -17,7 +17,7 @@ help:
 	@echo "make up      install, then run the local stack (API, emulator, outbox, Swagger UI)"
 	@echo "make test    install, then run every test (unit, integration, infra, end-to-end)"
 	@echo "make synth   CloudFormation into cdk.out/ (offline)"
-	@echo "make demo    the main job against a fresh local stack, step by step"
+	@echo "make demo    the main job against a fresh local stack, step by step (COUNTRY=MX for Mexico)"
 	@echo "make bench   benchmarks, JSON into bench/results.json"
 	@echo "make messages  extract the texts people read, update the catalogs (layers/sello/locale), compile them"
 	@echo "make deploy  SENDER_EMAIL=... [STAGE=dev]: deploy to the AWS account of your credentials (CDK)"
@@ -47,8 +47,9 @@ test: install
 synth: install
 	$(RUN) python infra/app.py
 
+COUNTRY ?= EC
 demo: install
-	$(RUN) python -m local.demo
+	$(RUN) python -m local.demo --country $(COUNTRY)
 
 bench: install
 	$(RUN) python -m bench

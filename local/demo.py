@@ -1,10 +1,11 @@
 """`make demo`: the main job against a fresh local stack, over HTTP, one step at a time.
 
 Signs up a company, reads the confirmation code from the local outbox, confirms the account (which
-hands over a test API key), registers an Ecuadorian issuer, generates a signing certificate for the
-demo RUC, uploads it and reads its metadata back, then issues a 10-line factura, follows it until the
-SRI simulator authorizes it, and saves its XML and RIDE under .local/demo/. Exits non-zero at the
-first unexpected answer."""
+hands over a test API key), registers an issuer of the country (`--country`, `make demo COUNTRY=MX`;
+Ecuador by default), generates its signing certificate (Ecuador: a PKCS#12 for the demo RUC; Mexico: a
+CSD, .cer and .key, for the demo RFC), uploads it and reads its metadata back, then issues a 10-line
+invoice, follows it until the authority's simulator authorizes it (SRI's, or the PAC's that stamps
+CFDIs), and saves its XML and PDF under .local/demo/. Exits non-zero at the first unexpected answer."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # before the handlers 
 
 import httpx  # noqa: E402
 
-from local.certs import DEMO_PASSWORD, DEMO_RUC, make_p12  # noqa: E402
+from local.certs import DEMO_PASSWORD, DEMO_RFC, DEMO_RFC_NAME, DEMO_RUC, make_csd, make_p12  # noqa: E402
 from local.stack import start_stack  # noqa: E402
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -31,6 +32,26 @@ CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.MULTILINE)
 
 class DemoFailed(Exception):
     pass
+
+
+def _p12_files() -> dict:
+    return {"certificate": ("demo.p12", make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD), "application/x-pkcs12")}
+
+
+def _csd_files() -> dict:
+    cer, key = make_csd(rfc=DEMO_RFC, name=DEMO_RFC_NAME, password=DEMO_PASSWORD)
+    return {"cer": ("demo.cer", cer, "application/pkix-cert"), "key": ("demo.key", key, "application/octet-stream")}
+
+
+# What differs by country: the sample bodies, the certificate files and what the steps call things.
+COUNTRIES = {
+    "EC": {"issuer": "create_issuer.body.json", "invoice": "create_invoice.body.json", "files": _p12_files,
+           "certificate": f"a signing certificate (PKCS#12) for RUC {DEMO_RUC}", "authority": "SRI's simulator",
+           "tax_id": "RUC", "pdf": "RIDE"},
+    "MX": {"issuer": "create_issuer_mx.body.json", "invoice": "create_invoice_mx.body.json", "files": _csd_files,
+           "certificate": f"a CSD (.cer + .key) for RFC {DEMO_RFC}", "authority": "the PAC simulator",
+           "tax_id": "RFC", "pdf": "printed CFDI"},
+}
 
 
 def step(n: int, title: str) -> None:
@@ -51,8 +72,10 @@ def show(response: httpx.Response, *fields: str) -> dict:
     return body
 
 
-def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR) -> tuple[str, str, list[Path]]:
+def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR,
+        country: str = "EC") -> tuple[str, str, list[Path]]:
     """The walk-through; returns the test API key, the issuer id and the files it saved."""
+    demo = COUNTRIES[country]
     out_dir.mkdir(parents=True, exist_ok=True)
     step(1, "Sign up")
     show(api.post("/v1/accounts", json={"company_name": "Comercial Andina S.A.", "email": email}), "email")
@@ -72,27 +95,25 @@ def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR) -> tuple
     print(f"    api_key: {key[:12]}… (use it as 'Authorization: Bearer <key>')")
     api.headers["Authorization"] = f"Bearer {key}"
 
-    step(4, "Register the issuer (RUC checked for format and check digit)")
-    body = json.loads((EVENTS / "issuers" / "create_issuer.body.json").read_text())
+    step(4, f"Register the issuer ({demo['tax_id']} checked for format and check digit)")
+    body = json.loads((EVENTS / "issuers" / demo["issuer"]).read_text())
     issuer = show(api.post("/v1/issuers", json=body), "id", "tax_id", "legal_name")
 
-    step(5, f"Generate a signing certificate for RUC {DEMO_RUC} and upload it")
-    p12 = make_p12(ruc=DEMO_RUC, password=DEMO_PASSWORD)
-    show(api.put(f"/v1/issuers/{issuer['id']}/certificate",
-                 files={"certificate": ("demo.p12", p12, "application/x-pkcs12")},
+    step(5, f"Generate {demo['certificate']} and upload it")
+    show(api.put(f"/v1/issuers/{issuer['id']}/certificate", files=demo["files"](),
                  data={"password": DEMO_PASSWORD, "notification_email": email}),
-         "serial", "status", "valid_to")
+         "serial", "number", "status", "valid_to")
 
     step(6, "Read the certificate's metadata back (never any key material)")
     show(api.get(f"/v1/issuers/{issuer['id']}/certificate"), "subject", "issuer", "status")
 
-    step(7, "Issue a 10-line factura (validated, numbered, then signed and sent to SRI's simulator)")
-    invoice = {**json.loads((EVENTS / "documents" / "create_invoice.body.json").read_text()),
+    step(7, f"Issue a 10-line factura (validated, numbered, then signed and sent to {demo['authority']})")
+    invoice = {**json.loads((EVENTS / "documents" / demo["invoice"]).read_text()),
                "issuer_id": issuer["id"]}
     created = show(api.post("/v1/documents", json=invoice, headers={"Idempotency-Key": "demo-order-1"}),
                    "id", "number", "status", "totals.total", "authority.access_key")
 
-    step(8, "Poll until SRI has decided")
+    step(8, "Poll until the authority has decided")
     url = f"/v1/documents/{created['id']}"
     deadline = time.monotonic() + 60
     while (document := api.get(url).json())["status"] == "processing":
@@ -105,7 +126,7 @@ def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR) -> tuple
     for name in ("authorization_number", "authorized_at"):
         print(f"    authority.{name}: {document['authority'][name]}")
 
-    step(9, "Download the authorized XML and the RIDE (PDF); the customer got both by email")
+    step(9, f"Download the authorized XML and the {demo['pdf']} (PDF); the customer got both by email")
     saved = []
     for kind in ("xml", "pdf"):
         response = api.get(f"{url}/{kind}", follow_redirects=True)  # to a short-lived link of the file
@@ -124,12 +145,14 @@ def run(api: httpx.Client, email: str = EMAIL, out_dir: Path = OUT_DIR) -> tuple
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=OUT_DIR, help=f"where the XML and PDF go ({OUT_DIR})")
+    parser.add_argument("--country", type=str.upper, choices=sorted(COUNTRIES), default="EC",
+                        help="the issuer's country (default EC)")
     args = parser.parse_args(argv)
     stack = start_stack(seed=False, outbox_dir=None, access_log=False)
     print(f"Local stack up at {stack.api_url} in {stack.startup_seconds:.1f} s")
     try:
         with httpx.Client(base_url=stack.api_url, timeout=30, trust_env=False) as api:
-            run(api, out_dir=args.out_dir)
+            run(api, out_dir=args.out_dir, country=args.country)
     except DemoFailed as exc:
         print(f"\nDemo failed: {exc}", file=sys.stderr)
         return 1

@@ -31,3 +31,20 @@ def test_demo_runs_the_main_job_end_to_end(tmp_path):
     assert "Factura 001-002-" in out  # the customer's email names the document
     # The key is shown shortened, never whole.
     assert "sk_test_" in out and not any(len(tok) > 20 and tok.startswith("sk_test_") for tok in out.split())
+
+
+def test_demo_runs_for_mexico(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SELLO_", "MOTO_"))}
+    done = subprocess.run([sys.executable, "-m", "local.demo", "--country", "mx", "--out-dir", str(tmp_path)],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-4000:] + done.stdout[-2000:]
+    out = done.stdout
+    assert "POST /v1/issuers -> 201" in out and "tax_id: EKU9003173C9" in out
+    assert "number: 30001000000500000001" in out  # the CSD's NoCertificado
+    assert "POST /v1/documents -> 201" in out and "status: authorized" in out
+    (xml,) = tmp_path.glob("*.xml")
+    assert b"tfd:TimbreFiscalDigital" in xml.read_bytes()
+    (pdf,) = tmp_path.glob("*.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert "Factura A-" in out  # the customer's email names the document by serie and folio

@@ -92,6 +92,19 @@ def test_the_walkthrough_runs_twice_on_one_stack(local_stack, tmp_path):
 
 
 @needs_shell
+def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
+    done = bash(walkthrough("Walk-through with curl: Mexico"), {"API": local_stack.api_url, "OUT": str(tmp_path)})
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert "Traceback" not in done.stderr
+    assert re.search(r"^authorized$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    uuid = re.search(r"^([0-9A-Fa-f]{8}-[0-9A-Fa-f-]{27})$", done.stdout, re.MULTILINE).group(1)
+    cfdi = (tmp_path / "cfdi.xml").read_bytes()
+    assert b"TimbreFiscalDigital" in cfdi and uuid.encode() in cfdi
+    assert (tmp_path / "cfdi.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "csd.cer").exists() and (tmp_path / "csd.key").exists()
+
+
+@needs_shell
 def test_a_failing_step_shows_the_apis_answer_not_a_traceback(local_stack):
     """Step 3 with a wrong code: curl names the status, the API's error is shown, the script stops."""
     block = walkthrough()
