@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
@@ -26,6 +27,7 @@ COLD_IMPORTS = (
     ("api_documents", "functions.api.documents, sello.countries.ec.documents, sello.countries.ec.xml", 300),
     ("authorizer", "functions.api.authorizer", 300),
     ("workflow_sign", "functions.workflow.sign, sello.countries.ec.xml, sello.countries.ec.xades", 700),
+    ("workflow_sign_mx", "functions.workflow.sign, sello.countries.mx.cfdi", None),
     ("workflow_submit", "functions.workflow.submit, sello.countries.ec.sri", None),
     ("workflow_render", "functions.workflow.render, sello.countries.ec.ride, sello.countries.ec.ride_layout",
      None),
@@ -69,6 +71,10 @@ def warm_cases():
         # The signing task's work per document, key in memory: build the XML of a 10-line factura and
         # sign it (XAdES-BES, RSA-SHA1); then the RIDE of the authorized document.
         *_ecuador(),
+        # The signing task's work for Mexico, key in memory: build, seal (cadena by SAT's XSLT, RSA-SHA256)
+        # and check against the XSD a 10-concepto CFDI; beside it satcfdi's own build and sign of the same
+        # invoice (no schema check), the reference the issue asks to be no slower than.
+        *_mexico_sign(),
         # The rendering task's work for Mexico: the printed CFDI of a stamped 10-concepto invoice.
         *_mexico_pdf(),
         # Once per certificate upload: open the PKCS#12, check the key in full, validity, usage, RUC.
@@ -119,6 +125,66 @@ def _ecuador():
         ("ride_10_line_factura", lambda: ride.render(record), 50, 30),
         ("ride_10_line_factura_with_logo", lambda: ride.render(record, logo=logo), 50, 30),
     ]
+
+
+def _mexico_sign():
+    import json
+
+    from local.certs import DEMO_PASSWORD, make_csd
+    from sello.countries.mx import csd, documents
+    from sello.countries.mx.issuer import validate_issuer
+    from sello.countries.mx.plugin import plugin
+    from sello.countries.mx.requests import MexicoDocumentRequest
+
+    now = datetime.now(UTC)
+    body = json.loads((EVENTS / "issuers" / "create_issuer_mx.body.json").read_text())
+    issuer = validate_issuer(body["tax_id"], body["legal_name"],
+                             {name: body[name] for name in ("regime", "zip", "branches")})
+    request = MexicoDocumentRequest.model_validate(
+        json.loads((EVENTS / "documents" / "create_invoice_mx.body.json").read_text()))
+    assert len(request.items) == 10
+    prepared = documents.prepare(request, issuer, "test", now)
+    numbered = documents.number(prepared, 1, "doc_bench", "test")
+    document = {"content": prepared.content, "number": numbered.number, "environment": "test"}
+    cer, key_der = make_csd(rfc=body["tax_id"], name=body["legal_name"], password=DEMO_PASSWORD)
+    key, cert = csd.load_pair(cer, key_der, DEMO_PASSWORD, cer_path="cer", key_path="key",
+                              password_path="password")
+    satcfdi_sign = _satcfdi_build_and_sign(request, body, cer, key, cert)
+    return [
+        ("build_seal_validate_10_concept_cfdi", lambda: plugin.sign(document, key, cert), 200, None),
+        ("satcfdi_build_and_sign_10_concept_cfdi", satcfdi_sign, 200, None),
+    ]
+
+
+def _satcfdi_build_and_sign(request, issuer: dict, cer: bytes, key, cert):
+    """satcfdi's own builders and signer on the same invoice (amounts computed by satcfdi)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+    from satcfdi.create.cfd import cfdi40
+    from satcfdi.create.cfd.catalogos import Impuesto, TipoFactor
+    from satcfdi.models import Signer
+
+    signer = Signer.load(certificate=cer, key=key.private_bytes(Encoding.DER, PrivateFormat.PKCS8,
+                                                                NoEncryption()))
+    customer = request.customer
+
+    def build_and_sign():
+        invoice = cfdi40.Comprobante(
+            emisor=cfdi40.Emisor(rfc=issuer["tax_id"], nombre=issuer["legal_name"], regimen_fiscal=issuer["regime"]),
+            lugar_expedicion=issuer["zip"], metodo_pago="PUE", forma_pago=request.payment_form, serie="A",
+            folio="1",
+            receptor=cfdi40.Receptor(rfc=customer.tax_id, nombre=customer.name,
+                                     domicilio_fiscal_receptor=customer.zip,
+                                     regimen_fiscal_receptor=customer.tax_regime, uso_cfdi=customer.cfdi_use),
+            conceptos=[cfdi40.Concepto(
+                clave_prod_serv=item.product_code, cantidad=item.quantity, clave_unidad=item.unit_code,
+                descripcion=item.description, valor_unitario=item.unit_price, descuento=item.discount or None,
+                objeto_imp="02", impuestos=cfdi40.Impuestos(traslados=cfdi40.Traslado(
+                    impuesto=Impuesto.IVA, tipo_factor=TipoFactor.TASA, tasa_o_cuota=Decimal("0.160000"))))
+                for item in request.items])
+        invoice.sign(signer)
+        return invoice.xml_bytes()
+
+    return build_and_sign
 
 
 def _mexico_pdf():

@@ -10,6 +10,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 from sello.catalog import WORKFLOW_FUNCTIONS, resource_names
@@ -26,7 +27,11 @@ SENDS_EMAIL = {"notify"}
 # Call the tax authority; its endpoints come from the context values of the same names (e.g.
 # `-c sri_test_url=...`), by default the settings' own.
 CALLS_AUTHORITY = {"submit", "poll"}
-AUTHORITY_URLS = ("sri_test_url", "sri_live_url")
+AUTHORITY_URLS = ("sri_test_url", "sri_live_url", "sw_test_url", "sw_live_url", "sw_test_api_url",
+                  "sw_live_api_url")
+# Mexico: the PAC account's credentials ("user:password"), one secret per environment. The stack
+# creates them with a placeholder; an operator puts the PAC's values in (README, Deployment).
+PAC_CREDENTIALS = {"test": "PacTestCredentials", "live": "PacLiveCredentials"}
 
 
 class Workflow(Construct):
@@ -34,6 +39,17 @@ class Workflow(Construct):
                  layer: lambda_.ILayerVersion, data: Data, mail: Mail) -> None:
         super().__init__(scope, construct_id)
         self.functions: dict[str, SelloFunction] = {}
+        self.pac_credentials = {}
+        for environment, name in PAC_CREDENTIALS.items():
+            secret = secretsmanager.Secret(
+                self, name, description=f"sello-{stage}: the PAC's (SW Sapien) {environment} credentials, "
+                                        f"user:password",
+                generate_secret_string=secretsmanager.SecretStringGenerator(password_length=32,
+                                                                            exclude_punctuation=True))
+            acknowledge(secret, "AwsSolutions-SMG4",
+                        "The PAC account's credentials are issued by the PAC (SW Sapien) and changed in its "
+                        "portal; an operator puts them here. No rotation function can change them.")
+            self.pac_credentials[environment] = secret
         for spec in WORKFLOW_FUNCTIONS:
             fn = SelloFunction(self, construct_name(spec), spec=spec, stage=stage, code=code, layer=layer)
             data.grant_table(fn, spec.name)
@@ -46,6 +62,10 @@ class Workflow(Construct):
                 for setting in AUTHORITY_URLS:
                     url = self.node.try_get_context(setting) or Settings.model_fields[setting].default
                     fn.function.add_environment(f"SELLO_{setting.upper()}", url)
+                for environment, secret in self.pac_credentials.items():
+                    secret.grant_read(fn.function)
+                    fn.function.add_environment(f"SELLO_SW_{environment.upper()}_CREDENTIALS_SECRET",
+                                                secret.secret_arn)
             self.functions[spec.name] = fn
 
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),

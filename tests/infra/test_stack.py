@@ -469,18 +469,30 @@ def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
 def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, statements):
     secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
     readers = {name for name, stmts in statements.items()
-               if any(a.startswith("secretsmanager:") for a in actions_of(stmts))}
+               if any(secret in as_list(s["Resource"]) for s in stmts)}
     assert readers == {"issuers", "documents"}
     for name in readers:
-        (stmt,) = [s for s in statements[name]
-                   if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        (stmt,) = [s for s in statements[name] if secret in as_list(s["Resource"])]
         assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]
-        assert as_list(stmt["Resource"]) == [secret]
     for name, (_, props) in functions.items():
         assert props["Environment"]["Variables"].get("SELLO_CURSOR_KEY_SECRET") == (
             secret if name in readers else None), name
-    (generated,) = synth.resources("AWS::SecretsManager::Secret").values()
-    assert generated["Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+    generated = synth.resources("AWS::SecretsManager::Secret")
+    assert generated[logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")][
+        "Properties"]["GenerateSecretString"]["PasswordLength"] == 64
+
+
+def test_only_the_tasks_that_call_the_authority_read_the_pac_credentials(synth, functions, statements):
+    secrets = {environment: {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", name)}
+               for environment, name in (("test", "WorkflowPacTestCredentials"), ("live", "WorkflowPacLiveCredentials"))}
+    readers = {name for name, stmts in statements.items()
+               if any(secret in as_list(s["Resource"]) for s in stmts for secret in secrets.values())}
+    assert readers == {"submit", "poll"}
+    for name, (_, props) in functions.items():
+        variables = props["Environment"]["Variables"]
+        for environment, secret in secrets.items():
+            assert variables.get(f"SELLO_SW_{environment.upper()}_CREDENTIALS_SECRET") == (
+                secret if name in readers else None), name
 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
