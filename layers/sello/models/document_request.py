@@ -35,10 +35,9 @@ from sello.models.document_parts import (
     Shipment,
     WithholdingInfo,
 )
+from sello.models.documents import DocumentType
 from sello.models.issuers import Code
 
-DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
-                       "purchase_settlement"]
 
 # The most lines a document can have: an invoice or credit note of this many short lines (a short code
 # and description, one VAT rate: about 410 bytes of XML each) still fits under SRI's 320 KB; longer

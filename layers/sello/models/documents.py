@@ -13,8 +13,10 @@ from typing import Any, Literal, get_args
 from pydantic import ConfigDict, Field
 
 from sello.models.common import EmailStr, Environment, Model, RequestBody
-from sello.models.document_request import DocumentType
 
+# The neutral document types; each country issues some of them (its plugin's request models say which).
+DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
+                       "purchase_settlement"]
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
 
 DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
