@@ -74,6 +74,7 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
                        note="the key was used with another body, or a request with the key is still running "
                             "(send it again)"),
         422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
+                       "related_document_not_found", "related_document_not_authorized",
                        *countries.document_error_codes(),
                        note="the issuer cannot sign yet (`certificate_not_trusted`: a live key, and a certificate "
                             "for test documents only), the document is too large, or one of the country's own "

@@ -211,6 +211,10 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 path="Idempotency-Key", header="Idempotency-Key"),
         example(Unprocessable, "certificate_required",
                 "The issuer has no signing certificate; upload one before issuing documents.", path="issuer_id"),
+        example(Unprocessable, "related_document_not_found", "No document of this issuer with the id {id}.",
+                path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e"),
+        example(Unprocessable, "related_document_not_authorized", "Document {id} is {status}; only an authorized "
+                "document can be related.", path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e", status="rejected"),
         example(Unprocessable, "certificate_expired",
                 "The issuer's signing certificate has expired; upload its replacement.", path="issuer_id",
                 context="documents"),

@@ -213,3 +213,22 @@ def test_a_csd_sent_as_json_with_a_wrong_password_is_refused_on_the_password(loc
     assert bad.status_code == 422, bad.text
     assert (bad.json()["error"]["code"], bad.json()["error"]["path"]) == ("wrong_certificate_password", "password")
     assert kept.json()["number"] == "30001000000500000001"  # the CSD on file is unchanged
+
+
+def test_a_credit_note_names_its_invoice_by_sello_id_and_carries_its_uuid(local_stack, mexico, pac):
+    key, issuer_id = mexico
+    with local_stack.client(key) as client:
+        invoice = wait_final(client, issue(client, body("create_invoice_mx", issuer_id))["id"])
+        assert invoice["status"] == "authorized", invoice
+        note = body("create_credit_note_mx", issuer_id)
+        note["related"] = [invoice["id"]]
+        credited = wait_final(client, issue(client, note)["id"])
+        assert credited["status"] == "authorized", credited
+        xml = etree.fromstring(download(client, credited["id"], "xml"))
+        unknown = client.post("/v1/documents", json={**note, "related": ["doc_00000000000000000000"]})
+    related = xml.find(f"{{{CFDI}}}CfdiRelacionados")
+    assert related.get("TipoRelacion") == "01"
+    assert [r.get("UUID") for r in related] == [invoice["authority"]["authorization_number"].upper()]
+    assert unknown.status_code == 422
+    assert (unknown.json()["error"]["code"], unknown.json()["error"]["path"]) == (
+        "related_document_not_found", "related.0")

@@ -136,6 +136,15 @@ class CountryPlugin(Protocol):
         (e.g. a kind of certificate the authority does not take for signing documents): raises
         Unprocessable with the country's code at `path`. Optional: no rules by default."""
 
+    def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
+        """(Sello document id, the request's field path) of each document the request names by its Sello
+        id (e.g. the invoices a credit note credits), which the service looks up before `prepare`.
+        Optional: none by default."""
+
+    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
+        """The request with each referenced Sello id replaced by the authority's number of that
+        document (`numbers`: id -> authorization number). Optional: the request as it is by default."""
+
     def certificate_number(self, certificate: Any) -> str | None:
         """The number the authority knows the certificate by, when it is not simply its serial (stored
         with the certificate and shown in its views); None otherwise. Optional: None by default."""
@@ -247,6 +256,12 @@ class NeutralCountry:
 
     def check_certificate(self, certificate: Any, *, path: str) -> None:
         return None
+
+    def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
+        return request
 
     def certificate_number(self, certificate: Any) -> str | None:
         return None

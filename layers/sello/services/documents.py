@@ -329,6 +329,7 @@ class DocumentService:
             raise issuer_not_found()
         now = self._now()
         _require_certificate(issuer, environment, now)
+        request = self._with_references(account_id, environment, issuer, plugin, request)
         prepared = plugin.prepare(request, issuer, environment, now)
         _check_size(prepared)
         draft = Draft(account_id, environment, issuer, plugin, prepared, now)
@@ -336,6 +337,24 @@ class DocumentService:
             doc, _ = self._store(draft, new_id("doc"))
             return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
         return self._create_once(draft, key, request_hash(request))
+
+    def _with_references(self, account_id: str, environment: Environment, issuer: Issuer,
+                         plugin: CountryPlugin, request: Any) -> Any:
+        """The request with the documents it names by Sello id (a credit note's invoices) replaced by what
+        the authority knows them by (plugin.resolve_references): each must be one of this issuer's, in
+        this environment, authorized."""
+        found = {}
+        for document_id, path in plugin.referenced_documents(request):
+            doc = self.repo.get(account_id, document_id)
+            if doc is None or doc.environment != environment or doc.issuer_id != issuer.id:
+                raise Unprocessable(_l("No document of this issuer with the id {id}.", id=document_id),
+                                    code="related_document_not_found", path=path)
+            if doc.status != "authorized" or not doc.authorization_number:
+                raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
+                                       "related.", id=document_id, status=doc.status),
+                                    code="related_document_not_authorized", path=path)
+            found[document_id] = doc.authorization_number
+        return plugin.resolve_references(request, found) if found else request
 
     def _read(self, account_id: str, body: Any) -> tuple[Issuer | None, CountryPlugin | None, Any]:
         """(issuer, its plugin, the body validated with the plugin's model); (None, None, None) when the

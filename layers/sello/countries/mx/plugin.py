@@ -155,6 +155,15 @@ class MexicoPlugin:
         mexico = validate_issuer(issuer.tax_id, issuer.legal_name, issuer.country_fields)
         return documents.prepare(request, mexico, environment, now)
 
+    def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
+        return tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
+                     if value.startswith("doc_"))
+
+    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
+        """A credit note's invoices named by Sello id, by their UUID (the stamp's folio fiscal)."""
+        return request.model_copy(update={"related": [numbers.get(value, value).upper()
+                                                      for value in request.related]})
+
     def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
                environment: str) -> NumberedDocument:
         from sello.countries.mx import documents
