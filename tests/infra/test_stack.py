@@ -93,7 +93,7 @@ def test_resource_counts(synth):
         "AWS::ApiGateway::Stage": 1,
         "AWS::ApiGateway::UsagePlan": len(PLANS),
         "AWS::SES::ConfigurationSet": 1,
-        "AWS::SecretsManager::Secret": 1,  # the key of the paging cursors
+        "AWS::SecretsManager::Secret": 3,  # the key of the paging cursors; the PAC credentials, test and live
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
         "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
