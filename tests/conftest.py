@@ -141,8 +141,15 @@ def undocumented_error(event, response) -> str | None:
 
 
 @pytest.fixture(autouse=True)
-def errors_are_documented(monkeypatch):
+def errors_are_documented(monkeypatch, request):
+    """Every error a function answers is listed for its operation in the OpenAPI document; a test of a
+    made-up country's own codes (which no deployed document lists) opts out with the marker
+    `made_up_country_codes`."""
     from sello import http
+
+    if request.node.get_closest_marker("made_up_country_codes"):
+        yield
+        return
 
     problems: list[str] = []
     resolve = http._Resolver.resolve

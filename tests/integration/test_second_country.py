@@ -208,6 +208,7 @@ BAD_PAIRS = {
 }
 
 
+@pytest.mark.made_up_country_codes
 @pytest.mark.parametrize("case", sorted(BAD_PAIRS))
 @pytest.mark.parametrize("form", [False, True], ids=["json", "multipart"])
 def test_each_bad_pair_has_its_code_at_its_files_path_and_stores_nothing(country, outbox, case, form):
@@ -298,6 +299,7 @@ def test_the_submit_and_poll_tasks_run_again_after_a_stamp_ask_nothing(aws, coun
     assert dict(country.calls) == calls
 
 
+@pytest.mark.made_up_country_codes
 @pytest.mark.parametrize("change, code, path", [
     ({"branch": "SUR"}, "unknown_branch", "branch"),
     ({"type": "credit_note", "branch": "NTE"}, "series_required", "type"),
