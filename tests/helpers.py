@@ -185,7 +185,11 @@ def install_country(monkeypatch, plugin: Any, code: str = "ZZ") -> None:
 
     module = types.ModuleType(f"country_{code.lower()}")
     module.plugin = plugin
+    module.__path__ = []  # a package, so that its (empty) error examples import as a plugin's do
+    examples = types.ModuleType(f"{module.__name__}.error_examples")
+    examples.TAX_ID_CODES, examples.DOCUMENT_CODES, examples.examples = (), (), lambda: ()
     monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(sys.modules, examples.__name__, examples)
     monkeypatch.setitem(countries._PLUGINS, code, module.__name__)
     monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
     monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
