@@ -46,10 +46,11 @@ SCHEDULED_FUNCTIONS = (
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
 WORKFLOW_FUNCTIONS = (
     FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024),
-    # The authority's calls time out after settings.sri_timeout_seconds per phase (connecting, sending,
-    # reading), so these two get room for several phases.
+    # The authority's calls time out after settings.sri_timeout_seconds (SW: sw_timeout_seconds) per
+    # phase (connecting, sending, reading), so these two get room for several phases; a stamp at the
+    # PAC may take up to five calls (authenticate again, stamp, recover a previous stamp and download it).
     FunctionSpec("submit", "workflow.submit.handler", "Submits the signed document to the authority",
-                 timeout_s=60),
+                 timeout_s=120),
     FunctionSpec("poll", "workflow.poll.handler", "Asks the authority for the authorization", timeout_s=60),
     FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF"),
     FunctionSpec("notify", "workflow.notify.handler", "Emails the customer the XML and the PDF"),
