@@ -8,13 +8,13 @@ the display name before the platform's sender address; `reply_to` where answers 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import parseaddr
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sello.adapters import aws
 from sello.settings import get_settings
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,13 @@ def mime_bytes(mail: Mail, sender: str) -> bytes:
 
 
 def mime_message(mail: Mail, sender: str) -> EmailMessage:
-    """The MIME message SES sends: From is the platform's `sender` (under `mail.from_name`)."""
+    """The MIME message SES sends: From is the platform's `sender` (under `mail.from_name`). The email
+    package (its header parser above all) is imported here, when a message is built, not by every
+    function that imports this adapter."""
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import parseaddr
+
     msg = EmailMessage()
     if mail.from_name:
         local, _, domain = parseaddr(sender)[1].partition("@")
