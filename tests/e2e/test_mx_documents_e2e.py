@@ -198,8 +198,9 @@ def test_a_pac_rejection_ends_rejected_with_the_field_it_is_about(local_stack, m
         created = issue(client, document)
         final = wait_final(client, created["id"])
     assert final["status"] == "rejected", final
-    codes = [m["code"] for m in final["authority"]["messages"]]
-    assert any("CFDI40145" in code or code == "301" for code in codes), final["authority"]["messages"]
+    messages = final["authority"]["messages"]
+    assert [(m["code"], m.get("path")) for m in messages if "40145" in m["code"]] == [("CFDI40145", "customer.name")], \
+        messages
 
 
 def test_a_csd_sent_as_json_with_a_wrong_password_is_refused_on_the_password(local_stack, mexico):

@@ -12,7 +12,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
-from sello.models.common import EmailStr, Environment, Model, RequestBody
+from sello.models.common import EmailStr, Environment, Model, RequestBody, absent
 
 # The neutral document types; each country issues some of them (its plugin's request models say which).
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
@@ -35,6 +35,9 @@ class AuthorityMessage(Model):
                                                 "for every authority (e.g. `invalid_signature`); empty when "
                                                 "there is none for this message.",
                         examples=["invalid_signature"])
+    path: str | None = absent(description="The request field the message is about, where the authority's "
+                                           "code names one (e.g. a PAC's CFDI40145: `customer.name`).",
+                              examples=["customer.name"])
 
 
 class Problem(Model):
