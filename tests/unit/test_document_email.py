@@ -158,3 +158,14 @@ def test_chromium_renders_the_facts_within_600_pixels(tmp_path, language):
     right = int(re.search(r'data-right="(\d+)"', dom)[1])
     scroll = int(re.search(r'data-scroll="(\d+)"', dom)[1])
     assert right <= 600 and scroll <= 600, (right, scroll)
+
+
+def test_a_mexican_cfdi_email_names_the_folio_fiscal_and_writes_pesos_as_mexico_does():
+    uuid = "5FB2822E-396D-4725-8521-CDC4BDD20CCF"
+    document = {**DOCUMENT, "country": "MX", "number": "A-42", "access_key": "", "authorization_number": uuid,
+                "totals": {"currency": "MXN", "subtotal": "1064.22", "tax": "170.28", "total": "1234.50"}}
+    text = message(Issuer(country="MX", legal_name="ESCUELA KEMPER URGATE"), document).get_body(
+        ("plain",)).get_content()
+    assert f"Folio fiscal (UUID): {uuid}" in text
+    assert "Clave de acceso" not in text
+    assert "1,234.50" in text  # es-MX: comma for thousands, point for decimals

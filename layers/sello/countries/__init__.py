@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from sello.errors import Unprocessable
-from sello.i18n import _l
+from sello.i18n import Message, _l
 
 if TYPE_CHECKING:
     from sello.models.certificate_files import CertificateUpload, UploadedFile
@@ -135,6 +135,10 @@ class CountryPlugin(Protocol):
         """The country's own rules on a certificate that passed the generic checks of its key and usage
         (e.g. a kind of certificate the authority does not take for signing documents): raises
         Unprocessable with the country's code at `path`. Optional: no rules by default."""
+
+    # What the authority calls the number it authorizes a document with, as emails label it (a Message,
+    # sello.i18n). Optional: "Authorization number" by default.
+    authorization_label: Any
 
     def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
         """(Sello document id, the request's field path) of each document the request names by its Sello
@@ -256,6 +260,10 @@ class NeutralCountry:
 
     def check_certificate(self, certificate: Any, *, path: str) -> None:
         return None
+
+    @property
+    def authorization_label(self) -> Message:
+        return _l("Authorization number")
 
     def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
         return ()

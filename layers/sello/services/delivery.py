@@ -93,6 +93,20 @@ def document_mail(document: Mapping[str, Any], to: str, xml: bytes, pdf: bytes, 
                 inline=(Attachment(LOGO_CID, logo, logo_type),) if logo else ())
 
 
+def _authorization_label(document: Mapping[str, Any], issuer: Any):
+    """What the authority calls its authorization number (the country plugin's
+    `authorization_label`; Mexico: folio fiscal)."""
+    from sello.countries import get_plugin, supported_countries
+
+    country = _get(issuer, "country") or document.get("country")
+    if country not in supported_countries():
+        return _AUTHORIZATION_NUMBER
+    return get_plugin(country).authorization_label
+
+
+_AUTHORIZATION_NUMBER = _l("Authorization number")
+
+
 def _content(document: Mapping[str, Any], issuer: Any, t: Translator) -> dict[str, Any]:
     """Every text of the email, translated and formatted, for the HTML template and the plain text."""
     number = str(document.get("number") or document["id"])
@@ -114,7 +128,7 @@ def _content(document: Mapping[str, Any], issuer: Any, t: Translator) -> dict[st
     if access_key:
         rows.append((t.gettext("Access key (clave de acceso)"), access_key))
     if authorization and authorization != access_key:
-        rows.append((t.gettext("Authorization number"), authorization))
+        rows.append((_authorization_label(document, issuer).render(t), authorization))
     intro = (t.gettext("{issuer} has sent you {document} {number}.").format(issuer=legal_name, document=title,
                                                                             number=number)
              if legal_name else t.gettext("Here is {document} {number}.").format(document=title, number=number))

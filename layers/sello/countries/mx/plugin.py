@@ -60,6 +60,12 @@ class MexicoPlugin:
     authority = "SAT"
     tax_id_name = "RFC"
 
+    @property
+    def authorization_label(self):
+        from sello.i18n import _l
+
+        return _l("Folio fiscal (UUID)")
+
     # Request bodies -----------------------------------------------------------------------------
 
     @property
