@@ -16,9 +16,9 @@ SAT's shape: `ConsultaResponse/ConsultaResult` with the fields in the data-contr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
 
 from lxml import etree
 
@@ -36,6 +36,7 @@ NOT_CANCELABLE = "No cancelable"
 GENERAL_RECEIVERS = {"XAXX010101000", "XEXX010101000"}
 TYPES_WITHOUT_ACCEPTANCE = {"E", "T", "N"}
 ACCEPTANCE_THRESHOLD = Decimal("1000")
+_KEYS = re.compile(r"&(?=(?:re|rr|tt|id|fe)=)")
 
 
 def read_request(body: bytes) -> dict[str, str]:
@@ -47,7 +48,9 @@ def read_request(body: bytes) -> dict[str, str]:
     expresion = root.find(f"{{{SOAP_NS}}}Body/{{{TEMPURI_NS}}}Consulta/{{{TEMPURI_NS}}}expresionImpresa")
     if expresion is None or not (expresion.text or "").strip():
         raise ValueError("The request has no Consulta/expresionImpresa.")
-    return dict(parse_qsl(expresion.text.strip().lstrip("?"), keep_blank_values=True))
+    # Split before each known key only: an RFC may hold "&" (e.g. "A&C010101AB1"), which SAT's query keeps as is.
+    fields = _KEYS.split(expresion.text.strip().removeprefix("?"))
+    return dict(field.split("=", 1) for field in fields if "=" in field)
 
 
 def _amount(text: str | None) -> Decimal | None:

@@ -142,3 +142,13 @@ def test_an_injected_fault_reaches_the_client_as_unavailable(sw, sat, pac):
     assert sat.consulta(emisor, receptor, total, uuid).estado == "Vigente"
     assert pac.requests("status") == 2
 
+
+
+def test_an_rfc_with_an_ampersand_is_read_whole():
+    from local.pac import sat_status
+
+    body = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://tempuri.org/">'
+            '<s:Body><t:Consulta><t:expresionImpresa>?re=A&amp;C010101AB1&amp;rr=XAXX010101000&amp;tt=10.00'
+            '&amp;id=5FB2822E-396D-4725-8521-CDC4BDD20CCF</t:expresionImpresa></t:Consulta></s:Body></s:Envelope>')
+    assert sat_status.read_request(body.encode()) == {"re": "A&C010101AB1", "rr": "XAXX010101000", "tt": "10.00",
+                                                      "id": "5FB2822E-396D-4725-8521-CDC4BDD20CCF"}
