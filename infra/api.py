@@ -23,7 +23,6 @@ from sello.catalog import (
     function_for_path,
 )
 from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, STAGE_LIMITS, usage_plan_name
-from sello.settings import Settings
 
 from infra.data import TABLE_ACTIONS, Data
 from infra.function import SelloFunction, construct_name
@@ -43,10 +42,6 @@ READS_DOCUMENT_FILES = {"documents"}
 WRITES_ISSUER_FILES = {"issuers"}
 # Lists a page at a time with sealed cursors (the key is a secret of Data).
 HANDS_OUT_CURSORS = {"issuers", "documents"}
-# Asks a tax authority's public status service (GET /v1/documents/{id}/authority-status); its URL comes
-# from the CDK context value of the same name (`-c sat_status_url=...`), by default the settings' own.
-ASKS_AUTHORITY_STATUS = {"documents"}
-AUTHORITY_STATUS_URLS = ("sat_status_url",)
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
 PUBLIC_BECAUSE = {
     "accounts": "sign-up and confirmation happen before the caller has an API key",
@@ -102,10 +97,6 @@ class Api(Construct):
                 data.grant_certificate_key(fn, "kms:GenerateDataKey")
             if spec.name in HANDS_OUT_CURSORS:
                 data.grant_cursor_key(fn)
-            if spec.name in ASKS_AUTHORITY_STATUS:
-                for setting in AUTHORITY_STATUS_URLS:
-                    url = self.node.try_get_context(setting) or Settings.model_fields[setting].default
-                    fn.function.add_environment(f"SELLO_{setting.upper()}", url)
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)

@@ -143,9 +143,6 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         for setting in ("sri_test_url", "sri_live_url"):
             assert env.get(f"SELLO_{setting.upper()}") == (
                 Settings.model_fields[setting].default if name in authority else None), name
-        assert env.get("SELLO_SAT_STATUS_URL") == (
-            "https://consultaqr.facturaelectronica.sat.gob.mx/ConsultaCFDIService.svc" if name == "documents"
-            else None), name
         if name in bucket:
             assert env["SELLO_BUCKET_NAME"] == documents
         if name in key:
