@@ -33,6 +33,7 @@ from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.pac.simulator import DEFAULT_PASSWORD as PAC_PASSWORD
 from local.pac.simulator import DEFAULT_USER as PAC_USER
+from local.pac.simulator import STATUS_PATH as PAC_STATUS_PATH
 from local.pac.simulator import PacSimulator
 from local.sri.simulator import SriSimulator
 from sello.adapters import aws
@@ -244,7 +245,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, pac
         pac_credentials = f"{PAC_USER}:{PAC_PASSWORD}"
         stack.env.update(SELLO_SW_TEST_URL=pac.url, SELLO_SW_LIVE_URL=pac.url, SELLO_SW_TEST_API_URL=pac.url,
                          SELLO_SW_LIVE_API_URL=pac.url, SELLO_SW_TEST_CREDENTIALS=pac_credentials,
-                         SELLO_SW_LIVE_CREDENTIALS=pac_credentials)
+                         SELLO_SW_LIVE_CREDENTIALS=pac_credentials,
+                         SELLO_SAT_STATUS_URL=f"{pac.url}{PAC_STATUS_PATH}")
         if "SELLO_TRUSTED_CA_PATH" not in os.environ:
             stack.env["SELLO_TRUSTED_CA_PATH"] = _trust_local_ca(stack)
         os.environ.update(stack.env)

@@ -24,6 +24,7 @@ from sello.models.country_bodies import DocumentBody
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
+    DocumentAuthorityStatus,
     DocumentEmail,
     DocumentList,
     DocumentView,
@@ -166,6 +167,28 @@ def get_document_xml(document_id: _DOCUMENT_ID):
             responses=_file_responses("application/pdf", "pdf", "The PDF is at `Location`"))
 def get_document_pdf(document_id: _DOCUMENT_ID):
     return _download(document_id, "pdf")
+
+
+@router.get("/v1/documents/<document_id>/authority-status", summary="Ask the tax authority for the document's status",
+            tags=_DOCUMENTS,
+            description="Asks the tax authority, now, what it says of an authorized document: its status there "
+                        "(Mexico: SAT's CFDI status service, `Vigente`, `Cancelado` or `No Encontrado`), whether "
+                        "and how it can be cancelled and how far a cancellation has come, in the authority's "
+                        "words. Nothing is stored: each request asks again. SAT has no test environment, so a "
+                        "test document is `No Encontrado` at the real SAT (the local stack's simulator knows "
+                        "the documents it stamped).",
+            responses=route_responses(200, "The authority's answer", {
+                404: _NOT_FOUND,
+                409: error_doc("document_not_authorized", "authority_status_not_available",
+                               note="`document_not_authorized`: only an authorized document has a status at the "
+                                    "authority (its `status` is in the error); `authority_status_not_available`: "
+                                    "Sello cannot ask the authority of the document's country",
+                               context="authority_status"),
+                503: error_doc("authority_unavailable", note="the authority could not be reached or answered "
+                                                             "with a temporary failure; ask again later")}))
+def get_document_authority_status(document_id: _DOCUMENT_ID) -> DocumentAuthorityStatus:
+    caller = principal(router)
+    return documents.default_service().authority_status(caller.account_id, caller.environment, document_id)
 
 
 @router.post("/v1/documents/<document_id>/email", summary="Email the document again", tags=_DOCUMENTS,

@@ -207,6 +207,13 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 "status says how far it has come.", context="email"),
         example(Conflict, "document_not_authorized", "The document was rejected, so its {what} does not exist and "
                 "will not: only authorized documents have one.", what="PDF", extra={"status": "rejected"}),
+        example(Conflict, "document_not_authorized", "Only an authorized document has a status at the tax "
+                "authority; this one is {status}.", status="processing", extra={"status": "processing"},
+                context="authority_status"),
+        example(Conflict, "authority_status_not_available", "The tax authority of {country} cannot be asked for a "
+                "document's status through Sello.", country="Ecuador"),
+        example(ServiceUnavailable, "authority_unavailable",
+                "The tax authority could not be asked now; try again in a few minutes."),
         example(BadRequest, "invalid_idempotency_key", "{header} must be 1 to 255 printable ASCII characters.",
                 path="Idempotency-Key", header="Idempotency-Key"),
         example(Unprocessable, "certificate_required",

@@ -84,6 +84,10 @@ class Settings(BaseModel):
     sw_test_api_url: str = "https://api.test.sw.com.mx"
     sw_live_api_url: str = "https://api.sw.com.mx"
     sw_timeout_seconds: float = Field(default=15, gt=0)
+    # SAT's public CFDI status service (Consulta, SOAP; no credentials, one URL for both environments:
+    # SAT has no test one, so a CFDI stamped by a PAC's sandbox is "No Encontrado" there).
+    sat_status_url: str = "https://consultaqr.facturaelectronica.sat.gob.mx/ConsultaCFDIService.svc"
+    sat_status_timeout_seconds: float = Field(default=10, gt=0)
     # The SW account of each environment: a Secrets Manager secret (name or ARN) whose value is
     # "user:password" or JSON {"user": "...", "password": "..."}, read once per warm function...
     sw_test_credentials_secret: str = ""

@@ -23,6 +23,9 @@ Service endpoints (SW's shapes; every answer is JSON `{"status": "success", "dat
   "fechaTimbrado", "rfcEmisor", …, "urlXml"}]}, as SW's datawarehouse answers; `urlXml` is
   `/datawarehouse/files/{uuid}.xml` on this server (no token, as SW's download links), which serves
   the stamped document. An unknown UUID → HTTP 200 with `records` empty, which is how SW answers it.
+- `POST /ConsultaCFDIService.svc`: SAT's public CFDI status service (SOAP; no token), which knows the
+  documents stamped here: Vigente (Cancelado after `cancel(uuid)`), else No Encontrado
+  (local.pac.sat_status); its requests count as service "status".
 A missing bearer token → 401 `AU4101 - El token proporcionado viene vacio.`; one not made of three
 parts → 401 `El token debe contener 3 partes` (both SW's texts); one this simulator did not sign →
 401 `AU4102 - El token proporcionado no es válido.`, an expired one → 401 `AU4103 - El token
@@ -69,8 +72,8 @@ Knobs, in Python and over HTTP on the same port:
 - `mode` ("test" | "production"), `accept_any_issuer` (bool, test mode only), `token_ttl_seconds`
   (default 7200, SW's two hours), `hold_seconds` (default 60), `registry` (taxpayers added to, or
   replacing by RFC, the default ones; `add_taxpayers()` at run time);
-- `fail_next(n, kind, service="any")`: the next n requests to "authenticate", "stamp", "recover"
-  or "any" of them fail as `kind`:
+- `fail_next(n, kind, service="any")`: the next n requests to "authenticate", "stamp", "recover",
+  "status" or "any" of them fail as `kind`:
   - "http_500" / "http_503": that status with a plain-text body; nothing is processed;
   - "timeout": nothing is processed; the connection is held until the client gives up, `hold_seconds`
     pass or the simulator stops, then closed without an answer;
@@ -86,7 +89,7 @@ Knobs, in Python and over HTTP on the same port:
 Admin endpoints under `/_sim/pac/` (JSON):
 - `GET /_sim/pac/state` → {"url", "mode", "accept_any_issuer", "token_ttl_seconds", "hold_seconds",
   "user", "no_certificado_sat", "faults": [{"service", "kind"}], "reject_next": [{"code",
-  "message", "detail"}], "requests": {"authenticate", "stamp", "recover"}, "held", "tokens",
+  "message", "detail"}], "requests": {"authenticate", "stamp", "recover", "status"}, "held", "tokens",
   "stamps": {uuid: {"customid", "emisor", "receptor", "total", "fecha_timbrado", "answers"}},
   "customids": {customid: uuid}, "errors": {code: count}, "registry": [{"rfc", "name", "zip",
   "regimes"}]};
@@ -129,7 +132,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from lxml import etree
 
-from local.pac import arithmetic, certificates, registry, sat, timbre
+from local.pac import arithmetic, certificates, registry, sat, sat_status, timbre
 from local.pac.registry import Taxpayer
 
 log = logging.getLogger(__name__)
@@ -142,7 +145,8 @@ AUTH_PATHS = ("/security/authenticate", "/v2/security/authenticate")
 
 MODES = ("test", "production")
 FAULT_KINDS = ("http_500", "http_503", "timeout", "lost_response", "auth_failure")
-SERVICES = ("authenticate", "stamp", "recover", "any")
+SERVICES = ("authenticate", "stamp", "recover", "status", "any")
+STATUS_PATH = "/ConsultaCFDIService.svc"  # SAT's CFDI status service (local.pac.sat_status)
 FAULT_FIELDS = {"kind", "service", "count"}
 REJECTION_FIELDS = {"code", "message", "detail"}
 CONFIG_FIELDS = {"mode", "accept_any_issuer", "token_ttl_seconds", "hold_seconds", "faults", "reject_next",
@@ -376,9 +380,10 @@ class PacSimulator:
         self._by_sello: dict[str, str] = {}  # Sello → UUID
         self._by_customid: dict[str, str] = {}  # customid → UUID
         self._stamps: Counter[str] = Counter()  # timbres made, by UUID and by customid
-        self._requests = {"authenticate": 0, "stamp": 0, "recover": 0}
+        self._requests = {"authenticate": 0, "stamp": 0, "recover": 0, "status": 0}
         self._errors: Counter[str] = Counter()
         self._tokens = 0
+        self._cancelled: set[str] = set()  # UUIDs cancel() marked
 
     def reset(self) -> None:
         with self._lock:
@@ -763,6 +768,28 @@ class PacSimulator:
                 "links": {"current": f"{self.url}/datawarehouse/v1/live/{uuid}"}}
         return 200, {"data": {"metaData": meta, "records": records}, "status": "success"}
 
+    # -- SAT's status service -------------------------------------------------------------------------
+
+    def sat_status(self, body: bytes) -> tuple[int, bytes]:
+        """SAT's Consulta for a SOAP request (local.pac.sat_status): the documents this simulator
+        stamped are Vigente, any other No Encontrado."""
+        try:
+            query = sat_status.read_request(body)
+        except ValueError as exc:
+            return 500, sat_status.fault(str(exc))
+        with self._lock:
+            issued = self._issued.get(query.get("id", "").upper())
+            cancelled = issued is not None and issued.stamp.uuid in self._cancelled
+        if issued is None or not sat_status.matches(query, issued.emisor, issued.receptor, issued.total):
+            return 200, sat_status.answer_not_found()
+        return 200, sat_status.answer_found(cancelled=cancelled,
+                                            cancelable=sat_status.cancelable(issued.record, issued.receptor))
+
+    def cancel(self, uuid: str) -> None:
+        """Marks a stamped document as cancelled at the simulated SAT (its status answers Cancelado)."""
+        with self._lock:
+            self._cancelled.add(uuid.upper())
+
     def stamped_xml(self, uuid: str) -> str | None:
         """The stamped document of a UUID this simulator issued; None when unknown."""
         with self._lock:
@@ -854,7 +881,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
     def _answer(self, status: int, answer: Any) -> None:
-        if isinstance(answer, str):
+        if isinstance(answer, bytes):  # SAT's status service: SOAP
+            self._send(status, answer, "text/xml; charset=utf-8")
+        elif isinstance(answer, str):
             self._send(status, answer.encode(), "text/plain; charset=utf-8")
         else:
             self._json(status, answer)
@@ -921,6 +950,8 @@ class _Handler(BaseHTTPRequestHandler):
                                  self.headers.get("Authorization"))
 
             self._service("stamp", run)
+        elif path == STATUS_PATH:
+            self._service("status", lambda: sim.sat_status(body))
         elif path == f"{ADMIN_PATH}/config":
             try:
                 sim.configure(json.loads(body or b"{}"))

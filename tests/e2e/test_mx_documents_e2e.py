@@ -233,3 +233,24 @@ def test_a_credit_note_names_its_invoice_by_sello_id_and_carries_its_uuid(local_
     assert unknown.status_code == 422
     assert (unknown.json()["error"]["code"], unknown.json()["error"]["path"]) == (
         "related_document_not_found", "related.0")
+
+
+def test_an_issued_invoice_is_vigente_at_the_simulated_sat(local_stack, mexico, pac):
+    """The route asks SAT's status service (the stack points it at the PAC simulator, which knows what it
+    stamped): the invoice just stamped is Vigente, cancelable as SAT's rule gives for its total and
+    receiver, read here from the stamped XML."""
+    key, issuer_id = mexico
+    with local_stack.client(key) as client:
+        invoice = wait_final(client, issue(client, body("create_invoice_mx", issuer_id))["id"])
+        assert invoice["status"] == "authorized", invoice
+        xml = etree.fromstring(download(client, invoice["id"], "xml"))
+        answer = client.get(f"/v1/documents/{invoice['id']}/authority-status")
+    assert answer.status_code == 200, answer.text
+    status = answer.json()
+    assert (status["document_id"], status["authority"], status["status"]) == (invoice["id"], "SAT", "Vigente")
+    receptor = xml.find(f"{{{CFDI}}}Receptor").get("Rfc")
+    in_mxn = float(xml.get("Total")) * float(xml.get("TipoCambio") or 1)
+    without = receptor in ("XAXX010101000", "XEXX010101000") or in_mxn <= 1000
+    assert status["cancelable"] == ("Cancelable sin aceptación" if without else "Cancelable con aceptación")
+    assert status["cancellation_status"] is None
+    assert pac()["requests"]["status"] == 1

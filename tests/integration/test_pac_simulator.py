@@ -813,7 +813,7 @@ def test_faults_and_rejections_set_over_http(pac, sw, admin):
     assert refused(sw.stamp(xml, token=token)).startswith("402 - ")
     assert sw.stamp(xml, token=token).status_code == 200
     state = admin.get("/state").json()
-    assert state["requests"] == {"authenticate": 1, "stamp": 4, "recover": 0}
+    assert state["requests"] == {"authenticate": 1, "stamp": 4, "recover": 0, "status": 0}
     assert state["errors"] == {"402": 1} and state["faults"] == [] and state["reject_next"] == []
     (stamp,) = state["stamps"].values()
     assert (stamp["emisor"], stamp["receptor"], stamp["total"], stamp["customid"]) == (

@@ -4,7 +4,7 @@ its errors for the OpenAPI document: `error_examples`, see below) and one line i
 
 A plugin owns everything that differs between countries: the shape of the requests (the document
 body, the issuer body, the certificate files), the tax id, the certificate rules, and each step of
-a document's life (prepare, number, sign, submit, poll, render). Some members are optional: a plugin
+a document's life (prepare, number, sign, submit, poll, render, authority_status). Some members are optional: a plugin
 that leaves one out gets NeutralCountry's (the country-neutral models, PKCS#12 certificates, no
 rules of its own), since get_plugin hands out every plugin with those defaults behind it."""
 
@@ -204,6 +204,13 @@ class CountryPlugin(Protocol):
         that one the authority already has is never sent twice (an authority that decides at once
         answers "authorized" with what it decided then). Raises AuthorityUnavailable like submit."""
 
+    def authority_status(self, document: Mapping[str, Any], environment: str) -> dict[str, Any] | None:
+        """What the authority says of an authorized document now (`document` is the stored item, its
+        `authorization_number` set): {"status", "cancelable", "cancellation_status", "details"} in the
+        authority's words (models.documents.DocumentAuthorityStatus), asked of the authority each time.
+        Raises AuthorityUnavailable when it cannot answer now. Optional: None by default, for an
+        authority Sello cannot ask (the API answers 409 authority_status_not_available)."""
+
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
         """The printable PDF of an authorized document (`authorized` is PollOutcome.document), with the
@@ -272,6 +279,9 @@ class NeutralCountry:
         return request
 
     def certificate_number(self, certificate: Any) -> str | None:
+        return None
+
+    def authority_status(self, document: Mapping[str, Any], environment: str) -> dict[str, Any] | None:
         return None
 
 

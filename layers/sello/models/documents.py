@@ -208,3 +208,26 @@ class SendDocumentRequest(RequestBody):
 class DocumentEmail(Model):
     to: str = Field(examples=["compras@example.com"])
     sent_at: datetime
+
+
+class DocumentAuthorityStatus(Model):
+    """What the tax authority says of an authorized document now (GET /v1/documents/{id}/authority-status):
+    its texts as the authority writes them (Mexico: SAT's Consulta)."""
+
+    document_id: str = Field(examples=["doc_7h3k9m2p4r6t8v1x3z5b"])
+    authority: str = Field(description="The tax authority that answered.", examples=["SAT"])
+    status: str = Field(description="The document's status at the authority, in its words (SAT: `Vigente`, "
+                                    "`Cancelado` or `No Encontrado`).", examples=["Vigente"])
+    cancelable: str | None = Field(
+        default=None, description="Whether and how the document can be cancelled, in the authority's words (SAT: "
+                                  "`No cancelable`, `Cancelable sin aceptación`, `Cancelable con aceptación`); "
+                                  "null when the authority does not say.", examples=["Cancelable con aceptación"])
+    cancellation_status: str | None = Field(
+        default=None, description="How far a cancellation has come, in the authority's words (SAT: `En proceso`, "
+                                  "`Cancelado sin aceptación`, `Cancelado con aceptación`, `Plazo vencido`, "
+                                  "`Solicitud rechazada`); null when none was requested.", examples=[None])
+    details: dict[str, str] = Field(
+        default_factory=dict, description="The authority's other fields as it gave them (SAT: `codigo_estatus`, "
+                                          "`validacion_efos`: 100 listed as EFOS, 200 not).",
+        examples=[{"codigo_estatus": "S - Comprobante obtenido satisfactoriamente.", "validacion_efos": "200"}])
+    checked_at: datetime = Field(description="When Sello asked the authority (UTC).")

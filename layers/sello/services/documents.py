@@ -56,7 +56,7 @@ from sello.adapters.mailer import Mailer, SesMailer
 from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.adapters.sequences import DynamoSequences, SequenceKey
 from sello.adapters.workflow import StepFunctionsStarter
-from sello.countries import CountryPlugin, PreparedDocument, get_plugin, supported_countries
+from sello.countries import AuthorityUnavailable, CountryPlugin, PreparedDocument, get_plugin, supported_countries
 from sello.errors import BadRequest, Conflict, NotFound, ServiceUnavailable, Unprocessable
 from sello.i18n import _l
 from sello.ids import is_id, new_id, sha256_hex, utcnow
@@ -67,6 +67,7 @@ from sello.models.documents import (
     DOCUMENT_STATUSES,
     DOCUMENT_TYPES,
     Document,
+    DocumentAuthorityStatus,
     DocumentEmail,
     DocumentFilter,
     DocumentList,
@@ -554,6 +555,31 @@ class DocumentService:
             raise document_not_ready(what)
         return downloads.download(self.files, blob, filename=file_name(_fields(doc), kind),
                                   content_type=content_type, now=self._now(), settings=self.settings)
+
+    # The authority's status ----------------------------------------------------------------------
+
+    def authority_status(self, account_id: str, environment: Environment,
+                         document_id: str) -> DocumentAuthorityStatus:
+        """What the tax authority says of an authorized document now, asked through its country's
+        plugin: 409 document_not_authorized for any other document, 409 authority_status_not_available
+        for a country whose authority Sello cannot ask, 503 authority_unavailable when it cannot answer."""
+        doc = self._find(account_id, environment, document_id)
+        if doc.status != "authorized" or not doc.authorization_number:
+            raise Conflict(_l("Only an authorized document has a status at the tax authority; this one is "
+                              "{status}.", status=doc.status), code="document_not_authorized",
+                           extra={"status": doc.status})
+        plugin = get_plugin(doc.country)
+        try:
+            answer = plugin.authority_status(doc.model_dump(mode="json"), doc.environment)
+        except AuthorityUnavailable as exc:
+            logger.warning("authority status not available", document_id=doc.id, reason=str(exc))
+            raise ServiceUnavailable(_l("The tax authority could not be asked now; try again in a few minutes."),
+                                     code="authority_unavailable") from None
+        if answer is None:
+            raise Conflict(_l("The tax authority of {country} cannot be asked for a document's status through "
+                              "Sello.", country=plugin.name), code="authority_status_not_available")
+        return DocumentAuthorityStatus(document_id=doc.id, authority=plugin.authority, checked_at=self._now(),
+                                       **answer)
 
     # Email ----------------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito"}
 
 _clients: dict = {}  # environment -> (settings, SwSapienClient): one client per warm function
+_status_client: dict = {}  # "client" -> (settings, SatStatusClient)
 
 
 def _pac(environment: str):
@@ -38,6 +39,16 @@ def _pac(environment: str):
     held = _clients.get(environment)
     if held is None or held[0] is not settings:
         held = _clients[environment] = (settings, SwSapienClient(settings, environment))
+    return held[1]
+
+
+def _sat_status():
+    from sello.countries.mx.sat_status import SatStatusClient
+
+    settings = get_settings()
+    held = _status_client.get("client")
+    if held is None or held[0] is not settings:
+        held = _status_client["client"] = (settings, SatStatusClient(settings))
     return held[1]
 
 
@@ -199,6 +210,17 @@ class MexicoPlugin:
         repeated submission (same customid) gives back the first stamp, so there is nothing to look up:
         "unknown" lets the workflow send it again."""
         return PollOutcome(status="unknown")
+
+    def authority_status(self, document: Mapping[str, Any], environment: str) -> dict[str, Any] | None:
+        """SAT's Consulta of the stamped CFDI, named by the RFCs, the total and the UUID stored with the
+        document (SAT has one service for both environments: a test document, stamped by the PAC's
+        sandbox, is "No Encontrado" at the real SAT)."""
+        content = document["content"]
+        status = _sat_status().consulta(content["issuer"]["rfc"], content["customer"]["tax_id"],
+                                        content["totals"]["total"], document["authorization_number"])
+        return {"status": status.estado, "cancelable": status.es_cancelable or None,
+                "cancellation_status": status.estatus_cancelacion or None,
+                "details": {"codigo_estatus": status.codigo_estatus, "validacion_efos": status.validacion_efos}}
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
