@@ -21,23 +21,19 @@ Importing this module loads reportlab (through ride_layout): only the rendering 
 
 from __future__ import annotations
 
-import io
-import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
 from lxml import etree
-from reportlab.lib.utils import ImageReader
 
 from sello.countries.ec.ride_layout import Column, Columns, Fields, Masthead, Table, render_pdf
 from sello.formatting import Formats, formats
 from sello.i18n import Translator, language_of, translator
+from sello.pdf_logo import logo_image
 
-log = logging.getLogger(__name__)
 COUNTRY = "EC"  # a bare language ("es") is completed with this country ("es_EC") where CLDR has it
 _LANGUAGE: ContextVar[Translator] = ContextVar("ride_language", default=translator("es", "EC", "ride"))
 
@@ -138,7 +134,7 @@ def _render(authorized_record: bytes, logo: bytes | None, locale: str) -> bytes:
         ),
         authorization=_text(record, "numeroAutorizacion") or access_key,
         access_key=access_key,
-        logo=_image(logo),
+        logo=logo_image(logo),
     )
     return render_pdf(
         masthead, blocks,
@@ -146,25 +142,6 @@ def _render(authorized_record: bytes, logo: bytes | None, locale: str) -> bytes:
         meta={"title": f"{title} {number}", "author": masthead.name, "subject": f"Clave de acceso {access_key}"},
         page_label=_("Página {number} de {total}"),
     )
-
-
-def _image(data: bytes | None) -> ImageReader | None:
-    """The logo for the layout; None (a RIDE without logo) when there is none or it does not open,
-    which a logo checked on upload always does."""
-    return _reader(data) if data else None
-
-
-@lru_cache(maxsize=4)
-def _reader(data: bytes) -> ImageReader | None:
-    """One reader per logo and process: it keeps the decoded pixels, so the next document of the same
-    issuer does not decode its logo again."""
-    try:
-        image = ImageReader(io.BytesIO(data))
-        width, height = image.getSize()
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many types; the RIDE goes out without it
-        log.warning("the issuer's logo could not be read (%s); rendering without it", type(exc).__name__)
-        return None
-    return image if width > 0 and height > 0 else None
 
 
 # -- reading ----------------------------------------------------------------------------------------

@@ -29,7 +29,6 @@ Importing this module loads reportlab (through pdf_layout): only the rendering t
 from __future__ import annotations
 
 import importlib.util
-import io
 import logging
 import pickle
 import sqlite3
@@ -42,14 +41,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 
 from lxml import etree
-from reportlab.lib.utils import ImageReader
 
 from sello.countries.mx import pdf_qr
 from sello.countries.mx.pdf_layout import Column, Columns, Fields, Masthead, Stamp, Table, render_pdf
 from sello.formatting import Formats, formats
 from sello.i18n import Translator, language_of, translator
+from sello.pdf_logo import logo_image
 
-log = logging.getLogger(__name__)
 COUNTRY = "MX"  # a bare language ("es") is completed with this country ("es_MX") where CLDR has it
 _LANGUAGE: ContextVar[Translator] = ContextVar("cfdi_pdf_language", default=translator("es", COUNTRY, "ride"))
 
@@ -117,7 +115,7 @@ def _render(stamped_xml: bytes, logo: bytes | None, locale: str) -> bytes:
             (_("Tipo de comprobante:"), _coded("TipoDeComprobante", kind)),
             (_("Exportación:"), _coded("Exportacion", _attr(cfdi, "Exportacion"))),
         ),
-        logo=_image(logo),
+        logo=logo_image(logo),
     )
     blocks = [
         _customer(customer),
@@ -137,25 +135,6 @@ def _render(stamped_xml: bytes, logo: bytes | None, locale: str) -> bytes:
         page_label=_("Página {number} de {total}"),
         meta={"title": f"{title} {number}".strip(), "author": masthead.name, "subject": f"CFDI {uuid}"},
     )
-
-
-def _image(data: bytes | None) -> ImageReader | None:
-    """The logo for the layout; None (a PDF without logo) when there is none or it does not open,
-    which a logo checked on upload always does."""
-    return _reader(data) if data else None
-
-
-@lru_cache(maxsize=4)
-def _reader(data: bytes) -> ImageReader | None:
-    """One reader per logo and process: it keeps the decoded pixels, so the next document of the same
-    issuer does not decode its logo again."""
-    try:
-        image = ImageReader(io.BytesIO(data))
-        width, height = image.getSize()
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many types; the PDF goes out without it
-        log.warning("the issuer's logo could not be read (%s); rendering without it", type(exc).__name__)
-        return None
-    return image if width > 0 and height > 0 else None
 
 
 # -- reading ----------------------------------------------------------------------------------------
