@@ -22,6 +22,8 @@ from tests.conftest import REPO_ROOT
 from tests.helpers import load_event
 
 STARTUP_TIMEOUT_S = 30
+# The states a document ends in.
+FINAL = ("authorized", "rejected", "failed")
 # The confirmation email shows the code on a line of its own, indented four spaces.
 CONFIRMATION_CODE = re.compile(r"^ {4}([A-Za-z0-9]{40})$", re.MULTILINE)
 
@@ -149,3 +151,20 @@ def local_stack(tmp_path_factory) -> LocalStack:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def issue(client: httpx.Client, body: dict, **headers: str) -> dict:
+    response = client.post("/v1/documents", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_final(client: httpx.Client, document_id: str, timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        document = client.get(f"/v1/documents/{document_id}").json()
+        if document["status"] in FINAL:
+            return document
+        if time.monotonic() > deadline:
+            raise AssertionError(f"document {document_id} still {document['status']} after {timeout} s")
+        time.sleep(0.25)

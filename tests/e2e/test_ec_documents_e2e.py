@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from local import certs
 from local.sri.signature import verify
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import FINAL, LocalStack, issue, wait_final
 from tests.helpers import load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -28,7 +28,6 @@ TYPES = ("invoice", "credit_note", "debit_note", "delivery_guide", "withholding"
 RIDE_TITLES = {"invoice": "FACTURA", "credit_note": "NOTA DE CRÉDITO", "debit_note": "NOTA DE DÉBITO",
                "delivery_guide": "GUÍA DE REMISIÓN", "withholding": "COMPROBANTE DE RETENCIÓN",
                "purchase_settlement": "LIQUIDACIÓN DE COMPRA DE BIENES Y PRESTACIÓN DE SERVICIOS"}
-FINAL = ("authorized", "rejected", "failed")
 
 
 def _today_ec() -> str:
@@ -58,23 +57,6 @@ def sri(local_stack: LocalStack):
     local_stack.sri("reset")
     yield local_stack
     local_stack.sri("reset")
-
-
-def issue(client: httpx.Client, body: dict, **headers: str) -> dict:
-    response = client.post("/v1/documents", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def wait_final(client: httpx.Client, document_id: str, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        document = client.get(f"/v1/documents/{document_id}").json()
-        if document["status"] in FINAL:
-            return document
-        if time.monotonic() > deadline:
-            raise AssertionError(f"document {document_id} still {document['status']} after {timeout} s")
-        time.sleep(0.25)
 
 
 def sim_document(stack: LocalStack, access_key: str) -> dict:

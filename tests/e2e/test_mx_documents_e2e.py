@@ -24,13 +24,12 @@ from pypdf import PdfReader
 
 from local import certs
 from tests.conftest import DATA
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import LocalStack, issue, wait_final
 from tests.helpers import load_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 SAMPLES = ("create_invoice_mx", "create_global_invoice_mx", "create_credit_note_mx", "create_invoice_foreign_mx")
-FINAL = ("authorized", "rejected", "failed")
 CFDI = "http://www.sat.gob.mx/cfd/4"
 TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
 XSLT_TREE = DATA / "mx" / "xslt" / "sat_tree" / "www.sat.gob.mx" / "sitio_internet" / "cfd"
@@ -100,23 +99,6 @@ def body(sample: str, issuer_id: str) -> dict:
         month, year = (today.tm_mon - 1, today.tm_year) if today.tm_mon > 1 else (12, today.tm_year - 1)
         document["global_information"].update(months=f"{month:02d}", year=year)
     return document
-
-
-def issue(client: httpx.Client, document: dict) -> dict:
-    response = client.post("/v1/documents", json=document)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def wait_final(client: httpx.Client, document_id: str, timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        document = client.get(f"/v1/documents/{document_id}").json()
-        if document["status"] in FINAL:
-            return document
-        if time.monotonic() > deadline:
-            raise AssertionError(f"document {document_id} still {document['status']} after {timeout} s")
-        time.sleep(0.25)
 
 
 def download(client: httpx.Client, document_id: str, kind: str) -> bytes:
