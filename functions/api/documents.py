@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from sello.http import (
@@ -15,7 +18,10 @@ from sello.http import (
     file_redirect,
     file_responses,
     make_app,
+    media_type,
+    parse_json,
     principal,
+    request_content_type,
     route_responses,
 )
 from sello import countries
@@ -30,7 +36,11 @@ from sello.models.documents import (
     DocumentView,
     SendDocumentRequest,
 )
-from sello.services import documents
+from sello.errors import Unprocessable
+from sello.i18n import _l
+from sello.models.stamping import StampDocumentRequest, StampOptions
+from sello.services import documents, stamping
+from sello.validation import validate_body
 from sello.services.documents import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_TTL_SECONDS, REPLAY_WAIT_SECONDS
 
 router = Router()
@@ -102,6 +112,89 @@ def create_document(
     headers = {"Idempotent-Replayed": "true"} if issued.replayed else {}
     return Response(status_code=200 if issued.replayed else 201, content_type=_JSON, body=issued.document,
                     headers=headers)
+
+
+_STAMP_PATH = "/v1/documents/stamp"
+_XML_TYPES = ("application/xml", "text/xml")
+
+
+def _stamp_body() -> dict:
+    return {"required": True, "content": {
+        _JSON: {"schema": StampDocumentRequest.model_json_schema()},
+        **{media: {"schema": {"type": "string", "description": "The sealed document itself (UTF-8); `issuer_id` "
+                                                               "and `customer_email` as query parameters."}}
+           for media in _XML_TYPES}}}
+
+
+@router.post(
+    _STAMP_PATH, summary="Stamp a document signed elsewhere", tags=_DOCUMENTS,
+    description="Takes a document another system built and signed for one of the account's issuers (Mexico: a "
+                "CFDI 4.0 sealed with the issuer's CSD, not stamped yet), checks it and sends it through the same "
+                "processing as an issued one, without signing it again: stamping at the PAC, the PDF and the "
+                "email. The body is JSON with the document in base64 (`xml_base64`), or the XML itself "
+                "(`Content-Type: application/xml`) with `issuer_id` and `customer_email` as query parameters. "
+                f"The document may have at most {stamping.MAX_EXTERNAL_BYTES:,} bytes. It is checked before "
+                "anything is stored: well-formed UTF-8 XML without DTD or entities, SAT's schema, an invoice (I) "
+                "or credit note (E), Fecha within SAT's 72 hours, the seal over the cadena original with the "
+                "certificate it carries, that certificate a CSD of the issuer's RFC valid at Fecha (with a live "
+                "key, from SAT's certification authorities), and the issuer's RFC as Emisor. The document keeps "
+                "its own Serie-Folio as its number; no Sello number is used. Sending the same sealed document "
+                "again answers with the document it created (200), so a retry never stamps it twice.",
+    responses=route_responses(201, "Document checked and stored; its processing has started", {
+        200: {"description": "The same document was sent before: the document it created (header "
+                             "`Idempotent-Replayed: true`)",
+              "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
+        404: error_doc("issuer_not_found"),
+        422: error_doc("document_too_large", "external_documents_not_supported", "issuer_tax_id_mismatch",
+                       "certificate_is_fiel", "certificate_not_from_sat", "certificate_expired",
+                       "certificate_not_yet_valid", "certificate_tax_id_mismatch", "certificate_not_trusted",
+                       *countries.external_document_error_codes(),
+                       note="the document is too large, cannot be read, fails one of its country's checks, or "
+                            "is not the issuer's or not signed with a certificate it may use; `path` names the "
+                            "part (`xml` the document, `xml.Sello` an attribute of its root)", context="stamp"),
+        503: error_doc("workflow_unavailable",
+                       note="the document was stored, but its processing could neither be started nor queued "
+                            "to start later; send the same document again to start it")},
+        body=True),
+    openapi_extensions={"requestBody": _stamp_body},
+)
+def stamp_document(
+    issuer_id: Annotated[str | None, Query(description="With an XML body: the issuer (with JSON, in the body).",
+                                           examples=["iss_3k9v0c2m1x7q8w4e5r6t"])] = None,
+    customer_email: Annotated[str | None, Query(description="With an XML body: where the document is emailed.",
+                                                examples=["compras@example.com"])] = None,
+) -> Response[DocumentView]:
+    caller = principal(router)
+    issued = stamping.default_stamping_service().stamp(caller.account_id, caller.environment,
+                                                       _stamp_request(issuer_id, customer_email))
+    headers = {"Idempotent-Replayed": "true"} if issued.replayed else {}
+    return Response(status_code=200 if issued.replayed else 201, content_type=_JSON, body=issued.document,
+                    headers=headers)
+
+
+def _stamp_request(issuer_id: str | None, customer_email: str | None) -> stamping.StampRequest:
+    """The body, JSON or the XML itself, read here rather than by the resolver (it takes either)."""
+    event = router.current_event
+    raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
+    if media_type(request_content_type(event)) in _XML_TYPES:
+        options = validate_body(StampOptions, {name: value for name, value in
+                                               (("issuer_id", issuer_id), ("customer_email", customer_email))
+                                               if value is not None})
+        data = raw
+    else:
+        try:
+            body = parse_json(raw.decode("utf-8"))
+        except ValueError:
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) \
+                from None
+        options = validate_body(StampDocumentRequest, body)
+        try:
+            data = base64.b64decode("".join(options.xml_base64.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise Unprocessable(_l("xml_base64 is not valid base64."), code="invalid_value",
+                                path="xml_base64") from None
+    return stamping.StampRequest(issuer_id=options.issuer_id, data=data,
+                                 customer_email=str(options.customer_email) if options.customer_email else None)
 
 
 @router.get("/v1/documents", summary="List documents", tags=_DOCUMENTS,
@@ -226,7 +319,7 @@ def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
     return documents.default_service().retry(caller.account_id, caller.environment, document_id)
 
 
-app = make_app(router)
+app = make_app(router, raw_paths={_STAMP_PATH: _XML_TYPES})
 
 
 def handler(event, context):

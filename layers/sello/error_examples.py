@@ -232,6 +232,29 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         example(Unprocessable, "document_too_large", "The document is too large to store: {size} bytes, over the "
                 "{limit} a document can hold; split it into several.", path="body", size=402_117, limit=390_000,
                 extra={"limit": 390_000, "size": 402_117}),
+        # Documents signed elsewhere (services/stamping.py, countries' external_document) --------------------
+        example(Unprocessable, "document_too_large", "The document is {size} bytes, over the {limit} Sello stamps.",
+                path="xml", size=1_204_331, limit=1_000_000, extra={"limit": 1_000_000, "size": 1_204_331},
+                context="stamp"),
+        example(Unprocessable, "external_documents_not_supported", "Documents signed elsewhere cannot be stamped "
+                "for this issuer's country; issue them with POST /v1/documents.", path="issuer_id"),
+        example(Unprocessable, "issuer_tax_id_mismatch", "The document is issued by {name} {tax_id}, not by the "
+                "issuer's {issuer_tax_id}.", path="xml.Emisor.Rfc", name="RFC", tax_id="XIA190128J61",
+                issuer_tax_id="EKU9003173C9"),
+        example(Unprocessable, "certificate_expired", "The certificate expired on {date}.", path="xml.Certificado",
+                date="2025-11-30 18:00 UTC", context="stamp"),
+        example(Unprocessable, "certificate_not_yet_valid", "The certificate is not valid until {date}.",
+                path="xml.Certificado", date="2026-04-01 00:00 UTC", context="stamp"),
+        example(Unprocessable, "certificate_tax_id_mismatch",
+                "The certificate is not issued to {name} {tax_id}; it carries {carries}.", path="xml.Certificado",
+                name="RFC", tax_id="EKU9003173C9", carries="XIA190128J61", context="stamp"),
+        example(Unprocessable, "certificate_not_trusted",
+                "The certificate does not chain to a certification authority recognised in {country}, so it cannot "
+                "sign live documents; upload one issued by such an authority, with its chain in the file.",
+                path="xml.Certificado", country="México", context="stamp"),
+        example(Unprocessable, "invalid_value", "xml_base64 is not valid base64.", path="xml_base64",
+                context="stamp"),
+        example(Unprocessable, "missing_field", "The document is empty.", path="xml", context="stamp"),
         example(Unprocessable, "invalid_status", "status must be one of {values}.", path="status",
                 values="processing, authorized, rejected, failed"),
         example(Unprocessable, "invalid_type", "type must be one of {values}.", path="type",

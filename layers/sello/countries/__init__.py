@@ -4,7 +4,8 @@ its errors for the OpenAPI document: `error_examples`, see below) and one line i
 
 A plugin owns everything that differs between countries: the shape of the requests (the document
 body, the issuer body, the certificate files), the tax id, the certificate rules, and each step of
-a document's life (prepare, number, sign, submit, poll, render, authority_status). Some members are optional: a plugin
+a document's life (prepare, number, sign, submit, poll, render, authority_status), and reading a document
+signed elsewhere (external_document). Some members are optional: a plugin
 that leaves one out gets NeutralCountry's (the country-neutral models, PKCS#12 certificates, no
 rules of its own), since get_plugin hands out every plugin with those defaults behind it."""
 
@@ -94,6 +95,24 @@ class PreparedDocument:
 class NumberedDocument:
     number: str  # the printed document number, e.g. "001-001-000000042"
     access_key: str  # the authority's key for the document (Ecuador: clave de acceso); "" if none
+
+
+@dataclass(frozen=True)
+class ExternalDocument:
+    """A document another system built and signed, as the plugin read and checked it
+    (`external_document`), ready for the service's checks against the issuer and to be stored as it
+    is. Paths name the document's parts in error answers (e.g. "xml.Emisor.Rfc")."""
+
+    prepared: PreparedDocument  # type, series, issue date, customer, totals, content, as `prepare` gives them
+    number: str | None  # the number it is printed with (its own, not one Sello allocates); None if it has none
+    tax_id: str  # the issuer's tax id as the document states it
+    tax_id_path: str
+    certificate: Any  # the certificate (cryptography x509) whose key signed it, verified to have signed it
+    certificate_path: str
+    signed_at: datetime  # the moment the document says it was signed (UTC)
+    # What makes two sendings the same document (e.g. a hash of its signature): the natural key that
+    # keeps the same document sent twice from being stored twice.
+    key: str
 
 
 class CountryPlugin(Protocol):
@@ -211,6 +230,16 @@ class CountryPlugin(Protocol):
         Raises AuthorityUnavailable when it cannot answer now. Optional: None by default, for an
         authority Sello cannot ask (the API answers 409 authority_status_not_available)."""
 
+    def external_document(self, data: bytes, now: datetime) -> ExternalDocument:
+        """Reads a document built and signed by another system for the authority (POST
+        /v1/documents/stamp) and checks everything it can without the issuer: safely parsed, the
+        authority's schema and rules, a type Sello handles, its date within what the authority
+        accepts at `now`, and its signature over its content with the certificate it carries. Raises
+        Unprocessable with a stable code and path per check. The service then checks the tax id and
+        the certificate against the issuer, stores `data` as the signed document and runs the usual
+        workflow (the sign task skips signing). Optional: by default a country takes none (422
+        external_documents_not_supported)."""
+
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
         """The printable PDF of an authorized document (`authorized` is PollOutcome.document), with the
@@ -284,6 +313,11 @@ class NeutralCountry:
     def authority_status(self, document: Mapping[str, Any], environment: str) -> dict[str, Any] | None:
         return None
 
+    def external_document(self, data: bytes, now: datetime) -> ExternalDocument:
+        raise Unprocessable(_l("Documents signed elsewhere cannot be stamped for this issuer's country; issue "
+                               "them with POST /v1/documents."),
+                            code="external_documents_not_supported", path="issuer_id")
+
 
 _NEUTRAL = NeutralCountry()
 
@@ -332,7 +366,7 @@ def error_example_modules() -> tuple[str, ...]:
 def _codes(name: str) -> tuple[str, ...]:
     codes: dict[str, None] = {}
     for module in error_example_modules():
-        codes.update(dict.fromkeys(getattr(importlib.import_module(module), name)))
+        codes.update(dict.fromkeys(getattr(importlib.import_module(module), name, ())))
     return tuple(codes)
 
 
@@ -344,3 +378,9 @@ def tax_id_error_codes() -> tuple[str, ...]:
 def document_error_codes() -> tuple[str, ...]:
     """The codes a document request's checks (`prepare`) answer in any country."""
     return _codes("DOCUMENT_CODES")
+
+
+def external_document_error_codes() -> tuple[str, ...]:
+    """The codes reading a document signed elsewhere (`external_document`) answers in any country (a
+    module's EXTERNAL_CODES; none for a country that takes no such document)."""
+    return _codes("EXTERNAL_CODES")

@@ -212,7 +212,35 @@ def check_credentials(key, certificate: x509.Certificate | None, chain: Iterable
     # Several signing certificates for one key (a renewal): prefer one valid now, then the newest.
     certificate = max(signing, key=lambda c: (c.not_valid_before_utc <= now < c.not_valid_after_utc,
                                                c.not_valid_after_utc))
-    plugin.check_certificate(certificate, path=file_path)
+    others = [c for c in certificates if c is not certificate]
+    tax_ids, trusted = check_signer(certificate, others, tax_id=tax_id, plugin=plugin, now=now,
+                                    environment=environment, extra_authorities=extra_authorities, path=file_path)
+    notes = [] if trusted else [_test_only_warning(plugin)]
+    valid_to = certificate.not_valid_after_utc
+    if certificate_status(valid_to, now) == "expiring":
+        days = (valid_to - now).days
+        notes.append(CertificateWarning.of("certificate_expiring", _ln(
+            "The certificate expires on {date} (in {n} day); upload its replacement before then.",
+            "The certificate expires on {date} (in {n} days); upload its replacement before then.", days,
+            date=_day(valid_to))))
+    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
+                              trusted=trusted, number=plugin.certificate_number(certificate))
+
+
+def check_signer(certificate: x509.Certificate, chain: Iterable[x509.Certificate], *, tax_id: str,
+                 plugin: CountryPlugin, now: datetime, environment: Environment = "test",
+                 extra_authorities: Iterable[x509.Certificate] = (), path: str = "certificate",
+                 ) -> tuple[set[str], bool]:
+    """(the tax ids it carries, whether it is trusted) of a certificate that signs for `tax_id` at
+    `now`: the country's own rules, validity at `now`, the tax id, then trust (with a live
+    `environment`, an untrusted one is refused). Raises Unprocessable at `path`. Shared by uploads
+    (check_credentials) and documents sealed elsewhere (services/stamping.py), whose certificate is
+    checked as an uploaded one would be, at the moment the document says it was sealed."""
+
+    def reject(message, code: str) -> Unprocessable:
+        return Unprocessable(message, code=code, path=path)
+
+    plugin.check_certificate(certificate, path=path)
     valid_from, valid_to = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if now >= valid_to:
         raise reject(_l("The certificate expired on {date}.", date=_day(valid_to)), "certificate_expired")
@@ -225,24 +253,13 @@ def check_credentials(key, certificate: x509.Certificate | None, chain: Iterable
         raise reject(_l("The certificate is not issued to {name} {tax_id}; it carries {carries}.",
                         name=plugin.tax_id_name, tax_id=tax_id, carries=carries),
                      "certificate_tax_id_mismatch")
-    notes = []
-    others = [c for c in certificates if c is not certificate]
-    trusted = plugin.certificate_trusted(certificate, others, now=now, extra_authorities=extra_authorities)
-    if not trusted:
-        if environment == "live":
-            raise reject(_l("The certificate does not chain to a certification authority recognised in "
-                            "{country}, so it cannot sign live documents; upload one issued by such an "
-                            "authority, with its chain in the file.", country=plugin.name),
-                         "certificate_not_trusted")
-        notes.append(_test_only_warning(plugin))
-    if certificate_status(valid_to, now) == "expiring":
-        days = (valid_to - now).days
-        notes.append(CertificateWarning.of("certificate_expiring", _ln(
-            "The certificate expires on {date} (in {n} day); upload its replacement before then.",
-            "The certificate expires on {date} (in {n} days); upload its replacement before then.", days,
-            date=_day(valid_to))))
-    return CheckedCertificate(key=key, certificate=certificate, tax_ids=tax_ids, warnings=notes,
-                              trusted=trusted, number=plugin.certificate_number(certificate))
+    trusted = plugin.certificate_trusted(certificate, chain, now=now, extra_authorities=extra_authorities)
+    if not trusted and environment == "live":
+        raise reject(_l("The certificate does not chain to a certification authority recognised in "
+                        "{country}, so it cannot sign live documents; upload one issued by such an "
+                        "authority, with its chain in the file.", country=plugin.name),
+                     "certificate_not_trusted")
+    return tax_ids, trusted
 
 
 def uploaded_files(upload: CertificateUpload, request) -> dict[str, UploadedFile]:

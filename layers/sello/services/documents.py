@@ -499,7 +499,16 @@ class DocumentService:
                 started += 1
         return RestartReport(started=started, failed=failed)
 
-    def _replay(self, doc: Document, key: str) -> Issued:
+    def start(self, doc: Document) -> Document:
+        """A stored document with its workflow started (or marked pending), for a document stored by
+        another service (services/stamping.py)."""
+        return self._start(doc, None)
+
+    def replay(self, doc: Document) -> Issued:
+        """The answer to a request for a document already stored, started if it was not."""
+        return self._replay(doc, None)
+
+    def _replay(self, doc: Document, key: str | None) -> Issued:
         if doc.workflow_started is False:
             doc = self._start(doc, key)
         return Issued(DocumentView.of(doc), replayed=True)

@@ -23,7 +23,7 @@ import pickle
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import cache, lru_cache
 from importlib.util import find_spec
@@ -311,3 +311,12 @@ def local_time(zip_code: str, instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("the instant must carry its time zone")
     return instant.astimezone(_zone(place.time_zone)).replace(tzinfo=None, microsecond=0)
+
+
+def utc_instant(zip_code: str, wall: datetime) -> datetime:
+    """The UTC instant of a wall-clock time (naive, as a CFDI's Fecha) at `zip_code`; local_time's
+    inverse. KeyError when the zip code is not in the catalog."""
+    place = postal_code(zip_code)
+    if place is None:
+        raise KeyError(zip_code)
+    return _zone(place.time_zone).localize(wall).astimezone(UTC)

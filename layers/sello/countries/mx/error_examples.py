@@ -41,6 +41,12 @@ CERTIFICATE_CODES = (
     "certificate_key_unsupported", "certificate_key_mismatch", "certificate_is_fiel",
     "certificate_not_from_sat",
 )
+# The codes of reading a CFDI sealed elsewhere (external.read), in the order it checks.
+EXTERNAL_CODES = (
+    "cfdi_malformed", "cfdi_doctype_not_allowed", "cfdi_not_cfdi40", "cfdi_already_stamped", "cfdi_schema_invalid",
+    "cfdi_type_not_supported", "cfdi_date_out_of_range", "cfdi_certificate_invalid",
+    "cfdi_certificate_number_mismatch", "cfdi_seal_invalid",
+)
 # Codes `prepare` raises that no list above names, and why.
 UNLISTED = {
     "missing_field": "every route with a body names it already (sello.http's common 422)",
@@ -176,6 +182,37 @@ def examples() -> tuple:
                 "discount. Remove its taxes and use tax_object 01.", path="items.0.taxes"),
         example(_422, "amount_too_large", "Amounts in a CFDI have at most 18 digits before the decimal "
                 "point; this one in {currency} has more.", path="items.0", currency="MXN"),
+        # A CFDI sealed elsewhere (external.py), and its certificate as the stamp route checks it
+        example(_422, "cfdi_malformed", "The CFDI is not well-formed XML: {problem}", path="xml",
+                problem="Opening and ending tag mismatch: Emisor line 1 and Comprobante, line 1, column 812"),
+        example(_422, "cfdi_doctype_not_allowed", "The CFDI has a document type or entity declaration (<!DOCTYPE or "
+                "<!ENTITY); a CFDI has none, and none is accepted.", path="xml"),
+        example(_422, "cfdi_not_cfdi40", "The XML is not a CFDI 4.0: its root must be cfdi:Comprobante (namespace "
+                "{namespace}) with Version 4.0.", path="xml", namespace="http://www.sat.gob.mx/cfd/4"),
+        example(_422, "cfdi_already_stamped", "The CFDI is already stamped (it carries a TimbreFiscalDigital); send "
+                "it sealed, before stamping.", path="xml.Complemento"),
+        example(_422, "cfdi_schema_invalid", "The CFDI does not match SAT's schema (cfdv40.xsd): {errors}",
+                path="xml", errors="1: Element '{http://www.sat.gob.mx/cfd/4}Comprobante', attribute 'Moneda': "
+                "[facet 'enumeration'] The value 'MXP' is not an element of the set {...}."),
+        example(_422, "cfdi_type_not_supported", "TipoDeComprobante {type} is not stamped through Sello: send an "
+                "invoice (I) or a credit note (E).", path="xml.TipoDeComprobante", type="N"),
+        example(_422, "cfdi_date_out_of_range", "Fecha {fecha} (at the zip code of LugarExpedicion) is not within "
+                "the last 72 hours: SAT stamps a CFDI within 72 hours of its date, and not before it.",
+                path="xml.Fecha", fecha="2025-06-20T12:00:00"),
+        example(_422, "cfdi_certificate_invalid", "Certificado is not a certificate: it must be the base64 of the "
+                "CSD's certificate (.cer).", path="xml.Certificado"),
+        example(_422, "cfdi_certificate_number_mismatch", "NoCertificado {stated} is not the number of the "
+                "certificate in Certificado ({number}).", path="xml.NoCertificado", stated="30001000000500000002",
+                number="30001000000500000001"),
+        example(_422, "cfdi_seal_invalid", "Sello is not the signature of this CFDI's cadena original with the "
+                "certificate in Certificado: the CFDI was changed after it was sealed, or sealed with another key.",
+                path="xml.Sello"),
+        example(_422, "certificate_is_fiel", "This is an e.firma (FIEL) certificate. The e.firma identifies "
+                "you before SAT; invoices are sealed with a CSD (Certificado de Sello Digital), a different "
+                "certificate that you request with your e.firma in SAT's Certifica application. Upload the "
+                "CSD's .cer and .key files.", path="xml.Certificado", context="stamp"),
+        example(_422, "certificate_not_from_sat", "The certificate's serial number is not a SAT certificate "
+                "number (NoCertificado): upload a CSD issued by SAT.", path="xml.Certificado", context="stamp"),
         # The CFDI as the PAC receives it
         example(_422, "document_too_large", "The CFDI would be about {size} bytes, over the {limit} Sello "
                 "issues; split it into several documents.", path="items", size=1_140_706, limit=1_000_000,

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sello.countries import AuthorityUnavailable, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import AuthorityUnavailable, ExternalDocument, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
 from sello.countries.mx import rfc
 from sello.settings import get_settings
 
@@ -221,6 +221,11 @@ class MexicoPlugin:
         return {"status": status.estado, "cancelable": status.es_cancelable or None,
                 "cancellation_status": status.estatus_cancelacion or None,
                 "details": {"codigo_estatus": status.codigo_estatus, "validacion_efos": status.validacion_efos}}
+
+    def external_document(self, data: bytes, now: datetime) -> ExternalDocument:
+        from sello.countries.mx import external
+
+        return external.read(data, now)
 
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:

@@ -1,0 +1,28 @@
+"""The body of POST /v1/documents/stamp: a document signed elsewhere, as JSON with the document in
+base64, or as the XML itself with the other fields as query parameters."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from sello.models.common import EmailStr, RequestBody, text
+
+# base64 of services.stamping.MAX_EXTERNAL_BYTES, with room for line breaks.
+MAX_BASE64_CHARACTERS = 1_400_000
+
+
+class StampOptions(RequestBody):
+    """What comes with the document: as query parameters when the body is the XML itself."""
+
+    issuer_id: text(64) = Field(description="The issuer the document is issued by (see /v1/issuers); its tax id "
+                                            "must be the document's.", examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
+    customer_email: EmailStr | None = Field(
+        default=None, description="Where the authorized XML and the PDF are emailed (the document itself has no "
+                                  "email); without it none is sent.", examples=["compras@example.com"])
+
+
+class StampDocumentRequest(StampOptions):
+    xml_base64: str = Field(min_length=1, max_length=MAX_BASE64_CHARACTERS,
+                            description="The sealed document (Mexico: a CFDI 4.0, sealed with the issuer's CSD, "
+                                        "not stamped), base64-encoded.",
+                            examples=["PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz4..."])
