@@ -14,6 +14,7 @@ Two readings of the same examples:
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib.util import find_spec
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sello import countries
 from sello import error_examples as registry_module
-from sello.countries.mx import csd, documents, requests
+from sello.countries.mx import csd, documents, external, requests
 from sello.countries.mx import error_examples as mx
 from sello.countries.mx.issuer import validate_issuer
 from sello.countries.mx.rfc import normalize_rfc
@@ -32,6 +33,7 @@ from sello.errors import SelloError
 from sello.http import error_examples_registry
 
 from local import certs
+from tests import mx_external
 from tests.unit import test_error_examples as shared
 
 NOW = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)  # 12:00 in Pachuca (42501)
@@ -95,13 +97,14 @@ def test_the_shared_checks_with_mexico_registered(mexico_registered):
 
 def test_every_listed_code_has_an_example_and_every_example_a_listed_code(mexico_registered):
     registry = error_examples_registry()
-    listed = {*mx.TAX_ID_CODES, *mx.ISSUER_CODES, *mx.CERTIFICATE_CODES, *mx.DOCUMENT_CODES}
+    listed = {*mx.TAX_ID_CODES, *mx.ISSUER_CODES, *mx.CERTIFICATE_CODES, *mx.DOCUMENT_CODES, *mx.EXTERNAL_CODES}
     assert [code for code in listed if registry.lookup(code, 422) is None] == []
     assert [code for code in mx.DOCUMENT_CODES if registry.lookup(code, 422, "documents") is None] == []
     assert {example.code for example in mx.examples()} == listed | set(mx.UNLISTED)
     assert not listed & set(mx.UNLISTED)
     assert set(countries.document_error_codes()) >= set(mx.DOCUMENT_CODES)
     assert set(countries.tax_id_error_codes()) >= set(mx.TAX_ID_CODES)
+    assert set(countries.external_document_error_codes()) >= set(mx.EXTERNAL_CODES)
 
 
 def test_the_module_loads_no_plugin_code():
@@ -189,6 +192,12 @@ def short_key_pair() -> Callable[[], object]:
     return pair(cer, encrypted, "12345678a")
 
 
+def external_cfdi(change: Callable[[bytes], bytes] = lambda xml: xml, **options) -> Callable[[], object]:
+    """Reading a CFDI sealed elsewhere (tests.mx_external, dated a minute before NOW), changed by `change`."""
+    xml = change(mx_external.sealed(**{"when": mx_external.fecha(now=NOW)} | options))
+    return lambda: external.read(xml, NOW)
+
+
 def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
     """(code, context) -> what raises the example's error."""
     cer, key = csd_files()
@@ -212,6 +221,26 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
                                                               path="cer"),
         ("certificate_not_from_sat", None): lambda: csd.require_csd(
             sat_shaped(serial=NOT_A_SAT_NUMBER, fiel=False), path="cer"),
+        ("certificate_is_fiel", "stamp"): lambda: csd.require_csd(sat_shaped(serial=SAT_NUMBER, fiel=True),
+                                                                 path="xml.Certificado"),
+        ("certificate_not_from_sat", "stamp"): lambda: csd.require_csd(
+            sat_shaped(serial=NOT_A_SAT_NUMBER, fiel=False), path="xml.Certificado"),
+        # A CFDI sealed elsewhere
+        ("cfdi_malformed", None): lambda: external.read(b"<a><b></a>", NOW),
+        ("cfdi_doctype_not_allowed", None): lambda: external.read(
+            b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "b">]><a>&b;</a>', NOW),
+        ("cfdi_not_cfdi40", None): lambda: external.read(b"<Comprobante Version='4.0'/>", NOW),
+        ("cfdi_already_stamped", None): external_cfdi(lambda xml: xml.replace(
+            b"</cfdi:Comprobante>", b'<cfdi:Complemento><tfd:TimbreFiscalDigital xmlns:tfd="http://www.sat.gob.mx/'
+                                    b'TimbreFiscalDigital" Version="1.1"/></cfdi:Complemento></cfdi:Comprobante>')),
+        ("cfdi_schema_invalid", None): external_cfdi(lambda xml: xml.replace(b' Exportacion="01"', b"")),
+        ("cfdi_type_not_supported", None): external_cfdi(tipo="N"),
+        ("cfdi_date_out_of_range", None): external_cfdi(when=mx_external.fecha(timedelta(days=4), now=NOW)),
+        ("cfdi_certificate_invalid", None): external_cfdi(
+            lambda xml: re.sub(rb' Certificado="[^"]+"', b' Certificado="AAAA"', xml)),
+        ("cfdi_certificate_number_mismatch", None): external_cfdi(
+            lambda xml: xml.replace(b'NoCertificado="30001000000500000001"', b'NoCertificado="30001000000500000002"')),
+        ("cfdi_seal_invalid", None): external_cfdi(lambda xml: xml.replace(b'Folio="1001"', b'Folio="1002"')),
         # The document: type, branch, date, currency, export
         ("unsupported_document_type", None): prepare(invoice(), type="payment"),
         ("unknown_branch", None): prepare(invoice(branch="GDL")),

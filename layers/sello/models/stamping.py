@@ -7,9 +7,6 @@ from pydantic import Field
 
 from sello.models.common import EmailStr, RequestBody, text
 
-# base64 of services.stamping.MAX_EXTERNAL_BYTES, with room for line breaks.
-MAX_BASE64_CHARACTERS = 1_400_000
-
 
 class StampOptions(RequestBody):
     """What comes with the document: as query parameters when the body is the XML itself."""
@@ -22,7 +19,8 @@ class StampOptions(RequestBody):
 
 
 class StampDocumentRequest(StampOptions):
-    xml_base64: str = Field(min_length=1, max_length=MAX_BASE64_CHARACTERS,
+    # Its size is checked once decoded (services.stamping.MAX_EXTERNAL_BYTES), as for an XML body.
+    xml_base64: str = Field(min_length=1,
                             description="The sealed document (Mexico: a CFDI 4.0, sealed with the issuer's CSD, "
                                         "not stamped), base64-encoded.",
                             examples=["PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0iVVRGLTgiPz4..."])

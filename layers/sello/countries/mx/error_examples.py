@@ -184,7 +184,7 @@ def examples() -> tuple:
                 "point; this one in {currency} has more.", path="items.0", currency="MXN"),
         # A CFDI sealed elsewhere (external.py), and its certificate as the stamp route checks it
         example(_422, "cfdi_malformed", "The CFDI is not well-formed XML: {problem}", path="xml",
-                problem="Opening and ending tag mismatch: Emisor line 1 and Comprobante, line 1, column 812"),
+                problem="Opening and ending tag mismatch: b line 1 and a, line 1, column 11 (<string>, line 1)"),
         example(_422, "cfdi_doctype_not_allowed", "The CFDI has a document type or entity declaration (<!DOCTYPE or "
                 "<!ENTITY); a CFDI has none, and none is accepted.", path="xml"),
         example(_422, "cfdi_not_cfdi40", "The XML is not a CFDI 4.0: its root must be cfdi:Comprobante (namespace "
@@ -192,13 +192,13 @@ def examples() -> tuple:
         example(_422, "cfdi_already_stamped", "The CFDI is already stamped (it carries a TimbreFiscalDigital); send "
                 "it sealed, before stamping.", path="xml.Complemento"),
         example(_422, "cfdi_schema_invalid", "The CFDI does not match SAT's schema (cfdv40.xsd): {errors}",
-                path="xml", errors="1: Element '{http://www.sat.gob.mx/cfd/4}Comprobante', attribute 'Moneda': "
-                "[facet 'enumeration'] The value 'MXP' is not an element of the set {...}."),
+                path="xml", errors="2: Element '{http://www.sat.gob.mx/cfd/4}Comprobante': The attribute "
+                "'Exportacion' is required but missing."),
         example(_422, "cfdi_type_not_supported", "TipoDeComprobante {type} is not stamped through Sello: send an "
                 "invoice (I) or a credit note (E).", path="xml.TipoDeComprobante", type="N"),
         example(_422, "cfdi_date_out_of_range", "Fecha {fecha} (at the zip code of LugarExpedicion) is not within "
                 "the last 72 hours: SAT stamps a CFDI within 72 hours of its date, and not before it.",
-                path="xml.Fecha", fecha="2025-06-20T12:00:00"),
+                path="xml.Fecha", fecha="2025-06-26T12:00:00"),
         example(_422, "cfdi_certificate_invalid", "Certificado is not a certificate: it must be the base64 of the "
                 "CSD's certificate (.cer).", path="xml.Certificado"),
         example(_422, "cfdi_certificate_number_mismatch", "NoCertificado {stated} is not the number of the "
