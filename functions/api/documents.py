@@ -116,13 +116,18 @@ def create_document(
 
 _STAMP_PATH = "/v1/documents/stamp"
 _XML_TYPES = ("application/xml", "text/xml")
+_XML_EXAMPLE = ('<?xml version="1.0" encoding="UTF-8"?>\n<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" '
+                'Version="4.0" Serie="EXT" Folio="501" Fecha="2026-03-02T09:30:00" NoCertificado="30001000000500003416" '
+                'Certificado="MIIF…" Sello="kx9V…" TipoDeComprobante="I" LugarExpedicion="42501" …>…'
+                '</cfdi:Comprobante>')
 
 
 def _stamp_body() -> dict:
     return {"required": True, "content": {
         _JSON: {"schema": StampDocumentRequest.model_json_schema()},
         **{media: {"schema": {"type": "string", "description": "The sealed document itself (UTF-8); `issuer_id` "
-                                                               "and `customer_email` as query parameters."}}
+                                                               "and `customer_email` as query parameters."},
+                   "example": _XML_EXAMPLE}
            for media in _XML_TYPES}}}
 
 

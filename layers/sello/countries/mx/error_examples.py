@@ -192,8 +192,8 @@ def examples() -> tuple:
         example(_422, "cfdi_already_stamped", "The CFDI is already stamped (it carries a TimbreFiscalDigital); send "
                 "it sealed, before stamping.", path="xml.Complemento"),
         example(_422, "cfdi_schema_invalid", "The CFDI does not match SAT's schema (cfdv40.xsd): {errors}",
-                path="xml", errors="2: Element '{http://www.sat.gob.mx/cfd/4}Comprobante': The attribute "
-                "'Exportacion' is required but missing."),
+                path="xml", errors="2: Element 'cfdi:Comprobante': The attribute 'Exportacion' is required but "
+                "missing."),
         example(_422, "cfdi_type_not_supported", "TipoDeComprobante {type} is not stamped through Sello: send an "
                 "invoice (I) or a credit note (E).", path="xml.TipoDeComprobante", type="N"),
         example(_422, "cfdi_date_out_of_range", "Fecha {fecha} (at the zip code of LugarExpedicion) is not within "

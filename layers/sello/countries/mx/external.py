@@ -57,8 +57,11 @@ MAX_AHEAD = timedelta(minutes=5)
 TYPES = {code: doc_type for doc_type, code in CFDI_TYPES.items()}
 # What no CFDI needs and an attack does: a document type declaration or an entity declaration.
 _DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-# How many schema problems a refusal lists.
+# How many schema problems a refusal lists, with element names written with their usual prefixes
+# rather than libxml2's {namespace}name.
 SHOWN_ERRORS = 3
+_CLARK = re.compile(r"\{([^}]*)\}")
+_PREFIXES = {NAMESPACE: "cfdi:"}
 
 _transform_lock = threading.Lock()
 
@@ -203,8 +206,9 @@ def read(data: bytes, now: datetime) -> ExternalDocument:
                          "stamping."), "cfdi_already_stamped", "Complemento")
     errors = cfdi.schema_errors(data)
     if errors:
-        raise _refuse(_l("The CFDI does not match SAT's schema (cfdv40.xsd): {errors}",
-                         errors="; ".join(e[:200] for e in errors[:SHOWN_ERRORS])), "cfdi_schema_invalid")
+        shown = (_CLARK.sub(lambda m: _PREFIXES.get(m.group(1), ""), e)[:200] for e in errors[:SHOWN_ERRORS])
+        raise _refuse(_l("The CFDI does not match SAT's schema (cfdv40.xsd): {errors}", errors="; ".join(shown)),
+                      "cfdi_schema_invalid")
     doc_type = TYPES.get(root.get("TipoDeComprobante"))
     if doc_type is None:
         raise _refuse(_l("TipoDeComprobante {type} is not stamped through Sello: send an invoice (I) or a "
