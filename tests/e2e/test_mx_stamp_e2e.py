@@ -15,10 +15,10 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from local import sealed_cfdi
 from tests.e2e.conftest import LocalStack, wait_final
 from tests.e2e.test_mx_documents_e2e import TFD, download, pac  # noqa: F401 (pac is a fixture)
 from tests.helpers import load_event
-from tests import mx_external
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -54,7 +54,7 @@ def stamp_json(client, issuer_id: str, xml: bytes, **fields):
 
 def test_a_cfdi_sealed_elsewhere_is_stamped_rendered_and_emailed_once(local_stack, issuer, pac):
     _, key, issuer_id = issuer
-    xml = mx_external.sealed(serie="EXT", folio="501")
+    xml = sealed_cfdi.sealed(serie="EXT", folio="501")
     before = max((m["n"] for m in local_stack.outbox()), default=0)
     with local_stack.client(key) as client:
         created = stamp_json(client, issuer_id, xml, customer_email=EMAIL)
@@ -88,7 +88,7 @@ def test_a_cfdi_sealed_elsewhere_is_stamped_rendered_and_emailed_once(local_stac
 
 def test_the_xml_itself_can_be_the_body(local_stack, issuer, pac):
     _, key, issuer_id = issuer
-    xml = mx_external.sealed(serie="EXT", folio="502", tipo="E")
+    xml = sealed_cfdi.sealed(serie="EXT", folio="502", tipo="E")
     with local_stack.client(key) as client:
         created = client.post("/v1/documents/stamp", params={"issuer_id": issuer_id}, content=xml,
                               headers={"Content-Type": "application/xml"})
@@ -101,7 +101,7 @@ def _deep(levels: int) -> bytes:
     return b"<a>" * levels + b"</a>" * levels
 
 
-_SEALED = mx_external.sealed(serie="MAL", folio="1")
+_SEALED = sealed_cfdi.sealed(serie="MAL", folio="1")
 MALICIOUS = {
     "xxe_file": (b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
                  b'<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0">&x;</cfdi:Comprobante>',
@@ -121,13 +121,13 @@ MALICIOUS = {
     "deep_nesting": (_deep(5_000), 422, "cfdi_malformed"),
     "not_xml": (b"%PDF-1.7 not a CFDI", 422, "cfdi_malformed"),
     "changed_after_sealing": (_SEALED.replace(b'Folio="1"', b'Folio="2"'), 422, "cfdi_seal_invalid"),
-    "another_rfcs_cfdi": (mx_external.seal(mx_external.comprobante(emisor_rfc="XIA190128J61",
+    "another_rfcs_cfdi": (sealed_cfdi.seal(sealed_cfdi.comprobante(emisor_rfc="XIA190128J61",
                                                                    emisor_nombre="XENON INDUSTRIAL ARTICLES"),
-                                           *mx_external.csd(rfc="XIA190128J61", name="XENON INDUSTRIAL ARTICLES",
+                                           *sealed_cfdi.csd(rfc="XIA190128J61", name="XENON INDUSTRIAL ARTICLES",
                                                             key_slot=2)),
                           422, "issuer_tax_id_mismatch"),
-    "sealed_with_another_rfcs_csd": (mx_external.seal(mx_external.comprobante(),
-                                                      *mx_external.csd(rfc="XIA190128J61",
+    "sealed_with_another_rfcs_csd": (sealed_cfdi.seal(sealed_cfdi.comprobante(),
+                                                      *sealed_cfdi.csd(rfc="XIA190128J61",
                                                                        name="XENON INDUSTRIAL ARTICLES", key_slot=2)),
                                      422, "certificate_tax_id_mismatch"),
 }
@@ -153,9 +153,9 @@ def test_malicious_or_forged_xml_is_refused_and_leaves_nothing(local_stack, case
 def test_bad_bodies_are_refused_with_their_field(local_stack, issuer):
     _, key, issuer_id = issuer
     with local_stack.client(key) as client:
-        no_issuer = client.post("/v1/documents/stamp", content=mx_external.sealed(),
+        no_issuer = client.post("/v1/documents/stamp", content=sealed_cfdi.sealed(),
                                 headers={"Content-Type": "application/xml"})
-        unknown = stamp_json(client, "iss_" + "0" * 20, mx_external.sealed())
+        unknown = stamp_json(client, "iss_" + "0" * 20, sealed_cfdi.sealed())
         not_base64 = client.post("/v1/documents/stamp", json={"issuer_id": issuer_id, "xml_base64": "%%%"})
         wrong_type = client.post("/v1/documents/stamp", content=b"<a/>", headers={"Content-Type": "text/plain"})
     assert (no_issuer.status_code, no_issuer.json()["error"]["path"]) == (422, "issuer_id")

@@ -102,6 +102,12 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
     assert b"TimbreFiscalDigital" in cfdi and uuid.encode() in cfdi
     assert (tmp_path / "cfdi.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "csd.cer").exists() and (tmp_path / "csd.key").exists()
+    # The CFDI sealed elsewhere was stamped too: the same seal, now with its TFD.
+    assert re.search(r"^stamped: authorized$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    sealed, stamped = (tmp_path / "externo.xml").read_bytes(), (tmp_path / "externo-timbrado.xml").read_bytes()
+    assert b"TimbreFiscalDigital" not in sealed and b"TimbreFiscalDigital" in stamped
+    seal = re.search(rb' Sello="([^"]+)"', sealed).group(1)
+    assert seal in stamped
 
 
 @needs_shell

@@ -33,7 +33,7 @@ from sello.errors import SelloError
 from sello.http import error_examples_registry
 
 from local import certs
-from tests import mx_external
+from local import sealed_cfdi
 from tests.unit import test_error_examples as shared
 
 NOW = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)  # 12:00 in Pachuca (42501)
@@ -193,8 +193,8 @@ def short_key_pair() -> Callable[[], object]:
 
 
 def external_cfdi(change: Callable[[bytes], bytes] = lambda xml: xml, **options) -> Callable[[], object]:
-    """Reading a CFDI sealed elsewhere (tests.mx_external, dated a minute before NOW), changed by `change`."""
-    xml = change(mx_external.sealed(**{"when": mx_external.fecha(now=NOW)} | options))
+    """Reading a CFDI sealed elsewhere (local.sealed_cfdi, dated a minute before NOW), changed by `change`."""
+    xml = change(sealed_cfdi.sealed(**{"when": sealed_cfdi.fecha(now=NOW)} | options))
     return lambda: external.read(xml, NOW)
 
 
@@ -235,7 +235,7 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
                                     b'TimbreFiscalDigital" Version="1.1"/></cfdi:Complemento></cfdi:Comprobante>')),
         ("cfdi_schema_invalid", None): external_cfdi(lambda xml: xml.replace(b' Exportacion="01"', b"")),
         ("cfdi_type_not_supported", None): external_cfdi(tipo="N"),
-        ("cfdi_date_out_of_range", None): external_cfdi(when=mx_external.fecha(timedelta(days=4), now=NOW)),
+        ("cfdi_date_out_of_range", None): external_cfdi(when=sealed_cfdi.fecha(timedelta(days=4), now=NOW)),
         ("cfdi_certificate_invalid", None): external_cfdi(
             lambda xml: re.sub(rb' Certificado="[^"]+"', b' Certificado="AAAA"', xml)),
         ("cfdi_certificate_number_mismatch", None): external_cfdi(

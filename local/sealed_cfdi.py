@@ -1,15 +1,23 @@
 """CFDIs built and sealed outside Sello, as another system would send them to POST
 /v1/documents/stamp: made with satcfdi's own builders (not Sello's cfdi.build) and sealed by satcfdi
-with a CSD of local.certs."""
+with a CSD (by default one of local.certs). For the tests and the README's walk-through:
+
+    python -m local.sealed_cfdi --cer csd.cer --key csd.key --password clave-csd --folio 9001 > cfdi.xml
+
+writes a one-line invoice of the sample issuer (EKU9003173C9, LugarExpedicion 42501) to the sample
+customer, dated a minute ago, sealed with that CSD."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.serialization import load_der_private_key
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_der_private_key
 
 from local import certs
 
@@ -60,3 +68,21 @@ def seal(document, key, certificate) -> bytes:
 def sealed(**options) -> bytes:
     """A sealed CFDI of the sample issuer with its default CSD (comprobante's options)."""
     return seal(comprobante(**options), *csd())
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m local.sealed_cfdi", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cer", type=argparse.FileType("rb"), required=True, help="the CSD's certificate (.cer)")
+    parser.add_argument("--key", type=argparse.FileType("rb"), required=True, help="its private key (.key)")
+    parser.add_argument("--password", required=True)
+    parser.add_argument("--serie", default="EXT")
+    parser.add_argument("--folio", default="1001")
+    parser.add_argument("--type", choices=("I", "E"), default="I", help="TipoDeComprobante")
+    args = parser.parse_args(argv)
+    key = load_der_private_key(args.key.read(), args.password.encode())
+    certificate = x509.load_der_x509_certificate(args.cer.read())
+    sys.stdout.buffer.write(seal(comprobante(serie=args.serie, folio=args.folio, tipo=args.type), key, certificate))
+
+
+if __name__ == "__main__":
+    main()
