@@ -116,8 +116,9 @@ def create_document(
 
 _STAMP_PATH = "/v1/documents/stamp"
 _XML_TYPES = ("application/xml", "text/xml")
-_XML_EXAMPLE = ('<?xml version="1.0" encoding="UTF-8"?>\n<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" '
-                'Version="4.0" Serie="EXT" Folio="501" Fecha="2026-03-02T09:30:00" NoCertificado="30001000000500003416" '
+_XML_EXAMPLE = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<cfdi:Comprobante xmlns:cfdi="http://www.sat.gob.mx/cfd/4" Version="4.0" Serie="EXT" '
+                'Folio="501" Fecha="2026-03-02T09:30:00" NoCertificado="30001000000500003416" '
                 'Certificado="MIIF…" Sello="kx9V…" TipoDeComprobante="I" LugarExpedicion="42501" …>…'
                 '</cfdi:Comprobante>')
 
@@ -190,8 +191,8 @@ def _stamp_request(issuer_id: str | None, customer_email: str | None) -> stampin
         try:
             body = parse_json(raw.decode("utf-8"))
         except ValueError:
-            raise RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]) \
-                from None
+            error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}
+            raise RequestValidationError([error]) from None
         options = validate_body(StampDocumentRequest, body)
         try:
             data = base64.b64decode("".join(options.xml_base64.split()), validate=True)

@@ -90,9 +90,10 @@ class StampingService:
         now = service.clock().replace(microsecond=0)
         external = plugin.external_document(request.data, now)
         if plugin.normalize_tax_id(external.tax_id, path=external.tax_id_path) != issuer.tax_id:
-            raise Unprocessable(_l("The document is issued by {name} {tax_id}, not by the issuer's {issuer_tax_id}.",
-                                   name=plugin.tax_id_name, tax_id=external.tax_id, issuer_tax_id=issuer.tax_id),
-                                code="issuer_tax_id_mismatch", path=external.tax_id_path)
+            raise Unprocessable(
+                _l("The document is issued by {name} {tax_id}, not by the issuer's {issuer_tax_id}.",
+                   name=plugin.tax_id_name, tax_id=external.tax_id, issuer_tax_id=issuer.tax_id),
+                code="issuer_tax_id_mismatch", path=external.tax_id_path)
         settings = service.settings or get_settings()
         check_signer(external.certificate, (), tax_id=issuer.tax_id, plugin=plugin, now=external.signed_at,
                      environment=environment, extra_authorities=extra_authorities(settings.trusted_ca_path),

@@ -182,8 +182,8 @@ def _summary(root: etree._Element, doc_type: str, wall: datetime) -> PreparedDoc
         "issue_date": wall.date().isoformat(),
         "currency": currency,
         "customer": {"tax_id": customer.get("Rfc"), "name": customer.get("Nombre"),
-                     "zip": customer.get("DomicilioFiscalReceptor"), "tax_regime": customer.get("RegimenFiscalReceptor"),
-                     "cfdi_use": customer.get("UsoCFDI")},
+                     "zip": customer.get("DomicilioFiscalReceptor"),
+                     "tax_regime": customer.get("RegimenFiscalReceptor"), "cfdi_use": customer.get("UsoCFDI")},
         "totals": {"subtotal": root.get("SubTotal"), "discount": root.get("Descuento") or "0", "total": total},
     }
     return PreparedDocument(

@@ -17,7 +17,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sello.countries import AuthorityUnavailable, ExternalDocument, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import (
+    AuthorityUnavailable,
+    ExternalDocument,
+    NumberedDocument,
+    PollOutcome,
+    PreparedDocument,
+    SubmitOutcome,
+)
 from sello.countries.mx import rfc
 from sello.settings import get_settings
 
