@@ -126,6 +126,23 @@ def test_other_encodings_deep_nesting_and_garbage_are_malformed(data):
     assert (refused(data).code, refused(data).path) == ("cfdi_malformed", "xml")
 
 
+def test_blanks_the_schema_collapses_and_base64_line_breaks_are_read_as_sat_reads_them():
+    xml = sealed(folio="5")
+    root = etree.fromstring(xml)
+    wrapped = xml.replace(root.get("Certificado").encode(), root.get("Certificado")[:76].encode() + b"&#10;"
+                          + root.get("Certificado")[76:].encode())
+    assert external.read(wrapped, NOW).number == "EXT-5"
+    spaced = xml.replace(b'Fecha="', b'Fecha=" ')
+    # The schema collapses the blank and SAT's cadena normalizes it: the same CFDI, the same seal.
+    assert external.read(spaced, NOW).key == external.read(xml, NOW).key
+
+
+def test_an_encoding_other_than_utf8_is_refused_even_when_the_bytes_are_ascii():
+    xml = sealed().replace(b"encoding='UTF-8'", b"encoding='ISO-8859-1'")
+    assert b"ISO-8859-1" in xml
+    assert (refused(xml).code, refused(xml).path) == ("cfdi_malformed", "xml")
+
+
 def test_only_an_unstamped_cfdi_40_of_a_type_sello_issues():
     assert refused(b'<Comprobante xmlns="http://www.sat.gob.mx/cfd/3" Version="3.3"/>').code == "cfdi_not_cfdi40"
     assert refused(sealed().replace(b'Version="4.0"', b'Version="4.1"', 1)).code == "cfdi_not_cfdi40"

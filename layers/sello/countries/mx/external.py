@@ -91,6 +91,8 @@ def parse(data: bytes) -> etree._Element:
         raise _refuse(_l("The CFDI is not well-formed XML: {problem}", problem=str(exc)[:200]),
                       "cfdi_malformed") from None
     info = root.getroottree().docinfo
+    if (info.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8"):
+        raise _refuse(_l("The CFDI is not UTF-8 text, the encoding SAT requires."), "cfdi_malformed")
     if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
         raise _refuse(_l("The CFDI has a document type or entity declaration (<!DOCTYPE or <!ENTITY); a CFDI has "
                          "none, and none is accepted."), "cfdi_doctype_not_allowed")
@@ -117,18 +119,26 @@ def _child(root: etree._Element, name: str) -> etree._Element | None:
 
 def _fecha(root: etree._Element, now: datetime) -> tuple[datetime, datetime]:
     """(Fecha as written, the same instant in UTC), within the PAC's window around `now`."""
-    wall = datetime.fromisoformat(root.get("Fecha"))  # the schema fixed its pattern
-    moment = catalogs.utc_instant(root.get("LugarExpedicion"), wall)  # the schema checked the zip code
-    if not now - MAX_AGE <= moment <= now + MAX_AHEAD:
+    try:  # the schema fixed its pattern (around blanks it collapses) and checked the zip code
+        wall = datetime.fromisoformat(root.get("Fecha").strip())
+        moment = catalogs.utc_instant(root.get("LugarExpedicion").strip(), wall)
+    except (ValueError, KeyError):
+        moment = None
+    if moment is None or not now - MAX_AGE <= moment <= now + MAX_AHEAD:
         raise _refuse(_l("Fecha {fecha} (at the zip code of LugarExpedicion) is not within the last 72 hours: SAT "
                          "stamps a CFDI within 72 hours of its date, and not before it.", fecha=root.get("Fecha")),
                       "cfdi_date_out_of_range", "Fecha")
     return wall, moment
 
 
+def _base64(value: str) -> bytes:
+    """An attribute's base64 (line breaks some systems write into it left out)."""
+    return base64.b64decode("".join(value.split()), validate=True)
+
+
 def _certificate(root: etree._Element) -> x509.Certificate:
     try:
-        certificate = x509.load_der_x509_certificate(base64.b64decode(root.get("Certificado"), validate=True))
+        certificate = x509.load_der_x509_certificate(_base64(root.get("Certificado")))
     except (binascii.Error, ValueError):
         raise _refuse(_l("Certificado is not a certificate: it must be the base64 of the CSD's certificate "
                          "(.cer)."), "cfdi_certificate_invalid", "Certificado") from None
@@ -148,8 +158,8 @@ def _check_seal(root: etree._Element, certificate: x509.Certificate) -> None:
     try:
         if not isinstance(key, rsa.RSAPublicKey):
             raise InvalidSignature
-        key.verify(base64.b64decode(root.get("Sello"), validate=True), cadena_original(root).encode("utf-8"),
-                   padding.PKCS1v15(), hashes.SHA256())
+        key.verify(_base64(root.get("Sello")), cadena_original(root).encode("utf-8"), padding.PKCS1v15(),
+                   hashes.SHA256())
     except (InvalidSignature, binascii.Error, ValueError):
         raise _refuse(_l("Sello is not the signature of this CFDI's cadena original with the certificate in "
                          "Certificado: the CFDI was changed after it was sealed, or sealed with another key."),
@@ -218,7 +228,7 @@ def read(data: bytes, now: datetime) -> ExternalDocument:
     certificate = _certificate(root)
     _check_seal(root, certificate)
     serie, folio = root.get("Serie"), root.get("Folio")
-    number = "-".join(part for part in (serie, folio) if part) or None
+    number = "-".join(part.strip() for part in (serie, folio) if part and part.strip()) or None
     return ExternalDocument(
         prepared=_summary(root, doc_type, wall), number=number,
         tax_id=_child(root, "Emisor").get("Rfc"), tax_id_path=_path("Emisor", "Rfc"),
