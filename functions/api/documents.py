@@ -145,7 +145,8 @@ def _stamp_body() -> dict:
                 "certificate it carries, that certificate a CSD of the issuer's RFC valid at Fecha (with a live "
                 "key, from SAT's certification authorities), and the issuer's RFC as Emisor. The document keeps "
                 "its own Serie-Folio as its number; no Sello number is used. Sending the same sealed document "
-                "again answers with the document it created (200), so a retry never stamps it twice.",
+                "again answers with the document it created (200), so a retry never stamps it twice (no "
+                "`Idempotency-Key` is needed; one sent is ignored).",
     responses=route_responses(201, "Document checked and stored; its processing has started", {
         200: {"description": "The same document was sent before: the document it created (header "
                              "`Idempotent-Replayed: true`)",
@@ -154,7 +155,7 @@ def _stamp_body() -> dict:
         422: error_doc("document_too_large", "external_documents_not_supported", "issuer_tax_id_mismatch",
                        "certificate_is_fiel", "certificate_not_from_sat", "certificate_expired",
                        "certificate_not_yet_valid", "certificate_tax_id_mismatch", "certificate_not_trusted",
-                       *countries.external_document_error_codes(),
+                       *countries.tax_id_error_codes(), *countries.external_document_error_codes(),
                        note="the document is too large, cannot be read, fails one of its country's checks, or "
                             "is not the issuer's or not signed with a certificate it may use; `path` names the "
                             "part (`xml` the document, `xml.Sello` an attribute of its root)", context="stamp"),

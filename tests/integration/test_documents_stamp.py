@@ -161,7 +161,7 @@ def test_a_live_key_takes_only_a_certificate_of_a_recognised_authority(started, 
     assert stamp(issuer_id, xml, principal=LIVE)[0] == 201
 
 
-@pytest.mark.parametrize("case", ["expired_at_fecha", "not_yet_valid_at_fecha", "another_rfc", "ecuador",
+@pytest.mark.parametrize("case", ["expired_at_fecha", "not_yet_valid_at_fecha", "another_rfc", "invalid_rfc", "ecuador",
                                   "unknown_issuer", "too_large", "empty", "not_base64"])
 def test_refusals_store_nothing(started, case, aws):
     now = datetime.now(UTC)
@@ -176,6 +176,9 @@ def test_refusals_store_nothing(started, case, aws):
                                *sealed_cfdi.csd(not_before=now - timedelta(hours=1), key_slot=3))
     elif case == "another_rfc":
         xml = sealed_cfdi.seal(sealed_cfdi.comprobante(), *sealed_cfdi.csd(rfc="XIA190128J61", key_slot=2))
+    elif case == "invalid_rfc":  # the schema's pattern, not SAT's check digit
+        xml = sealed_cfdi.seal(sealed_cfdi.comprobante(emisor_rfc="EKU9003173C8"),
+                               *sealed_cfdi.csd(rfc="EKU9003173C8", key_slot=2))
     elif case == "too_large":
         xml = xml.replace(b'Serie="EXT"', b'Serie="' + b"E" * 1_000_000 + b'"')
     elif case == "empty":
@@ -184,6 +187,7 @@ def test_refusals_store_nothing(started, case, aws):
         "expired_at_fecha": (422, "certificate_expired", "xml.Certificado"),
         "not_yet_valid_at_fecha": (422, "certificate_not_yet_valid", "xml.Certificado"),
         "another_rfc": (422, "certificate_tax_id_mismatch", "xml.Certificado"),
+        "invalid_rfc": (422, "invalid_tax_id", "xml.Emisor.Rfc"),
         "ecuador": (422, "external_documents_not_supported", "issuer_id"),
         "unknown_issuer": (404, "issuer_not_found", "issuer_id"),
         "too_large": (422, "document_too_large", "xml"),

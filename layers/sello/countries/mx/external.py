@@ -160,7 +160,7 @@ def _check_seal(root: etree._Element, certificate: x509.Certificate) -> None:
             raise InvalidSignature
         key.verify(_base64(root.get("Sello")), cadena_original(root).encode("utf-8"), padding.PKCS1v15(),
                    hashes.SHA256())
-    except (InvalidSignature, binascii.Error, ValueError):
+    except (InvalidSignature, binascii.Error, ValueError, etree.XSLTApplyError):
         raise _refuse(_l("Sello is not the signature of this CFDI's cadena original with the certificate in "
                          "Certificado: the CFDI was changed after it was sealed, or sealed with another key."),
                       "cfdi_seal_invalid", "Sello") from None
