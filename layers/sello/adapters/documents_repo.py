@@ -97,6 +97,36 @@ class DynamoDocumentsRepo:
             return False
         return True
 
+    def put_new_settling(self, doc: Document, records: list[tuple[str, int, dict, str]]) -> bool:
+        """Stores a new payment document and records it on each document it pays, in one transaction:
+        `records` holds (paid document id, its payments_version as read, the entry, its new balance).
+        True; raises services.settlements.SettlementConflict when the document exists already or a paid
+        document's version is not the one read (nothing is written then)."""
+        from sello.services.settlements import SettlementConflict
+
+        updates = []
+        for paid_id, version, entry, balance in records:
+            names = {"#payments": "payments", "#version": "payments_version", "#balance": "balance"}
+            values: dict = {":balance": balance, ":next": version + 1}
+            if version == 0:  # no payment recorded yet: the map may not exist
+                expression = "SET #payments = :map, #balance = :balance, #version = :next"
+                condition = "attribute_exists(#pk) AND (attribute_not_exists(#version) OR #version = :zero)"
+                values.update({":map": {doc.id: entry}, ":zero": 0})
+            else:
+                expression = "SET #payments.#id = :entry, #balance = :balance, #version = :next"
+                condition = "attribute_exists(#pk) AND #version = :read"
+                names["#id"] = doc.id
+                values.update({":entry": entry, ":read": version})
+            names["#pk"] = PK
+            updates.append({"Key": dict(zip((PK, SK), document_keys(doc.account_id, paid_id), strict=True)),
+                            "UpdateExpression": expression, "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values})
+        try:
+            self.store.transact(unique_puts=[_item(doc)], updates=updates)
+        except ConditionFailed:
+            raise SettlementConflict(doc.id) from None
+        return True
+
     def get(self, account_id: str, document_id: str) -> Document | None:
         item = self.store.get(*document_keys(account_id, document_id))
         return _document(item) if item else None

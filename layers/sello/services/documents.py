@@ -75,7 +75,7 @@ from sello.models.documents import (
     Totals,
 )
 from sello.models.issuers import Issuer
-from sello.services import downloads
+from sello.services import downloads, settlements
 from sello.services.delivery import PDF, XML, document_mail, file_name
 from sello.services.email_limits import RateLimiter, document_email_limits, take_email
 from sello.services.issuers import IssuerLookup, issuer_not_found, lookup_issuer
@@ -341,10 +341,11 @@ class DocumentService:
 
     def _with_references(self, account_id: str, environment: Environment, issuer: Issuer,
                          plugin: CountryPlugin, request: Any) -> Any:
-        """The request with the documents it names by Sello id (a credit note's invoices) replaced by what
-        the authority knows them by (plugin.resolve_references): each must be one of this issuer's, in
-        this environment, authorized."""
-        found = {}
+        """The request with what the plugin needs of the documents it names by Sello id (a credit note's
+        invoices by what the authority knows them by, a payment's invoices with their balance and
+        payments: plugin.resolve_references): each must be one of this issuer's, in this environment,
+        authorized."""
+        found: dict[str, Document] = {}
         for document_id, path in plugin.referenced_documents(request):
             doc = self.repo.get(account_id, document_id)
             if doc is None or doc.environment != environment or doc.issuer_id != issuer.id:
@@ -354,7 +355,7 @@ class DocumentService:
                 raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
                                        "related.", id=document_id, status=doc.status),
                                     code="related_document_not_authorized", path=path)
-            found[document_id] = doc.authorization_number
+            found[document_id] = doc
         return plugin.resolve_references(request, found) if found else request
 
     def _read(self, account_id: str, body: Any) -> tuple[Issuer | None, CountryPlugin | None, Any]:
@@ -436,8 +437,9 @@ class DocumentService:
                 series=prepared.series, sequence=sequence, issue_date=prepared.issue_date,
                 title=plugin.document_title(prepared.type), issuer_name=issuer.legal_name,
                 content=prepared.content, workflow_started=False, access_key=numbered.access_key or None,
-                created_at=draft.now)
-            created = self.repo.put_new(doc)
+                created_at=draft.now, **settlements.new_document_fields(prepared))
+            created = (settlements.store(self.repo, doc, prepared.settles) if prepared.settles
+                       else self.repo.put_new(doc))
         except Exception:
             self._give_back(series, sequence)
             raise
