@@ -71,8 +71,9 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
         400: error_doc("invalid_idempotency_key"),
         404: error_doc("issuer_not_found"),
-        409: error_doc("idempotency_key_reused", "idempotency_key_in_use",
+        409: error_doc("idempotency_key_reused", "idempotency_key_in_use", "related_document_changed",
                        note="the key was used with another body, or a request with the key is still running "
+                            "(send it again), or a payment's invoice was paid by another request meanwhile "
                             "(send it again)"),
         422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
                        "related_document_not_found", "related_document_not_authorized",

@@ -16,7 +16,7 @@ from sello.models.common import EmailStr, Environment, Model, RequestBody, absen
 
 # The neutral document types; each country issues some of them (its plugin's request models say which).
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
-                       "purchase_settlement", "payment"]
+                       "purchase_settlement"]
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
 
 DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]

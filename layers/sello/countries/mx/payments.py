@@ -387,10 +387,7 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
                 first = known[paid.document]
             else:
                 first = _external_invoice(paid, doc_path)
-            invoice = state.get(first.uuid, first)
-            if invoice.currency != first.currency:  # the same UUID given twice with other data
-                raise Unprocessable(_l("This invoice is given with another currency in an earlier payment."),
-                                    code="invalid_related", path=f"{doc_path}.currency")
+            invoice = state.get(first.uuid, first)  # as the request's earlier payments left it
             dr_places = catalogs.currency_decimals(invoice.currency)
             if amounts.decimals(paid.amount.normalize()) > dr_places:
                 raise _decimals(f"{doc_path}.amount", invoice.currency, dr_places)
@@ -398,8 +395,7 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
                 raise Unprocessable(_l("The payment is more than what is left to pay of the invoice ({balance} "
                                        "{currency}).", balance=amounts.fmt(invoice.balance, dr_places),
                                        currency=invoice.currency),
-                                    code="amount_exceeds_balance", path=f"{doc_path}.amount",
-                                    extra={"balance": amounts.fmt(invoice.balance, dr_places)})
+                                    code="amount_exceeds_balance", path=f"{doc_path}.amount")
             equivalence = _equivalence(paid, invoice, payment, rate, doc_path)
             taxes = taxes_paid(invoice, paid.amount, dr_places)
             after = replace(invoice, balance=invoice.balance - paid.amount, installment=invoice.installment + 1)
@@ -426,8 +422,7 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
         if amount < minimum:
             raise Unprocessable(_l("The payment's amount is less than what it pays of its invoices ({minimum} "
                                    "{currency}).", minimum=amounts.fmt(minimum, places), currency=payment.currency),
-                                code="payment_amount_too_small", path=f"{path}.amount",
-                                extra={"minimum": amounts.fmt(minimum, places)})
+                                code="payment_amount_too_small", path=f"{path}.amount")
         if not amounts.fits(amount):
             raise documents._too_large(f"{path}.amount", payment.currency)
         summary = payment_taxes(converted, places)
