@@ -287,10 +287,11 @@ def payment_totals(payments: list[tuple[Decimal, Decimal, dict]]) -> dict[str, D
 # Preparing --------------------------------------------------------------------------------------------
 
 def _paid_at(value: datetime, place: str, fecha: datetime, path: str) -> datetime:
-    """FechaPago: an aware time at the branch's local time (a date alone is noon: requests); never
-    after Fecha."""
+    """FechaPago: an aware time at the branch's local time (a date alone is noon: requests); not on a
+    day after Fecha's (the same day at noon is how SAT asks a payment of that day without its time to
+    be written, even when the receipt is issued in the morning)."""
     moment = (catalogs.local_time(place, value) if value.tzinfo is not None else value.replace(microsecond=0))
-    if moment > fecha:
+    if moment.date() > fecha.date():
         raise Unprocessable(_l("A payment cannot be received after its receipt is issued ({fecha}).",
                                fecha=fecha.isoformat()), code="invalid_payment_date", path=path)
     return moment
@@ -387,7 +388,8 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
                 first = known[paid.document]
             else:
                 first = _external_invoice(paid, doc_path)
-            invoice = state.get(first.uuid, first)  # as the request's earlier payments left it
+            key = first.document_id or first.uuid
+            invoice = state.get(key, first)  # as the request's earlier payments left it
             dr_places = catalogs.currency_decimals(invoice.currency)
             if amounts.decimals(paid.amount.normalize()) > dr_places:
                 raise _decimals(f"{doc_path}.amount", invoice.currency, dr_places)
@@ -399,7 +401,7 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
             equivalence = _equivalence(paid, invoice, payment, rate, doc_path)
             taxes = taxes_paid(invoice, paid.amount, dr_places)
             after = replace(invoice, balance=invoice.balance - paid.amount, installment=invoice.installment + 1)
-            state[first.uuid] = after
+            state[key] = after
             if invoice.document_id is not None:
                 read = settled.get(invoice.document_id, (first, Decimal(0)))[0]
                 total_paid = settled.get(invoice.document_id, (first, Decimal(0)))[1] + paid.amount
