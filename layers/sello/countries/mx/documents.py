@@ -582,8 +582,6 @@ def prepare(request, issuer: MexicoIssuer, environment: str, now: datetime) -> P
         return payments.prepare(request, issuer, now)
     if request.payments:
         raise _not_allowed("payments", _l("Only a payment receipt (type payment) has payments."))
-    if not request.items:
-        raise _missing("items", _l("The document's lines"))
     branch = _branch(request, issuer)
     serie = _series(branch, request.type)
     place = check_zip(branch.zip, path="branch")

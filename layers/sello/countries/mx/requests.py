@@ -31,8 +31,11 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
 )
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 from sello.i18n import TranslatedValueError, _l
 from sello.models.common import EmailStr, RequestBody, text
@@ -445,7 +448,7 @@ class MexicoDocumentRequest(RequestBody):
                                   "Exterior complement, which Sello does not issue.", examples=["01"])
     customer: MexicoCustomer = Field(description="Who the CFDI is for (CFDI Receptor).")
     items: list[MexicoItem] = Field(
-        default_factory=list, min_length=1, max_length=MAX_ITEMS,
+        default=None, validate_default=True, max_length=MAX_ITEMS, json_schema_extra={"minItems": 1},
         description=f"1 to {MAX_ITEMS} lines (CFDI Conceptos); required for invoices and credit notes, none for "
                     f"a payment (its one Concepto is SAT's). The whole document must also stay within what "
                     f"a document can hold, or it is refused with `document_too_large`.")
@@ -471,6 +474,21 @@ class MexicoDocumentRequest(RequestBody):
                     "its UUID (folio fiscal) or its Sello document id; 1 or more for a credit note, none for "
                     "an invoice.",
         examples=[["5FB2822E-396D-4725-8521-CDC4BDD20CCF"]])
+    @field_validator("items", mode="wrap")
+    @classmethod
+    def _items_of_the_type(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """Required, 1 or more, for invoices and credit notes; a payment has none of its own (None: not
+        sent)."""
+        payment = info.data.get("type") == "payment"
+        if value is None:
+            if payment:
+                return []
+            raise PydanticKnownError("missing")
+        items = handler(value)
+        if not items and not payment:
+            raise PydanticKnownError("too_short", {"field_type": "List", "min_length": 1, "actual_length": 0})
+        return items
+
     payments: list[MexicoPayment] = Field(
         default_factory=list, max_length=MAX_PAYMENTS,
         description=f"A payment (complemento de pagos 2.0): the payments received, 1 to {MAX_PAYMENTS}; none "
@@ -497,6 +515,8 @@ def _variant(title: str, examples: list[dict], *, needs: tuple[str, ...] = (),
         properties = json_schema["properties"]
         for part in leaves_out:
             del properties[part]
+        if "items" in properties:  # required where shown (MexicoDocumentRequest._items_of_the_type)
+            properties["items"] = {k: v for k, v in properties["items"].items() if k != "default"}
         for name, description in (about or {}).items():
             properties[name] = {**properties[name], "description": description}
         for part in needs:
