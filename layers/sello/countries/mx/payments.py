@@ -286,10 +286,12 @@ def payment_totals(payments: list[tuple[Decimal, Decimal, dict]]) -> dict[str, D
 
 # Preparing --------------------------------------------------------------------------------------------
 
-def _paid_at(value: datetime, place: str, fecha: datetime, path: str) -> datetime:
+def _paid_at(value: datetime | None, place: str, fecha: datetime, path: str) -> datetime:
     """FechaPago: an aware time at the branch's local time (a date alone is noon: requests); not on a
     day after Fecha's (the same day at noon is how SAT asks a payment of that day without its time to
     be written, even when the receipt is issued in the morning)."""
+    if value is None:
+        return fecha
     moment = (catalogs.local_time(place, value) if value.tzinfo is not None else value.replace(microsecond=0))
     if moment.date() > fecha.date():
         raise Unprocessable(_l("A payment cannot be received after its receipt is issued ({fecha}).",

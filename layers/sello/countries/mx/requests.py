@@ -321,9 +321,11 @@ def _noon(value: Any) -> Any:
 class MexicoPayment(RequestBody):
     """A payment received (Pagos Pago)."""
 
-    paid_at: Annotated[datetime, BeforeValidator(_noon)] = Field(
-        description="When the payment was received (FechaPago), at the issuer's local time; a date alone is "
-                    "that day at 12:00:00, as SAT asks.", examples=["2025-07-15T12:00:00"])
+    paid_at: Annotated[datetime, BeforeValidator(_noon)] | None = Field(
+        default=None,
+        description="When the payment was received (FechaPago), at the branch's local time; a date alone is "
+                    "that day at 12:00:00, as SAT asks. Not on a day after the receipt's issue date. Default: "
+                    "the receipt's issue time (Fecha).", examples=["2025-07-15T12:00:00"])
     payment_form: TwoDigits = Field(description="c_FormaPago (FormaDePagoP): e.g. 01 efectivo, 02 cheque, 03 "
                                                 "transferencia; not 99.", examples=["03"])
     currency: Currency = Field(default="MXN", description="The payment's currency (MonedaP), not XXX.",
