@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from decimal import Decimal
 import shutil
 import subprocess
 
@@ -102,6 +103,13 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
     assert b"TimbreFiscalDigital" in cfdi and uuid.encode() in cfdi
     assert (tmp_path / "cfdi.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "csd.cer").exists() and (tmp_path / "csd.key").exists()
+    # Step 7: a PPD invoice, a payment receipt for 5,000.00 of it, and the balance left.
+    assert re.search(r"^payment authorized$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    pago = (tmp_path / "pago.xml").read_bytes()
+    assert b'TipoDeComprobante="P"' in pago and b'ImpPagado="5000.00"' in pago and b"TimbreFiscalDigital" in pago
+    assert (tmp_path / "pago.pdf").read_bytes().startswith(b"%PDF")
+    total = re.search(rb'ImpSaldoAnt="([0-9.]+)"', pago).group(1).decode()
+    assert re.search(rf"^{Decimal(total) - 5000}$", done.stdout, re.MULTILINE), done.stdout[-2000:]
 
 
 @needs_shell
