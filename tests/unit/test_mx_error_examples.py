@@ -294,6 +294,10 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
         ("invoice_not_payable", None): lambda: payments.resolve(
             requests.MexicoDocumentRequest.model_validate(payment({"document": PAID_ID, "amount": "580.00"})),
             {PAID_ID: paid_invoice("PUE")}),
+        ("related_customer_mismatch", None): lambda: payments.resolve(
+            requests.MexicoDocumentRequest.model_validate(payment({"document": PAID_ID, "amount": "580.00"}) | {
+                "customer": {"tax_id": "XAXX010101000", "name": "Juan Pérez"}}),
+            {PAID_ID: paid_invoice("PPD")}),
         ("invalid_payment_date", None): prepare(payment(paid_at="2025-07-01")),
         ("invalid_previous_balance", None): prepare(payment(paid=EXTERNAL | {"previous_balance": "1160.01"})),
         ("invalid_tax_object", None): prepare(payment(paid=EXTERNAL | {"tax_object": "01"})),

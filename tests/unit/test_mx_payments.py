@@ -173,6 +173,13 @@ def test_a_pue_invoice_or_another_type_cannot_be_paid():
         "invoice_not_payable", "payments.0.documents.0.document")
 
 
+def test_an_invoice_to_another_customer_is_refused():
+    stored = invoice()
+    data = body({"document": stored.id, "amount": "1.00"}) | {"customer": {"tax_id": "XAXX010101000",
+                                                                          "name": "Juan Pérez"}}
+    assert refused(data, {stored.id: stored}) == ("related_customer_mismatch", "payments.0.documents.0.document")
+
+
 def test_currencies_without_an_equivalence_are_refused():
     dollars = EXTERNAL | {"currency": "USD"}
     assert refused(body(dollars, currency="EUR", exchange_rate="20.10")) == (

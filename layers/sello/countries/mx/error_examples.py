@@ -31,7 +31,7 @@ DOCUMENT_CODES = (
     "invalid_tax_rate", "duplicate_tax", "invalid_discount", "amount_too_large", "invalid_tax_base",
     "document_too_large",
     # A payment receipt (payments.py)
-    "invoice_not_payable", "invalid_payment_date", "invalid_previous_balance", "invalid_tax_object",
+    "invoice_not_payable", "related_customer_mismatch", "invalid_payment_date", "invalid_previous_balance", "invalid_tax_object",
     "amount_exceeds_balance", "equivalence_required", "invalid_equivalence", "payment_amount_too_small",
 )
 # The codes of an issuer's registration (issuer.validate_issuer) and of a certificate upload
@@ -183,6 +183,9 @@ def examples() -> tuple:
         example(_422, "invoice_not_payable", "Document {id} is not an invoice with payment method PPD: only "
                 "those are paid with a payment receipt (an invoice paid when issued, PUE, is already paid).",
                 path="payments.0.documents.0.document", id="doc_7m2k9x4v1c8b3n6q0w5e"),
+        example(_422, "related_customer_mismatch", "Document {id} is an invoice to {rfc}: a payment receipt is "
+                "issued to the customer of the invoices it pays.", path="payments.0.documents.0.document",
+                id="doc_7m2k9x4v1c8b3n6q0w5e", rfc="XIA190128J61"),
         example(_422, "invalid_payment_date", "A payment cannot be received after its receipt is issued "
                 "({fecha}).", path="payments.0.paid_at", fecha="2025-06-30T12:00:00"),
         example(_422, "invalid_previous_balance", "What was left to pay cannot be more than the invoice's "

@@ -104,12 +104,17 @@ def _conceptos(lines: list[Mapping[str, Any]]) -> tuple[dict, ...]:
                  for line in lines if line["transfers"] or line["withholdings"])
 
 
-def _known_invoice(doc: Any, path: str) -> Invoice:
+def _known_invoice(doc: Any, path: str, customer: str) -> Invoice:
     content = doc.content or {}
     if doc.type != "invoice" or content.get("payment_method") != PPD:
         raise Unprocessable(_l("Document {id} is not an invoice with payment method PPD: only those are paid "
                                "with a payment receipt (an invoice paid when issued, PUE, is already paid).",
                                id=doc.id), code="invoice_not_payable", path=path)
+    invoiced = content["customer"]["tax_id"]
+    if invoiced != customer:
+        raise Unprocessable(_l("Document {id} is an invoice to {rfc}: a payment receipt is issued to the customer "
+                               "of the invoices it pays.", id=doc.id, rfc=invoiced),
+                            code="related_customer_mismatch", path=path)
     serie, _, folio = (doc.number or "").rpartition("-")
     recorded = (doc.payments or {}).values()
     total = Decimal(content["totals"]["total"])
@@ -127,6 +132,7 @@ def resolve(request: Any, found: Mapping[str, Any]) -> Any:
     models.documents.Document, authorized, of the issuer): 422 for one that is not a PPD invoice, or
     when the request gives what Sello knows of it."""
     known: dict[str, Invoice] = {}
+    customer = request.customer.tax_id.strip().upper()
     for i, payment in enumerate(request.payments):
         for j, paid in enumerate(payment.documents):
             path = f"payments.{i}.documents.{j}"
@@ -137,7 +143,7 @@ def resolve(request: Any, found: Mapping[str, Any]) -> Any:
                     raise documents._not_allowed(f"{path}.{field}", _l(
                         "Sello knows this of an invoice it issued; give {field} only for an invoice issued "
                         "elsewhere (named by its UUID).", field=field))
-            known.setdefault(paid.document, _known_invoice(found[paid.document], f"{path}.document"))
+            known.setdefault(paid.document, _known_invoice(found[paid.document], f"{path}.document", customer))
     resolved = request.model_copy()
     resolved._invoices = known
     return resolved
