@@ -96,7 +96,8 @@ def test_payments_are_recorded_on_the_invoice_and_shown_with_its_balance(mexico)
     stored = read(second.id)
     related = stored.content["payments"][0]["documents"][0]
     assert (related["installment"], related["previous_balance"], related["balance"]) == (2, "760.00", "0.00")
-    assert stored.settles == [{"document_id": invoice.id, "amount": "760.00"}]
+    assert [(s["document_id"], s["amount"], s["record"]["installment"]) for s in stored.settles] == [
+        (invoice.id, "760.00", 2)]
     view = DocumentView.of(read(invoice.id)).model_dump(mode="json", exclude_none=True)
     assert view["balance"] == "0.00"
     assert [(p["document_id"], p["number"], p["amount"], p["installment"], p["balance"]) for p in view["payments"]] == [
@@ -190,3 +191,30 @@ def test_an_authorized_payment_keeps_its_amount(mexico):
     store().update(pk, sk, set_={"status": "processing"})
     DocumentWorkflow.from_settings().finish(FinishInput(account_id=ACCOUNT, document_id=paid.id, status="authorized"))
     assert read(invoice.id).balance == D("860.00")
+
+
+def _fail(doc_id: str) -> None:
+    DocumentWorkflow.from_settings().finish(FinishInput(account_id=ACCOUNT, document_id=doc_id, status="failed"))
+
+
+def test_a_failed_payment_retried_is_recorded_again_unless_its_invoices_changed(mexico):
+    invoice, other = authorized_invoice(mexico), authorized_invoice(mexico)
+    failed = documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "300.00"), (other.id, "60.00"))
+                                ).document
+    _fail(failed.id)
+    assert (read(invoice.id).balance, read(other.id).balance) == (D("1160.00"), D("1160.00"))
+    retried = documents().retry(ACCOUNT, "test", failed.id)
+    assert retried.status == "processing"
+    assert (read(invoice.id).balance, read(other.id).balance) == (D("860.00"), D("1100.00"))
+    assert read(invoice.id).payments[failed.id]["installment"] == 1
+    # Failed again, and meanwhile another payment of one of its invoices: it cannot be retried, and nothing
+    # is recorded again on the other invoice either.
+    pk, sk = document_keys(ACCOUNT, failed.id)
+    store().update(pk, sk, set_={"status": "processing"})
+    _fail(failed.id)
+    documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "10.00")))
+    with pytest.raises(Conflict) as caught:
+        documents().retry(ACCOUNT, "test", failed.id)
+    assert caught.value.code == "document_not_retryable"
+    assert (read(invoice.id).balance, read(other.id).balance) == (D("1150.00"), D("1160.00"))
+    assert read(failed.id).status == "failed"

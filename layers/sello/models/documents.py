@@ -111,8 +111,10 @@ class Document(Model):
     balance: Decimal | None = None
     payments: dict[str, dict[str, Any]] | None = None
     payments_version: int = 0
-    # A payment document: what it applies to each document it pays ([{"document_id", "amount"}]).
+    # A payment document: what it applies to each document it pays ([{"document_id", "amount", "record"}]),
+    # and, once freed (rejected, failed, cancelled), each paid document's version after that.
     settles: list[dict[str, Any]] | None = None
+    settlements_released: dict[str, int] | None = None
 
 
 # Views -----------------------------------------------------------------------------------------

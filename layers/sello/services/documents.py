@@ -517,6 +517,8 @@ class DocumentService:
         if doc.status != "failed" or doc.authority_status in ("authorized", "rejected"):
             raise document_not_retryable(doc.status)
         resign = bool(doc.error and doc.error.code == "certificate_expired" and not doc.received_at)
+        if doc.settles:  # a payment: recorded again on what it pays, as it was computed
+            settlements.reclaim(self.repo, doc)
         round_ = self.repo.reopen(account_id, document_id, self._now(), resign=resign)
         if round_ is None:  # another request retried it first
             raise document_not_retryable(self._find(account_id, environment, document_id).status)
