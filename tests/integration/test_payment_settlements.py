@@ -218,3 +218,14 @@ def test_a_failed_payment_retried_is_recorded_again_unless_its_invoices_changed(
     assert caught.value.code == "document_not_retryable"
     assert (read(invoice.id).balance, read(other.id).balance) == (D("1150.00"), D("1160.00"))
     assert read(failed.id).status == "failed"
+
+
+def test_a_payment_sent_again_with_its_idempotency_key_is_replayed_after_it_used_up_the_balance(mexico):
+    invoice = authorized_invoice(mexico)
+    first = documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "1160.00")), "pago-1")
+    again = documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "1160.00")), "pago-1")
+    assert (first.replayed, again.replayed, again.document.id) == (False, True, first.document.id)
+    assert read(invoice.id).balance == 0 and list(read(invoice.id).payments) == [first.document.id]
+    with pytest.raises(Unprocessable) as caught:  # another key: a new payment, and nothing is left to pay
+        documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "1160.00")), "pago-2")
+    assert caught.value.code == "amount_exceeds_balance"

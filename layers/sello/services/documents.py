@@ -330,6 +330,12 @@ class DocumentService:
             raise issuer_not_found()
         now = self._now()
         _require_certificate(issuer, environment, now)
+        if key is not None and plugin.referenced_documents(request):
+            # What the request is computed from may have changed since its first sending (a payment
+            # uses up the balance it reads): a request already done is answered before that.
+            done = self._done(account_id, environment, key, request)
+            if done is not None:
+                return done
         request = self._with_references(account_id, environment, issuer, plugin, request)
         prepared = plugin.prepare(request, issuer, environment, now)
         _check_size(prepared)
@@ -338,6 +344,15 @@ class DocumentService:
             doc, _ = self._store(draft, new_id("doc"))
             return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
         return self._create_once(draft, key, request_hash(request))
+
+    def _done(self, account_id: str, environment: Environment, key: str, request: Any) -> Issued | None:
+        """The replay of the document an earlier request with this key and this body created, if it
+        is stored; None otherwise (the request then goes the usual way, claim included)."""
+        claim = self.claims.get(account_id, environment, key, now=int(self.clock().timestamp()))
+        if claim is None or claim.request_hash != request_hash(request):
+            return None
+        doc = self.repo.get(account_id, claim.document_id)
+        return self._replay(doc, key) if doc is not None else None
 
     def _with_references(self, account_id: str, environment: Environment, issuer: Issuer,
                          plugin: CountryPlugin, request: Any) -> Any:

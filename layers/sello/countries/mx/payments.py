@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from sello.countries import PreparedDocument, Settlement
@@ -53,6 +53,8 @@ PENDING_FORM = documents.PENDING_FORM
 PPD = "PPD"
 TAX_SUBJECT, NOT_SUBJECT = "02", "01"
 TOTALS_PLACES = 2
+MIN_YEAR = 2022  # Pagos 2.0 came into force in 2022
+PRECISION = 80
 # Fields of a paid document that only an invoice issued elsewhere gives.
 EXTERNAL_FIELDS = ("currency", "total", "previous_balance", "installment", "series", "folio", "tax_object",
                    "taxes")
@@ -167,6 +169,10 @@ def _external_tax(tax: Any, path: str) -> tuple[str, dict]:
                             path=path)
     code = {"vat": amounts.IVA, "ieps": amounts.IEPS, "isr": amounts.ISR}[tax.type]
     rate = amounts.round_to(tax.rate / documents.HUNDRED, amounts.MAX_PLACES)
+    if code == amounts.IVA and not tax.withholding and rate not in catalogs.VAT_RATES:
+        raise Unprocessable(_l("IVA is charged at 16, 8 or 0 percent, not {rate}; exempt sales set exempt to "
+                               "true.", rate=amounts.fmt_plain(tax.rate)), code="invalid_tax_rate",
+                            path=f"{path}.rate")
     return ("Retenciones" if tax.withholding else "Traslados"), {
         "Base": tax.base, "Impuesto": code, "TipoFactor": amounts.RATE, "TasaOCuota": rate, "Importe": tax.amount}
 
@@ -298,7 +304,14 @@ def _paid_at(value: datetime | None, place: str, fecha: datetime, path: str) -> 
     be written, even when the receipt is issued in the morning)."""
     if value is None:
         return fecha
-    moment = (catalogs.local_time(place, value) if value.tzinfo is not None else value.replace(microsecond=0))
+    try:
+        moment = (catalogs.local_time(place, value) if value.tzinfo is not None
+                  else value.replace(microsecond=0))
+    except (OverflowError, ValueError):  # an instant at the ends of the calendar
+        moment = None
+    if moment is None or moment.year < MIN_YEAR:
+        raise Unprocessable(_l("A payment received in {year} cannot be receipted.", year=value.year),
+                            code="invalid_payment_date", path=path)
     if moment.date() > fecha.date():
         raise Unprocessable(_l("A payment cannot be received after its receipt is issued ({fecha}).",
                                fecha=fecha.isoformat()), code="invalid_payment_date", path=path)
@@ -360,7 +373,15 @@ def _series(branch) -> str:
 
 
 def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocument:
-    """Validates and computes a payment request (see the module docstring)."""
+    """Validates and computes a payment request (see the module docstring). Exact arithmetic: amounts
+    of up to 24 digits divided by equivalences of up to 10 decimals need more digits than Decimal's
+    default 28."""
+    with localcontext() as context:
+        context.prec = PRECISION
+        return _prepare(request, issuer, now)
+
+
+def _prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocument:
     _check_other_fields(request)
     branch = documents._branch(request, issuer)
     serie = _series(branch)
@@ -448,6 +469,8 @@ def prepare(request: Any, issuer: MexicoIssuer, now: datetime) -> PreparedDocume
                       for kind, entries in summary.items()},
         })
     totals = payment_totals(totals_input)
+    if not all(amounts.fits(value) for value in totals.values()):
+        raise documents._too_large("payments", "MXN")
     content = {
         "type": "payment",
         "cfdi_type": "P",
