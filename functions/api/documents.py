@@ -23,7 +23,7 @@ from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import DocumentBody
 from sello.models.documents import (
     DOCUMENT_STATUSES,
-    DOCUMENT_TYPES,
+    LISTED_TYPES,
     DocumentAuthorityStatus,
     DocumentEmail,
     DocumentList,
@@ -118,7 +118,7 @@ def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
     document_type: Annotated[str | None, Query(alias="type", description="Only documents of this type.",
-                                               json_schema_extra={"enum": list(DOCUMENT_TYPES)})] = None,
+                                               json_schema_extra={"enum": list(LISTED_TYPES)})] = None,
     created_from: Annotated[str | None, Query(
         alias="from", description="Only documents created at or after this moment: an ISO 8601 date (the "
                                   "UTC day's start) or date and time (UTC unless it has an offset).",

@@ -229,3 +229,12 @@ def test_a_payment_sent_again_with_its_idempotency_key_is_replayed_after_it_used
     with pytest.raises(Unprocessable) as caught:  # another key: a new payment, and nothing is left to pay
         documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "1160.00")), "pago-2")
     assert caught.value.code == "amount_exceeds_balance"
+
+
+def test_payments_are_listed_by_their_type(mexico):
+    from sello.services.documents import document_filter
+
+    invoice = authorized_invoice(mexico)
+    paid = documents().create(ACCOUNT, "test", payment(mexico, (invoice.id, "1.00"))).document
+    listed = documents().list(ACCOUNT, "test", document_filter(document_type="payment"))
+    assert [d.id for d in listed.data] == [paid.id]

@@ -349,7 +349,7 @@ def test_partial_payments_never_overpay_and_add_up_to_sats_sums(scenario):
         assert stored[doc.id].balance >= 0
 
 
-def test_a_payment_left_unchanged_by_copying():
+def test_resolving_keeps_the_body_as_it_was_sent():
     """The resolved request keeps the invoices Sello read apart from the body: the body hashes the same."""
     stored = invoice()
     request = requests.MexicoDocumentRequest.model_validate(body({"document": stored.id, "amount": "1.00"}))

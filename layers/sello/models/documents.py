@@ -18,6 +18,9 @@ from sello.models.common import EmailStr, Environment, Model, RequestBody, absen
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
                        "purchase_settlement"]
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
+# The types a stored document has: the neutral ones, and those a country issues with a request model of
+# its own (Mexico's payment receipt); what the list filters by.
+LISTED_TYPES: tuple[str, ...] = (*DOCUMENT_TYPES, "payment")
 
 DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
 DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)

@@ -65,7 +65,7 @@ from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environme
 from sello.models.country_bodies import issuer_id_of
 from sello.models.documents import (
     DOCUMENT_STATUSES,
-    DOCUMENT_TYPES,
+    LISTED_TYPES,
     Document,
     DocumentAuthorityStatus,
     DocumentEmail,
@@ -274,8 +274,8 @@ def document_filter(status: str | None = None, document_type: str | None = None,
     if status is not None and status not in DOCUMENT_STATUSES:
         raise Unprocessable(_l("status must be one of {values}.", values=", ".join(DOCUMENT_STATUSES)),
                             code="invalid_status", path="status")
-    if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise Unprocessable(_l("type must be one of {values}.", values=", ".join(DOCUMENT_TYPES)), code="invalid_type",
+    if document_type is not None and document_type not in LISTED_TYPES:
+        raise Unprocessable(_l("type must be one of {values}.", values=", ".join(LISTED_TYPES)), code="invalid_type",
                             path="type")
     if customer is not None:
         customer = customer.strip()
