@@ -29,7 +29,7 @@ from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import DocumentBody
 from sello.models.documents import (
     DOCUMENT_STATUSES,
-    DOCUMENT_TYPES,
+    LISTED_TYPES,
     DocumentAuthorityStatus,
     DocumentEmail,
     DocumentList,
@@ -81,8 +81,9 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
               "content": {_JSON: {"schema": {"$ref": "#/components/schemas/DocumentView"}}}},
         400: error_doc("invalid_idempotency_key"),
         404: error_doc("issuer_not_found"),
-        409: error_doc("idempotency_key_reused", "idempotency_key_in_use",
+        409: error_doc("idempotency_key_reused", "idempotency_key_in_use", "related_document_changed",
                        note="the key was used with another body, or a request with the key is still running "
+                            "(send it again), or a payment's invoice was paid by another request meanwhile "
                             "(send it again)"),
         422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
                        "related_document_not_found", "related_document_not_authorized",
@@ -217,7 +218,7 @@ def list_documents(
     status: Annotated[str | None, Query(description="Only documents in this status.",
                                         json_schema_extra={"enum": list(DOCUMENT_STATUSES)})] = None,
     document_type: Annotated[str | None, Query(alias="type", description="Only documents of this type.",
-                                               json_schema_extra={"enum": list(DOCUMENT_TYPES)})] = None,
+                                               json_schema_extra={"enum": list(LISTED_TYPES)})] = None,
     created_from: Annotated[str | None, Query(
         alias="from", description="Only documents created at or after this moment: an ISO 8601 date (the "
                                   "UTC day's start) or date and time (UTC unless it has an offset).",

@@ -222,6 +222,8 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e"),
         example(Unprocessable, "related_document_not_authorized", "Document {id} is {status}; only an authorized "
                 "document can be related.", path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e", status="rejected"),
+        example(Conflict, "related_document_changed", "A document this payment applies to was changed by another "
+                "payment issued at the same time; send the request again to compute it from the new balance."),
         example(Unprocessable, "certificate_expired",
                 "The issuer's signing certificate has expired; upload its replacement.", path="issuer_id",
                 context="documents"),

@@ -60,7 +60,8 @@ Stamping checks, after the token, in this order; the first failure answers HTTP 
    generación no debe de ser mayor a 72 horas para la emisión del timbre.`) and at most 5 minutes
    ahead (else 301 [CFDI40101]);
 11. the simulated SAT registry (local.pac.registry: CFDI40139, 40143, 40145, 40148, 40149,
-   40157–40159) and the sums (local.pac.arithmetic: CFDI40108, 40119, 40203, 40205, 40215, 40221);
+   40157–40159) and the sums (local.pac.arithmetic: CFDI40108, 40119, 40203, 40205, 40215, 40221;
+   a CFDI de pago's complement: local.pac.payments);
 12. a rejection queued with `reject_next`.
 Then the document gets its TimbreFiscalDigital 1.1 (local.pac.timbre), signed by the simulator's own
 "SAT" certificate (made at start; `sat_certificate`, and `GET /_sim/pac/sat-certificate`), and is
@@ -131,7 +132,7 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from lxml import etree
-
+from local.pac import arithmetic, certificates, payments, registry, sat, sat_status, timbre
 from local.pac import arithmetic, certificates, registry, sat, sat_status, timbre
 from local.pac.registry import Taxpayer
 
@@ -708,7 +709,7 @@ class PacSimulator:
             taxpayers = dict(self._taxpayers)
         finding = registry.check(root, taxpayers)
         if finding is None:
-            findings = arithmetic.differences(root)
+            findings = arithmetic.differences(root) or payments.differences(root)
             finding = findings[0] if findings else None
         if finding is not None:
             raise Rejected(finding.code, finding.detail)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from decimal import Decimal
 import shutil
 import subprocess
 
@@ -108,6 +109,13 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
     assert b"TimbreFiscalDigital" not in sealed and b"TimbreFiscalDigital" in stamped
     seal = re.search(rb' Sello="([^"]+)"', sealed).group(1)
     assert seal in stamped
+    # Step 8: a PPD invoice, a payment receipt for 5,000.00 of it, and the balance left.
+    assert re.search(r"^payment authorized$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    pago = (tmp_path / "pago.xml").read_bytes()
+    assert b'TipoDeComprobante="P"' in pago and b'ImpPagado="5000.00"' in pago and b"TimbreFiscalDigital" in pago
+    assert (tmp_path / "pago.pdf").read_bytes().startswith(b"%PDF")
+    total = re.search(rb'ImpSaldoAnt="([0-9.]+)"', pago).group(1).decode()
+    assert re.search(rf"^{Decimal(total) - 5000}$", done.stdout, re.MULTILINE), done.stdout[-2000:]
 
 
 @needs_shell

@@ -25,12 +25,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sello import countries
 from sello import error_examples as registry_module
-from sello.countries.mx import csd, documents, external, requests
+from sello.countries.mx import csd, documents, external, payments, requests
 from sello.countries.mx import error_examples as mx
 from sello.countries.mx.issuer import validate_issuer
 from sello.countries.mx.rfc import normalize_rfc
 from sello.errors import SelloError
 from sello.http import error_examples_registry
+from sello.models.documents import Document
 
 from local import certs
 from local import sealed_cfdi
@@ -38,7 +39,8 @@ from tests.unit import test_error_examples as shared
 
 NOW = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)  # 12:00 in Pachuca (42501)
 BRANCHES = [
-    {"code": "MATRIZ", "name": "Matriz", "zip": "42501", "series": {"invoice": "A", "credit_note": "NC"}},
+    {"code": "MATRIZ", "name": "Matriz", "zip": "42501",
+     "series": {"invoice": "A", "credit_note": "NC", "payment": "P"}},
     {"code": "TIJ", "name": "Tijuana", "zip": "22000", "series": {"invoice": "T"}},
 ]
 ISSUER_FIELDS = {"regime": "601", "zip": "42501", "branches": BRANCHES}
@@ -136,6 +138,26 @@ def global_invoice(**changes) -> dict:
 
 def credit_note(**changes) -> dict:
     return invoice(type="credit_note", related=[RELATED], customer=CUSTOMER | {"cfdi_use": "G02"}) | changes
+
+
+EXTERNAL = {"document": RELATED, "amount": "580.00", "currency": "MXN", "total": "1160.00",
+            "previous_balance": "1160.00", "installment": 1,
+            "taxes": [{"type": "vat", "rate": "16", "base": "1000.00", "amount": "160.00"}]}
+PAID_ID = "doc_7m2k9x4v1c8b3n6q0w5e"
+
+
+def payment(paid: dict | None = None, **changes) -> dict:
+    entry = {"paid_at": "2025-06-29", "payment_form": "03", "documents": [paid or EXTERNAL]} | changes
+    return {"type": "payment", "issuer_id": "iss_3k9v0c2m1x7q8w4e5r6t", "branch": "MATRIZ",
+            "customer": {k: v for k, v in CUSTOMER.items() if k != "cfdi_use"}, "payments": [entry]}
+
+
+def paid_invoice(method: str) -> Document:
+    prepared = documents.prepare(requests.MexicoDocumentRequest.model_validate(
+        invoice(payment_method=method, payment_form=None if method == "PPD" else "03")), ISSUER, "test", NOW)
+    return Document(id=PAID_ID, account_id="acc_x", environment="test", type="invoice", country="MX",
+                    issuer_id="iss_x", status="authorized", number="A-7", content=prepared.content,
+                    authorization_number=RELATED, created_at=NOW)
 
 
 def prepare(data: dict, **update) -> Callable[[], object]:
@@ -242,7 +264,7 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
             lambda xml: xml.replace(b'NoCertificado="30001000000500000001"', b'NoCertificado="30001000000500000002"')),
         ("cfdi_seal_invalid", None): external_cfdi(lambda xml: xml.replace(b'Folio="1001"', b'Folio="1002"')),
         # The document: type, branch, date, currency, export
-        ("unsupported_document_type", None): prepare(invoice(), type="payment"),
+        ("unsupported_document_type", None): prepare(invoice(), type="withholding"),
         ("unknown_branch", None): prepare(invoice(branch="GDL")),
         ("series_not_configured", None): prepare(credit_note(branch="TIJ")),
         ("missing_field", None): prepare(invoice(payment_form=None)),
@@ -297,6 +319,23 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
         ("amount_too_large", None): prepare(invoice(items=[item(quantity="999999999999",
                                                                 unit_price="99999999999")])),
         ("document_too_large", None): prepare(invoice(items=[long_line] * requests.MAX_ITEMS)),
+        # A payment receipt
+        ("invoice_not_payable", None): lambda: payments.resolve(
+            requests.MexicoDocumentRequest.model_validate(payment({"document": PAID_ID, "amount": "580.00"})),
+            {PAID_ID: paid_invoice("PUE")}),
+        ("related_customer_mismatch", None): lambda: payments.resolve(
+            requests.MexicoDocumentRequest.model_validate(payment({"document": PAID_ID, "amount": "580.00"}) | {
+                "customer": {"tax_id": "XAXX010101000", "name": "Juan Pérez"}}),
+            {PAID_ID: paid_invoice("PPD")}),
+        ("invalid_payment_date", None): prepare(payment(paid_at="2025-07-01")),
+        ("invalid_previous_balance", None): prepare(payment(paid=EXTERNAL | {"previous_balance": "1160.01"})),
+        ("invalid_tax_object", None): prepare(payment(paid=EXTERNAL | {"tax_object": "01"})),
+        ("amount_exceeds_balance", None): prepare(payment(paid=EXTERNAL | {"previous_balance": "580.00",
+                                                                           "amount": "580.01"})),
+        ("equivalence_required", None): prepare(payment(currency="EUR", exchange_rate="20.1",
+                                                        paid=EXTERNAL | {"currency": "USD"})),
+        ("invalid_equivalence", None): prepare(payment(paid=EXTERNAL | {"equivalence": "1.1"})),
+        ("payment_amount_too_small", None): prepare(payment(amount="579.99")),
     }
 
 

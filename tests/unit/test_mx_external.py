@@ -147,6 +147,8 @@ def test_only_an_unstamped_cfdi_40_of_a_type_sello_issues():
     assert refused(b'<Comprobante xmlns="http://www.sat.gob.mx/cfd/3" Version="3.3"/>').code == "cfdi_not_cfdi40"
     assert refused(sealed().replace(b'Version="4.0"', b'Version="4.1"', 1)).code == "cfdi_not_cfdi40"
     assert refused(sealed(tipo="T")).path == "xml.TipoDeComprobante"
+    # A payment receipt made elsewhere would leave the balances Sello records on its invoices wrong.
+    assert refused(sealed(tipo="P")).code == "cfdi_type_not_supported"
 
 
 def test_a_country_without_the_member_takes_no_external_document():

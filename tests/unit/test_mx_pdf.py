@@ -448,3 +448,43 @@ def test_a_cfdi_without_stamp_is_refused():
     document, _ = cfdi(descriptions(1), stamped=False)
     with pytest.raises(ValueError, match="no TimbreFiscalDigital"):
         pdf.render(document)
+
+
+def _payment_receipt() -> bytes:
+    """A CFDI de pago as Sello builds it (two payments: pesos, and dollars for an invoice in pesos), stamped
+    with a TimbreFiscalDigital made here."""
+    from tests.unit.test_pac_payments import receipt
+
+    root = receipt()
+    second = receipt(currency="USD", exchange_rate="18.50", amount="40.00")
+    pagos = root.find(f"{{{CFDI_NS}}}Complemento/{{http://www.sat.gob.mx/Pagos20}}Pagos")
+    pagos.append(second.find(f"{{{CFDI_NS}}}Complemento/{{http://www.sat.gob.mx/Pagos20}}Pagos/"
+                             f"{{http://www.sat.gob.mx/Pagos20}}Pago"))
+    root.set("Sello", SELLO)
+    complemento = root.find(f"{{{CFDI_NS}}}Complemento")
+    tfd = etree.SubElement(complemento, f"{{{TFD_NS}}}TimbreFiscalDigital", nsmap={"tfd": TFD_NS})
+    for key, value in (("Version", "1.1"), ("UUID", UUID), ("FechaTimbrado", "2025-06-30T12:01:00"),
+                       ("RfcProvCertif", "SPR190613I52"), ("SelloCFD", SELLO), ("NoCertificadoSAT", "30001000000500003456"),
+                       ("SelloSAT", SELLO_SAT)):
+        tfd.set(key, value)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_payment_receipt_prints_its_payments_documents_and_totals():
+    text = " ".join(pages_text(pdf.render(_payment_receipt())))
+    for fact in ("RECIBO DE PAGO", "Tipo de comprobante: P - Pago", "Uso del CFDI: CP01 - Pagos", "PAGO 1", "PAGO 2",
+                 "Fecha de pago: ", "Forma de pago: 03 - Transferencia electrónica de fondos",
+                 "Moneda: USD - Dólar americano", "Tipo de cambio: 18.5", "Monto: 700.00 MXN", "Monto: 40.00 USD",
+                 "DOCUMENTOS RELACIONADOS", "MXN 1 1,410.00 700.00 710.00", "MXN 18.5 1 1,410.00",
+                 "IVA 16%: 79.43 (base 496.45)", "IVA exento, base 124.11", "Ret. ISR 10%: 49.65 (base 496.45)",
+                 "Total retenciones ISR 49.65 Base IVA 16% 496.45 IVA 16% 79.43 Base IVA exento 124.11 "
+                 "Monto total de los pagos 700.00"):
+        assert fact in text, fact
+    assert "5FB2822E-396D-4725-8521-CDC4BDD20CCF" in squeezed(text)
+    assert "Importe con letra" not in text  # Moneda XXX: no total in words
+
+
+def test_a_payment_receipt_in_english():
+    text = " ".join(pages_text(pdf.render(_payment_receipt(), language="en")))
+    for fact in ("PAYMENT 1", "RELATED DOCUMENTS", "Amount paid", "Outstanding balance", "Total of the payments"):
+        assert fact in text, fact

@@ -107,7 +107,7 @@ def definitions() -> dict:
 def test_one_schema_per_type_discriminated_by_type():
     document = schema()
     assert document["discriminator"]["propertyName"] == "type"
-    assert set(document["discriminator"]["mapping"]) == {"invoice", "credit_note"}
+    assert set(document["discriminator"]["mapping"]) == {"invoice", "credit_note", "payment"}
     invoice, credit_note = definitions()["MexicoInvoiceRequest"], definitions()["MexicoCreditNoteRequest"]
     assert (invoice["title"], credit_note["title"]) == ("Mexico invoice", "Mexico credit note")
     assert "related" not in invoice["properties"] and "global_information" in invoice["properties"]
@@ -115,6 +115,11 @@ def test_one_schema_per_type_discriminated_by_type():
     assert "related" in credit_note["required"] and credit_note["properties"]["related"]["minItems"] == 1
     assert [e["type"] for e in invoice["examples"]] == ["invoice", "invoice"]
     assert invoice["examples"][1]["global_information"]["periodicity"] == "monthly"
+    assert "items" in invoice["required"] and "items" in credit_note["required"]
+    payment = definitions()["MexicoPaymentRequest"]
+    assert payment["title"] == "Mexico payment" and "payments" in payment["required"]
+    assert not {"items", "currency", "payment_form", "related"} & set(payment["properties"])
+    assert [e["type"] for e in payment["examples"]] == ["payment"]
 
 
 def _leaves(schemas: dict):

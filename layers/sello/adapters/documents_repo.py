@@ -85,6 +85,29 @@ def _document(item: dict) -> Document:
     return Document.model_validate({**data, "type": item.get("document_type")})
 
 
+def _settling(doc: Document, records: list[tuple[str, int, dict, str]]) -> list[dict]:
+    """The transaction's updates that record the payment document `doc` on each document it pays:
+    (paid document id, its payments_version as read, the entry, its new balance), each conditional on
+    that version."""
+    updates = []
+    for paid_id, version, entry, balance in records:
+        names = {"#payments": "payments", "#version": "payments_version", "#balance": "balance", "#pk": PK}
+        values: dict = {":balance": balance, ":next": version + 1}
+        if version == 0:  # no payment recorded yet: the map may not exist
+            expression = "SET #payments = :map, #balance = :balance, #version = :next"
+            condition = "attribute_exists(#pk) AND (attribute_not_exists(#version) OR #version = :zero)"
+            values.update({":map": {doc.id: entry}, ":zero": 0})
+        else:
+            expression = "SET #payments.#id = :entry, #balance = :balance, #version = :next"
+            condition = "attribute_exists(#pk) AND #version = :read"
+            names["#id"] = doc.id
+            values.update({":entry": entry, ":read": version})
+        updates.append({"Key": dict(zip((PK, SK), document_keys(doc.account_id, paid_id), strict=True)),
+                        "UpdateExpression": expression, "ConditionExpression": condition,
+                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values})
+    return updates
+
+
 class DynamoDocumentsRepo:
     def __init__(self, store: DynamoStore):
         self.store = store
@@ -96,6 +119,29 @@ class DynamoDocumentsRepo:
         except ConditionFailed:
             return False
         return True
+
+    def put_new_settling(self, doc: Document, records: list[tuple[str, int, dict, str]]) -> bool:
+        """Stores a new payment document and records it on each document it pays, in one transaction:
+        `records` holds (paid document id, its payments_version as read, the entry, its new balance).
+        True; raises services.settlements.SettlementConflict when the document exists already or a paid
+        document's version is not the one read (nothing is written then)."""
+        from sello.services.settlements import SettlementConflict
+
+        try:
+            self.store.transact(unique_puts=[_item(doc)], updates=_settling(doc, records))
+        except ConditionFailed:
+            raise SettlementConflict(doc.id) from None
+        return True
+
+    def reclaim_settlements(self, doc: Document, records: list[tuple[str, int, dict, str]]) -> None:
+        """Records a stored payment document on the documents it pays again (`records` as for
+        put_new_settling), in one transaction; SettlementConflict when a version is not the one read."""
+        from sello.services.settlements import SettlementConflict
+
+        try:
+            self.store.transact(updates=_settling(doc, records))
+        except ConditionFailed:
+            raise SettlementConflict(doc.id) from None
 
     def get(self, account_id: str, document_id: str) -> Document | None:
         item = self.store.get(*document_keys(account_id, document_id))

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -74,6 +75,23 @@ class PollOutcome:
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """What a payment document applies to an earlier document of the same issuer (services.settlements
+    records it on that document when the payment is stored, and frees it when the payment ends rejected,
+    failed or cancelled)."""
+
+    document_id: str  # the document paid
+    amount: Decimal  # what is paid of it, in its currency
+    balance: Decimal  # what is left to pay of it after this payment
+    # The paid document's `payments_version` when the plugin read it: the payment is stored only if it is
+    # still the same, so two payments computed from the same balance never both count.
+    version: int
+    # What the paid document's view shows of this payment besides the amount (JSON-ready), e.g.
+    # {"installment": 2, "paid_at": "2025-07-15T12:00:00"}.
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PreparedDocument:
     """A document request the plugin has validated and computed, ready to be numbered and stored.
     Nothing in it depends on the number yet, so a request that fails validation consumes none."""
@@ -89,6 +107,10 @@ class PreparedDocument:
     # Everything the plugin needs later to build the document (an issuer snapshot included), JSON-ready:
     # amounts as strings, dates as ISO strings. Stored with the document as it is.
     content: dict[str, Any]
+    # A document to be paid later (a Mexican PPD invoice): what is to be paid, its total; None otherwise.
+    balance: Decimal | None = None
+    # A payment document: what it pays of each earlier document.
+    settles: tuple[Settlement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,9 +186,13 @@ class CountryPlugin(Protocol):
         id (e.g. the invoices a credit note credits), which the service looks up before `prepare`.
         Optional: none by default."""
 
-    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
-        """The request with each referenced Sello id replaced by the authority's number of that
-        document (`numbers`: id -> authorization number). Optional: the request as it is by default."""
+    def resolve_references(self, request: Any, documents: Mapping[str, Any]) -> Any:
+        """The request with what `prepare` needs of the documents it names by Sello id
+        (`documents`: id -> models.documents.Document, each of this issuer, in this environment and
+        authorized): e.g. a credit note's invoices by the authority's number, a payment's invoices
+        with their content, totals, balance and earlier payments. May raise Unprocessable (at the
+        request's path of the document) for a document that cannot be referenced so. Optional: the
+        request as it is by default."""
 
     def certificate_number(self, certificate: Any) -> str | None:
         """The number the authority knows the certificate by, when it is not simply its serial (stored
@@ -304,7 +330,7 @@ class NeutralCountry:
     def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
         return ()
 
-    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
+    def resolve_references(self, request: Any, documents: Mapping[str, Any]) -> Any:
         return request
 
     def certificate_number(self, certificate: Any) -> str | None:

@@ -18,6 +18,9 @@ from sello.models.common import EmailStr, Environment, Model, RequestBody, absen
 DocumentType = Literal["invoice", "credit_note", "debit_note", "delivery_guide", "withholding",
                        "purchase_settlement"]
 DOCUMENT_TYPES: tuple[str, ...] = get_args(DocumentType)
+# The types a stored document has: the neutral ones, and those a country issues with a request model of
+# its own (Mexico's payment receipt); what the list filters by.
+LISTED_TYPES: tuple[str, ...] = (*DOCUMENT_TYPES, "payment")
 
 DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
 DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)
@@ -104,6 +107,17 @@ class Document(Model):
     delivery_error: Problem | None = None
     created_at: datetime
     updated_at: datetime | None = None
+    # A document paid later (a Mexican PPD invoice): what is still to be paid, and the payment documents
+    # applied to it (payment document id -> its Settlement.record), counted until they end rejected,
+    # failed or cancelled. `payments_version` grows with every change, so two payments read the same
+    # balance and only one of them is stored (services.settlements).
+    balance: Decimal | None = None
+    payments: dict[str, dict[str, Any]] | None = None
+    payments_version: int = 0
+    # A payment document: what it applies to each document it pays ([{"document_id", "amount", "record"}]),
+    # and, once freed (rejected, failed, cancelled), each paid document's version after that.
+    settles: list[dict[str, Any]] | None = None
+    settlements_released: dict[str, int] | None = None
 
 
 # Views -----------------------------------------------------------------------------------------
@@ -127,6 +141,22 @@ class AuthorityView(Model):
     received_at: datetime | None = None
     messages: list[AuthorityMessage] = Field(default_factory=list,
                                              description="The authority's messages, warnings included.")
+
+
+class DocumentPayment(Model):
+    """A payment applied to this document, as its payment document records it."""
+
+    model_config = ConfigDict(extra="ignore")
+    document_id: str = Field(description="The payment document.", examples=["doc_5t8r2w9q1m4k7x3v6b0n"])
+    number: str | None = Field(default=None, examples=["P-7"])
+    amount: Decimal = Field(description="What it pays of this document, in this document's currency.",
+                            examples=["580.00"])
+    installment: int | None = Field(default=None, description="The installment number it is (the last one "
+                                                              "when it pays several).", examples=[1])
+    paid_at: str | None = Field(default=None, description="When the payment was received, as the payment "
+                                                         "states it.", examples=["2025-07-15T12:00:00"])
+    balance: Decimal | None = Field(default=None, description="What was left to pay after it.",
+                                    examples=["580.00"])
 
 
 class DocumentView(Model):
@@ -157,6 +187,12 @@ class DocumentView(Model):
         default=None, description="The document is authorized, but its PDF or email could not be delivered.")
     created_at: datetime
     updated_at: datetime
+    balance: Decimal | None = absent(
+        description="A document paid later (Mexico: an invoice with payment method PPD): what is still to "
+                    "be paid, in its currency, after the payments issued for it that have not been "
+                    "rejected, failed or cancelled.", examples=["580.00"])
+    payments: list[DocumentPayment] | None = absent(
+        description="A document paid later: the payments applied to it, oldest first.")
 
     @classmethod
     def of(cls, doc: Document) -> DocumentView:
@@ -174,7 +210,17 @@ class DocumentView(Model):
             authority_unreachable_since=doc.authority_unreachable_since, next_attempt_at=doc.next_attempt_at,
             error=doc.error, delivery_error=doc.delivery_error,
             created_at=doc.created_at, updated_at=doc.updated_at or doc.created_at,
+            **_payments(doc),
         )
+
+
+def _payments(doc: Document) -> dict[str, Any]:
+    if doc.balance is None:
+        return {}
+    payments = sorted(((pid, entry) for pid, entry in (doc.payments or {}).items()),
+                      key=lambda item: (item[1].get("installment") or 0, item[0]))
+    return {"balance": doc.balance,
+            "payments": [DocumentPayment.model_validate({**entry, "document_id": pid}) for pid, entry in payments]}
 
 
 class DocumentList(Model):

@@ -65,7 +65,7 @@ from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environme
 from sello.models.country_bodies import issuer_id_of
 from sello.models.documents import (
     DOCUMENT_STATUSES,
-    DOCUMENT_TYPES,
+    LISTED_TYPES,
     Document,
     DocumentAuthorityStatus,
     DocumentEmail,
@@ -75,7 +75,7 @@ from sello.models.documents import (
     Totals,
 )
 from sello.models.issuers import Issuer
-from sello.services import downloads
+from sello.services import downloads, settlements
 from sello.services.delivery import PDF, XML, document_mail, file_name
 from sello.services.email_limits import RateLimiter, document_email_limits, take_email
 from sello.services.issuers import IssuerLookup, issuer_not_found, lookup_issuer
@@ -274,8 +274,8 @@ def document_filter(status: str | None = None, document_type: str | None = None,
     if status is not None and status not in DOCUMENT_STATUSES:
         raise Unprocessable(_l("status must be one of {values}.", values=", ".join(DOCUMENT_STATUSES)),
                             code="invalid_status", path="status")
-    if document_type is not None and document_type not in DOCUMENT_TYPES:
-        raise Unprocessable(_l("type must be one of {values}.", values=", ".join(DOCUMENT_TYPES)), code="invalid_type",
+    if document_type is not None and document_type not in LISTED_TYPES:
+        raise Unprocessable(_l("type must be one of {values}.", values=", ".join(LISTED_TYPES)), code="invalid_type",
                             path="type")
     if customer is not None:
         customer = customer.strip()
@@ -330,6 +330,12 @@ class DocumentService:
             raise issuer_not_found()
         now = self._now()
         _require_certificate(issuer, environment, now)
+        if key is not None and plugin.referenced_documents(request):
+            # What the request is computed from may have changed since its first sending (a payment
+            # uses up the balance it reads): a request already done is answered before that.
+            done = self._done(account_id, environment, key, request)
+            if done is not None:
+                return done
         request = self._with_references(account_id, environment, issuer, plugin, request)
         prepared = plugin.prepare(request, issuer, environment, now)
         _check_size(prepared)
@@ -339,12 +345,22 @@ class DocumentService:
             return Issued(DocumentView.of(self._start(doc, key)), replayed=False)
         return self._create_once(draft, key, request_hash(request))
 
+    def _done(self, account_id: str, environment: Environment, key: str, request: Any) -> Issued | None:
+        """The replay of the document an earlier request with this key and this body created, if it
+        is stored; None otherwise (the request then goes the usual way, claim included)."""
+        claim = self.claims.get(account_id, environment, key, now=int(self.clock().timestamp()))
+        if claim is None or claim.request_hash != request_hash(request):
+            return None
+        doc = self.repo.get(account_id, claim.document_id)
+        return self._replay(doc, key) if doc is not None else None
+
     def _with_references(self, account_id: str, environment: Environment, issuer: Issuer,
                          plugin: CountryPlugin, request: Any) -> Any:
-        """The request with the documents it names by Sello id (a credit note's invoices) replaced by what
-        the authority knows them by (plugin.resolve_references): each must be one of this issuer's, in
-        this environment, authorized."""
-        found = {}
+        """The request with what the plugin needs of the documents it names by Sello id (a credit note's
+        invoices by what the authority knows them by, a payment's invoices with their balance and
+        payments: plugin.resolve_references): each must be one of this issuer's, in this environment,
+        authorized."""
+        found: dict[str, Document] = {}
         for document_id, path in plugin.referenced_documents(request):
             doc = self.repo.get(account_id, document_id)
             if doc is None or doc.environment != environment or doc.issuer_id != issuer.id:
@@ -354,7 +370,7 @@ class DocumentService:
                 raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
                                        "related.", id=document_id, status=doc.status),
                                     code="related_document_not_authorized", path=path)
-            found[document_id] = doc.authorization_number
+            found[document_id] = doc
         return plugin.resolve_references(request, found) if found else request
 
     def _read(self, account_id: str, body: Any) -> tuple[Issuer | None, CountryPlugin | None, Any]:
@@ -436,8 +452,9 @@ class DocumentService:
                 series=prepared.series, sequence=sequence, issue_date=prepared.issue_date,
                 title=plugin.document_title(prepared.type), issuer_name=issuer.legal_name,
                 content=prepared.content, workflow_started=False, access_key=numbered.access_key or None,
-                created_at=draft.now)
-            created = self.repo.put_new(doc)
+                created_at=draft.now, **settlements.new_document_fields(prepared))
+            created = (settlements.store(self.repo, doc, prepared.settles) if prepared.settles
+                       else self.repo.put_new(doc))
         except Exception:
             self._give_back(series, sequence)
             raise
@@ -524,6 +541,8 @@ class DocumentService:
         if doc.status != "failed" or doc.authority_status in ("authorized", "rejected"):
             raise document_not_retryable(doc.status)
         resign = bool(doc.error and doc.error.code == "certificate_expired" and not doc.received_at)
+        if doc.settles:  # a payment: recorded again on what it pays, as it was computed
+            settlements.reclaim(self.repo, doc)
         round_ = self.repo.reopen(account_id, document_id, self._now(), resign=resign)
         if round_ is None:  # another request retried it first
             raise document_not_retryable(self._find(account_id, environment, document_id).status)

@@ -44,6 +44,7 @@ from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome,
 from sello.ids import iso, utcnow
 from sello.i18n import DEFAULT_LANGUAGE
 from sello.models.common import Model
+from sello.services import settlements
 from sello.services.delivery import PDF, XML, document_mail
 from sello.services.issuers import IssuerLookup
 from sello.services.logos import stored_logo
@@ -322,7 +323,16 @@ class DocumentWorkflow:
                          values={":processing": "processing", ":final": task.status})
         except ConditionFailed:
             return {"status": self._load(task)["status"]}
+        if task.status != "authorized":
+            self._release_settlements(task)
         return {"status": task.status}
+
+    def _release_settlements(self, task: FinishInput) -> None:
+        """A payment that ends without an authorization pays nothing: the documents it paid get their
+        balance back (services.settlements)."""
+        doc = self._load(task)
+        if doc.get("settles"):
+            settlements.release(self.store, task.account_id, task.document_id, doc["settles"])
 
     # -- helpers -------------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 it leaves.
 
 - build: the Comprobante, its nodes made by satcfdi's node builders (Emisor, Receptor, Concepto,
-  Traslado, Retencion, InformacionGlobal, CfdiRelacionados). Every amount is the prepared one
+  Traslado, Retencion, InformacionGlobal, CfdiRelacionados); build_payment: a CFDI de pago with its
+  Pagos 2.0 complement (payments.py). Every amount is the prepared one
   (amounts.py): satcfdi's Comprobante computes its own when it is created, and those are replaced,
   because they differ from SAT's rules as amounts.py applies them in measured cases: a fee per unit
   (IEPS Cuota) gets the fee itself as its Importe rather than Base × fee, lines are rounded half to
@@ -13,8 +14,8 @@ it leaves.
   cadena original by SAT's XSLT (cadenaoriginal_4_0, bundled with satcfdi) and Sello = base64 of its
   RSA PKCS#1 v1.5 SHA-256 signature with the CSD's key, by satcfdi's Signer made from the
   `cryptography` key and certificate (nothing is written to disk).
-- validate: the bytes against SAT's cfdv40.xsd as satcfdi bundles it (with its catalogs and data
-  types), compiled once per process. A CFDI that fails it is a bug here, never the caller's: it
+- validate: the bytes against SAT's cfdv40.xsd and Pagos20.xsd as satcfdi bundles them (with their
+  catalogs and data types), compiled once per process. A CFDI that fails it is a bug here, never the caller's: it
   raises InvalidCfdi. Three of the schema's catalogs are huge enumerations (c_ClaveProdServ 52,747
   keys, c_CodigoPostal 95,777, c_ClaveUnidad 2,418) that libxml2 checks value by value: measured,
   they made validating a 10-concepto CFDI take 45–60 ms and compiling the schema 0.2–0.6 s. The schema
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 NAMESPACE = "http://www.sat.gob.mx/cfd/4"
+PAGOS_NAMESPACE = "http://www.sat.gob.mx/Pagos20"
 SCHEMA = ("transform", "schemas", "www.sat.gob.mx", "sitio_internet", "cfd", "4", "cfdv40.xsd")
 
 
@@ -153,6 +155,72 @@ def build(content: Mapping[str, Any], *, serie: str, folio: str, fecha: datetime
     return comprobante
 
 
+def _payment_taxes_dr(taxes: Mapping[str, Any]):
+    from satcfdi.create.cfd import pago20
+
+    transfers = [pago20.TrasladoDR(base_dr=Decimal(t["base"]), impuesto_dr=t["tax"], tipo_factor_dr=t["factor"],
+                                   tasa_o_cuota_dr=_decimal(t["rate"]), importe_dr=_decimal(t["amount"]))
+                 for t in taxes["transfers"]]
+    withholdings = [pago20.RetencionDR(base_dr=Decimal(t["base"]), impuesto_dr=t["tax"], tipo_factor_dr=t["factor"],
+                                       tasa_o_cuota_dr=Decimal(t["rate"]), importe_dr=Decimal(t["amount"]))
+                    for t in taxes["withholdings"]]
+    if not transfers and not withholdings:
+        return None
+    return pago20.ImpuestosDR(traslados_dr=transfers or None, retenciones_dr=withholdings or None)
+
+
+def _payment_taxes_p(taxes: Mapping[str, Any]) -> dict | None:
+    """ImpuestosP as prepared (TasaOCuotaP and ImporteP left out of an exempt transfer)."""
+    summary: dict[str, Any] = {}
+    if taxes["withholdings"]:
+        summary["RetencionesP"] = [{"ImpuestoP": t["tax"], "ImporteP": Decimal(t["amount"])}
+                                   for t in taxes["withholdings"]]
+    if taxes["transfers"]:
+        summary["TrasladosP"] = [{"BaseP": Decimal(t["base"]), "ImpuestoP": t["tax"], "TipoFactorP": t["factor"],
+                                  "TasaOCuotaP": _decimal(t["rate"]), "ImporteP": _decimal(t["amount"])}
+                                 for t in taxes["transfers"]]
+    return summary or None
+
+
+def build_payment(content: Mapping[str, Any], *, serie: str, folio: str, fecha: datetime | None = None):
+    """The unsealed CFDI de pago (a satcfdi cfdi40.Comprobante made by Comprobante.pago: SubTotal 0,
+    Moneda XXX, Total 0, SAT's one Concepto, UsoCFDI CP01) of a prepared payment's content
+    (payments.prepare), its Pagos 2.0 complement made by satcfdi's pago20 builders with the prepared
+    amounts in place of the ones its Pagos computes (see payments.py on why)."""
+    from satcfdi.create.cfd import cfdi40, pago20
+
+    issuer, customer = content["issuer"], content["customer"]
+    pagos = []
+    for payment in content["payments"]:
+        pagos.append(pago20.Pago(
+            fecha_pago=datetime.fromisoformat(payment["paid_at"]), forma_de_pago_p=payment["payment_form"],
+            moneda_p=payment["currency"], tipo_cambio_p=Decimal(payment["exchange_rate"]),
+            num_operacion=payment.get("operation_number"),
+            docto_relacionado=[pago20.DoctoRelacionado(
+                id_documento=d["uuid"], serie=d.get("series"), folio=d.get("folio"), moneda_dr=d["currency"],
+                equivalencia_dr=Decimal(d["equivalence"]), num_parcialidad=d["installment"],
+                imp_saldo_ant=Decimal(d["previous_balance"]), imp_pagado=Decimal(d["paid"]),
+                objeto_imp_dr=d["tax_object"], impuestos_dr=_payment_taxes_dr(d["taxes"]))
+                for d in payment["documents"]]))
+    complement = pago20.Pagos(pago=pagos)
+    # The prepared amounts (payments.prepare), in place of the ones satcfdi's Pagos computed.
+    for pago, payment in zip(complement["Pago"], content["payments"], strict=True):
+        pago["Monto"] = Decimal(payment["amount"])
+        pago["ImpuestosP"] = _payment_taxes_p(payment["taxes"])
+        for related, document in zip(pago["DoctoRelacionado"], payment["documents"], strict=True):
+            related["ImpSaldoInsoluto"] = Decimal(document["balance"])
+    complement["Totales"] = {name: Decimal(value) for name, value in content["payment_totals"].items()}
+    return cfdi40.Comprobante.pago(
+        emisor=cfdi40.Emisor(rfc=issuer["rfc"], nombre=issuer["name"], regimen_fiscal=issuer["regime"]),
+        lugar_expedicion=issuer["zip"],
+        receptor=cfdi40.Receptor(
+            rfc=customer["tax_id"], nombre=customer["name"], domicilio_fiscal_receptor=customer["zip"],
+            regimen_fiscal_receptor=customer["tax_regime"], uso_cfdi=customer["cfdi_use"],
+            residencia_fiscal=customer.get("country"), num_reg_id_trib=customer.get("foreign_tax_id")),
+        complemento_pago=complement, serie=serie, folio=folio,
+        fecha=fecha or datetime.fromisoformat(content["fecha"]))
+
+
 def seal(comprobante, key: RSAPrivateKey, certificate: x509.Certificate) -> bytes:
     """The Comprobante sealed with the CSD (`key` and `certificate`, cryptography objects) as UTF-8
     XML bytes, checked against SAT's schema (InvalidCfdi otherwise). ValueError when the key is not
@@ -176,7 +244,8 @@ def build_signed(content: Mapping[str, Any], number: str, key: RSAPrivateKey,
     """The sealed, schema-checked CFDI of a numbered document: `number` is documents.number's
     "<serie>-<folio>"."""
     serie, folio = split_number(number)
-    return seal(build(content, serie=serie, folio=folio), key, certificate)
+    builder = build_payment if content["cfdi_type"] == "P" else build
+    return seal(builder(content, serie=serie, folio=folio), key, certificate)
 
 
 # The schema ---------------------------------------------------------------------------------------
@@ -223,7 +292,12 @@ def _schema():
 
     parser = etree.XMLParser(no_network=True)
     parser.resolvers.add(Catalogs())
-    return etree.XMLSchema(etree.parse(str(schema_path()), parser))
+    # cfdv40.xsd and the complements Sello issues (Complemento takes any element it has a schema for).
+    imports = "".join(f'<xs:import namespace="{ns}" schemaLocation="{path}"/>' for ns, path in (
+        (NAMESPACE, "4/cfdv40.xsd"), (PAGOS_NAMESPACE, "Pagos/Pagos20.xsd")))
+    wrapper = f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">{imports}</xs:schema>'
+    base = str(schema_path().parent.parent / "sello.xsd")
+    return etree.XMLSchema(etree.fromstring(wrapper.encode(), parser, base_url=base))
 
 
 def _catalog_errors(document) -> list[str]:

@@ -35,7 +35,7 @@ from sello.errors import Unprocessable
 from sello.i18n import _l
 
 ENVIRONMENTS = ("test", "live")
-CFDI_TYPES = {"invoice": "I", "credit_note": "E"}
+CFDI_TYPES = {"invoice": "I", "credit_note": "E", "payment": "P"}
 # An issue date may be this many days back: Fecha is then that day at the current time of day, which
 # leaves at least a day of SAT's 72 hours to stamp it.
 MAX_DAYS_BACK = 2
@@ -57,6 +57,7 @@ NOT_SUBJECT, SUBJECT = "01", "02"
 # are not supported yet.
 TAX_OBJECTS = ("01", "02", "03", "04")
 PENDING_FORM = "99"  # por definir
+PPD = "PPD"  # pago en parcialidades o diferido: paid later, with payment receipts
 HUNDRED = Decimal(100)
 
 
@@ -165,7 +166,7 @@ def _generic_customer(customer, tax_id: str, place: str) -> dict:
     return {"tax_regime": regime, "cfdi_use": use, "zip": zip_code}
 
 
-def _identified_customer(customer, tax_id: str) -> dict:
+def _identified_customer(customer, tax_id: str, use: str | None = None) -> dict:
     person = rfc.person_type(tax_id)
     if customer.name is None:
         raise _missing("customer.name", _l("The customer's name as registered with SAT"))
@@ -176,6 +177,10 @@ def _identified_customer(customer, tax_id: str) -> dict:
     if customer.zip is None:
         raise _missing("customer.zip", _l("The zip code of the customer's fiscal domicile"))
     check_zip(customer.zip, path="customer.zip")
+    if use is not None:  # a payment receipt's, which SAT fixes
+        _same_as(customer.cfdi_use, use, "customer.cfdi_use", "cfdi_use_not_allowed",
+                 _l("A payment receipt has uso CFDI {use}; omit cfdi_use.", use=use))
+        return {"tax_regime": regime, "cfdi_use": use, "zip": customer.zip}
     use = customer.cfdi_use
     if use is None:
         raise _missing("customer.cfdi_use", _l("The uso CFDI"))
@@ -196,8 +201,9 @@ def _identified_customer(customer, tax_id: str) -> dict:
     return {"tax_regime": regime, "cfdi_use": use, "zip": customer.zip}
 
 
-def _customer(request, place: str, *, is_global: bool) -> dict:
-    """The CFDI's Receptor, checked for its kind (see requests.MexicoCustomer)."""
+def _customer(request, place: str, *, is_global: bool, use: str | None = None) -> dict:
+    """The CFDI's Receptor, checked for its kind (see requests.MexicoCustomer); `use`: the uso CFDI
+    the document's type fixes (a payment receipt's CP01)."""
     customer = request.customer
     tax_id = rfc.normalize_rfc(customer.tax_id, path="customer.tax_id")
     foreign = tax_id == rfc.FOREIGN
@@ -211,6 +217,10 @@ def _customer(request, place: str, *, is_global: bool) -> dict:
                                                            "{rfc}).", field=field, rfc=rfc.FOREIGN))
     name = customer.name
     country = foreign_tax_id = None
+    if tax_id in (rfc.GENERAL_PUBLIC, rfc.FOREIGN) and use is not None:
+        customer = customer.model_copy(update={"cfdi_use": _same_as(
+            customer.cfdi_use, use, "customer.cfdi_use", "cfdi_use_not_allowed",
+            _l("A payment receipt has uso CFDI {use}; omit cfdi_use.", use=use)) and None})
     if tax_id == rfc.GENERAL_PUBLIC:
         fields = _generic_customer(customer, tax_id, place)
         if is_global:
@@ -237,7 +247,9 @@ def _customer(request, place: str, *, is_global: bool) -> dict:
             raise _missing("customer.foreign_tax_id", _l("The foreign customer's tax id in its country"))
         country, foreign_tax_id = customer.country, customer.foreign_tax_id
     else:
-        fields = _identified_customer(customer, tax_id)
+        fields = _identified_customer(customer, tax_id, use)
+    if use is not None:
+        fields["cfdi_use"] = use
     kind = ("general_public" if tax_id == rfc.GENERAL_PUBLIC else "foreign" if foreign else
             rfc.person_type(tax_id))
     return {"kind": kind, "tax_id": tax_id, "name": name, **fields, "country": country,
@@ -564,6 +576,12 @@ def prepare(request, issuer: MexicoIssuer, environment: str, now: datetime) -> P
     if request.type not in CFDI_TYPES:
         raise Unprocessable(_l("Sello issues invoices and credit notes in Mexico, not {type}.",
                                type=request.type), code="unsupported_document_type", path="type")
+    if request.type == "payment":
+        from sello.countries.mx import payments
+
+        return payments.prepare(request, issuer, now)
+    if request.payments:
+        raise _not_allowed("payments", _l("Only a payment receipt (type payment) has payments."))
     branch = _branch(request, issuer)
     serie = _series(branch, request.type)
     place = check_zip(branch.zip, path="branch")
@@ -610,6 +628,7 @@ def prepare(request, issuer: MexicoIssuer, environment: str, now: datetime) -> P
     _check_size(content)
     net_tax = ((totals.total_transferred or Decimal(0)) - (totals.total_withheld or Decimal(0))).quantize(totals.total)
     return PreparedDocument(
+        balance=totals.total if payment_method == PPD else None,
         type=request.type,
         series=serie,
         issue_date=fecha.date(),

@@ -30,6 +30,9 @@ DOCUMENT_CODES = (
     "unsupported_tax_object", "taxes_required", "taxes_not_allowed", "invalid_tax", "tax_not_allowed",
     "invalid_tax_rate", "duplicate_tax", "invalid_discount", "amount_too_large", "invalid_tax_base",
     "document_too_large",
+    # A payment receipt (payments.py)
+    "invoice_not_payable", "related_customer_mismatch", "invalid_payment_date", "invalid_previous_balance", "invalid_tax_object",
+    "amount_exceeds_balance", "equivalence_required", "invalid_equivalence", "payment_amount_too_small",
 )
 # The codes of an issuer's registration (issuer.validate_issuer) and of a certificate upload
 # (csd.load_pair, csd.require_csd).
@@ -50,8 +53,8 @@ EXTERNAL_CODES = (
 # Codes `prepare` raises that no list above names, and why.
 UNLISTED = {
     "missing_field": "every route with a body names it already (sello.http's common 422)",
-    "unsupported_document_type": "the request model admits only invoice and credit_note, so a request "
-                                 "never reaches prepare with another type",
+    "unsupported_document_type": "the request model admits only invoice, credit_note and payment, so a "
+                                 "request never reaches prepare with another type",
 }
 
 _422 = Unprocessable
@@ -92,7 +95,7 @@ def examples() -> tuple:
                 "number (NoCertificado): upload a CSD issued by SAT.", path="cer"),
         # The document: type, branch, date, currency, export (documents.py) -------------------------------
         example(_422, "unsupported_document_type", "Sello issues invoices and credit notes in Mexico, not "
-                "{type}.", path="type", type="payment"),
+                "{type}.", path="type", type="withholding"),
         example(_422, "unknown_branch", "The issuer has no branch {code}; it has {known}.", path="branch",
                 code="GDL", known="MATRIZ, TIJ"),
         example(_422, "series_not_configured", "Branch {branch} has no series for credit notes; add one to "
@@ -213,6 +216,29 @@ def examples() -> tuple:
                 "CSD's .cer and .key files.", path="xml.Certificado", context="stamp"),
         example(_422, "certificate_not_from_sat", "The certificate's serial number is not a SAT certificate "
                 "number (NoCertificado): upload a CSD issued by SAT.", path="xml.Certificado", context="stamp"),
+        # A payment receipt (payments.py)
+        example(_422, "invoice_not_payable", "Document {id} is not an invoice with payment method PPD: only "
+                "those are paid with a payment receipt (an invoice paid when issued, PUE, is already paid).",
+                path="payments.0.documents.0.document", id="doc_7m2k9x4v1c8b3n6q0w5e"),
+        example(_422, "related_customer_mismatch", "Document {id} is an invoice to {rfc}: a payment receipt is "
+                "issued to the customer of the invoices it pays.", path="payments.0.documents.0.document",
+                id="doc_7m2k9x4v1c8b3n6q0w5e", rfc="XIA190128J61"),
+        example(_422, "invalid_payment_date", "A payment cannot be received after its receipt is issued "
+                "({fecha}).", path="payments.0.paid_at", fecha="2025-06-30T12:00:00"),
+        example(_422, "invalid_previous_balance", "What was left to pay cannot be more than the invoice's "
+                "total.", path="payments.0.documents.0.previous_balance"),
+        example(_422, "invalid_tax_object", "ObjetoImpDR 02 goes with the invoice's taxes, and the other keys "
+                "without them.", path="payments.0.documents.0.tax_object"),
+        example(_422, "amount_exceeds_balance", "The payment is more than what is left to pay of the invoice "
+                "({balance} {currency}).", path="payments.0.documents.0.amount", balance="580.00",
+                currency="MXN"),
+        example(_422, "equivalence_required", "The invoice is in {invoice} and the payment in {payment}: give "
+                "the equivalence, the {invoice} that one {payment} paid.",
+                path="payments.0.documents.0.equivalence", invoice="USD", payment="EUR"),
+        example(_422, "invalid_equivalence", "The invoice and the payment are in the same currency: the "
+                "equivalence is 1.", path="payments.0.documents.0.equivalence"),
+        example(_422, "payment_amount_too_small", "The payment's amount is less than what it pays of its "
+                "invoices ({minimum} {currency}).", path="payments.0.amount", minimum="580.00", currency="MXN"),
         # The CFDI as the PAC receives it
         example(_422, "document_too_large", "The CFDI would be about {size} bytes, over the {limit} Sello "
                 "issues; split it into several documents.", path="items", size=1_140_706, limit=1_000_000,

@@ -53,8 +53,10 @@ NAMESPACE = cfdi.NAMESPACE
 TFD = "{http://www.sat.gob.mx/TimbreFiscalDigital}TimbreFiscalDigital"
 MAX_AGE = timedelta(hours=72)
 MAX_AHEAD = timedelta(minutes=5)
-# TipoDeComprobante -> Sello's document type.
-TYPES = {code: doc_type for doc_type, code in CFDI_TYPES.items()}
+# TipoDeComprobante -> Sello's document type, for the types whose summary and printed version come from
+# the CFDI alone: a payment receipt (P) is not taken, since what it pays is recorded on Sello's invoices
+# when Sello issues it, and one made elsewhere would leave those balances wrong.
+TYPES = {CFDI_TYPES[doc_type]: doc_type for doc_type in ("invoice", "credit_note")}
 # What no CFDI needs and an attack does: a document type declaration or an entity declaration.
 _DECLARATIONS = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 # How many schema problems a refusal lists, with element names written with their usual prefixes

@@ -26,7 +26,7 @@ from sello.i18n import TranslatedValueError, _l
 from sello.models.common import RequestBody, text
 
 MAX_BRANCHES = 100
-DOCUMENT_TYPES = ("invoice", "credit_note")
+DOCUMENT_TYPES = ("invoice", "credit_note", "payment")
 
 _SERIE = re.compile(r"[A-Za-z0-9]{1,25}")
 _BRANCH_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
@@ -63,6 +63,9 @@ class BranchSeries(RequestBody):
     credit_note: Serie | None = Field(
         default=None, description="Series of the branch's credit notes, different from every invoice series; "
                                   "required to issue credit notes from the branch.", examples=["NC"])
+    payment: Serie | None = Field(
+        default=None, description="Series of the branch's payment receipts (CFDI de pago), different from the "
+                                  "other series; required to issue payments from the branch.", examples=["P"])
 
 
 class Branch(RequestBody):

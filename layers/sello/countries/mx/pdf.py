@@ -53,7 +53,7 @@ _LANGUAGE: ContextVar[Translator] = ContextVar("cfdi_pdf_language", default=tran
 
 CFDI = "http://www.sat.gob.mx/cfd/4"
 TFD = "http://www.sat.gob.mx/TimbreFiscalDigital"
-NS = {"cfdi": CFDI, "tfd": TFD}
+NS = {"cfdi": CFDI, "tfd": TFD, "pago20": "http://www.sat.gob.mx/Pagos20"}
 VERIFY_URL = "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx"
 LEGEND = "Este documento es una representación impresa de un CFDI"
 
@@ -117,12 +117,14 @@ def _render(stamped_xml: bytes, logo: bytes | None, locale: str) -> bytes:
         ),
         logo=logo_image(logo),
     )
+    pagos = cfdi.find("cfdi:Complemento/pago20:Pagos", NS)
     blocks = [
         _customer(customer),
         *_global_information(cfdi),
         *_related(cfdi),
         _items(cfdi, fmt),
-        Columns([_payment(cfdi, fmt), *_in_words(cfdi)], [_totals(cfdi, fmt)]),
+        *(_payments(pagos, fmt) if pagos is not None else
+          [Columns([_payment(cfdi, fmt), *_in_words(cfdi)], [_totals(cfdi, fmt)])]),
         _stamp(cfdi, tfd, fmt),
     ]
     folio_label, rfc_label = _("Folio fiscal:"), _("RFC:")
@@ -435,6 +437,77 @@ def _payment(cfdi: etree._Element, fmt: Formats) -> Fields:
         [(_("Método de pago:"), _coded("MetodoPago", _attr(cfdi, "MetodoPago")))],
         [(_("Condiciones de pago:"), _attr(cfdi, "CondicionesDePago"))],
     ], title=_("PAGO"))
+
+
+_RELATED_COLUMNS = (
+    Column(N_("Documento relacionado (UUID) / Serie y folio"), 120, lines=3), Column(N_("Moneda / equivalencia"), 52, lines=2),
+    Column(N_("Parcialidad"), 38, "c"), Column(N_("Saldo anterior"), 56, "r"), Column(N_("Importe pagado"), 56, "r"),
+    Column(N_("Saldo insoluto"), 56, "r"), Column(N_("Impuestos"), 120, lines=8), Column(N_("Objeto imp."), 27, "c"),
+)
+# Totales of the Pagos complement, in the order SAT's schema lists them.
+_PAYMENT_TOTALS = (
+    ("TotalRetencionesIVA", N_("Total retenciones IVA")), ("TotalRetencionesISR", N_("Total retenciones ISR")),
+    ("TotalRetencionesIEPS", N_("Total retenciones IEPS")),
+    ("TotalTrasladosBaseIVA16", N_("Base IVA 16%")), ("TotalTrasladosImpuestoIVA16", N_("IVA 16%")),
+    ("TotalTrasladosBaseIVA8", N_("Base IVA 8%")), ("TotalTrasladosImpuestoIVA8", N_("IVA 8%")),
+    ("TotalTrasladosBaseIVA0", N_("Base IVA 0%")), ("TotalTrasladosImpuestoIVA0", N_("IVA 0%")),
+    ("TotalTrasladosBaseIVAExento", N_("Base IVA exento")), ("MontoTotalPagos", N_("Monto total de los pagos")),
+)
+
+
+def _payment_taxes(related: etree._Element, fmt: Formats) -> str:
+    """The taxes paid with a related document (ImpuestosDR), one per line."""
+    lines = []
+    for kind, label in (("TrasladosDR/pago20:TrasladoDR", N_("{tax} {rate}: {amount} (base {base})")),
+                        ("RetencionesDR/pago20:RetencionDR", N_("Ret. {tax} {rate}: {amount} (base {base})"))):
+        for tax in related.iterfind(f"pago20:ImpuestosDR/pago20:{kind}", NS):
+            name = describe("Impuesto", _attr(tax, "ImpuestoDR")) or _attr(tax, "ImpuestoDR")
+            factor = _attr(tax, "TipoFactorDR")
+            if factor == "Exento":
+                lines.append(_("{tax} exento, base {base}").format(tax=name, base=_amount(_attr(tax, "BaseDR"), fmt)))
+                continue
+            lines.append(_(label).format(tax=name, rate=_rate(factor, _attr(tax, "TasaOCuotaDR"), fmt),
+                                         amount=_amount(_attr(tax, "ImporteDR"), fmt),
+                                         base=_amount(_attr(tax, "BaseDR"), fmt)))
+    return "\n".join(lines)
+
+
+def _payments(pagos: etree._Element, fmt: Formats) -> list:
+    """A CFDI de pago: each payment with the documents it pays, then the complement's totals."""
+    blocks: list = []
+    for number, pago in enumerate(pagos.iterfind("pago20:Pago", NS), start=1):
+        currency = _attr(pago, "MonedaP")
+        rate = _decimal(_attr(pago, "TipoCambioP"))
+        blocks.append(Fields([
+            [(_("Fecha de pago:"), _timestamp(_attr(pago, "FechaPago"), fmt)),
+             (_("Forma de pago:"), _coded("FormaPago", _attr(pago, "FormaDePagoP")))],
+            [(_("Moneda:"), _coded("Moneda", currency)),
+             (_("Tipo de cambio:"), fmt.number(rate) if rate is not None and currency != "MXN" else "")],
+            [(_("Monto:"), f"{_amount(_attr(pago, 'Monto'), fmt)} {currency}"),
+             (_("Número de operación:"), _attr(pago, "NumOperacion"))],
+        ], title=_("PAGO {number}").format(number=number)))
+        rows = []
+        for related in pago.iterfind("pago20:DoctoRelacionado", NS):
+            number_dr = "-".join(v for v in (_attr(related, "Serie"), _attr(related, "Folio")) if v)
+            equivalence = _decimal(_attr(related, "EquivalenciaDR"))
+            rows.append([
+                "\n".join(v for v in (_attr(related, "IdDocumento"), number_dr) if v),
+                "\n".join(v for v in (_attr(related, "MonedaDR"),
+                                       fmt.number(equivalence) if equivalence not in (None, 1) else "") if v),
+                _attr(related, "NumParcialidad"),
+                _amount(_attr(related, "ImpSaldoAnt"), fmt),
+                _amount(_attr(related, "ImpPagado"), fmt),
+                _amount(_attr(related, "ImpSaldoInsoluto"), fmt),
+                _payment_taxes(related, fmt),
+                _attr(related, "ObjetoImpDR"),
+            ])
+        columns = tuple(replace(c, title=_(c.title)) for c in _RELATED_COLUMNS)
+        blocks.append(Table(columns, rows, title=_("DOCUMENTOS RELACIONADOS"), size=ITEM_SIZE, lead=ITEM_LEAD))
+    totals = pagos.find("pago20:Totales", NS)
+    rows = [[_(label), _amount(_attr(totals, name), fmt)] for name, label in _PAYMENT_TOTALS
+            if _attr(totals, name)]
+    blocks.append(Columns([], [Table(_TOTAL_COLUMNS, rows, header=False, keep_together=True, last_bold=True)]))
+    return blocks
 
 
 def _in_words(cfdi: etree._Element) -> list[Fields]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from sello.models.certificates import CertificateUpload, UploadedFile
 
-TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito"}
+TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "payment": "Complemento de pago"}
 
 _clients: dict = {}  # environment -> (settings, SwSapienClient): one client per warm function
 _status_client: dict = {}  # "client" -> (settings, SatStatusClient)
@@ -94,9 +94,9 @@ class MexicoPlugin:
 
     @property
     def document_request_variants(self):
-        from sello.countries.mx.requests import MexicoCreditNoteRequest, MexicoInvoiceRequest
+        from sello.countries.mx.requests import VARIANTS
 
-        return {"invoice": MexicoInvoiceRequest, "credit_note": MexicoCreditNoteRequest}
+        return dict(VARIANTS)
 
     @property
     def issuer_request_model(self):
@@ -180,13 +180,22 @@ class MexicoPlugin:
         return documents.prepare(request, mexico, environment, now)
 
     def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
-        return tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
-                     if value.startswith("doc_"))
+        from sello.countries.mx import payments
 
-    def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
-        """A credit note's invoices named by Sello id, by their UUID (the stamp's folio fiscal)."""
-        return request.model_copy(update={"related": [numbers.get(value, value).upper()
-                                                      for value in request.related]})
+        related = tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
+                        if value.startswith("doc_"))
+        return related + payments.referenced_documents(request)
+
+    def resolve_references(self, request: Any, documents: Mapping[str, Any]) -> Any:
+        """A credit note's invoices named by Sello id, by their UUID (the stamp's folio fiscal); a
+        payment's, with what Sello knows of them (payments.resolve)."""
+        from sello.countries.mx import payments
+
+        if request.type == "payment":
+            return payments.resolve(request, documents)
+        return request.model_copy(update={"related": [
+            documents[value].authorization_number.upper() if value in documents else value
+            for value in request.related]})
 
     def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
                environment: str) -> NumberedDocument:

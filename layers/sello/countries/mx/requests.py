@@ -4,7 +4,8 @@ Mexico's own where CFDI 4.0 needs them, each field naming the SAT attribute it b
 
 Types: `invoice` (CFDI de ingreso, I), with `global_information` the global invoice to the general
 public (factura global); `credit_note` (CFDI de egreso, E) with the invoices it credits (`related`,
-CfdiRelacionados with TipoRelacion 01).
+CfdiRelacionados with TipoRelacion 01); `payment` (CFDI de pago, P, complemento de pagos 2.0) with the
+payments received for PPD invoices (`payments`, payments.py).
 
 As for Ecuador, the model checks shape (types, lengths and formats, the limits of SAT's schema),
 and `documents.prepare` checks SAT's rules (catalogs, the RFC's check digit, which fields each
@@ -15,33 +16,40 @@ validates a body once, as `MexicoDocumentRequest`; the variants (`MexicoInvoiceR
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PrivateAttr,
     StringConstraints,
     TypeAdapter,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
 )
-from pydantic_core import CoreSchema, core_schema
+from pydantic_core import CoreSchema, PydanticKnownError, core_schema
 
 from sello.i18n import TranslatedValueError, _l
 from sello.models.common import EmailStr, RequestBody, text
 from sello.models.document_parts import Quantity
 
-MexicoDocumentType = Literal["invoice", "credit_note"]
+MexicoDocumentType = Literal["invoice", "credit_note", "payment"]
 
 # The most lines a document has. A CFDI of this many short lines (about 600 bytes of XML each with one
 # tax) is some 300 KB; the document as stored must also fit (`document_too_large` otherwise).
 MAX_ITEMS = 500
 MAX_TAXES_PER_ITEM = 4  # one each of IVA and IEPS transferred, ISR and IVA withheld
 MAX_RELATED = 100
+MAX_PAYMENTS = 20
+MAX_PAID_DOCUMENTS = 100
 MAX_ADDITIONAL_INFO = 15
 
 _SPACES = re.compile(r" {2,}")
@@ -109,6 +117,12 @@ Discount = Annotated[Decimal, Field(ge=0, max_digits=24, decimal_places=6, allow
                                     examples=["0.00"])]
 ExchangeRate = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6, allow_inf_nan=False,
                                         examples=["17.2345"])]
+Money = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6, allow_inf_nan=False,
+                                 examples=["580.00"])]
+Balance = Annotated[Decimal, Field(ge=0, max_digits=24, decimal_places=6, allow_inf_nan=False,
+                                   examples=["1160.00"])]
+Equivalence = Annotated[Decimal, Field(gt=0, max_digits=17, decimal_places=10, allow_inf_nan=False,
+                                       examples=["0.0580"])]
 Percent = Annotated[Decimal, Field(ge=0, le=1000, decimal_places=4, allow_inf_nan=False, examples=["16"])]
 PerUnit = Annotated[Decimal, Field(gt=0, max_digits=24, decimal_places=6, allow_inf_nan=False,
                                    examples=["0.5911"])]
@@ -240,6 +254,98 @@ class GlobalInformation(RequestBody):
                       description="The year of the period (CFDI Año): this year or the last.")
 
 
+class MexicoPaidTax(RequestBody):
+    """A tax of an invoice issued elsewhere, as its CFDI sums it (Comprobante/Impuestos, by tax, factor and
+    rate): what a payment's share of it (ImpuestosDR) is computed from."""
+
+    type: Literal["vat", "ieps", "isr"] = Field(description="vat = IVA (002), ieps = IEPS (003), isr = ISR "
+                                                            "(001, withheld only).", examples=["vat"])
+    withholding: bool = Field(default=False, description="true for a tax withheld (Retencion).")
+    rate: Percent | None = Field(default=None, description="Percent, as on the invoice (TasaOCuota × 100); "
+                                                           "omitted when exempt.", examples=["16"])
+    exempt: bool = Field(default=False, description="true for IVA exento (TipoFactor Exento).")
+    base: Balance = Field(description="The invoice's base for this tax (the sum of its lines' bases).",
+                          examples=["1000.00"])
+    amount: Balance | None = Field(default=None, description="The invoice's amount of this tax; omitted when "
+                                                             "exempt.", examples=["160.00"])
+
+
+class MexicoPaidDocument(RequestBody):
+    """An invoice a payment applies to (Pagos DoctoRelacionado). One issued through Sello is named by its
+    document id, and Sello fills in its UUID, currency, series and folio, the installment number and
+    previous balance (from the payments it recorded) and its taxes; one issued elsewhere is named by its
+    UUID, and then those come with it."""
+
+    document: RelatedDocument = Field(
+        description="The Sello document id of the invoice (issued with payment method PPD), or the UUID of "
+                    "one issued elsewhere (IdDocumento).", examples=["doc_7m2k9x4v1c8b3n6q0w5e"])
+    amount: Money = Field(description="What this payment pays of the invoice, in the invoice's currency, with "
+                                      "its decimals (ImpPagado); at most its balance.", examples=["580.00"])
+    equivalence: Equivalence | None = Field(
+        default=None, description="Units of the invoice's currency per unit of the payment's currency "
+                                  "(EquivalenciaDR), up to 10 decimals. Omitted when both currencies are the "
+                                  "same (1), and for an invoice in MXN paid in another currency (the "
+                                  "payment's exchange rate); required otherwise.", examples=["1"])
+    currency: Currency | None = Field(default=None, description="An invoice issued elsewhere: its currency "
+                                                                "(MonedaDR).", examples=["MXN"])
+    total: Money | None = Field(default=None, description="An invoice issued elsewhere: its Total.",
+                                examples=["1160.00"])
+    previous_balance: Money | None = Field(
+        default=None, description="An invoice issued elsewhere: what was left to pay before this payment "
+                                  "(ImpSaldoAnt); its Total for the first installment.", examples=["1160.00"])
+    installment: int | None = Field(default=None, ge=1, le=999, description="An invoice issued elsewhere: "
+                                                                          "the installment number "
+                                                                          "(NumParcialidad).", examples=[1])
+    series: sat_text(25) | None = Field(default=None, description="An invoice issued elsewhere: its Serie.",
+                                        examples=["F"])
+    folio: sat_text(40) | None = Field(default=None, description="An invoice issued elsewhere: its Folio.",
+                                       examples=["1021"])
+    tax_object: TwoDigits | None = Field(
+        default=None, description="An invoice issued elsewhere: whether the payment is subject to tax "
+                                  "(ObjetoImpDR): 02 when `taxes` are given (the default then), 01 otherwise "
+                                  "(the default without taxes).", examples=["02"])
+    taxes: list[MexicoPaidTax] = Field(
+        default_factory=list, max_length=MAX_TAXES_PER_ITEM * 4,
+        description="An invoice issued elsewhere: its taxes, by tax, factor and rate, as its CFDI sums them.")
+
+
+def _noon(value: Any) -> Any:
+    """A date alone is that day at 12:00:00 (SAT's FechaPago when the time is not known)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(12))
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        return f"{value.strip()}T12:00:00"
+    return value
+
+
+class MexicoPayment(RequestBody):
+    """A payment received (Pagos Pago)."""
+
+    paid_at: Annotated[datetime, BeforeValidator(_noon)] | None = Field(
+        default=None,
+        description="When the payment was received (FechaPago), at the branch's local time; a date alone is "
+                    "that day at 12:00:00, as SAT asks. Not on a day after the receipt's issue date. Default: "
+                    "the receipt's issue time (Fecha).", examples=["2025-07-15T12:00:00"])
+    payment_form: TwoDigits = Field(description="c_FormaPago (FormaDePagoP): e.g. 01 efectivo, 02 cheque, 03 "
+                                                "transferencia; not 99.", examples=["03"])
+    currency: Currency = Field(default="MXN", description="The payment's currency (MonedaP), not XXX.",
+                               examples=["MXN"])
+    exchange_rate: ExchangeRate | None = Field(
+        default=None, description="Pesos per unit of the payment's currency on the payment date (TipoCambioP); "
+                                  "required unless the currency is MXN.", examples=["17.2345"])
+    amount: Money | None = Field(
+        default=None, description="The amount received (Monto), in the payment's currency: at least what it "
+                                  "pays of its invoices (each ImpPagado / EquivalenciaDR, summed and rounded "
+                                  "half up to the currency's decimals), which is the default.",
+        examples=["580.00"])
+    operation_number: sat_text(100) | None = Field(
+        default=None, description="Cheque number, SPEI tracking key or similar reference (NumOperacion).",
+        examples=["SPEI-7731"])
+    documents: list[MexicoPaidDocument] = Field(
+        min_length=1, max_length=MAX_PAID_DOCUMENTS,
+        description="The invoices it pays (DoctoRelacionado), each once per payment.")
+
+
 # Examples (each a valid document for the issuer EKU9003173C9, régimen 601, branch MATRIZ at 42501 with
 # series A and NC, on 2025-06-30).
 _CUSTOMER = {"tax_id": "XIA190128J61", "name": "XENON INDUSTRIAL ARTICLES", "tax_regime": "601",
@@ -289,6 +395,17 @@ CREDIT_NOTE_EXAMPLE = {
     ],
     "payment_form": "03",
 }
+PAYMENT_EXAMPLE = {
+    "type": "payment",
+    "issuer_id": "iss_3k9v0c2m1x7q8w4e5r6t",
+    "branch": "MATRIZ",
+    "customer": {k: v for k, v in _CUSTOMER.items() if k != "cfdi_use"},
+    "payments": [
+        {"paid_at": "2025-07-15T12:00:00", "payment_form": "03", "currency": "MXN",
+         "operation_number": "SPEI-7731",
+         "documents": [{"document": "doc_7m2k9x4v1c8b3n6q0w5e", "amount": "580.00"}]},
+    ],
+}
 FOREIGN_CUSTOMER_EXAMPLE = {"tax_id": "XEXX010101000", "name": "ACME TRADING LLC", "country": "USA",
                             "foreign_tax_id": "98-7654321"}
 
@@ -296,12 +413,16 @@ FOREIGN_CUSTOMER_EXAMPLE = {"tax_id": "XEXX010101000", "name": "ACME TRADING LLC
 class MexicoDocumentRequest(RequestBody):
     """A CFDI to issue. `invoice`: customer, items, payment_form (unless PPD); with global_information a
     global invoice to the general public. `credit_note`: customer, items, related (the invoices it
-    credits), payment_form."""
+    credits), payment_form. `payment`: customer and payments (the PPD invoices they pay)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [INVOICE_EXAMPLE]})
+    # A payment's invoices issued through Sello, as the plugin's resolve_references read them
+    # (payments.Invoice by document id); not part of the body.
+    _invoices: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     type: MexicoDocumentType = Field(
-        description="invoice = CFDI de ingreso (TipoDeComprobante I); credit_note = CFDI de egreso (E).",
+        description="invoice = CFDI de ingreso (TipoDeComprobante I); credit_note = CFDI de egreso (E); "
+                    "payment = CFDI de pago (P) with the complemento de pagos 2.0.",
         examples=["invoice"])
     issuer_id: text(64) = Field(description="The issuer (see /v1/issuers).",
                                 examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
@@ -329,8 +450,9 @@ class MexicoDocumentRequest(RequestBody):
                                   "Exterior complement, which Sello does not issue.", examples=["01"])
     customer: MexicoCustomer = Field(description="Who the CFDI is for (CFDI Receptor).")
     items: list[MexicoItem] = Field(
-        min_length=1, max_length=MAX_ITEMS,
-        description=f"1 to {MAX_ITEMS} lines (CFDI Conceptos). The whole document must also stay within what "
+        default=None, validate_default=True, max_length=MAX_ITEMS, json_schema_extra={"minItems": 1},
+        description=f"1 to {MAX_ITEMS} lines (CFDI Conceptos); required for invoices and credit notes, none for "
+                    f"a payment (its one Concepto is SAT's). The whole document must also stay within what "
                     f"a document can hold, or it is refused with `document_too_large`.")
     payment_form: TwoDigits | None = Field(
         default=None,
@@ -354,6 +476,25 @@ class MexicoDocumentRequest(RequestBody):
                     "its UUID (folio fiscal) or its Sello document id; 1 or more for a credit note, none for "
                     "an invoice.",
         examples=[["5FB2822E-396D-4725-8521-CDC4BDD20CCF"]])
+    @field_validator("items", mode="wrap")
+    @classmethod
+    def _items_of_the_type(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """Required, 1 or more, for invoices and credit notes; a payment has none of its own (None: not
+        sent)."""
+        payment = info.data.get("type") == "payment"
+        if value is None:
+            if payment:
+                return []
+            raise PydanticKnownError("missing")
+        items = handler(value)
+        if not items and not payment:
+            raise PydanticKnownError("too_short", {"field_type": "List", "min_length": 1, "actual_length": 0})
+        return items
+
+    payments: list[MexicoPayment] = Field(
+        default_factory=list, max_length=MAX_PAYMENTS,
+        description=f"A payment (complemento de pagos 2.0): the payments received, 1 to {MAX_PAYMENTS}; none "
+                    f"for the other types.")
     additional_info: dict[text(100), text(300)] = Field(
         default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
         description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs printed on the PDF; they are not part "
@@ -363,6 +504,9 @@ class MexicoDocumentRequest(RequestBody):
 # One variant per type ---------------------------------------------------------------------------------
 
 _PARTS = ("global_information", "related", "payment_terms")
+# What a payment leaves out: its amounts, currency and payment data are each payment's.
+_NOT_FOR_PAYMENTS = ("global_information", "related", "payment_terms", "items", "currency", "exchange_rate",
+                     "export", "payment_form", "payment_method")
 
 
 def _variant(title: str, examples: list[dict], *, needs: tuple[str, ...] = (),
@@ -373,6 +517,8 @@ def _variant(title: str, examples: list[dict], *, needs: tuple[str, ...] = (),
         properties = json_schema["properties"]
         for part in leaves_out:
             del properties[part]
+        if "items" in properties:  # required where shown (MexicoDocumentRequest._items_of_the_type)
+            properties["items"] = {k: v for k, v in properties["items"].items() if k != "default"}
         for name, description in (about or {}).items():
             properties[name] = {**properties[name], "description": description}
         for part in needs:
@@ -388,8 +534,8 @@ class MexicoInvoiceRequest(MexicoDocumentRequest):
     """A CFDI de ingreso (I). With global_information, the global invoice of a period's sales to the
     general public (factura global)."""
 
-    model_config = _variant("Mexico invoice", [INVOICE_EXAMPLE, GLOBAL_INVOICE_EXAMPLE],
-                            leaves_out=("related",))
+    model_config = _variant("Mexico invoice", [INVOICE_EXAMPLE, GLOBAL_INVOICE_EXAMPLE], needs=("items",),
+                            leaves_out=("related", "payments"))
 
     type: Literal["invoice"] = Field(description="CFDI de ingreso (TipoDeComprobante I).",
                                      examples=["invoice"])
@@ -399,20 +545,35 @@ class MexicoCreditNoteRequest(MexicoDocumentRequest):
     """A CFDI de egreso (E) that credits invoices (returns, discounts, bonuses): CfdiRelacionados with
     TipoRelacion 01. Paid PUE."""
 
-    model_config = _variant("Mexico credit note", [CREDIT_NOTE_EXAMPLE], needs=("related",),
-                            leaves_out=("global_information",), about={
+    model_config = _variant("Mexico credit note", [CREDIT_NOTE_EXAMPLE], needs=("items", "related"),
+                            leaves_out=("global_information", "payments"), about={
                                 "payment_method": "PUE (a credit note is settled when issued)."})
 
     type: Literal["credit_note"] = Field(description="CFDI de egreso (TipoDeComprobante E).",
                                          examples=["credit_note"])
 
 
+class MexicoPaymentRequest(MexicoDocumentRequest):
+    """A CFDI de pago (P) with the complemento de recepción de pagos 2.0: the payments received for
+    invoices issued with payment method PPD, each invoice's installment, previous balance, amount paid
+    and new balance, and the taxes paid with it. The customer's uso CFDI is CP01 (filled in)."""
+
+    model_config = _variant("Mexico payment", [PAYMENT_EXAMPLE], needs=("payments",),
+                            leaves_out=_NOT_FOR_PAYMENTS, about={
+                                "customer": "Who paid (CFDI Receptor): the customer of the invoices paid; "
+                                            "cfdi_use is CP01 (filled in when omitted)."})
+
+    type: Literal["payment"] = Field(description="CFDI de pago (TipoDeComprobante P).", examples=["payment"])
+
+
 VARIANTS: dict[str, type[MexicoDocumentRequest]] = {
     "invoice": MexicoInvoiceRequest,
     "credit_note": MexicoCreditNoteRequest,
+    "payment": MexicoPaymentRequest,
 }
 
-MexicoDocumentVariant = Annotated[MexicoInvoiceRequest | MexicoCreditNoteRequest, Field(discriminator="type")]
+MexicoDocumentVariant = Annotated[MexicoInvoiceRequest | MexicoCreditNoteRequest | MexicoPaymentRequest,
+                                  Field(discriminator="type")]
 
 
 @cache
