@@ -31,6 +31,8 @@ DOCUMENT_CODES = (
     "invalid_tax_rate", "duplicate_tax", "invalid_discount", "amount_too_large", "invalid_tax_base",
     "document_too_large",
 )
+# The codes of a cancellation request's checks (cancellation.prepare), in the order it checks.
+CANCELLATION_CODES = ("substitute_required", "substitute_not_allowed", "substitute_not_related")
 # The codes of an issuer's registration (issuer.validate_issuer) and of a certificate upload
 # (csd.load_pair, csd.require_csd).
 ISSUER_CODES = (
@@ -176,6 +178,14 @@ def examples() -> tuple:
                 "discount. Remove its taxes and use tax_object 01.", path="items.0.taxes"),
         example(_422, "amount_too_large", "Amounts in a CFDI have at most 18 digits before the decimal "
                 "point; this one in {currency} has more.", path="items.0", currency="MXN"),
+        # Cancellation (cancellation.py)
+        example(_422, "substitute_required", "Motive 01 cancels a document that another one substitutes: give "
+                "that one in substitute (its Sello document id or UUID).", path="substitute"),
+        example(_422, "substitute_not_allowed", "Only motive 01 names a substitute; omit substitute or use motive "
+                "01.", path="substitute"),
+        example(_422, "substitute_not_related", "Document {id} does not substitute this one: issue the substitute "
+                "with substitutes set to this document's id or UUID.", path="substitute",
+                id="doc_8n4m2k7p1r5t9v3x6z0b"),
         # The CFDI as the PAC receives it
         example(_422, "document_too_large", "The CFDI would be about {size} bytes, over the {limit} Sello "
                 "issues; split it into several documents.", path="items", size=1_140_706, limit=1_000_000,

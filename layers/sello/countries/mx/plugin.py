@@ -17,7 +17,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sello.countries import AuthorityUnavailable, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import (
+    AuthorityUnavailable,
+    CancellationOutcome,
+    CancelOutcome,
+    NumberedDocument,
+    PollOutcome,
+    PreparedDocument,
+    SubmitOutcome,
+)
 from sello.countries.mx import rfc
 from sello.settings import get_settings
 
@@ -173,13 +181,18 @@ class MexicoPlugin:
         return documents.prepare(request, mexico, environment, now)
 
     def referenced_documents(self, request: Any) -> tuple[tuple[str, str], ...]:
-        return tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
-                     if value.startswith("doc_"))
+        named = tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
+                      if value.startswith("doc_"))
+        substitutes = getattr(request, "substitutes", None) or ""
+        return named + (((substitutes, "substitutes"),) if substitutes.startswith("doc_") else ())
 
     def resolve_references(self, request: Any, numbers: Mapping[str, str]) -> Any:
-        """A credit note's invoices named by Sello id, by their UUID (the stamp's folio fiscal)."""
-        return request.model_copy(update={"related": [numbers.get(value, value).upper()
-                                                      for value in request.related]})
+        """A credit note's invoices, and the invoice a substitute replaces, named by Sello id, by their
+        UUID (the stamp's folio fiscal)."""
+        update: dict[str, Any] = {"related": [numbers.get(value, value).upper() for value in request.related]}
+        if getattr(request, "substitutes", None):
+            update["substitutes"] = numbers.get(request.substitutes, request.substitutes).upper()
+        return request.model_copy(update=update)
 
     def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
                environment: str) -> NumberedDocument:
@@ -225,8 +238,55 @@ class MexicoPlugin:
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
         from sello.countries.mx import pdf
+        from sello.models.documents import CANCELLED
 
-        return pdf.render(authorized, logo=logo, language=language)
+        return pdf.render(authorized, logo=logo, language=language,
+                          cancelled=document.get("cancellation_status") in CANCELLED)
+
+    # Cancellation (countries.mx.cancellation) ------------------------------------------------------
+
+    @property
+    def cancel_request_model(self):
+        from sello.countries.mx.cancellation import MexicoCancelRequest
+
+        return MexicoCancelRequest
+
+    def cancellation_references(self, request: Any) -> tuple[tuple[str, str], ...]:
+        from sello.countries.mx import cancellation
+
+        return cancellation.references(request)
+
+    def prepare_cancellation(self, document: Mapping[str, Any], request: Any,
+                             references: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        from sello.countries.mx import cancellation
+
+        return cancellation.prepare(document, request, references)
+
+    def cancel(self, document: Mapping[str, Any], request: Mapping[str, Any], key: Any, cert: Any,
+               environment: str) -> CancelOutcome:
+        """SAT's cancellation request, signed here, sent through the PAC. SAT answers a request repeated
+        for the same UUID as it did the first time (or 202, already cancelled), so a retry is harmless."""
+        from sello.countries.mx import cancellation
+        from sello.countries.mx.pac import CancelRejected, PacAuthenticationFailed
+        from sello.ids import utcnow
+
+        xml = cancellation.signed_request(request, key, cert, utcnow())
+        try:
+            result = _pac(environment).cancel(request["uuid"], xml)
+        except CancelRejected as exc:
+            return CancelOutcome(status="rejected", receipt=exc.acuse, messages=exc.messages)
+        except PacAuthenticationFailed as exc:
+            raise AuthorityUnavailable(str(exc)) from exc
+        return CancelOutcome(status="requested", receipt=result.acuse)
+
+    def cancellation_status(self, document: Mapping[str, Any], environment: str) -> CancellationOutcome:
+        """SAT's Consulta of the CFDI, read as the outcome of its cancellation."""
+        from sello.countries.mx import cancellation
+
+        content = document["content"]
+        status = _sat_status().consulta(content["issuer"]["rfc"], content["customer"]["tax_id"],
+                                        content["totals"]["total"], document["authorization_number"])
+        return cancellation.outcome(status.estado, status.es_cancelable, status.estatus_cancelacion)
 
 
 plugin = MexicoPlugin()

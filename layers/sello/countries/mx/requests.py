@@ -354,6 +354,12 @@ class MexicoDocumentRequest(RequestBody):
                     "its UUID (folio fiscal) or its Sello document id; 1 or more for a credit note, none for "
                     "an invoice.",
         examples=[["5FB2822E-396D-4725-8521-CDC4BDD20CCF"]])
+    substitutes: RelatedDocument | None = Field(
+        default=None,
+        description="The invoice this one replaces (CFDI CfdiRelacionados, TipoRelacion 04, sustitución de los "
+                    "CFDI previos), by its UUID (folio fiscal) or its Sello document id; then cancel that one "
+                    "with motive 01 and this one as its `substitute`. Invoices only.",
+        examples=[None])
     additional_info: dict[text(100), text(300)] = Field(
         default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
         description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs printed on the PDF; they are not part "
@@ -400,7 +406,7 @@ class MexicoCreditNoteRequest(MexicoDocumentRequest):
     TipoRelacion 01. Paid PUE."""
 
     model_config = _variant("Mexico credit note", [CREDIT_NOTE_EXAMPLE], needs=("related",),
-                            leaves_out=("global_information",), about={
+                            leaves_out=("global_information", "substitutes"), about={
                                 "payment_method": "PUE (a credit note is settled when issued)."})
 
     type: Literal["credit_note"] = Field(description="CFDI de egreso (TipoDeComprobante E).",
