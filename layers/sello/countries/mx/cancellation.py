@@ -95,9 +95,10 @@ def prepare(document: Mapping[str, Any], request: MexicoCancelRequest,
             substitute_uuid = str(substitute["authorization_number"]).upper()
         else:
             substitute_uuid = request.substitute.upper()
-        if substitute_uuid == uuid:
-            raise Unprocessable(_l("A document cannot substitute itself."), code="substitute_not_related",
-                                path="substitute")
+        if substitute_uuid == uuid:  # a document does not substitute itself
+            raise Unprocessable(_l("Document {id} does not substitute this one: issue the substitute with "
+                                   "substitutes set to this document's id or UUID.", id=request.substitute),
+                                code="substitute_not_related", path="substitute")
     content = document["content"]
     return {"uuid": uuid, "rfc": content["issuer"]["rfc"], "motive": request.motive,
             "substitute_uuid": substitute_uuid}

@@ -101,7 +101,8 @@ def _render(stamped_xml: bytes, logo: bytes | None, locale: str, cancelled: bool
     kind = _attr(cfdi, "TipoDeComprobante")
     title = _(TITLES.get(kind, "CFDI"))
     if cancelled:
-        title = f"{title} · {_('CANCELADO')}"
+        mark = _("CANCELADO")
+        title = f"{title} · {mark}"
     number = "-".join(v for v in (_attr(cfdi, "Serie"), _attr(cfdi, "Folio")) if v)
     uuid = _attr(tfd, "UUID")
     masthead = Masthead(
