@@ -102,6 +102,12 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
     assert b"TimbreFiscalDigital" in cfdi and uuid.encode() in cfdi
     assert (tmp_path / "cfdi.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "csd.cer").exists() and (tmp_path / "csd.key").exists()
+    # The cancel step: the first CFDI replaced by a substitute and cancelled with motive 01.
+    assert re.search(r"^pending$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    assert re.search(r"^cancellation accepted$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    acuse = (tmp_path / "acuse.xml").read_bytes()
+    assert b"cancelacfd.sat.gob.mx" in acuse and uuid.encode() in acuse
+    assert (tmp_path / "cfdi-cancelado.pdf").read_bytes().startswith(b"%PDF")
 
 
 @needs_shell
