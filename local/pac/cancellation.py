@@ -151,7 +151,8 @@ def relations(cfdi: str) -> tuple[str, list[tuple[str, str]]]:
     found = [(group.get("TipoRelacion", ""), (item.get("UUID") or "").upper())
              for group in root.iterfind(f"{{{sat.CFDI_NS}}}CfdiRelacionados")
              for item in group.iterfind(f"{{{sat.CFDI_NS}}}CfdiRelacionado")]
-    found += [("pago", (item.get("IdDocumento") or "").upper()) for item in root.iter(f"{{{PAGOS_NS}}}DoctoRelacionado")]
+    found += [("pago", (item.get("IdDocumento") or "").upper())
+              for item in root.iter(f"{{{PAGOS_NS}}}DoctoRelacionado")]
     return root.get("TipoDeComprobante", ""), found
 
 

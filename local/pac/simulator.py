@@ -102,7 +102,8 @@ Admin endpoints under `/_sim/pac/` (JSON):
   "customids": {customid: uuid}, "errors": {code: count}, "registry": [{"rfc", "name", "zip",
   "regimes"}]};
 - `POST /_sim/pac/config` with any of {"mode", "accept_any_issuer", "token_ttl_seconds",
-  "hold_seconds", "cancellation_acceptance", "cancellation_polls", "faults": [{"kind", "count" (default 1), "service" (default "any")}],
+  "hold_seconds", "cancellation_acceptance", "cancellation_polls", "faults": [{"kind", "count"
+  (default 1), "service" (default "any")}],
   "reject_next": [{"code"?, "message"?, "detail"?}], "registry": [{"rfc", "name", "zip",
   "regimes"}]} → the state; lists of faults and rejections replace what is pending, registry entries
   are added (replacing by RFC); 400 {"error"} on anything else, and nothing changes;

@@ -60,7 +60,8 @@ RECEIPT_FILE = "cancellation-receipt.xml"
 _PREVIOUS = ("cancellation_finished_at", "cancellation_authority_status", "cancellation_messages",
              "cancellation_receipt_key", "cancellation_next_attempt_at", "cancellation_error",
              "cancellation_delivery_error", "cancellation_sent_at", "cancellation_polls",
-             "cancellation_unreachable_since", "cancellation_unreachable_count", "cancellation_notified_at")
+             "cancellation_unreachable_since", "cancellation_unreachable_count", "cancellation_notified_at",
+             "cancellation_pdf_at")
 # What a cancellation that ends as failed tells the client, by the state machine's error name.
 _FAILURES = {
     "Sello.AuthorityUnreachable": ("authority_unreachable", "The tax authority could not be reached during the "

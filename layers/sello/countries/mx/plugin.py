@@ -2,7 +2,9 @@
 
 Like Ecuador's, each step's module is imported when the step runs: the API validates and numbers
 (requests, documents), the signing task builds and seals (cfdi), the submit task stamps at the PAC
-(pac; the PAC decides at once, so nothing polls), the render task draws the printed CFDI (pdf).
+(pac; the PAC decides at once, so nothing polls), the render task draws the printed CFDI (pdf). A
+cancellation is checked by the API, signed and sent to the PAC by the cancel task and followed through
+SAT's status service (cancellation, pac, sat_status).
 
 The PAC stamps a document sent again with the same `customid` as it did the first time (SW Sapien
 keeps the first stamp; a CFDI already stamped answers 307, which the adapter turns into that stamp):
