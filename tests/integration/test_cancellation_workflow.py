@@ -69,7 +69,7 @@ def test_accepted_the_receipt_is_stored_the_pdf_marked_and_the_customer_told(aws
     assert blob(aws, "doc_cancel_accepted", "document.pdf").endswith(b"CANCELLED")
     assert item["status"] == "authorized"  # the document keeps its status; the cancellation says the rest
     [mail] = outbox()
-    assert mail["To"] == CUSTOMER and "Cancelled" in mail["Subject"]
+    assert mail["To"] == CUSTOMER and mail["Subject"].startswith("Cancelado: ")  # Spanish, the default
     names = sorted(part.get_filename() for part in mail.iter_attachments())
     assert names == ["001-001-000000007.cancelacion.xml", "001-001-000000007.pdf", "001-001-000000007.xml"]
 
@@ -86,7 +86,7 @@ def test_refused_by_the_authority_the_document_stays_in_force(aws, authority, ca
     assert authority.calls["cancellation_status"] == 0
     assert blob(aws, "doc_cancel_refused", "document.pdf") == b"%PDF-1.7 first"  # not marked
     [mail] = outbox()
-    assert "Cancellation rejected" in mail["Subject"]
+    assert mail["Subject"].startswith("Cancelación rechazada: ")
 
 
 @pytest.mark.parametrize("answer, final", [("rejected", "rejected"), ("expired", "expired")])
