@@ -41,7 +41,8 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # each task reads its document and records its step on it; sign also reads the issuer and its
     # certificate
     **{name: frozenset({"GetItem", "UpdateItem"}) for name in ("sign", "submit", "poll", "render", "notify",
-                                                               "finish")},
+                                                               "finish", "cancel", "cancellation_status",
+                                                               "cancellation_finish")},
     # certificates by expiry day (index), each warning claimed (or released) on the certificate; the
     # issuer and account for the address
     "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem"}),

@@ -22,13 +22,15 @@ from infra.mail import Mail
 from infra.nag import acknowledge
 
 ASL_FILE = Path(__file__).resolve().parent / "workflow.asl.json"
-DECRYPTS_CERTIFICATE_KEYS = {"sign"}
-SENDS_EMAIL = {"notify"}
+DECRYPTS_CERTIFICATE_KEYS = {"sign", "cancel"}  # cancel signs the cancellation request
+SENDS_EMAIL = {"notify", "cancellation_finish"}
 # Call the tax authority; its endpoints come from the context values of the same names (e.g.
 # `-c sri_test_url=...`), by default the settings' own.
-CALLS_AUTHORITY = {"submit", "poll"}
+CALLS_AUTHORITY = {"submit", "poll", "cancel"}
 AUTHORITY_URLS = ("sri_test_url", "sri_live_url", "sw_test_url", "sw_live_url", "sw_test_api_url",
                   "sw_live_api_url")
+# Ask SAT's public status service (no credentials): its URL from the context value `sat_status_url`.
+ASKS_STATUS = {"cancellation_status"}
 # Mexico: the PAC account's credentials ("user:password"), one secret per environment. The stack
 # creates them with a placeholder; an operator puts the PAC's values in (README, Deployment).
 PAC_CREDENTIALS = {"test": "PacTestCredentials", "live": "PacLiveCredentials"}
@@ -66,6 +68,9 @@ class Workflow(Construct):
                     secret.grant_read(fn.function)
                     fn.function.add_environment(f"SELLO_SW_{environment.upper()}_CREDENTIALS_SECRET",
                                                 secret.secret_arn)
+            if spec.name in ASKS_STATUS:
+                url = self.node.try_get_context("sat_status_url") or Settings.model_fields["sat_status_url"].default
+                fn.function.add_environment("SELLO_SAT_STATUS_URL", url)
             self.functions[spec.name] = fn
 
         role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"),

@@ -26,7 +26,7 @@ from sello.http import (
 )
 from sello import countries
 from sello.models.common import DEFAULT_PAGE_SIZE
-from sello.models.country_bodies import DocumentBody
+from sello.models.country_bodies import CancelBody, DocumentBody
 from sello.models.documents import (
     DOCUMENT_STATUSES,
     LISTED_TYPES,
@@ -39,7 +39,7 @@ from sello.models.documents import (
 from sello.errors import Unprocessable
 from sello.i18n import _l
 from sello.models.stamping import StampDocumentRequest, StampOptions
-from sello.services import documents, stamping
+from sello.services import cancellation, documents, stamping
 from sello.validation import validate_body
 from sello.services.documents import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_TTL_SECONDS, REPLAY_WAIT_SECONDS
 
@@ -325,6 +325,52 @@ def email_document(document_id: _DOCUMENT_ID,
 def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
     caller = principal(router)
     return documents.default_service().retry(caller.account_id, caller.environment, document_id)
+
+
+@router.post("/v1/documents/<document_id>/cancel", summary="Cancel a document", tags=_DOCUMENTS,
+             status_code=202,
+             description="Asks the tax authority to cancel an authorized document, and answers at once with the "
+                         "document, its `cancellation.status` `pending`. The cancellation then runs on its own: the "
+                         "request goes to the authority (Mexico: signed with the issuer's CSD, through the PAC), and "
+                         "Sello asks the authority until it decides; when the authority asks the receiver to accept "
+                         "it (Mexico: above 1,000 MXN, unless the receiver is the general public or a foreign "
+                         "resident, or the CFDI is an egreso...), that takes up to three business days, and the "
+                         "receiver's silence counts as acceptance (`expired`). The final status is `accepted`, "
+                         "`expired` (both: the document is cancelled, its PDF says so), `rejected` or `failed` (a "
+                         "new request may follow); the customer gets an email with it. The body depends on the "
+                         "document's country (Mexico: `motive` 01–04, and for 01 the `substitute`: an invoice "
+                         "issued with `substitutes` naming this document).",
+             responses=route_responses(202, "The cancellation is pending", {
+                 404: _NOT_FOUND,
+                 409: error_doc("cancellation_not_available", "document_not_authorized", "cancellation_in_progress",
+                                "document_cancelled",
+                                note="the country's authority cannot be asked to cancel through Sello; the "
+                                     "document is not authorized; a cancellation is pending or done",
+                                context="cancel"),
+                 422: error_doc("related_document_not_found", "related_document_not_authorized",
+                                *countries.cancellation_error_codes(),
+                                note="`path` names the field: a motive the country does not have, a substitute "
+                                     "missing, not allowed, not found, not authorized or not substituting this "
+                                     "document", context="cancel"),
+                 503: error_doc("workflow_unavailable", note="the cancellation could not be started; request it "
+                                                             "again", context="cancel")}, body=True))
+def cancel_document(document_id: _DOCUMENT_ID, body: Annotated[CancelBody, Body()]) -> DocumentView:
+    caller = principal(router)
+    return cancellation.default_service().request(caller.account_id, caller.environment, document_id, body)
+
+
+@router.get("/v1/documents/<document_id>/cancellation-receipt", summary="Download the cancellation receipt",
+            tags=_DOCUMENTS,
+            description="Redirects (303) to the tax authority's receipt of the latest cancellation request (Mexico: "
+                        "SAT's acuse de cancelación, XML), once the authority has taken the request. Follow the "
+                        "redirect (`curl -L`).",
+            responses=file_responses("The receipt is at `Location`", "`Content-Type: application/xml`", {
+                404: _NOT_FOUND, 409: error_doc("cancellation_receipt_not_available")},
+                example=("accounts/acct_9f2c4e7a1b3d5f6a8c0e/documents/doc_7h3k9m2p4r6t8v1x3z5b/"
+                         "cancellation-receipt.xml", "A-1.cancelacion.xml", "application/xml")))
+def get_document_cancellation_receipt(document_id: _DOCUMENT_ID):
+    caller = principal(router)
+    return file_redirect(cancellation.default_service().receipt(caller.account_id, caller.environment, document_id))
 
 
 app = make_app(router, raw_paths={_STAMP_PATH: _XML_TYPES})

@@ -55,6 +55,13 @@ WORKFLOW_FUNCTIONS = (
     FunctionSpec("render", "workflow.render.handler", "Renders and stores the printable PDF"),
     FunctionSpec("notify", "workflow.notify.handler", "Emails the customer the XML and the PDF"),
     FunctionSpec("finish", "workflow.finish.handler", "Records the final status of a document"),
+    # A document's cancellation (the same state machine, input `"action": "cancel"`).
+    FunctionSpec("cancel", "workflow.cancel.handler", "Sends a signed cancellation request to the authority",
+                 memory_mb=1024, timeout_s=120),
+    FunctionSpec("cancellation_status", "workflow.cancellation_status.handler",
+                 "Asks the authority how far a cancellation has come", timeout_s=60),
+    FunctionSpec("cancellation_finish", "workflow.cancellation_finish.handler",
+                 "Renders the cancelled PDF, emails the final state and records it"),
 )
 
 # Routes that need no API key (everything else goes through the authorizer).

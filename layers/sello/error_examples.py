@@ -277,6 +277,23 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         example(ServiceUnavailable, "workflow_unavailable",
                 "Document {id} was stored, but its processing could not be started; {retry}.", id=_DOCUMENT_ID,
                 retry="send the same request with the same Idempotency-Key to start it"),
+        # Cancellations (services/cancellation.py) ---------------------------------------------------------
+        example(Conflict, "cancellation_not_available", "Documents of {country} cannot be cancelled through Sello: "
+                "the tax authority has no cancellation service Sello can call.", country="Ecuador"),
+        example(Conflict, "document_not_authorized", "Only an authorized document can be cancelled; this one is "
+                "{status}.", status="processing", extra={"status": "processing"}, context="cancel"),
+        example(Conflict, "cancellation_in_progress", "A cancellation of this document is in progress; its status "
+                "says how far it has come."),
+        example(Conflict, "document_cancelled", "This document is already cancelled."),
+        example(Unprocessable, "related_document_not_found", "No document of this issuer with the id {id}.",
+                path="substitute", id="doc_7m2k9x4v1c8b3n6q0w5e", context="cancel"),
+        example(Unprocessable, "related_document_not_authorized", "Document {id} is {status}; only an authorized "
+                "document can be related.", path="substitute", id="doc_7m2k9x4v1c8b3n6q0w5e", status="failed",
+                context="cancel"),
+        example(ServiceUnavailable, "workflow_unavailable",
+                "The cancellation could not be started; request it again in a few minutes.", context="cancel"),
+        example(Conflict, "cancellation_receipt_not_available", "The document has no cancellation receipt: no "
+                "cancellation was requested, or the authority has not taken it yet."),
         # Shared by the countries (countries/__init__.py) --------------------------------------------------
         example(Unprocessable, "unsupported_country", "Country {country} is not supported; supported: {supported}.",
                 path="country", country="'PE'", supported="EC"),

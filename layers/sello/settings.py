@@ -64,6 +64,10 @@ class Settings(BaseModel):
     poll_max_wait_seconds: int = Field(default=900, ge=0)
     poll_backoff_rate: float = Field(default=2.0, ge=1)
     retry_window_seconds: int = Field(default=72 * 3600, gt=0)
+    # A requested cancellation is followed (the authority asked with the same growing waits) this long
+    # after the authority took it: SAT gives the receiver three business days to accept, which a weekend
+    # and holidays stretch to six calendar days or so. Then it ends as failed (it can be requested again).
+    cancellation_window_seconds: int = Field(default=7 * 24 * 3600, gt=0)
 
     # Ecuador (SRI). The base URL of each environment's offline web services: a test API key's documents
     # go to pruebas (celcer), a live key's to producción (cel).

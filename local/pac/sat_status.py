@@ -5,12 +5,13 @@ The request is SAT's: `Envelope/Body/Consulta/expresionImpresa` (namespace http:
 `?re=<RFC emisor>&rr=<RFC receptor>&tt=<total>&id=<UUID>[&fe=<last 8 of the Sello>]`. The answer has
 SAT's shape: `ConsultaResponse/ConsultaResult` with the fields in the data-contract namespace:
 - a UUID the simulator stamped whose RFCs are the document's and whose total is the same amount →
-  `S - Comprobante obtenido satisfactoriamente.`, Estado `Vigente` (`Cancelado` once `cancel(uuid)`
-  marked it), EsCancelable by SAT's rules (RMF 2.7.1.35, the part the simulator can judge): "Cancelable
+  `S - Comprobante obtenido satisfactoriamente.`, Estado `Vigente` (`Cancelado` once cancelled:
+  local.pac.cancellation), EsCancelable by SAT's rules (RMF 2.7.1.35, the part the simulator can judge): "Cancelable
   sin aceptación" when the total is at most 1,000 MXN (Total × TipoCambio), the receiver is the general
   public (XAXX010101000) or a foreign resident (XEXX010101000), or the CFDI is an egreso, traslado or
-  nómina; "Cancelable con aceptación" otherwise; "No cancelable" once cancelled; EstatusCancelacion
-  `Cancelado sin aceptación` once cancelled, else nil; ValidacionEFOS `200`;
+  nómina; "Cancelable con aceptación" otherwise; "No cancelable" once cancelled or while payment CFDIs
+  in force relate to it; EstatusCancelacion as the cancellation goes (`En proceso`, `Cancelado sin
+  aceptación`, ...), nil while none was requested; ValidacionEFOS `200`;
 - anything else → `N - 602: Comprobante no encontrado.`, Estado `No Encontrado`, the rest empty;
 - a body that is not such a request → HTTP 500 with a SOAP fault (as the WCF service answers)."""
 
@@ -90,11 +91,11 @@ def _answer(fields: Mapping[str, str | None]) -> bytes:
     return etree.tostring(envelope, encoding="utf-8")
 
 
-def answer_found(*, cancelled: bool, cancelable: str) -> bytes:
-    return _answer({"CodigoEstatus": FOUND, "EsCancelable": NOT_CANCELABLE if cancelled else cancelable,
-                    "Estado": "Cancelado" if cancelled else "Vigente",
-                    "EstatusCancelacion": "Cancelado sin aceptación" if cancelled else None,
-                    "ValidacionEFOS": "200"})
+def answer_found(*, estado: str, cancelable: str, estatus_cancelacion: str | None) -> bytes:
+    """A found CFDI: Estado Vigente or Cancelado, EsCancelable, and EstatusCancelacion (nil while no
+    cancellation was requested)."""
+    return _answer({"CodigoEstatus": FOUND, "EsCancelable": cancelable, "Estado": estado,
+                    "EstatusCancelacion": estatus_cancelacion, "ValidacionEFOS": "200"})
 
 
 def answer_not_found() -> bytes:

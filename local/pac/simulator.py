@@ -23,9 +23,14 @@ Service endpoints (SW's shapes; every answer is JSON `{"status": "success", "dat
   "fechaTimbrado", "rfcEmisor", …, "urlXml"}]}, as SW's datawarehouse answers; `urlXml` is
   `/datawarehouse/files/{uuid}.xml` on this server (no token, as SW's download links), which serves
   the stamped document. An unknown UUID → HTTP 200 with `records` empty, which is how SW answers it.
+- `POST /cfdi33/cancel/xml` (bearer token), multipart field `xml`: SAT's cancellation request signed by
+  the issuer's CSD → `data` {"acuse", "uuid": {UUID: SAT's code}} (local.pac.cancellation: the checks,
+  the codes, and how SAT then decides, with the receiver's acceptance when SAT asks for it); its
+  requests count as service "cancel".
 - `POST /ConsultaCFDIService.svc`: SAT's public CFDI status service (SOAP; no token), which knows the
-  documents stamped here: Vigente (Cancelado after `cancel(uuid)`), else No Encontrado
-  (local.pac.sat_status); its requests count as service "status".
+  documents stamped here: Vigente, Cancelado once cancelled (or after `cancel(uuid)`), with the
+  cancellation's EstatusCancelacion, else No Encontrado (local.pac.sat_status); its requests count as
+  service "status".
 A missing bearer token → 401 `AU4101 - El token proporcionado viene vacio.`; one not made of three
 parts → 401 `El token debe contener 3 partes` (both SW's texts); one this simulator did not sign →
 401 `AU4102 - El token proporcionado no es válido.`, an expired one → 401 `AU4103 - El token
@@ -73,8 +78,11 @@ Knobs, in Python and over HTTP on the same port:
 - `mode` ("test" | "production"), `accept_any_issuer` (bool, test mode only), `token_ttl_seconds`
   (default 7200, SW's two hours), `hold_seconds` (default 60), `registry` (taxpayers added to, or
   replacing by RFC, the default ones; `add_taxpayers()` at run time);
+- `cancellation_acceptance` ("accept" default, "reject", "expire") and `cancellation_polls` (default 2):
+  how the receiver answers a cancellation that needs their acceptance, after how many status queries
+  of the CFDI answered "En proceso" (local.pac.cancellation);
 - `fail_next(n, kind, service="any")`: the next n requests to "authenticate", "stamp", "recover",
-  "status" or "any" of them fail as `kind`:
+  "status", "cancel" or "any" of them fail as `kind`:
   - "http_500" / "http_503": that status with a plain-text body; nothing is processed;
   - "timeout": nothing is processed; the connection is held until the client gives up, `hold_seconds`
     pass or the simulator stops, then closed without an answer;
@@ -95,7 +103,8 @@ Admin endpoints under `/_sim/pac/` (JSON):
   "customids": {customid: uuid}, "errors": {code: count}, "registry": [{"rfc", "name", "zip",
   "regimes"}]};
 - `POST /_sim/pac/config` with any of {"mode", "accept_any_issuer", "token_ttl_seconds",
-  "hold_seconds", "faults": [{"kind", "count" (default 1), "service" (default "any")}],
+  "hold_seconds", "cancellation_acceptance", "cancellation_polls", "faults": [{"kind", "count"
+  (default 1), "service" (default "any")}],
   "reject_next": [{"code"?, "message"?, "detail"?}], "registry": [{"rfc", "name", "zip",
   "regimes"}]} → the state; lists of faults and rejections replace what is pending, registry entries
   are added (replacing by RFC); 400 {"error"} on anything else, and nothing changes;
@@ -132,8 +141,8 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from lxml import etree
-from local.pac import arithmetic, certificates, payments, registry, sat, sat_status, timbre
-from local.pac import arithmetic, certificates, registry, sat, sat_status, timbre
+
+from local.pac import arithmetic, cancellation, certificates, payments, registry, sat, sat_status, timbre
 from local.pac.registry import Taxpayer
 
 log = logging.getLogger(__name__)
@@ -146,12 +155,12 @@ AUTH_PATHS = ("/security/authenticate", "/v2/security/authenticate")
 
 MODES = ("test", "production")
 FAULT_KINDS = ("http_500", "http_503", "timeout", "lost_response", "auth_failure")
-SERVICES = ("authenticate", "stamp", "recover", "status", "any")
+SERVICES = ("authenticate", "stamp", "recover", "status", "cancel", "any")
 STATUS_PATH = "/ConsultaCFDIService.svc"  # SAT's CFDI status service (local.pac.sat_status)
 FAULT_FIELDS = {"kind", "service", "count"}
 REJECTION_FIELDS = {"code", "message", "detail"}
 CONFIG_FIELDS = {"mode", "accept_any_issuer", "token_ttl_seconds", "hold_seconds", "faults", "reject_next",
-                 "registry"}
+                 "registry", "cancellation_acceptance", "cancellation_polls"}
 DEFAULT_USER = "sello"
 DEFAULT_PASSWORD = "sello-pac-local"
 DEFAULT_TOKEN_TTL = 7200  # SW's temporary tokens last two hours
@@ -381,10 +390,12 @@ class PacSimulator:
         self._by_sello: dict[str, str] = {}  # Sello → UUID
         self._by_customid: dict[str, str] = {}  # customid → UUID
         self._stamps: Counter[str] = Counter()  # timbres made, by UUID and by customid
-        self._requests = {"authenticate": 0, "stamp": 0, "recover": 0, "status": 0}
+        self._requests = {"authenticate": 0, "stamp": 0, "recover": 0, "status": 0, "cancel": 0}
         self._errors: Counter[str] = Counter()
         self._tokens = 0
-        self._cancelled: set[str] = set()  # UUIDs cancel() marked
+        self.cancellation_acceptance = "accept"
+        self.cancellation_polls = cancellation.DEFAULT_POLLS
+        self._cancellations: dict[str, cancellation.Process] = {}  # by UUID
 
     def reset(self) -> None:
         with self._lock:
@@ -428,6 +439,11 @@ class PacSimulator:
                 "accept_any_issuer": self.accept_any_issuer,
                 "token_ttl_seconds": self.token_ttl_seconds,
                 "hold_seconds": self.hold_seconds,
+                "cancellation_acceptance": self.cancellation_acceptance,
+                "cancellation_polls": self.cancellation_polls,
+                "cancellations": {uuid: {"motive": c.motive, "substitute": c.substitute, "estado": c.estado,
+                                         "estatus": c.estatus, "needs_acceptance": c.needs_acceptance}
+                                  for uuid, c in self._cancellations.items()},
                 "user": self.user,
                 "no_certificado_sat": self.sat.number,
                 "faults": [{"service": s, "kind": k} for s, k in self._faults],
@@ -464,6 +480,12 @@ class PacSimulator:
         hold = config.get("hold_seconds", self.hold_seconds)
         if isinstance(hold, bool) or not isinstance(hold, int | float) or hold <= 0:
             raise ValueError("hold_seconds must be a positive number")
+        acceptance = config.get("cancellation_acceptance", self.cancellation_acceptance)
+        if acceptance not in cancellation.ACCEPTANCES:
+            raise ValueError(f"cancellation_acceptance must be one of {', '.join(cancellation.ACCEPTANCES)}")
+        polls = config.get("cancellation_polls", self.cancellation_polls)
+        if isinstance(polls, bool) or not isinstance(polls, int) or polls < 0:
+            raise ValueError("cancellation_polls must be a whole number, 0 or more")
         faults = _fault_list(config["faults"]) if "faults" in config else None
         rejections = None
         if "reject_next" in config:
@@ -484,6 +506,7 @@ class PacSimulator:
         with self._lock:
             self.mode, self.accept_any_issuer = mode, any_issuer
             self.token_ttl_seconds, self.hold_seconds = ttl, float(hold)
+            self.cancellation_acceptance, self.cancellation_polls = acceptance, polls
             if faults is not None:
                 self._faults = faults
             if rejections is not None:
@@ -773,23 +796,89 @@ class PacSimulator:
 
     def sat_status(self, body: bytes) -> tuple[int, bytes]:
         """SAT's Consulta for a SOAP request (local.pac.sat_status): the documents this simulator
-        stamped are Vigente, any other No Encontrado."""
+        stamped are Vigente or, once cancelled, Cancelado; any other No Encontrado. A query of a CFDI
+        whose cancellation waits for its receiver counts towards the receiver's answer."""
         try:
             query = sat_status.read_request(body)
         except ValueError as exc:
             return 500, sat_status.fault(str(exc))
         with self._lock:
             issued = self._issued.get(query.get("id", "").upper())
-            cancelled = issued is not None and issued.stamp.uuid in self._cancelled
-        if issued is None or not sat_status.matches(query, issued.emisor, issued.receptor, issued.total):
+            found = issued is not None and sat_status.matches(query, issued.emisor, issued.receptor, issued.total)
+            process = self._cancellations.get(issued.stamp.uuid) if found else None
+            if process is not None:
+                process.polled()
+            estado, estatus = (process.estado, process.estatus) if process is not None else ("Vigente", None)
+            blocked = found and bool(self._active_payments(issued.stamp.uuid))
+        if not found:
             return 200, sat_status.answer_not_found()
-        return 200, sat_status.answer_found(cancelled=cancelled,
-                                            cancelable=sat_status.cancelable(issued.record, issued.receptor))
+        cancelable = (sat_status.NOT_CANCELABLE if estado == "Cancelado" or blocked
+                      else sat_status.cancelable(issued.record, issued.receptor))
+        return 200, sat_status.answer_found(estado=estado, cancelable=cancelable, estatus_cancelacion=estatus)
 
     def cancel(self, uuid: str) -> None:
-        """Marks a stamped document as cancelled at the simulated SAT (its status answers Cancelado)."""
+        """Marks a stamped document as cancelled at the simulated SAT, without acceptance (a test hook:
+        `POST /cfdi33/cancel/xml` is the PAC's way)."""
         with self._lock:
-            self._cancelled.add(uuid.upper())
+            self._cancellations[uuid.upper()] = cancellation.Process.start("02", "", False, 0, "accept")
+
+    # -- cancellation ------------------------------------------------------------------------------
+
+    def cancel_request(self, xml: bytes | None, authorization: str | None) -> tuple[int, dict]:
+        """SW's `POST /cfdi33/cancel/xml` (local.pac.cancellation)."""
+        self.check_token(authorization)
+        if not xml or not xml.strip():
+            raise Rejected("301", message="301 - XML mal formado: no se recibió la solicitud de cancelación.")
+        try:
+            request = cancellation.read(xml)
+        except cancellation.RequestRefused as refused:
+            raise Rejected(refused.code, message=str(refused)) from None
+        with self._lock:
+            codes = {folio.uuid: self._cancel_folio(request.rfc, folio) for folio in request.folios}
+        return 200, {"data": {"acuse": cancellation.acuse(request, codes, self.clock()), "uuid": codes},
+                     "status": "success"}
+
+    def _cancel_folio(self, rfc: str, folio: cancellation.Folio) -> str:
+        """SAT's code for one folio; starts its cancellation when taken (called with the lock held)."""
+        issued = self._issued.get(folio.uuid)
+        if issued is None:
+            return "205"
+        if issued.emisor.upper() != rfc.upper():
+            return "203"
+        current = self._cancellations.get(folio.uuid)
+        if current is not None and current.cancelled:
+            return "202"
+        if folio.motive not in cancellation.MOTIVES:
+            return "207"
+        if folio.motive == "01":
+            substitute = self._issued.get(folio.substitute)
+            if substitute is None or (cancellation.SUBSTITUTION, folio.uuid) not in cancellation.relations(
+                    substitute.stamp.cfdi)[1]:
+                return "208"
+        elif folio.substitute:
+            return "209"
+        if self._active_payments(folio.uuid):
+            return "204"
+        if current is not None and current.open:
+            return "201"  # the same request again: the process under way goes on
+        needs = sat_status.cancelable(issued.record, issued.receptor) == sat_status.WITH_ACCEPTANCE
+        self._cancellations[folio.uuid] = cancellation.Process.start(
+            folio.motive, folio.substitute, needs, self.cancellation_polls, self.cancellation_acceptance)
+        return "201"
+
+    def _active_payments(self, uuid: str) -> list[str]:
+        """UUIDs of payment CFDIs (P) stamped here that relate to `uuid` and are not cancelled (called
+        with the lock held)."""
+        found = []
+        for other, issued in self._issued.items():
+            if issued.record.get("tipoDeComprobante") != "P" or other == uuid:
+                continue
+            process = self._cancellations.get(other)
+            if process is not None and process.cancelled:
+                continue
+            if any(related == uuid for _, related in cancellation.relations(issued.stamp.cfdi)[1]):
+                found.append(other)
+        return found
 
     def stamped_xml(self, uuid: str) -> str | None:
         """The stamped document of a UUID this simulator issued; None when unknown."""
@@ -953,6 +1042,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._service("stamp", run)
         elif path == STATUS_PATH:
             self._service("status", lambda: sim.sat_status(body))
+        elif path == cancellation.CANCEL_PATH:
+            self._service("cancel", lambda: sim.cancel_request(
+                multipart_field(self.headers.get("Content-Type", ""), body, "xml"),
+                self.headers.get("Authorization")))
         elif path == f"{ADMIN_PATH}/config":
             try:
                 sim.configure(json.loads(body or b"{}"))

@@ -11,7 +11,6 @@ import io
 import time
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from lxml import etree
 from pypdf import PdfReader

@@ -116,6 +116,12 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
     assert (tmp_path / "pago.pdf").read_bytes().startswith(b"%PDF")
     total = re.search(rb'ImpSaldoAnt="([0-9.]+)"', pago).group(1).decode()
     assert re.search(rf"^{Decimal(total) - 5000}$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    # Steps 9 and 10: the first CFDI replaced by a substitute and cancelled with motive 01.
+    assert re.search(r"^pending$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    assert re.search(r"^cancellation accepted$", done.stdout, re.MULTILINE), done.stdout[-2000:]
+    acuse = (tmp_path / "acuse.xml").read_bytes()
+    assert b"cancelacfd.sat.gob.mx" in acuse and uuid.encode() in acuse
+    assert (tmp_path / "cfdi-cancelado.pdf").read_bytes().startswith(b"%PDF")
 
 
 @needs_shell

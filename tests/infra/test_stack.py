@@ -121,11 +121,11 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     table = {"Ref": logical_id(synth, "AWS::DynamoDB::Table", "DataTable")}
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
-    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry"}
-    key = {"issuers", "sign"}
+    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
+    key = {"issuers", "sign", "cancel"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
-    authority = {"submit", "poll"}
+    authority = {"submit", "poll", "cancel"}
     starters = {"documents", "workflow_restart"}
     for name, (_, props) in functions.items():
         env = props["Environment"]["Variables"]
@@ -143,6 +143,9 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
         for setting in ("sri_test_url", "sri_live_url"):
             assert env.get(f"SELLO_{setting.upper()}") == (
                 Settings.model_fields[setting].default if name in authority else None), name
+        # SAT's status service: only the task that follows a cancellation asks it
+        assert env.get("SELLO_SAT_STATUS_URL") == (
+            Settings.model_fields["sat_status_url"].default if name == "cancellation_status" else None), name
         if name in bucket:
             assert env["SELLO_BUCKET_NAME"] == documents
         if name in key:
@@ -387,6 +390,9 @@ TABLE_ACTIONS = {
     "render": {"GetItem", "UpdateItem"},
     "notify": {"GetItem", "UpdateItem"},
     "finish": {"GetItem", "UpdateItem"},
+    "cancel": {"GetItem", "UpdateItem"},
+    "cancellation_status": {"GetItem", "UpdateItem"},
+    "cancellation_finish": {"GetItem", "UpdateItem"},
     "certificate_expiry": {"GetItem", "Query", "UpdateItem"},
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
@@ -451,17 +457,18 @@ def test_documents_function_writes_the_table_reads_files_and_starts_the_workflow
     assert as_list(start["Resource"]) == [machine]
 
 
-def test_only_sign_and_issuers_use_the_certificate_key(synth, statements):
+def test_only_sign_cancel_and_issuers_use_the_certificate_key(synth, statements):
     certificate_key = {"Fn::GetAtt": [logical_id(synth, "AWS::KMS::Key", "DataCertificateKey"), "Arn"]}
 
     def users(action: str) -> set[str]:
         return {name for name, stmts in statements.items()
                 if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
 
-    # issuers only seals uploaded keys; sign is the one function that unwraps them
-    assert users("kms:Decrypt") == {"sign"}
+    # issuers only seals uploaded keys; sign (documents) and cancel (cancellation requests) unwrap them
+    assert users("kms:Decrypt") == {"sign", "cancel"}
     assert users("kms:GenerateDataKey") == {"issuers"}
-    for name, allowed in (("sign", {"kms:Decrypt"}), ("issuers", {"kms:GenerateDataKey"})):
+    for name, allowed in (("sign", {"kms:Decrypt"}), ("cancel", {"kms:Decrypt"}),
+                          ("issuers", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
 
@@ -487,7 +494,7 @@ def test_only_the_tasks_that_call_the_authority_read_the_pac_credentials(synth, 
                for environment, name in (("test", "WorkflowPacTestCredentials"), ("live", "WorkflowPacLiveCredentials"))}
     readers = {name for name, stmts in statements.items()
                if any(secret in as_list(s["Resource"]) for s in stmts for secret in secrets.values())}
-    assert readers == {"submit", "poll"}
+    assert readers == {"submit", "poll", "cancel"}
     for name, (_, props) in functions.items():
         variables = props["Environment"]["Variables"]
         for environment, secret in secrets.items():
@@ -497,7 +504,7 @@ def test_only_the_tasks_that_call_the_authority_read_the_pac_credentials(synth, 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
     senders = {name for name, stmts in statements.items() if granted(stmts, "ses:SendEmail")}
-    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry"}
+    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
     for name in senders:
         (stmt,) = granted(statements[name], "ses:SendEmail")
         assert stmt["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
@@ -610,7 +617,7 @@ def test_workflow_definition_retries_every_task_and_catches_failures(synth):
         assert task["Retry"] and all(r["MaxAttempts"] > 0 for r in task["Retry"]), name
         for catch in task.get("Catch", []):
             assert catch["Next"] in states, name
-        if not task["Parameters"]["FunctionName"].endswith("fn_finish"):
+        if not task["Parameters"]["FunctionName"].endswith(("fn_finish", "fn_cancellation_finish")):
             # a failing step is never the end: it is caught and recorded
             assert any("States.ALL" in c["ErrorEquals"] for c in task.get("Catch", [])), name
 

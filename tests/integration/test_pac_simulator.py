@@ -813,7 +813,7 @@ def test_faults_and_rejections_set_over_http(pac, sw, admin):
     assert refused(sw.stamp(xml, token=token)).startswith("402 - ")
     assert sw.stamp(xml, token=token).status_code == 200
     state = admin.get("/state").json()
-    assert state["requests"] == {"authenticate": 1, "stamp": 4, "recover": 0, "status": 0}
+    assert state["requests"] == {"authenticate": 1, "stamp": 4, "recover": 0, "status": 0, "cancel": 0}
     assert state["errors"] == {"402": 1} and state["faults"] == [] and state["reject_next"] == []
     (stamp,) = state["stamps"].values()
     assert (stamp["emisor"], stamp["receptor"], stamp["total"], stamp["customid"]) == (
@@ -832,7 +832,8 @@ def test_mode_and_token_lifetime_set_over_http(pac, sw, admin):
 @pytest.mark.parametrize("config", [
     {"mode": "sandbox"}, {"token_ttl_seconds": 0}, {"token_ttl_seconds": "60"}, {"hold_seconds": -1},
     {"accept_any_issuer": "yes"}, {"speed": 1}, {"faults": [{"kind": "explode"}]},
-    {"faults": [{"kind": "timeout", "service": "cancel"}]}, {"faults": {"kind": "timeout"}},
+    {"faults": [{"kind": "timeout", "service": "refund"}]}, {"faults": {"kind": "timeout"}},
+    {"cancellation_acceptance": "maybe"}, {"cancellation_polls": -1}, {"cancellation_polls": True},
     {"reject_next": [{"code": 402}]}, {"registry": [{"rfc": "not an rfc"}]},
     {"registry": [{"rfc": "XIA190128J61", "zip": "7634"}]}, [],
 ])

@@ -14,7 +14,14 @@ from sello.adapters import aws as aws_clients
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.workflow import StepFunctionsStarter
-from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
+from sello.countries import (
+    AuthorityMessage,
+    AuthorityUnavailable,
+    CancellationOutcome,
+    CancelOutcome,
+    PollOutcome,
+    SubmitOutcome,
+)
 from sello.services import workflow
 from sello.services.logos import logo_key
 from sello.services.workflow import poll_wait_seconds
@@ -46,6 +53,8 @@ class ScriptedAuthority:
         self.calls: Counter[str] = Counter()
         self.accepted: list[bytes] = []  # documents the authority took in
         self.fail_signing = False
+        self.cancel_script: list = [CancelOutcome("requested", receipt=b"<acuse/>")]
+        self.cancellation_script: list = [CancellationOutcome("accepted", "Cancelled")]
 
     @staticmethod
     def _next(script: list):
@@ -74,7 +83,17 @@ class ScriptedAuthority:
     def render(self, document, authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
         shown = b" logo " + logo if logo else b""
-        return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized + shown
+        cancelled = b" CANCELLED" if document.get("cancellation_status") in ("accepted", "expired") else b""
+        return b"%PDF-1.7 " + document["authorization_number"].encode() + b" " + authorized + shown + cancelled
+
+    def cancel(self, document, request, key, cert, environment: str) -> CancelOutcome:
+        self.calls["cancel"] += 1
+        assert (key, cert) == (f"key-of-{document['issuer_id']}", f"cert-of-{document['issuer_id']}")
+        return self._next(self.cancel_script)
+
+    def cancellation_status(self, document, environment: str) -> CancellationOutcome:
+        self.calls["cancellation_status"] += 1
+        return self._next(self.cancellation_script)
 
 
 @pytest.fixture

@@ -169,3 +169,28 @@ def test_a_mexican_cfdi_email_names_the_folio_fiscal_and_writes_pesos_as_mexico_
     assert f"Folio fiscal (UUID): {uuid}" in text
     assert "Clave de acceso" not in text
     assert "1,234.50" in text  # es-MX: comma for thousands, point for decimals
+
+
+@pytest.mark.parametrize("status, language, subject, intro", [
+    ("accepted", "es", "Cancelado: ", "fue cancelado ante la autoridad tributaria"),
+    ("expired", "en", "Cancelled (the time to answer passed): ", "was cancelled at the tax authority"),
+    ("rejected", "es", "Cancelación rechazada: ", "no se concretó; el documento sigue vigente"),
+    ("failed", "en", "Cancellation not completed: ", "did not go through; the document stays in force"),
+])
+def test_the_final_state_of_a_cancellation_with_the_authoritys_receipt(status, language, subject, intro):
+    cancellation = {**DOCUMENT, "cancellation_status": status}
+    mail = document_mail(DOCUMENT, "compras@example.com", b"<autorizacion/>", b"%PDF-1.4 cancelled",
+                         issuer=Issuer(language=language), cancellation=cancellation, receipt=b"<Acuse/>")
+    msg = email.message_from_bytes(mime_bytes(mail, SENDER), policy=email.policy.default)
+    assert msg["Subject"].startswith(subject) and "001-001-000000042" in msg["Subject"]
+    text = msg.get_body(("plain",)).get_content()
+    assert intro in text
+    assert [a.get_filename() for a in msg.iter_attachments()] == [
+        "001-001-000000042.xml", "001-001-000000042.pdf", "001-001-000000042.cancelacion.xml"]
+    assert intro.split(";")[0] in html.unescape(msg.get_body(("html",)).get_content())
+
+
+def test_without_a_receipt_a_cancellations_email_carries_the_two_files():
+    mail = document_mail(DOCUMENT, "compras@example.com", b"<autorizacion/>", b"%PDF-1.4", issuer=Issuer(),
+                         cancellation={"cancellation_status": "failed"})
+    assert [a.filename for a in mail.attachments] == ["001-001-000000042.xml", "001-001-000000042.pdf"]

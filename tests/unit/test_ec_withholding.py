@@ -4,7 +4,6 @@ withheld, and its XML, checked against SRI's schema when the shared fixtures are
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import date
 from decimal import Decimal

@@ -99,7 +99,8 @@ def test_the_shared_checks_with_mexico_registered(mexico_registered):
 
 def test_every_listed_code_has_an_example_and_every_example_a_listed_code(mexico_registered):
     registry = error_examples_registry()
-    listed = {*mx.TAX_ID_CODES, *mx.ISSUER_CODES, *mx.CERTIFICATE_CODES, *mx.DOCUMENT_CODES, *mx.EXTERNAL_CODES}
+    listed = {*mx.TAX_ID_CODES, *mx.ISSUER_CODES, *mx.CERTIFICATE_CODES, *mx.DOCUMENT_CODES, *mx.EXTERNAL_CODES,
+              *mx.CANCELLATION_CODES}
     assert [code for code in listed if registry.lookup(code, 422) is None] == []
     assert [code for code in mx.DOCUMENT_CODES if registry.lookup(code, 422, "documents") is None] == []
     assert {example.code for example in mx.examples()} == listed | set(mx.UNLISTED)
@@ -336,7 +337,25 @@ def _triggers() -> dict[tuple[str, str | None], Callable[[], object]]:
                                                         paid=EXTERNAL | {"currency": "USD"})),
         ("invalid_equivalence", None): prepare(payment(paid=EXTERNAL | {"equivalence": "1.1"})),
         ("payment_amount_too_small", None): prepare(payment(amount="579.99")),
+        # Cancellation
+        ("substitute_required", None): cancel({"motive": "01"}),
+        ("substitute_not_allowed", None): cancel({"motive": "02", "substitute": RELATED}),
+        ("substitute_not_related", None): cancel({"motive": "01", "substitute": "doc_8n4m2k7p1r5t9v3x6z0b"},
+                                                 {"doc_8n4m2k7p1r5t9v3x6z0b": {"content": {"related": None},
+                                                                              "authorization_number": RELATED}}),
     }
+
+
+def cancel(body: dict, found: dict | None = None) -> Callable[[], object]:
+    """Mexico's checks of a cancellation request of a stamped invoice."""
+    def run():
+        from sello.countries.mx import cancellation
+
+        document = {"authorization_number": "0E4F5D3A-1B2C-4D5E-8F90-123456789ABC",
+                    "content": {"issuer": {"rfc": "EKU9003173C9"}}}
+        return cancellation.prepare(document, cancellation.MexicoCancelRequest.model_validate(body), found or {})
+
+    return run
 
 
 @pytest.fixture(scope="module")

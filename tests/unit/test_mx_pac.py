@@ -57,6 +57,7 @@ class FakeSw:
         self.stamp_calls = 0
         self.stamps: dict[str, bytes] = {}  # uuid -> stamped CFDI
         self.by_customid: dict[str, tuple[str, str]] = {}  # customid -> (sello, uuid)
+        self.cancel_answers: list = []  # (status, body) answered to each cancellation, in turn
         self.faults: list = []
         self.always_refuse_tokens = False
         self.slow_seconds = 2.0
@@ -196,6 +197,10 @@ class FakeSw:
                         self.close_connection = True
                         return
                     return self.reply(*answer)
+                if self.path == "/services/cfdi33/cancel/xml" and method == "POST":
+                    if not self.authorized():
+                        return
+                    return self.reply(*sw.cancel_answers.pop(0))
                 if self.path.startswith("/api/datawarehouse/v1/live/") and method == "GET":
                     if not self.authorized():
                         return
@@ -555,3 +560,47 @@ def test_nothing_secret_or_the_document_reaches_the_logs(sw, client, pac_logs):
     assert result.uuid in pac_logs.text  # the adapter's records are captured
     for secret in (PASSWORD, token, "pan dulce", "U2VsbG8gQQ==", "U2VsbG8gQg=="):
         assert secret not in pac_logs.text
+
+
+# Cancellation ------------------------------------------------------------------------------------------------
+
+CANCEL_UUID = "0E4F5D3A-1B2C-4D5E-8F90-123456789ABC"
+
+
+def cancelled(code: str, acuse: str = "<Acuse/>") -> tuple[int, dict]:
+    return 200, {"data": {"acuse": acuse, "uuid": {CANCEL_UUID.lower(): code}}, "status": "success"}
+
+
+@pytest.mark.parametrize("code", ["201", "202"])
+def test_a_cancellation_sat_takes_answers_its_acuse(sw, client, code):
+    sw.cancel_answers = [cancelled(code, "<Acuse Fecha='2026-06-01T12:00:00'/>")]
+    result = client.cancel(CANCEL_UUID, b"<Cancelacion/>")
+    assert (result.code, result.acuse) == (code, b"<Acuse Fecha='2026-06-01T12:00:00'/>")
+    (_, _, headers, body), = sw.requests_to("/cfdi33/cancel/xml")
+    assert headers["authorization"].startswith("Bearer T-")
+    assert b'name="xml"' in body and b"<Cancelacion/>" in body
+
+
+@pytest.mark.parametrize("answer, code, reason", [
+    (cancelled("205"), "205", "document_not_found"),
+    (cancelled("204"), "204", "not_cancelable"),
+    (cancelled("208"), "208", "invalid_substitute"),
+    (error("302 - Sello mal formado o inválido."), "302", "invalid_seal"),
+    (error("303 - Sello no corresponde a emisor."), "303", "certificate_rfc_mismatch"),
+])
+def test_refused_cancellations_carry_sats_code_and_sellos_reason(sw, client, answer, code, reason):
+    sw.cancel_answers = [answer]
+    with pytest.raises(pac.CancelRejected) as refused:
+        client.cancel(CANCEL_UUID, b"<Cancelacion/>")
+    assert (refused.value.messages[0].code, refused.value.messages[0].reason) == (code, reason)
+
+
+@pytest.mark.parametrize("answer", [
+    (503, "<html>Service Unavailable</html>"),
+    (400, {"message": "CO1000 - Error no controlado.", "messageDetail": None, "status": "error"}),
+    (200, {"data": {"acuse": "<Acuse/>", "uuid": {}}, "status": "success"}),  # no code for the UUID
+])
+def test_cancellation_answers_to_try_again_later_are_unavailable(sw, client, answer):
+    sw.cancel_answers = [answer]
+    with pytest.raises(AuthorityUnavailable):
+        client.cancel(CANCEL_UUID, b"<Cancelacion/>")

@@ -288,6 +288,17 @@ def test_related_cfdis_and_global_information_are_printed():
     assert "Retención" not in text and "CFDI RELACIONADOS" not in text
 
 
+def test_a_cancelled_cfdi_says_so_in_its_title_and_above_everything_else():
+    document, _ = cfdi(descriptions(2))
+    assert "CANCELADO" not in pages_text(pdf.render(document))[0]
+    text = pages_text(pdf.render(document, cancelled=True))[0]
+    assert "FACTURA · CANCELADO" in text and "CFDI CANCELADO" in text
+    assert "CANCELADO ante el SAT" in text
+    assert text.index("CFDI CANCELADO") < text.index("RECEPTOR")
+    english = pages_text(pdf.render(document, cancelled=True, language="en"))[0]
+    assert "CANCELLED CFDI" in english and "CANCELADO" not in english
+
+
 def test_a_foreign_customer_shows_its_tax_residence_and_id():
     foreign = ("ACME Corp.", "XEXX010101000", "06600", "616", "S01")
     document, _ = cfdi(descriptions(1), customer=foreign, foreign=("USA", "123456789"))

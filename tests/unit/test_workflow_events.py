@@ -17,6 +17,7 @@ from local.resources import ASL_FILE
 from sello import catalog, countries
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
+from sello.services.cancellation import CancellationFinishInput
 from sello.services.workflow import FinishInput, TaskInput, document_keys
 from tests.helpers import EVENTS, FakeCredentials, load_event
 from tests.integration.test_workflow import ScriptedAuthority, authorized
@@ -40,7 +41,7 @@ def task_states(task: str) -> list[dict]:
 def choice_values(result_path: str) -> set[str]:
     """The `status` values the Choice states expect in a task's result stored at `result_path`."""
     return {rule["StringEquals"] for s in ASL["States"].values() if s["Type"] == "Choice"
-            for rule in s["Choices"] if rule["Variable"] == f"{result_path}.status"}
+            for rule in s["Choices"] if rule.get("Variable") == f"{result_path}.status"}
 
 
 def payload_fields(state: dict) -> dict:
@@ -70,7 +71,7 @@ def test_there_is_one_sample_per_workflow_task():
 @pytest.mark.parametrize("task", TASKS)
 def test_each_sample_is_the_payload_a_state_of_the_state_machine_sends_its_task(task):
     event = load_event(f"workflow/{task}.json")
-    model = FinishInput if task == "finish" else TaskInput
+    model = {"finish": FinishInput, "cancellation_finish": CancellationFinishInput}.get(task, TaskInput)
     model.model_validate(event)
 
     payloads = [payload_fields(state) for state in task_states(task)]
@@ -99,6 +100,12 @@ def _arrange(task: str, blobs: S3Blobs, account_id: str, document_id: str) -> di
                    "authorized_key": stored("authorized.xml", AUTHORIZED, "application/xml")}
     if "render" in done:
         fields |= {"pdf_key": stored("document.pdf", b"%PDF-1.7 sample", "application/pdf")}
+    if "finish" in done:  # an authorized document whose cancellation was requested
+        fields |= {"status": "authorized", "cancellation_status": "pending", "cancellation_motive": "02",
+                   "cancellation_request": {"motive": "02"}, "cancellation_requested_at": now}
+    if "cancel" in done:
+        fields |= {"cancellation_sent_at": now,
+                   "cancellation_receipt_key": stored("cancellation-receipt.xml", b"<acuse/>", "application/xml")}
     return fields
 
 
@@ -145,6 +152,18 @@ def test_each_task_runs_on_its_sample_and_answers_what_the_state_machine_reads(a
         assert mail["To"] == CUSTOMER
         assert sorted(part.get_filename() for part in mail.iter_attachments()) == [
             f"{event['document_id']}.pdf", f"{event['document_id']}.xml"]
+    elif task == "cancel":
+        assert result["status"] == "requested" and isinstance(result["wait_seconds"], int)
+        assert file("cancellation_receipt_key") == b"<acuse/>" and item["cancellation_sent_at"]
+    elif task == "cancellation_status":
+        assert result == {"status": "accepted", "wait_seconds": 0}
+        assert item["cancellation_authority_status"] == "Cancelled"
+    elif task == "cancellation_finish":
+        assert result == {"status": "accepted"}
+        assert item["cancellation_status"] == "accepted" and item["cancellation_finished_at"]
+        assert file("pdf_key").endswith(b"CANCELLED")
+        [mail] = outbox()
+        assert mail["To"] == CUSTOMER and len(list(mail.iter_attachments())) == 3
     else:
         assert result == {"status": event["status"]}
         assert item["status"] == event["status"] and item["finished_at"]

@@ -1,7 +1,9 @@
 """Starts the document workflow (Step Functions). A document's first execution is named after the
 document, and the execution of its n-th retry (services/documents.py, retry) `<document id>-<n>`, so
 starting the same one twice (a retried API call, a replayed event, the scheduled restart) never runs
-it twice."""
+it twice. A cancellation of the document runs the same state machine with `"action": "cancel"` in its
+input, named `<document id>-cancel-<n>` for its n-th request (a rejected cancellation can be requested
+again)."""
 
 from __future__ import annotations
 
@@ -42,3 +44,16 @@ class StepFunctionsStarter:
             if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
                 raise
         return self.execution_arn(document_id, round_)
+
+    def start_cancellation(self, account_id: str, document_id: str, attempt: int) -> str:
+        """Starts the execution that follows the document's `attempt`-th cancellation request."""
+        name = execution_name(f"{document_id}-cancel", attempt)
+        payload = json.dumps({"account_id": account_id, "document_id": document_id, "action": "cancel"},
+                             sort_keys=True)
+        try:
+            return aws.client("stepfunctions").start_execution(
+                stateMachineArn=self.state_machine_arn, name=name, input=payload)["executionArn"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+        return self.state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name

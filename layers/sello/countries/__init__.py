@@ -4,8 +4,10 @@ its errors for the OpenAPI document: `error_examples`, see below) and one line i
 
 A plugin owns everything that differs between countries: the shape of the requests (the document
 body, the issuer body, the certificate files), the tax id, the certificate rules, and each step of
-a document's life (prepare, number, sign, submit, poll, render, authority_status), and reading a document
-signed elsewhere (external_document). Some members are optional: a plugin
+a document's life (prepare, number, sign, submit, poll, render, authority_status), the cancellation of
+an authorized document (cancel_request_model, cancellation_references, prepare_cancellation, cancel,
+cancellation_status), and reading a document signed elsewhere (external_document). Some members are
+optional: a plugin
 that leaves one out gets NeutralCountry's (the country-neutral models, PKCS#12 certificates, no
 rules of its own), since get_plugin hands out every plugin with those defaults behind it."""
 
@@ -89,6 +91,30 @@ class Settlement:
     # What the paid document's view shows of this payment besides the amount (JSON-ready), e.g.
     # {"installment": 2, "paid_at": "2025-07-15T12:00:00"}.
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    """The authority's answer to a cancellation request. "requested": it took the request (its receipt,
+    the acuse, in `receipt`), and its decision is then asked for with `cancellation_status`; "rejected":
+    it refused the request (the messages say why), nothing was cancelled."""
+
+    status: Literal["requested", "rejected"]
+    receipt: bytes = b""
+    messages: tuple[AuthorityMessage, ...] = ()
+
+
+@dataclass(frozen=True)
+class CancellationOutcome:
+    """How far a requested cancellation has come at the authority. "pending": not decided yet (e.g. the
+    receiver has still to accept it); "accepted": the document is cancelled; "expired": the document is
+    cancelled because the receiver let the time to answer pass; "rejected": the receiver (or the
+    authority) refused it, the document stays in force. `authority_status` is the authority's own word
+    for it (SAT: "En proceso", "Cancelado sin aceptación", "Plazo vencido"...)."""
+
+    status: Literal["pending", "accepted", "rejected", "expired"]
+    authority_status: str = ""
+    messages: tuple[AuthorityMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,7 +297,37 @@ class CountryPlugin(Protocol):
         """The printable PDF of an authorized document (`authorized` is PollOutcome.document), with the
         issuer's `logo` (PNG or JPEG bytes, as services.logos stores it) when it has one, its labels,
         numbers and dates in `language` (the issuer's; the authority's own legends stay as the authority
-        wrote them)."""
+        wrote them). A document whose `cancellation_status` is "accepted" or "expired" is cancelled: its
+        PDF says so plainly."""
+
+    # Cancellation of an authorized document (services/cancellation.py). All optional: a country whose
+    # authority has no cancellation service Sello can call leaves `cancel_request_model` None, and the
+    # API answers 409 cancellation_not_available.
+    # The body of POST /v1/documents/{id}/cancel for this country's documents (422s at its fields).
+    cancel_request_model: type[BaseModel] | None
+
+    def cancellation_references(self, request: Any) -> tuple[tuple[str, str], ...]:
+        """(Sello document id, the request's field path) of each document the cancellation request names
+        by its Sello id (Mexico: the substitute of motive 01), which the service looks up (this
+        issuer's, same environment, authorized) before `prepare_cancellation`. Optional: none."""
+
+    def prepare_cancellation(self, document: Mapping[str, Any], request: Any,
+                             references: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        """Checks a cancellation request (an instance of `cancel_request_model`) of the stored, authorized
+        `document`, with the documents it names (`references`: id -> stored item), and returns what to
+        record with the cancellation (JSON-ready, stored as `cancellation_request` and handed back to
+        `cancel`). Raises Unprocessable with a stable code and the request's field path."""
+
+    def cancel(self, document: Mapping[str, Any], request: Mapping[str, Any], key: Any, cert: Any,
+               environment: str) -> CancelOutcome:
+        """Asks the authority to cancel the document (`request`: what `prepare_cancellation` returned),
+        signing the request with the issuer's key and certificate when the authority wants it signed.
+        Repeating the call for the same document is harmless (an authority that already has the request
+        answers as the first time). Raises AuthorityUnavailable when the call may simply be repeated."""
+
+    def cancellation_status(self, document: Mapping[str, Any], environment: str) -> CancellationOutcome:
+        """How far the document's requested cancellation has come at the authority. Raises
+        AuthorityUnavailable like `cancel`."""
 
 
 class NoFlags(BaseModel):
@@ -344,6 +400,11 @@ class NeutralCountry:
                                "them with POST /v1/documents."),
                             code="external_documents_not_supported", path="issuer_id")
 
+    cancel_request_model: type[BaseModel] | None = None
+
+    def cancellation_references(self, request: Any) -> tuple[tuple[str, str], ...]:
+        return ()
+
 
 _NEUTRAL = NeutralCountry()
 
@@ -382,7 +443,8 @@ def get_plugin(country: str, *, path: str = "country") -> CountryPlugin:
 
 
 # The errors each plugin raises, for the OpenAPI document: `<plugin module>.error_examples` holds
-# TAX_ID_CODES (normalize_tax_id), DOCUMENT_CODES (prepare) and `examples()`
+# TAX_ID_CODES (normalize_tax_id), DOCUMENT_CODES (prepare), CANCELLATION_CODES (prepare_cancellation;
+# optional, none by default) and `examples()`
 # (sello.error_examples.ErrorExample). The modules hold data only, so reading them loads no plugin.
 
 def error_example_modules() -> tuple[str, ...]:
@@ -410,3 +472,8 @@ def external_document_error_codes() -> tuple[str, ...]:
     """The codes reading a document signed elsewhere (`external_document`) answers in any country (a
     module's EXTERNAL_CODES; none for a country that takes no such document)."""
     return _codes("EXTERNAL_CODES")
+
+
+def cancellation_error_codes() -> tuple[str, ...]:
+    """The codes a cancellation request's checks (`prepare_cancellation`) answer in any country."""
+    return _codes("CANCELLATION_CODES")

@@ -95,6 +95,15 @@ def _documents_schema(handler: GetJsonSchemaHandler) -> dict[str, Any]:
 DocumentBody = Annotated[Any, _AsSent(_documents_schema)]
 
 
+def _cancel_schema(handler: GetJsonSchemaHandler) -> dict[str, Any]:
+    models = [plugin.cancel_request_model for plugin in _plugins() if plugin.cancel_request_model is not None]
+    return _one_of([_ref(model, handler) for model in models])
+
+
+# The body of POST /v1/documents/{id}/cancel: the document's country's cancel_request_model.
+CancelBody = Annotated[Any, _AsSent(_cancel_schema)]
+
+
 # Issuers --------------------------------------------------------------------------------------------
 
 class IssuerEnvelope(RequestBody):

@@ -26,6 +26,13 @@ DocumentStatus = Literal["processing", "authorized", "rejected", "failed"]
 DOCUMENT_STATUSES: tuple[str, ...] = get_args(DocumentStatus)
 # What the authority has done with the document so far; None until it has received it.
 AuthorityStatus = Literal["received", "authorized", "rejected"]
+# A cancellation of an authorized document (services/cancellation.py): `pending` from the request until
+# the authority (and, when it asks for it, the receiver) decides; `accepted` and `expired` (the receiver
+# let the time to answer pass, which counts as accepting) leave the document cancelled; `rejected` (by the
+# receiver or the authority) and `failed` (Sello could not finish it) leave it in force, and it can be
+# requested again.
+CancellationStatus = Literal["pending", "accepted", "rejected", "expired", "failed"]
+CANCELLED = ("accepted", "expired")
 
 
 class AuthorityMessage(Model):
@@ -105,6 +112,19 @@ class Document(Model):
     pdf_key: str | None = None
     error: Problem | None = None
     delivery_error: Problem | None = None
+    # The latest cancellation request (services/cancellation.py); none while none was made.
+    cancellation_status: CancellationStatus | None = None
+    cancellation_motive: str | None = None
+    cancellation_substitute: str | None = None
+    cancellation_attempt: int = 0  # how many cancellations were requested (each its own workflow run)
+    cancellation_requested_at: datetime | None = None
+    cancellation_finished_at: datetime | None = None
+    cancellation_authority_status: str | None = None
+    cancellation_messages: list[AuthorityMessage] = Field(default_factory=list)
+    cancellation_receipt_key: str | None = None
+    cancellation_next_attempt_at: datetime | None = None
+    cancellation_error: Problem | None = None
+    cancellation_delivery_error: Problem | None = None
     created_at: datetime
     updated_at: datetime | None = None
     # A document paid later (a Mexican PPD invoice): what is still to be paid, and the payment documents
@@ -157,6 +177,44 @@ class DocumentPayment(Model):
                                                          "states it.", examples=["2025-07-15T12:00:00"])
     balance: Decimal | None = Field(default=None, description="What was left to pay after it.",
                                     examples=["580.00"])
+class CancellationView(Model):
+    status: CancellationStatus = Field(
+        description="`pending` until the tax authority (and the receiver, when the authority asks for their "
+                    "acceptance) decides; then `accepted` (the document is cancelled), `expired` (cancelled: "
+                    "the receiver let the time to answer pass), `rejected` (by the receiver or the authority: "
+                    "the document stays in force) or `failed` (Sello could not complete the request; see "
+                    "`error`). A rejected or failed cancellation can be requested again.")
+    motive: str = Field(description="The motive as requested (Mexico: SAT's 01 to 04).", examples=["02"])
+    substitute: str | None = Field(default=None, description="The document that replaces this one (motive 01), "
+                                                             "as requested: its Sello id or its UUID.",
+                                   examples=[None])
+    requested_at: datetime
+    finished_at: datetime | None = Field(default=None, description="When the cancellation ended in its final "
+                                                                   "status.")
+    authority_status: str | None = Field(default=None, description="The authority's own word for how far the "
+                                                                   "cancellation has come (SAT: `En proceso`, "
+                                                                   "`Cancelado sin aceptación`, `Plazo vencido`...).",
+                                         examples=["Cancelado sin aceptación"])
+    receipt_available: bool = Field(default=False, description="The authority's receipt of the request (the "
+                                                               "acuse) can be downloaded from "
+                                                               "`GET /v1/documents/{id}/cancellation-receipt`.")
+    next_attempt_at: datetime | None = Field(default=None, description="While pending: when Sello asks the "
+                                                                       "authority again.")
+    messages: list[AuthorityMessage] = Field(default_factory=list, description="The authority's messages.")
+    error: Problem | None = Field(default=None, description="Why the cancellation was rejected or failed.")
+    delivery_error: Problem | None = Field(default=None, description="The cancellation is final, but the "
+                                                                     "PDF or the email could not be delivered.")
+
+    @classmethod
+    def of(cls, doc: Document) -> CancellationView | None:
+        if doc.cancellation_status is None or doc.cancellation_requested_at is None:
+            return None
+        return cls(status=doc.cancellation_status, motive=doc.cancellation_motive or "",
+                   substitute=doc.cancellation_substitute, requested_at=doc.cancellation_requested_at,
+                   finished_at=doc.cancellation_finished_at, authority_status=doc.cancellation_authority_status,
+                   receipt_available=bool(doc.cancellation_receipt_key),
+                   next_attempt_at=doc.cancellation_next_attempt_at, messages=doc.cancellation_messages,
+                   error=doc.cancellation_error, delivery_error=doc.cancellation_delivery_error)
 
 
 class DocumentView(Model):
@@ -185,6 +243,9 @@ class DocumentView(Model):
     error: Problem | None = Field(default=None, description="Why the document failed or was rejected.")
     delivery_error: Problem | None = Field(
         default=None, description="The document is authorized, but its PDF or email could not be delivered.")
+    cancellation: CancellationView | None = Field(
+        default=None, description="The latest cancellation requested (`POST /v1/documents/{id}/cancel`); null "
+                                  "while none was.")
     created_at: datetime
     updated_at: datetime
     balance: Decimal | None = absent(
@@ -208,7 +269,7 @@ class DocumentView(Model):
                                     authorized_at=doc.authorized_at, received_at=doc.received_at,
                                     messages=doc.authority_messages),
             authority_unreachable_since=doc.authority_unreachable_since, next_attempt_at=doc.next_attempt_at,
-            error=doc.error, delivery_error=doc.delivery_error,
+            error=doc.error, delivery_error=doc.delivery_error, cancellation=CancellationView.of(doc),
             created_at=doc.created_at, updated_at=doc.updated_at or doc.created_at,
             **_payments(doc),
         )

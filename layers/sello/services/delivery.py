@@ -36,6 +36,15 @@ DOCUMENT_TYPES = {
 }
 
 
+# What the email says of a cancellation's final state (services/cancellation.py), by its status.
+CANCELLATION_STATES = {
+    "accepted": _l("Cancelled"),
+    "expired": _l("Cancelled (the time to answer passed)"),
+    "rejected": _l("Cancellation rejected"),
+    "failed": _l("Cancellation not completed"),
+}
+
+
 def file_name(document: Mapping[str, Any], extension: str) -> str:
     """`<number>.<extension>` (e.g. 001-001-000000042.pdf), or the document id while it has no number."""
     stem = _UNSAFE_IN_FILE_NAME.sub("_", str(document.get("number") or "")).strip("_") or document["id"]
@@ -77,20 +86,45 @@ def _environment():
 
 
 def document_mail(document: Mapping[str, Any], to: str, xml: bytes, pdf: bytes, issuer: Any = None,
-                  logo: bytes | None = None, logo_type: str = "image/png") -> Mail:
+                  logo: bytes | None = None, logo_type: str = "image/png",
+                  cancellation: Mapping[str, Any] | None = None, receipt: bytes | None = None) -> Mail:
     """`document` holds the stored document's fields: id, type, number, title ("Factura"),
     issuer_name, issue_date, totals, access_key, authorization_number. `issuer` (models.issuers.Issuer,
     when known) gives the language, the sender's name (trade name, else legal name) and the Reply-To
-    address. `logo`: the issuer's logo, shown at the top when given."""
+    address. `logo`: the issuer's logo, shown at the top when given. `cancellation` (the document's
+    fields with its final `cancellation_status`) makes it the email of a cancellation's final state,
+    with the authority's `receipt` of the request attached when there is one."""
     t = translator(_get(issuer, "language"), _get(issuer, "country") or document.get("country"))
     content = _content(document, issuer, t)
+    if cancellation is not None:
+        content = _cancellation_content(content, document, cancellation, t)
     html = _environment().get_template("document_email.html").render(
         **content, logo_cid=LOGO_CID if logo else None)
+    attachments = (Attachment(file_name(document, "xml"), xml, XML), Attachment(file_name(document, "pdf"), pdf, PDF))
+    if receipt:
+        attachments += (Attachment(file_name(document, "cancelacion.xml"), receipt, XML),)
     return Mail(to=to, subject=content["subject"], text=_text(content), html=html,
                 from_name=content["sender"] or None, reply_to=_get(issuer, "email") or None,
-                attachments=(Attachment(file_name(document, "xml"), xml, XML),
-                             Attachment(file_name(document, "pdf"), pdf, PDF)),
-                inline=(Attachment(LOGO_CID, logo, logo_type),) if logo else ())
+                attachments=attachments, inline=(Attachment(LOGO_CID, logo, logo_type),) if logo else ())
+
+
+def _cancellation_content(content: dict[str, Any], document: Mapping[str, Any], cancellation: Mapping[str, Any],
+                          t: Translator) -> dict[str, Any]:
+    """The email's texts for the final state of a cancellation."""
+    status = str(cancellation.get("cancellation_status") or "failed")
+    state = t.text(CANCELLATION_STATES.get(status, CANCELLATION_STATES["failed"]))
+    heading = content["heading"]
+    if status in ("accepted", "expired"):
+        intro = t.gettext("{document} was cancelled at the tax authority; it no longer has fiscal "
+                          "effect.").format(document=heading)
+    else:
+        intro = t.gettext("The cancellation of {document} did not go through; the document stays in "
+                          "force.").format(document=heading)
+    return {**content, "subject": _one_line(f"{state}: {content['subject']}"), "heading": f"{heading} · {state}",
+            "intro": intro, "rows": [*content["rows"], (t.gettext("Cancellation"), state)],
+            "attachments_note": t.gettext("Attached are the document (XML), its printable version (PDF) and, when "
+                                          "there is one, the tax authority's receipt of the cancellation "
+                                          "request.")}
 
 
 def _authorization_label(document: Mapping[str, Any], issuer: Any):

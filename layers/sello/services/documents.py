@@ -238,6 +238,24 @@ def _check_size(prepared: PreparedDocument) -> None:
                             path="body", extra={"limit": MAX_CONTENT_BYTES, "size": size})
 
 
+def find_references(repo: DocumentsRepo, account_id: str, environment: Environment, issuer_id: str,
+                    references: tuple[tuple[str, str], ...]) -> dict[str, Document]:
+    """The documents a request names by Sello id ((id, field path) pairs): each must be one of this
+    issuer's, in this environment, authorized (422s at its path otherwise)."""
+    found = {}
+    for document_id, path in references:
+        doc = repo.get(account_id, document_id)
+        if doc is None or doc.environment != environment or doc.issuer_id != issuer_id:
+            raise Unprocessable(_l("No document of this issuer with the id {id}.", id=document_id),
+                                code="related_document_not_found", path=path)
+        if doc.status != "authorized" or not doc.authorization_number:
+            raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
+                                   "related.", id=document_id, status=doc.status),
+                                code="related_document_not_authorized", path=path)
+        found[document_id] = doc
+    return found
+
+
 # Filters --------------------------------------------------------------------------------------------
 
 def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
@@ -359,18 +377,8 @@ class DocumentService:
         """The request with what the plugin needs of the documents it names by Sello id (a credit note's
         invoices by what the authority knows them by, a payment's invoices with their balance and
         payments: plugin.resolve_references): each must be one of this issuer's, in this environment,
-        authorized."""
-        found: dict[str, Document] = {}
-        for document_id, path in plugin.referenced_documents(request):
-            doc = self.repo.get(account_id, document_id)
-            if doc is None or doc.environment != environment or doc.issuer_id != issuer.id:
-                raise Unprocessable(_l("No document of this issuer with the id {id}.", id=document_id),
-                                    code="related_document_not_found", path=path)
-            if doc.status != "authorized" or not doc.authorization_number:
-                raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
-                                       "related.", id=document_id, status=doc.status),
-                                    code="related_document_not_authorized", path=path)
-            found[document_id] = doc
+        authorized (find_references)."""
+        found = find_references(self.repo, account_id, environment, issuer.id, plugin.referenced_documents(request))
         return plugin.resolve_references(request, found) if found else request
 
     def _read(self, account_id: str, body: Any) -> tuple[Issuer | None, CountryPlugin | None, Any]:

@@ -49,6 +49,7 @@ GENERIC_USE = "S01"  # sin efectos fiscales
 NOT_FOR_SALES = {"CP01": _l("payment receipts (CFDI de pago)"), "CN01": _l("payroll (CFDI de nómina)")}
 NO_EXPORT, EXPORT_A1 = "01", "02"
 CREDIT_RELATION = "01"  # nota de crédito de los documentos relacionados
+SUBSTITUTION = "04"  # sustitución de los CFDI previos (the substitute of a cancellation with motive 01)
 PERIODICITIES = {"daily": "01", "weekly": "02", "fortnightly": "03", "monthly": "04", "bimonthly": "05"}
 BIMONTHLY = "05"
 GLOBAL_PRODUCT, GLOBAL_UNIT, GLOBAL_DESCRIPTION = "01010101", "ACT", "Venta"
@@ -312,11 +313,19 @@ def _global_information(request, fecha: datetime) -> dict | None:
     return {"periodicity": periodicity, "months": info.months, "year": info.year}
 
 
+def _reference(value: str) -> dict:
+    return {"document_id": value} if value.startswith("doc_") else {"uuid": value}
+
+
 def _related(request) -> dict | None:
     if request.type != "credit_note":
         if request.related:
             raise _not_allowed("related", _l("Only a credit note names related invoices here."))
+        if request.substitutes:
+            return {"type": SUBSTITUTION, "documents": [_reference(request.substitutes)]}
         return None
+    if request.substitutes:
+        raise _not_allowed("substitutes", _l("Only an invoice substitutes another document here."))
     if not request.related:
         raise Unprocessable(_l("A credit note names the invoices it credits: add their UUIDs or Sello "
                                "document ids to related."), code="related_required", path="related")
@@ -327,7 +336,7 @@ def _related(request) -> dict | None:
             raise Unprocessable(_l("This invoice is already in related."), code="duplicate_related",
                                 path=f"related.{i}")
         seen.add(value)
-        documents.append({"document_id": value} if value.startswith("doc_") else {"uuid": value})
+        documents.append(_reference(value))
     return {"type": CREDIT_RELATION, "documents": documents}
 
 

@@ -34,6 +34,8 @@ DOCUMENT_CODES = (
     "invoice_not_payable", "related_customer_mismatch", "invalid_payment_date", "invalid_previous_balance", "invalid_tax_object",
     "amount_exceeds_balance", "equivalence_required", "invalid_equivalence", "payment_amount_too_small",
 )
+# The codes of a cancellation request's checks (cancellation.prepare), in the order it checks.
+CANCELLATION_CODES = ("substitute_required", "substitute_not_allowed", "substitute_not_related")
 # The codes of an issuer's registration (issuer.validate_issuer) and of a certificate upload
 # (csd.load_pair, csd.require_csd).
 ISSUER_CODES = (
@@ -239,6 +241,14 @@ def examples() -> tuple:
                 "equivalence is 1.", path="payments.0.documents.0.equivalence"),
         example(_422, "payment_amount_too_small", "The payment's amount is less than what it pays of its "
                 "invoices ({minimum} {currency}).", path="payments.0.amount", minimum="580.00", currency="MXN"),
+        # Cancellation (cancellation.py)
+        example(_422, "substitute_required", "Motive 01 cancels a document that another one substitutes: give "
+                "that one in substitute (its Sello document id or UUID).", path="substitute"),
+        example(_422, "substitute_not_allowed", "Only motive 01 names a substitute; omit substitute or use motive "
+                "01.", path="substitute"),
+        example(_422, "substitute_not_related", "Document {id} does not substitute this one: issue the substitute "
+                "with substitutes set to this document's id or UUID.", path="substitute",
+                id="doc_8n4m2k7p1r5t9v3x6z0b"),
         # The CFDI as the PAC receives it
         example(_422, "document_too_large", "The CFDI would be about {size} bytes, over the {limit} Sello "
                 "issues; split it into several documents.", path="items", size=1_140_706, limit=1_000_000,

@@ -2,8 +2,8 @@
 
 A PAC (proveedor autorizado de certificación) validates a CFDI the issuer has sealed and, when SAT's
 rules hold, stamps it: it adds the Timbre Fiscal Digital (UUID, FechaTimbrado, SelloSAT) that makes
-the CFDI fiscally valid. `Pac` is what the Mexico plugin needs from one; cancellation and SAT status
-are left for later.
+the CFDI fiscally valid; it also takes the issuer's requests to cancel one. `Pac` is what the Mexico
+plugin needs from one (SAT's status of a CFDI comes from SAT's own service: sat_status).
 
 SW sapien's contract, as this adapter speaks it (base URLs and credentials per environment come from
 settings: a test API key's documents go to SW's sandbox, a live key's to production):
@@ -19,6 +19,10 @@ settings: a test API key's documents go to SW's sandbox, a live key's to product
   document again within 72 hours never stamps it twice.
 - `GET {api}/datawarehouse/v1/live/{uuid}`: a stamped CFDI's record, whose `urlXml` is where the
   XML is downloaded from (that URL is not given the token).
+- `POST {services}/cfdi33/cancel/xml`, multipart field `xml`, bearer token: SAT's cancellation request
+  signed by the issuer (countries.mx.cancellation), answered with `data.acuse` (SAT's receipt, XML)
+  and `data.uuid` {uuid: SAT's code}: 201 request taken, 202 already cancelled (both `CancelResult`);
+  any other code, or an error answer, is `CancelRejected` with SAT's code and Sello's reason.
 
 Answers, mapped:
 - success → StampResult, read from the stamped XML itself (its TFD), not from the JSON beside it;
@@ -127,6 +131,29 @@ MATRIX_CODES: dict[str, tuple[str, str]] = {
 }
 
 
+# SAT's codes in the answer to a cancellation request (per UUID in the acuse, or at the start of an error
+# message): Sello's stable reasons. 201 and 202 are not refusals.
+CANCEL_TAKEN = {"201", "202"}
+CANCEL_REASONS = {
+    "203": "not_issuers_document",
+    "204": "not_cancelable",
+    "205": "document_not_found",
+    "207": "invalid_motive",
+    "208": "invalid_substitute",
+    "209": "substitute_not_required",
+    "210": "cancellation_period_over",
+    "211": "cancellation_period_over",
+    "212": "invalid_relation",
+    "301": "invalid_structure",
+    "302": "invalid_seal",
+    "303": "certificate_rfc_mismatch",
+    "304": "certificate_revoked",
+    "305": "certificate_not_valid_at_date",
+    "306": "certificate_not_csd",
+    "308": "certificate_not_from_sat",
+}
+
+
 # The port ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -169,6 +196,24 @@ class StampRejected(Exception):
         return next((m.path for m in self.messages if m.path), "")
 
 
+@dataclass(frozen=True)
+class CancelResult:
+    acuse: bytes  # SAT's receipt of the request, as the PAC gave it
+    code: str  # SAT's code for the UUID: 201 taken, 202 already cancelled
+
+
+class CancelRejected(Exception):
+    """The PAC or SAT refused the cancellation request: sending it again as it is changes nothing."""
+
+    def __init__(self, messages: tuple[PacMessage, ...], acuse: bytes = b""):
+        self.messages, self.acuse = messages, acuse
+        super().__init__(f"The cancellation was refused: {messages[0].code} ({messages[0].reason or 'no reason'}).")
+
+
+def cancel_message(code: str, message: str, detail: str = "") -> PacMessage:
+    return PacMessage(code=code, message=message, detail=detail, reason=CANCEL_REASONS.get(code, ""))
+
+
 class PacAuthenticationFailed(Exception):
     """The PAC refused Sello's own credentials, or none are configured for the environment: an
     operator's problem (settings, Secrets Manager, the PAC account), not the caller's."""
@@ -185,7 +230,9 @@ class Pac(Protocol):
     def recover(self, uuid: str) -> StampResult | None:
         """The stamped CFDI with that UUID, or None when the PAC has none (yet)."""
 
-    # Cancellation and SAT status: a later change.
+    def cancel(self, uuid: str, request_xml: bytes) -> CancelResult:
+        """Sends SAT's cancellation request of `uuid`, signed by the issuer. CancelRejected,
+        AuthorityUnavailable, PacAuthenticationFailed otherwise."""
 
 
 # Reading SW's answers -------------------------------------------------------------------------------
@@ -408,6 +455,35 @@ class SwSapienClient:
         if result.uuid.lower() != uuid.lower():
             raise AuthorityUnavailable(f"The PAC's datawarehouse gave another CFDI for {uuid}.")
         return result
+
+    def cancel(self, uuid: str, request_xml: bytes) -> CancelResult:
+        if not _UUID.match(uuid or ""):
+            raise ValueError("uuid must be a UUID")
+        url = f"{self.services_url}/cfdi33/cancel/xml"
+        response = self._with_token(lambda token: self._send(
+            "POST", url, headers={"Authorization": f"Bearer {token}"},
+            files={"xml": ("cancelacion.xml", request_xml, "text/xml")}))
+        body = self._body(response, url)
+        message, detail = str(body.get("message") or ""), str(body.get("messageDetail") or "")
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        if response.is_success and body.get("status") == "success":
+            codes = data.get("uuid") if isinstance(data.get("uuid"), dict) else {}
+            code = str(next((v for k, v in codes.items() if str(k).upper() == uuid.upper()), "") or "")
+            acuse = str(data.get("acuse") or "").encode("utf-8")
+            if code in CANCEL_TAKEN:
+                log.info("PAC took the cancellation of %s (%s)", uuid, code)
+                return CancelResult(acuse=acuse, code=code)
+            if not code:
+                raise AuthorityUnavailable(f"The PAC's answer to the cancellation of {uuid} names no code for it.")
+            raise CancelRejected((cancel_message(code, f"SAT answered {code} for the cancellation."),), acuse)
+        code = _code(message)
+        if code in UNCONTROLLED:
+            raise AuthorityUnavailable(f"The PAC answered {code} (its own uncontrolled error) at {url}.")
+        if response.is_success:
+            raise AuthorityUnavailable(f"The PAC answered HTTP {response.status_code} without an acuse or an "
+                                       f"error at {url}.")
+        log.info("PAC refused the cancellation of %s: %s", uuid, code or "no code")
+        raise CancelRejected((cancel_message(code, message, detail),))
 
     # -- 307 ------------------------------------------------------------------------------------------
 

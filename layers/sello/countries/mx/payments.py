@@ -361,6 +361,8 @@ def _check_other_fields(request: Any) -> None:
         if field in request.model_fields_set and getattr(request, field) not in (None, [], {}):
             raise documents._not_allowed(field, _l("A payment receipt has no {field}: each payment has its "
                                                    "own.", field=field))
+    if request.substitutes:
+        raise documents._not_allowed("substitutes", _l("Only an invoice substitutes another document here."))
     if not request.payments:
         raise documents._missing("payments", _l("The payments received"))
 

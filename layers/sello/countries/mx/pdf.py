@@ -48,6 +48,8 @@ from sello.formatting import Formats, formats
 from sello.i18n import Translator, language_of, translator
 from sello.pdf_logo import logo_image
 
+log = logging.getLogger(__name__)
+
 COUNTRY = "MX"  # a bare language ("es") is completed with this country ("es_MX") where CLDR has it
 _LANGUAGE: ContextVar[Translator] = ContextVar("cfdi_pdf_language", default=translator("es", COUNTRY, "ride"))
 
@@ -81,23 +83,28 @@ ITEM_SIZE, ITEM_LEAD = 7.0, 8.4
 _TOTAL_COLUMNS = (Column("", 62, bold=True, lines=2), Column("", 38, "r"))
 
 
-def render(stamped_xml: bytes, *, logo: bytes | None = None, language: str = "es") -> bytes:
+def render(stamped_xml: bytes, *, logo: bytes | None = None, language: str = "es",
+           cancelled: bool = False) -> bytes:
     """The PDF of a stamped CFDI 4.0, with the issuer's `logo` (PNG or JPEG bytes) when given, its
-    labels, numbers and dates in `language` (default Spanish as written in Mexico). Raises
-    ValueError when the XML is not well-formed, not a CFDI 4.0, or carries no TimbreFiscalDigital."""
+    labels, numbers and dates in `language` (default Spanish as written in Mexico). A `cancelled` CFDI
+    says so in its title, its running head and a box above everything else. Raises ValueError when the
+    XML is not well-formed, not a CFDI 4.0, or carries no TimbreFiscalDigital."""
     token = _LANGUAGE.set(translator(language, COUNTRY, "ride"))
     try:
-        return _render(stamped_xml, logo, language_of(language))
+        return _render(stamped_xml, logo, language_of(language), cancelled)
     finally:
         _LANGUAGE.reset(token)
 
 
-def _render(stamped_xml: bytes, logo: bytes | None, locale: str) -> bytes:
+def _render(stamped_xml: bytes, logo: bytes | None, locale: str, cancelled: bool = False) -> bytes:
     cfdi, tfd = _read(stamped_xml)
     fmt = formats(locale, COUNTRY)
     issuer, customer = _child(cfdi, "Emisor"), _child(cfdi, "Receptor")
     kind = _attr(cfdi, "TipoDeComprobante")
     title = _(TITLES.get(kind, "CFDI"))
+    if cancelled:
+        mark = _("CANCELADO")
+        title = f"{title} · {mark}"
     number = "-".join(v for v in (_attr(cfdi, "Serie"), _attr(cfdi, "Folio")) if v)
     uuid = _attr(tfd, "UUID")
     masthead = Masthead(
@@ -118,7 +125,10 @@ def _render(stamped_xml: bytes, logo: bytes | None, locale: str) -> bytes:
         logo=logo_image(logo),
     )
     pagos = cfdi.find("cfdi:Complemento/pago20:Pagos", NS)
+    notice = [Fields([[(_("Estado:"), _("CANCELADO ante el SAT: este CFDI ya no tiene efectos fiscales."))]],
+                     title=_("CFDI CANCELADO"))] if cancelled else []
     blocks = [
+        *notice,
         _customer(customer),
         *_global_information(cfdi),
         *_related(cfdi),

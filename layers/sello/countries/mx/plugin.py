@@ -2,7 +2,9 @@
 
 Like Ecuador's, each step's module is imported when the step runs: the API validates and numbers
 (requests, documents), the signing task builds and seals (cfdi), the submit task stamps at the PAC
-(pac; the PAC decides at once, so nothing polls), the render task draws the printed CFDI (pdf).
+(pac; the PAC decides at once, so nothing polls), the render task draws the printed CFDI (pdf). A
+cancellation is checked by the API, signed and sent to the PAC by the cancel task and followed through
+SAT's status service (cancellation, pac, sat_status).
 
 The PAC stamps a document sent again with the same `customid` as it did the first time (SW Sapien
 keeps the first stamp; a CFDI already stamped answers 307, which the adapter turns into that stamp):
@@ -19,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 from sello.countries import (
     AuthorityUnavailable,
+    CancellationOutcome,
+    CancelOutcome,
     ExternalDocument,
     NumberedDocument,
     PollOutcome,
@@ -184,18 +188,26 @@ class MexicoPlugin:
 
         related = tuple((value, f"related.{i}") for i, value in enumerate(request.related or ())
                         if value.startswith("doc_"))
-        return related + payments.referenced_documents(request)
+        substitutes = request.substitutes or ""
+        substituted = ((substitutes, "substitutes"),) if substitutes.startswith("doc_") else ()
+        return related + substituted + payments.referenced_documents(request)
 
     def resolve_references(self, request: Any, documents: Mapping[str, Any]) -> Any:
-        """A credit note's invoices named by Sello id, by their UUID (the stamp's folio fiscal); a
-        payment's, with what Sello knows of them (payments.resolve)."""
+        """A credit note's invoices, and the invoice a substitute replaces, named by Sello id, by their
+        UUID (the stamp's folio fiscal); a payment's invoices, with what Sello knows of them
+        (payments.resolve)."""
         from sello.countries.mx import payments
 
         if request.type == "payment":
             return payments.resolve(request, documents)
-        return request.model_copy(update={"related": [
-            documents[value].authorization_number.upper() if value in documents else value
-            for value in request.related]})
+
+        def uuid(value: str) -> str:
+            return documents[value].authorization_number.upper() if value in documents else value
+
+        update: dict[str, Any] = {"related": [uuid(value) for value in request.related]}
+        if request.substitutes:
+            update["substitutes"] = uuid(request.substitutes)
+        return request.model_copy(update=update)
 
     def number(self, prepared: PreparedDocument, sequence: int, document_id: str,
                environment: str) -> NumberedDocument:
@@ -246,8 +258,55 @@ class MexicoPlugin:
     def render(self, document: Mapping[str, Any], authorized: bytes, *, logo: bytes | None = None,
                language: str = "es") -> bytes:
         from sello.countries.mx import pdf
+        from sello.models.documents import CANCELLED
 
-        return pdf.render(authorized, logo=logo, language=language)
+        return pdf.render(authorized, logo=logo, language=language,
+                          cancelled=document.get("cancellation_status") in CANCELLED)
+
+    # Cancellation (countries.mx.cancellation) ------------------------------------------------------
+
+    @property
+    def cancel_request_model(self):
+        from sello.countries.mx.cancellation import MexicoCancelRequest
+
+        return MexicoCancelRequest
+
+    def cancellation_references(self, request: Any) -> tuple[tuple[str, str], ...]:
+        from sello.countries.mx import cancellation
+
+        return cancellation.references(request)
+
+    def prepare_cancellation(self, document: Mapping[str, Any], request: Any,
+                             references: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+        from sello.countries.mx import cancellation
+
+        return cancellation.prepare(document, request, references)
+
+    def cancel(self, document: Mapping[str, Any], request: Mapping[str, Any], key: Any, cert: Any,
+               environment: str) -> CancelOutcome:
+        """SAT's cancellation request, signed here, sent through the PAC. SAT answers a request repeated
+        for the same UUID as it did the first time (or 202, already cancelled), so a retry is harmless."""
+        from sello.countries.mx import cancellation
+        from sello.countries.mx.pac import CancelRejected, PacAuthenticationFailed
+        from sello.ids import utcnow
+
+        xml = cancellation.signed_request(request, key, cert, utcnow())
+        try:
+            result = _pac(environment).cancel(request["uuid"], xml)
+        except CancelRejected as exc:
+            return CancelOutcome(status="rejected", receipt=exc.acuse, messages=exc.messages)
+        except PacAuthenticationFailed as exc:
+            raise AuthorityUnavailable(str(exc)) from exc
+        return CancelOutcome(status="requested", receipt=result.acuse)
+
+    def cancellation_status(self, document: Mapping[str, Any], environment: str) -> CancellationOutcome:
+        """SAT's Consulta of the CFDI, read as the outcome of its cancellation."""
+        from sello.countries.mx import cancellation
+
+        content = document["content"]
+        status = _sat_status().consulta(content["issuer"]["rfc"], content["customer"]["tax_id"],
+                                        content["totals"]["total"], document["authorization_number"])
+        return cancellation.outcome(status.estado, status.es_cancelable, status.estatus_cancelacion)
 
 
 plugin = MexicoPlugin()

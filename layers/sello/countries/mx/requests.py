@@ -476,6 +476,7 @@ class MexicoDocumentRequest(RequestBody):
                     "its UUID (folio fiscal) or its Sello document id; 1 or more for a credit note, none for "
                     "an invoice.",
         examples=[["5FB2822E-396D-4725-8521-CDC4BDD20CCF"]])
+
     @field_validator("items", mode="wrap")
     @classmethod
     def _items_of_the_type(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
@@ -495,6 +496,12 @@ class MexicoDocumentRequest(RequestBody):
         default_factory=list, max_length=MAX_PAYMENTS,
         description=f"A payment (complemento de pagos 2.0): the payments received, 1 to {MAX_PAYMENTS}; none "
                     f"for the other types.")
+    substitutes: RelatedDocument | None = Field(
+        default=None,
+        description="The invoice this one replaces (CFDI CfdiRelacionados, TipoRelacion 04, sustitución de los "
+                    "CFDI previos), by its UUID (folio fiscal) or its Sello document id; then cancel that one "
+                    "with motive 01 and this one as its `substitute`. Invoices only.",
+        examples=[None])
     additional_info: dict[text(100), text(300)] = Field(
         default_factory=dict, max_length=MAX_ADDITIONAL_INFO,
         description=f"Up to {MAX_ADDITIONAL_INFO} name → value pairs printed on the PDF; they are not part "
@@ -505,8 +512,8 @@ class MexicoDocumentRequest(RequestBody):
 
 _PARTS = ("global_information", "related", "payment_terms")
 # What a payment leaves out: its amounts, currency and payment data are each payment's.
-_NOT_FOR_PAYMENTS = ("global_information", "related", "payment_terms", "items", "currency", "exchange_rate",
-                     "export", "payment_form", "payment_method")
+_NOT_FOR_PAYMENTS = ("global_information", "related", "substitutes", "payment_terms", "items", "currency",
+                     "exchange_rate", "export", "payment_form", "payment_method")
 
 
 def _variant(title: str, examples: list[dict], *, needs: tuple[str, ...] = (),
@@ -546,7 +553,7 @@ class MexicoCreditNoteRequest(MexicoDocumentRequest):
     TipoRelacion 01. Paid PUE."""
 
     model_config = _variant("Mexico credit note", [CREDIT_NOTE_EXAMPLE], needs=("items", "related"),
-                            leaves_out=("global_information", "payments"), about={
+                            leaves_out=("global_information", "payments", "substitutes"), about={
                                 "payment_method": "PUE (a credit note is settled when issued)."})
 
     type: Literal["credit_note"] = Field(description="CFDI de egreso (TipoDeComprobante E).",
