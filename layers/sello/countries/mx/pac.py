@@ -144,13 +144,8 @@ CANCEL_REASONS = {
     "210": "cancellation_period_over",
     "211": "cancellation_period_over",
     "212": "invalid_relation",
-    "301": "invalid_structure",
-    "302": "invalid_seal",
-    "303": "certificate_rfc_mismatch",
-    "304": "certificate_revoked",
-    "305": "certificate_not_valid_at_date",
-    "306": "certificate_not_csd",
-    "308": "certificate_not_from_sat",
+    # The request's own structure, seal and certificate: the same codes as a stamp's.
+    **{code: PAC_REASONS[code] for code in ("301", "302", "303", "304", "305", "306", "308")},
 }
 
 
