@@ -87,7 +87,7 @@ def _file_responses(media_type: str, extension: str, description: str) -> dict:
                             "(send it again)"),
         422: error_doc("certificate_required", "certificate_expired", "certificate_not_trusted", "document_too_large",
                        "related_document_not_found", "related_document_not_authorized",
-                       *countries.document_error_codes(),
+                       "related_document_cancelled", *countries.document_error_codes(),
                        note="the issuer cannot sign yet (`certificate_not_trusted`: a live key, and a certificate "
                             "for test documents only), the document is too large, or one of the country's own "
                             "checks failed; `path` names the field", context="documents"),
@@ -348,6 +348,7 @@ def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
                                      "document is not authorized; a cancellation is pending or done",
                                 context="cancel"),
                  422: error_doc("related_document_not_found", "related_document_not_authorized",
+                                "related_document_cancelled",
                                 *countries.cancellation_error_codes(),
                                 note="`path` names the field: a motive the country does not have, a substitute "
                                      "missing, not allowed, not found, not authorized or not substituting this "

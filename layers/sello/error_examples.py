@@ -222,6 +222,8 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e"),
         example(Unprocessable, "related_document_not_authorized", "Document {id} is {status}; only an authorized "
                 "document can be related.", path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e", status="rejected"),
+        example(Unprocessable, "related_document_cancelled", "Document {id} is cancelled at the tax authority; a "
+                "cancelled document cannot be related.", path="related.0", id="doc_7m2k9x4v1c8b3n6q0w5e"),
         example(Conflict, "related_document_changed", "A document this payment applies to was changed by another "
                 "payment issued at the same time; send the request again to compute it from the new balance."),
         example(Unprocessable, "certificate_expired",
@@ -289,6 +291,9 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 path="substitute", id="doc_7m2k9x4v1c8b3n6q0w5e", context="cancel"),
         example(Unprocessable, "related_document_not_authorized", "Document {id} is {status}; only an authorized "
                 "document can be related.", path="substitute", id="doc_7m2k9x4v1c8b3n6q0w5e", status="failed",
+                context="cancel"),
+        example(Unprocessable, "related_document_cancelled", "Document {id} is cancelled at the tax authority; a "
+                "cancelled document cannot be related.", path="substitute", id="doc_7m2k9x4v1c8b3n6q0w5e",
                 context="cancel"),
         example(ServiceUnavailable, "workflow_unavailable",
                 "The cancellation could not be started; request it again in a few minutes.", context="cancel"),

@@ -64,6 +64,7 @@ from sello.models.certificates import certificate_status
 from sello.models.common import CONTROL_CHARACTERS, DEFAULT_PAGE_SIZE, Environment
 from sello.models.country_bodies import issuer_id_of
 from sello.models.documents import (
+    CANCELLED,
     DOCUMENT_STATUSES,
     LISTED_TYPES,
     Document,
@@ -241,7 +242,7 @@ def _check_size(prepared: PreparedDocument) -> None:
 def find_references(repo: DocumentsRepo, account_id: str, environment: Environment, issuer_id: str,
                     references: tuple[tuple[str, str], ...]) -> dict[str, Document]:
     """The documents a request names by Sello id ((id, field path) pairs): each must be one of this
-    issuer's, in this environment, authorized (422s at its path otherwise)."""
+    issuer's, in this environment, authorized and not cancelled (422s at its path otherwise)."""
     found = {}
     for document_id, path in references:
         doc = repo.get(account_id, document_id)
@@ -252,6 +253,10 @@ def find_references(repo: DocumentsRepo, account_id: str, environment: Environme
             raise Unprocessable(_l("Document {id} is {status}; only an authorized document can be "
                                    "related.", id=document_id, status=doc.status),
                                 code="related_document_not_authorized", path=path)
+        if doc.cancellation_status in CANCELLED:
+            raise Unprocessable(_l("Document {id} is cancelled at the tax authority; a cancelled document "
+                                   "cannot be related.", id=document_id),
+                                code="related_document_cancelled", path=path)
         found[document_id] = doc
     return found
 
