@@ -122,7 +122,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
     email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
-    key = {"issuers", "sign", "cancel"}
+    key = {"issuers", "sign", "cancel", "integrations"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     authority = {"submit", "poll", "cancel"}
@@ -384,6 +384,7 @@ TABLE_ACTIONS = {
     "accounts": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
     "issuers": {"GetItem", "Query", "PutItem", "UpdateItem"},
     "documents": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "integrations": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "sign": {"GetItem", "UpdateItem"},
     "submit": {"GetItem", "UpdateItem"},
     "poll": {"GetItem", "UpdateItem"},
@@ -397,7 +398,7 @@ TABLE_ACTIONS = {
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
 }
-INDEX_READERS = {"documents", "certificate_expiry"}
+INDEX_READERS = {"documents", "certificate_expiry", "integrations"}
 
 
 def test_each_function_has_exactly_the_table_actions_it_uses(synth, statements):
@@ -464,11 +465,12 @@ def test_only_sign_cancel_and_issuers_use_the_certificate_key(synth, statements)
         return {name for name, stmts in statements.items()
                 if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
 
-    # issuers only seals uploaded keys; sign (documents) and cancel (cancellation requests) unwrap them
+    # issuers only seals uploaded keys, integrations stores' webhook secrets; sign (documents) and cancel
+    # (cancellation requests) unwrap keys
     assert users("kms:Decrypt") == {"sign", "cancel"}
-    assert users("kms:GenerateDataKey") == {"issuers"}
+    assert users("kms:GenerateDataKey") == {"issuers", "integrations"}
     for name, allowed in (("sign", {"kms:Decrypt"}), ("cancel", {"kms:Decrypt"}),
-                          ("issuers", {"kms:GenerateDataKey"})):
+                          ("issuers", {"kms:GenerateDataKey"}), ("integrations", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
 
@@ -477,7 +479,7 @@ def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, stat
     secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
     readers = {name for name, stmts in statements.items()
                if any(secret in as_list(s["Resource"]) for s in stmts)}
-    assert readers == {"issuers", "documents"}
+    assert readers == {"issuers", "documents", "integrations"}
     for name in readers:
         (stmt,) = [s for s in statements[name] if secret in as_list(s["Resource"])]
         assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]

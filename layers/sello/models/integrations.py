@@ -36,9 +36,11 @@ class _Settings(RequestBody):
                                   "that holds the buyer's tax id (RUC, cédula, RFC). Default `tax_id`.",
         examples=["ruc"])
     tax_regime_field: FieldName | None = Field(default=None, description="Mexico: the field with the buyer's "
-                                                                         "régimen fiscal. Default `tax_regime`.")
+                                                                         "régimen fiscal. Default `tax_regime`.",
+                                              examples=["regimen_fiscal"])
     cfdi_use_field: FieldName | None = Field(default=None, description="Mexico: the field with the uso CFDI. "
-                                                                       "Default `cfdi_use`.")
+                                                                       "Default `cfdi_use`.",
+                                            examples=["uso_cfdi"])
     allow_anonymous: bool | None = Field(
         default=None, description="Whether an order without a tax id is invoiced to the anonymous buyer "
                                   "(Ecuador consumidor final, Mexico público en general). Default true.")
@@ -64,43 +66,47 @@ class CreateIntegrationRequest(_Settings):
 
 
 class UpdateIntegrationRequest(_Settings):
-    store_domain: Domain | None = None
+    store_domain: Domain | None = Field(default=None, examples=["cafe-andino.myshopify.com"])
     webhook_secret: Secret | None = Field(default=None, description="A new secret (after a rotation at the "
-                                                                    "store).")
+                                                                    "store).",
+                                          examples=["whsec_9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"])
 
 
 class IntegrationView(Model):
     id: str = Field(examples=["int_5k2m8x1c9v3b7n4q6w0e"])
     object: str = "integration"
-    kind: StoreKind
-    store_domain: str
-    issuer_id: str
-    establishment: str | None = None
-    emission_point: str | None = None
-    branch: str | None = None
-    tax_id_field: str
-    tax_regime_field: str
-    cfdi_use_field: str
-    allow_anonymous: bool
-    default_vat_rate: Decimal | None = None
-    codes: dict[str, str] = Field(default_factory=dict)
+    kind: StoreKind = Field(examples=["shopify"])
+    store_domain: str = Field(examples=["cafe-andino.myshopify.com"])
+    issuer_id: str = Field(examples=["iss_3k9v0c2m1x7q8w4e5r6t"])
+    establishment: str | None = Field(default=None, examples=["001"])
+    emission_point: str | None = Field(default=None, examples=["001"])
+    branch: str | None = Field(default=None, examples=[None])
+    tax_id_field: str = Field(examples=["ruc"])
+    tax_regime_field: str = Field(examples=["tax_regime"])
+    cfdi_use_field: str = Field(examples=["cfdi_use"])
+    allow_anonymous: bool = Field(examples=[True])
+    default_vat_rate: Decimal | None = Field(default=None, examples=["15"])
+    codes: dict[str, str] = Field(default_factory=dict, examples=[{}])
     inbound_path: str = Field(description="Where the store sends its webhooks (POST, no API key: the store's "
                                           "signature authenticates it).",
                               examples=["/v1/integrations/int_5k2m8x1c9v3b7n4q6w0e/inbound"])
-    environment: str
-    created_at: datetime
-    updated_at: datetime
+    environment: str = Field(description="The API key's environment the documents are issued in.",
+                             examples=["test"])
+    created_at: datetime = Field(examples=["2025-06-30T15:04:05Z"])
+    updated_at: datetime = Field(examples=["2025-06-30T15:04:05Z"])
 
 
 class IntegrationList(Model):
     data: list[IntegrationView]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=[None])
 
 
 class OrderReason(Model):
     code: str = Field(examples=["customer_tax_id_missing"])
-    message: str
-    path: str = ""
+    message: str = Field(examples=["The order has no buyer identification (field ruc) and the integration does "
+                                   "not invoice to the consumidor final."])
+    path: str = Field(default="", examples=["ruc"])
 
 
 class StoreOrderView(Model):
@@ -108,10 +114,11 @@ class StoreOrderView(Model):
     object: str = "store_order"
     status: OrderStatus
     reason: OrderReason | None = None
-    document_ids: list[str] = Field(default_factory=list)
-    updated_at: datetime
+    document_ids: list[str] = Field(default_factory=list, examples=[["doc_7m2k9x4v1c8b3n6q0w5e"]])
+    updated_at: datetime = Field(examples=["2025-06-30T15:04:05Z"])
 
 
 class StoreOrderList(Model):
     data: list[StoreOrderView]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=[None])
