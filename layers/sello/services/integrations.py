@@ -204,10 +204,14 @@ class IntegrationService:
         return self.store.get(integration_pk(integration_id), f"ORDER#{order_id}")
 
     def record_order(self, integration_id: str, order_id: str, *, status: str, reason: dict | None = None,
-                     document_ids: list[str] | None = None, payload: Mapping[str, Any] | None = None) -> dict:
-        """What became of an order, with the store's payload when given (a retry reads it again)."""
-        values: dict[str, Any] = {"order_id": order_id, "status": status, "updated_at": self._now(),
-                                  "type": "store_order"}
+                     document_ids: list[str] | None = None, payload: Mapping[str, Any] | None = None,
+                     keep_status: bool = False, **details: Any) -> dict:
+        """What became of an order, with the store's payload when given (a retry reads it again) and
+        `details` (the invoice issued, the refunds credited). `keep_status`: a delivery of an order
+        already recorded leaves its status as it is (the worker decides what it still lacks)."""
+        values: dict[str, Any] = {"order_id": order_id, "updated_at": self._now(), "type": "store_order", **details}
+        if not keep_status or self.order(integration_id, order_id) is None:
+            values["status"] = status
         if document_ids is not None:
             values["document_ids"] = document_ids
         if payload is not None:
@@ -215,7 +219,18 @@ class IntegrationService:
         if reason:
             values["reason"] = reason
         return self.store.update(integration_pk(integration_id), f"ORDER#{order_id}", set_=values,
-                                 remove=() if reason else ("reason",))
+                                 remove=() if reason or keep_status else ("reason",))
+
+    def record_refund(self, integration_id: str, order_id: str, refund_id: str, payload: Mapping[str, Any]) -> dict:
+        """A refund the store reported for an order (Shopify's refunds/create), kept with the order."""
+        current = self.order(integration_id, order_id) or {}
+        refunds = {**(current.get("refunds") or {}),
+                   refund_id: json.dumps(payload, separators=(",", ":"), ensure_ascii=False)}
+        values: dict[str, Any] = {"order_id": order_id, "updated_at": self._now(), "type": "store_order",
+                                  "refunds": refunds}
+        if not current:
+            values["status"] = "pending"
+        return self.store.update(integration_pk(integration_id), f"ORDER#{order_id}", set_=values)
 
     def retry(self, account_id: str, integration_id: str, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(integration, order) of an order recorded as not invoiceable, now pending again (the caller

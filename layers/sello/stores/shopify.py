@@ -142,3 +142,12 @@ def parse_refund(refund: Mapping[str, Any], settings: StoreSettings, *, taxes_in
         raise NotInvoiceable("invalid_refund", _l("The refund does not say which order it refunds."), "order_id")
     return StoreRefund(id=str(refund.get("id", "")), order_id=str(refund["order_id"]),
                        reason=str(refund.get("note") or "Devolución"), lines=tuple(lines))
+
+
+def classify(topic: str, payload: Mapping[str, Any]) -> tuple[str, str] | None:
+    """("order" | "refund", the order's id) of a delivery Sello acts on; None for any other topic."""
+    if topic in PAID_TOPICS and payload.get("id"):
+        return "order", str(payload["id"])
+    if topic in REFUND_TOPICS and payload.get("order_id"):
+        return "refund", str(payload["order_id"])
+    return None

@@ -128,3 +128,10 @@ def parse_refunds(order: Mapping[str, Any], settings: StoreSettings) -> list[Sto
         refunds.append(StoreRefund(id=str(refund.get("id", "")), order_id=str(order.get("id", "")),
                                    reason=str(refund.get("reason") or "Devolución"), lines=lines))
     return refunds
+
+
+def classify(topic: str, payload: Mapping[str, Any]) -> tuple[str, str] | None:
+    """("order", the order's id) of an order delivery (its refunds come with it); None otherwise."""
+    if topic in ORDER_TOPICS and payload.get("id") and payload.get("line_items") is not None:
+        return "order", str(payload["id"])
+    return None
