@@ -20,7 +20,7 @@ from sello.models.integrations import (
     StoreOrderView,
     UpdateIntegrationRequest,
 )
-from sello.services import integrations
+from sello.services import integrations, store_orders
 
 router = Router()
 
@@ -101,6 +101,7 @@ def list_orders(integration_id: _INTEGRATION_ID, limit: PageLimit = DEFAULT_PAGE
                                                                     "store_order_not_found")}))
 def retry_order(integration_id: _INTEGRATION_ID, order_id: _ORDER_ID) -> StoreOrderView:
     _, order = integrations.default_service().retry(principal(router).account_id, integration_id, order_id)
+    store_orders.default_service().enqueue({"integration_id": integration_id, "order_id": order_id})
     return integrations.order_view(order)
 
 

@@ -20,7 +20,7 @@ from sello.services import documents, integrations
 from sello.services.store_orders import StoreOrders
 from sello.settings import get_settings
 from sello.stores import signature
-from tests.helpers import load_event
+from tests.helpers import api_event, load_event
 
 ACCOUNT = "acct_store0000000000000001"
 SECRET = "shpss_3b1f0c9e8d7a6c5b"
@@ -116,3 +116,35 @@ def test_other_topics_and_bad_json_are_not_queued(orders, integration, queue):
     body = b"not json"
     assert orders.receive(integration["id"], {"X-Shopify-Hmac-Sha256": signature(SECRET, body)}, body) == 400
     assert queue == []
+
+
+def test_the_inbound_function_and_the_worker(aws, integration, monkeypatch):
+    """The inbound function answers from the raw body (base64 as API Gateway passes binary bodies); with
+    a queue it only queues, and the worker's SQS batch issues the document."""
+    from functions.integrations import inbound, worker
+    from sello.adapters import aws as aws_clients
+
+    sqs = aws_clients.client("sqs")
+    queue_url = sqs.create_queue(QueueName="sello-test-store-orders")["QueueUrl"]
+    monkeypatch.setenv("SELLO_STORE_ORDERS_QUEUE_URL", queue_url)
+    get_settings.cache_clear()
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    body = json.dumps(order, ensure_ascii=False).encode()
+    path = f"/v1/integrations/{integration['id']}/inbound"
+    event = api_event("POST", path, body, headers={"X-Shopify-Topic": "orders/paid",
+                                                   "X-Shopify-Hmac-Sha256": signature(SECRET, body)})
+    event["pathParameters"] = {"integration_id": integration["id"]}
+    answer = inbound.handler(event, None)
+    assert answer["statusCode"] == 200 and account_documents() == []
+    forged = {**event, "headers": {**event["headers"], "X-Shopify-Hmac-Sha256": signature("forged", body)}}
+    assert (inbound.handler(forged, None)["statusCode"], json.loads(inbound.handler(forged, None)["body"])) == \
+        (401, {"error": {"code": "invalid_signature"}})
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+    assert worker.handler(batch, None) == {"batchItemFailures": []}
+    assert worker.handler(batch, None) == {"batchItemFailures": []}  # SQS delivers at least once
+    assert len(account_documents()) == 1
+    assert worker.handler({"Records": [{"messageId": "m-1", "body": "{}"}]}, None) == \
+        {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    get_settings.cache_clear()

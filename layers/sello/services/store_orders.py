@@ -148,3 +148,26 @@ class StoreOrders:
             self.integrations.record_order(integration["id"], order["order_id"], status="credited",
                                            document_ids=[stored["document_id"], *credited.values()],
                                            credited=credited)
+
+
+def sqs_enqueue(queue_url: str) -> Callable[[dict[str, str]], None]:
+    """Sends each order to the worker through the SQS queue."""
+    from sello.adapters import aws
+
+    def send(message: dict[str, str]) -> None:
+        aws.client("sqs").send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, sort_keys=True))
+
+    return send
+
+
+def default_service() -> StoreOrders:
+    """With the queue when the settings name one; without, each order is processed as it is received
+    (the worker's work done in the same call), which keeps a stack without a queue correct, if slower."""
+    from sello.services import documents
+    from sello.services.integrations import default_service as integrations_service
+    from sello.settings import get_settings
+
+    queue_url = get_settings().store_orders_queue_url
+    service = StoreOrders(integrations_service(), documents.default_service, lambda message: None)
+    service.enqueue = sqs_enqueue(queue_url) if queue_url else service.process
+    return service
