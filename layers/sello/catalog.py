@@ -45,6 +45,13 @@ SCHEDULED_FUNCTIONS = (
                  schedule="rate(5 minutes)"),
 )
 
+# Store orders (services/store_orders.py): the worker consumes the queue the inbound endpoint and the
+# retry route fill.
+STORE_FUNCTIONS = (
+    FunctionSpec("store_worker", "integrations.worker.handler", "Issues the documents of queued store orders",
+                 timeout_s=120),
+)
+
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
 WORKFLOW_FUNCTIONS = (
     FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024),
