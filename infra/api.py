@@ -41,7 +41,9 @@ READS_DOCUMENT_FILES = {"documents"}
 # Stores, reads and removes issuers' logos.
 WRITES_ISSUER_FILES = {"issuers"}
 # Lists a page at a time with sealed cursors (the key is a secret of Data).
-HANDS_OUT_CURSORS = {"issuers", "documents"}
+HANDS_OUT_CURSORS = {"issuers", "documents", "integrations"}
+# Envelope-encrypts the webhook secrets of connected stores (never unwraps one here).
+SEALS_STORE_SECRETS = {"integrations"}
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
 PUBLIC_BECAUSE = {
     "accounts": "sign-up and confirmation happen before the caller has an API key",
@@ -97,6 +99,8 @@ class Api(Construct):
                 data.grant_certificate_key(fn, "kms:GenerateDataKey")
             if spec.name in HANDS_OUT_CURSORS:
                 data.grant_cursor_key(fn)
+            if spec.name in SEALS_STORE_SECRETS:
+                data.grant_certificate_key(fn, "kms:GenerateDataKey")
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)

@@ -35,6 +35,10 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     "accounts": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"}),
     # issuers and their unique tax ids, certificates (record, issuer summary, account for its email)
     "issuers": frozenset({"GetItem", "Query", "PutItem", "UpdateItem"}),
+    # store integrations (one item each, listed through the index) and their orders' records
+    "integrations": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    # a queued order: its integration and record, then the document as the documents function issues it
+    "store_worker": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     # documents, their numbers, idempotency claims (released on failure), pending-start marks; lists
     # through the index
     "documents": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
@@ -49,7 +53,7 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # the pending marks, each document marked started and its mark removed
     "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
 }
-QUERIES_INDEX = frozenset({"documents", "certificate_expiry"})
+QUERIES_INDEX = frozenset({"documents", "certificate_expiry", "integrations"})
 # The objects of issuers' files: their logos, whatever the account and issuer.
 ISSUER_FILES = issuer_key("*", "*", LOGO_FILE)
 WRITE_ACTIONS = frozenset({"PutItem", "UpdateItem", "DeleteItem"})

@@ -8,6 +8,7 @@ from constructs import Construct
 from infra.api import Api
 from infra.data import Data
 from infra.function import handler_code
+from infra.integrations import Integrations
 from infra.jobs import Jobs
 from infra.layer import DependencyLayer
 from infra.mail import Mail
@@ -36,11 +37,15 @@ class SelloStack(Stack):
         self.workflow = Workflow(self, "Workflow", **common)
         self.workflow.grant_start(self.api.functions["documents"])
         self.jobs = Jobs(self, "Jobs", workflow=self.workflow, **common)
+        self.integrations = Integrations(self, "Integrations", workflow=self.workflow, **common)
+        self.integrations.grant_send(self.api.functions["integrations"])
         self.monitoring = Monitoring(
             self, "Monitoring",
             functions=[self.api.authorizer_function, *self.api.functions.values(),
-                       *self.workflow.functions.values(), *self.jobs.functions.values()],
-            state_machine=self.workflow.state_machine, api=self.api.rest_api, queues=self.jobs.queues)
+                       *self.workflow.functions.values(), *self.jobs.functions.values(),
+                       *self.integrations.functions.values()],
+            state_machine=self.workflow.state_machine, api=self.api.rest_api,
+            queues=[*self.jobs.queues, self.integrations.dead_letters])
 
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)

@@ -128,6 +128,9 @@ def create_resources(stage: str, sender: str) -> dict[str, str]:
         "SELLO_SES_CONFIGURATION_SET": names["configuration_set"],
         "SELLO_USAGE_PLANS": json.dumps(create_usage_plans(stage)),
         "SELLO_CURSOR_KEY_SECRET": cursor_key,
+        # No store orders queue: the local stack issues a store order's documents as it is received
+        # (services/store_orders.default_service).
+        "SELLO_STORE_ORDERS_QUEUE_URL": "",
     }
     definition = ASL_FILE.read_text()
     for placeholder, value in asl_substitutions(stage).items():

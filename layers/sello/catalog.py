@@ -27,6 +27,8 @@ API_FUNCTIONS = (
                  prefixes=("/v1/issuers",)),
     FunctionSpec("documents", "api.documents.handler", "Documents: issue, read, download and email again",
                  prefixes=("/v1/documents",)),
+    FunctionSpec("integrations", "api.integrations.handler", "Store integrations: connections and their orders",
+                 prefixes=("/v1/integrations",)),
     # What the API's address answers, without a key: its index, the OpenAPI document, the Swagger UI.
     FunctionSpec("docs", "api.docs.handler", "The API's index, its OpenAPI document and the Swagger UI",
                  paths=("/", "/v1", "/openapi.json", "/docs", "/docs/swagger-ui-bundle.min.js",
@@ -41,6 +43,13 @@ SCHEDULED_FUNCTIONS = (
     FunctionSpec("workflow_restart", "scheduled.workflow_restart.handler",
                  "Starts the workflow of documents stored while it could not be started", timeout_s=240,
                  schedule="rate(5 minutes)"),
+)
+
+# Store orders (services/store_orders.py): the worker consumes the queue the inbound endpoint and the
+# retry route fill.
+STORE_FUNCTIONS = (
+    FunctionSpec("store_worker", "integrations.worker.handler", "Issues the documents of queued store orders",
+                 timeout_s=120),
 )
 
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.

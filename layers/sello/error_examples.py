@@ -147,6 +147,12 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         example(Forbidden, "account_inactive", "The account of this API key is not active."),
         # Issuers, certificates, logos (services/issuers.py, certificates.py, logos.py) ---------------------
         example(NotFound, "issuer_not_found", "No issuer with this id.", path="issuer_id"),
+        # Store integrations (services/integrations.py) -------------------------------------------------
+        example(NotFound, "integration_not_found", "No integration with this id.", path="integration_id"),
+        example(NotFound, "store_order_not_found", "No order with this id in this integration.", path="order_id"),
+        example(Unprocessable, "store_country_not_supported",
+                "Orders from stores are not issued for issuers of {country} yet.", path="issuer_id",
+                country="Colombia"),
         example(Unprocessable, "issuer_too_large",
                 "The issuer would take {size} bytes, over the {limit} an issuer can hold; register fewer "
                 "entries in {field}, or shorter names.", path="establishments",

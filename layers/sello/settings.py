@@ -30,6 +30,9 @@ class Settings(BaseModel):
     # Secrets Manager secret (name or ARN) whose value keys the paging cursors (adapters/cursors.py).
     cursor_key_secret: str = "sello-local-cursor-key"
     sender_email: str = "no-reply@sello.local"
+    # SQS queue (URL) of store orders waiting for their documents (services/store_orders.py); empty (unit
+    # tests, scripts): orders are processed as they are received.
+    store_orders_queue_url: str = ""
     ses_configuration_set: str = "sello-local"
 
     confirmation_ttl_seconds: int = Field(default=24 * 3600, gt=0)

@@ -14,6 +14,7 @@ from sello.catalog import (
     GATEWAY_ERRORS,
     PUBLIC_ROUTES,
     SCHEDULED_FUNCTIONS,
+    STORE_FUNCTIONS,
     TABLE,
     WORKFLOW_FUNCTIONS,
     function_for_path,
@@ -27,7 +28,7 @@ from tests.infra.conftest import ACCOUNT, REGION, SENDER, STAGE
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
-ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *STORE_FUNCTIONS)
 NAMES = resource_names(STAGE, ACCOUNT)
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                  "s3:PutObject", "kms:Encrypt", "kms:GenerateDataKey", "ses:SendEmail",
@@ -95,9 +96,10 @@ def test_resource_counts(synth):
         "AWS::SES::ConfigurationSet": 1,
         "AWS::SecretsManager::Secret": 3,  # the key of the paging cursors; the PAC credentials, test and live
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
-        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
+        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS) + 2,  # + the store orders queue and its DLQ
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
-        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS),
+        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS) + 1,
+        "AWS::Lambda::EventSourceMapping": 1,
     }
     for type_, count in counts.items():
         synth.template.resource_count_is(type_, count)
@@ -122,11 +124,11 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
     email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
-    key = {"issuers", "sign", "cancel"}
+    key = {"issuers", "sign", "cancel", "integrations"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     authority = {"submit", "poll", "cancel"}
-    starters = {"documents", "workflow_restart"}
+    starters = {"documents", "workflow_restart", "store_worker"}
     for name, (_, props) in functions.items():
         env = props["Environment"]["Variables"]
         sello_vars = {k for k in env if k.startswith("SELLO_")}
@@ -384,6 +386,8 @@ TABLE_ACTIONS = {
     "accounts": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
     "issuers": {"GetItem", "Query", "PutItem", "UpdateItem"},
     "documents": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "integrations": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "store_worker": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "sign": {"GetItem", "UpdateItem"},
     "submit": {"GetItem", "UpdateItem"},
     "poll": {"GetItem", "UpdateItem"},
@@ -397,7 +401,7 @@ TABLE_ACTIONS = {
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
 }
-INDEX_READERS = {"documents", "certificate_expiry"}
+INDEX_READERS = {"documents", "certificate_expiry", "integrations"}
 
 
 def test_each_function_has_exactly_the_table_actions_it_uses(synth, statements):
@@ -464,11 +468,12 @@ def test_only_sign_cancel_and_issuers_use_the_certificate_key(synth, statements)
         return {name for name, stmts in statements.items()
                 if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
 
-    # issuers only seals uploaded keys; sign (documents) and cancel (cancellation requests) unwrap them
+    # issuers only seals uploaded keys, integrations stores' webhook secrets; sign (documents) and cancel
+    # (cancellation requests) unwrap keys
     assert users("kms:Decrypt") == {"sign", "cancel"}
-    assert users("kms:GenerateDataKey") == {"issuers"}
+    assert users("kms:GenerateDataKey") == {"issuers", "integrations"}
     for name, allowed in (("sign", {"kms:Decrypt"}), ("cancel", {"kms:Decrypt"}),
-                          ("issuers", {"kms:GenerateDataKey"})):
+                          ("issuers", {"kms:GenerateDataKey"}), ("integrations", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
 
@@ -477,7 +482,7 @@ def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, stat
     secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
     readers = {name for name, stmts in statements.items()
                if any(secret in as_list(s["Resource"]) for s in stmts)}
-    assert readers == {"issuers", "documents"}
+    assert readers == {"issuers", "documents", "integrations"}
     for name in readers:
         (stmt,) = [s for s in statements[name] if secret in as_list(s["Resource"])]
         assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]
@@ -515,7 +520,7 @@ def test_only_workflow_tasks_write_files_and_only_documents_and_the_restart_star
     users = {name for name, stmts in statements.items() if granted(stmts, "s3:PutObject")}
     assert users == {spec.name for spec in WORKFLOW_FUNCTIONS} | {"issuers"}
     starters = {name for name, stmts in statements.items() if granted(stmts, "states:StartExecution")}
-    assert starters == {"documents", "workflow_restart"}
+    assert starters == {"documents", "workflow_restart", "store_worker"}
 
 
 def test_every_function_that_reads_files_may_list_the_bucket_so_a_missing_one_is_a_404(synth, statements):
@@ -665,7 +670,33 @@ def test_alarms_cover_every_function_the_workflow_the_api_and_the_dlqs(synth, fu
     assert watched("AWS/ApiGateway", "5XXError") == [f"sello-{STAGE}"]
     queues = [logical_id(synth, "AWS::SQS::Queue", f"Jobs{construct_name(spec)}DeadLetters")
               for spec in SCHEDULED_FUNCTIONS]
+    queues.append(logical_id(synth, "AWS::SQS::Queue", "IntegrationsStoreOrdersDeadLetters"))
     assert sorted(watched("AWS/SQS", "ApproximateNumberOfMessagesVisible"), key=str) == sorted(
         ({"Fn::GetAtt": [queue, "QueueName"]} for queue in queues), key=str)
     for alarm in alarms:
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_store_orders_go_through_a_queue_with_a_dead_letter_queue_to_the_worker(synth, statements):
+    queues = synth.template.find_resources("AWS::SQS::Queue")
+    (orders_id,) = [name for name in queues if name.startswith("IntegrationsStoreOrders")
+                    and "DeadLetters" not in name]
+    (dead_id,) = [name for name in queues if name.startswith("IntegrationsStoreOrdersDeadLetters")]
+    orders = queues[orders_id]["Properties"]
+    assert orders["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]}, "maxReceiveCount": 5}
+    assert orders["VisibilityTimeout"] == 6 * 120 and orders["SqsManagedSseEnabled"] is True
+    (mapping,) = synth.template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [orders_id, "Arn"]}
+    alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
+    assert any(a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_id, "QueueName"]}}]
+               for a in alarms.values() if "Dimensions" in a["Properties"])
+    # only the retry route queues orders; only the worker reads them
+    arn = {"Fn::GetAtt": [orders_id, "Arn"]}
+
+    def users(action: str) -> set[str]:
+        return {name for name, stmts in statements.items()
+                if any(arn in as_list(s["Resource"]) for s in granted(stmts, action))}
+
+    senders, readers = users("sqs:SendMessage"), users("sqs:ReceiveMessage")
+    assert (senders, readers) == ({"integrations"}, {"store_worker"})

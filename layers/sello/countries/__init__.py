@@ -300,6 +300,12 @@ class CountryPlugin(Protocol):
         wrote them). A document whose `cancellation_status` is "accepted" or "expired" is cancelled: its
         PDF says so plainly."""
 
+    # Orders from online stores (sello.stores): a module with `invoice(order, settings)` and
+    # `credit_note(refund, invoice, settings)`, each the body of POST /v1/documents for this country's
+    # issuers or sello.stores.NotInvoiceable with the reason. Optional: None by default (a country
+    # whose issuers cannot connect a store).
+    store_mapping: Any
+
     # Cancellation of an authorized document (services/cancellation.py). All optional: a country whose
     # authority has no cancellation service Sello can call leaves `cancel_request_model` None, and the
     # API answers 409 cancellation_not_available.
@@ -401,6 +407,7 @@ class NeutralCountry:
                             code="external_documents_not_supported", path="issuer_id")
 
     cancel_request_model: type[BaseModel] | None = None
+    store_mapping: Any = None
 
     def cancellation_references(self, request: Any) -> tuple[tuple[str, str], ...]:
         return ()

@@ -44,6 +44,12 @@ class EcuadorPlugin(NeutralCountry):
     tax_id_name = "RUC"
     issuer_flags_model = EcuadorIssuerFlags
 
+    @property
+    def store_mapping(self):
+        from sello.countries.ec import stores
+
+        return stores
+
     def normalize_tax_id(self, tax_id: str, *, path: str = "tax_id") -> str:
         return tax_ids.validate_ruc(tax_id, path=path)
 

@@ -91,6 +91,12 @@ class MexicoPlugin:
     # Request bodies -----------------------------------------------------------------------------
 
     @property
+    def store_mapping(self):
+        from sello.countries.mx import stores
+
+        return stores
+
+    @property
     def document_request_model(self):
         from sello.countries.mx.requests import MexicoDocumentRequest
 

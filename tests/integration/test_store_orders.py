@@ -1,0 +1,150 @@
+"""Store deliveries on the emulator (moto): the inbound check of the store's signature, the order
+recorded and queued, and the worker issuing exactly one document per order (and a credit note per
+refund) however often the store delivers it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sello.adapters.dynamo import DynamoStore
+from sello.adapters.issuers_repo import DynamoIssuersRepo
+from sello.ids import new_id
+from sello.models.certificates import CertificateSummary
+from sello.models.issuers import Issuer
+from sello.services import documents, integrations
+from sello.services.store_orders import StoreOrders
+from sello.settings import get_settings
+from sello.stores import signature
+from tests.helpers import api_event, load_event
+
+ACCOUNT = "acct_store0000000000000001"
+SECRET = "shpss_3b1f0c9e8d7a6c5b"
+
+
+@pytest.fixture
+def queue() -> list[dict]:
+    return []
+
+
+@pytest.fixture
+def orders(aws, queue) -> StoreOrders:
+    return StoreOrders(integrations.default_service(), documents.default_service, queue.append)
+
+
+@pytest.fixture
+def integration(aws) -> dict:
+    now = datetime.now(UTC).replace(microsecond=0)
+    body = load_event("issuers/create_issuer.body.json")
+    issuer = Issuer(id=new_id("iss"), account_id=ACCOUNT, country="EC", created_at=now, updated_at=now,
+                    certificate=CertificateSummary(serial="5BAA8268", subject="CN=ANA PEREZ",
+                                                   valid_from=now - timedelta(days=400),
+                                                   valid_to=now + timedelta(days=365), trusted=True),
+                    **{k: v for k, v in body.items() if k != "country"})
+    assert DynamoIssuersRepo(DynamoStore(get_settings().table_name)).create_issuer(issuer)
+    created = integrations.default_service().create(ACCOUNT, "test", {
+        "kind": "shopify", "store_domain": "cafe-andino.myshopify.com", "webhook_secret": SECRET,
+        "issuer_id": issuer.id, "establishment": "001", "emission_point": "001", "tax_id_field": "ruc",
+        "allow_anonymous": False})
+    return created.model_dump()
+
+
+def deliver(orders: StoreOrders, integration: dict, payload: dict, topic: str = "orders/paid",
+            secret: str = SECRET) -> int:
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"X-Shopify-Topic": topic, "X-Shopify-Hmac-Sha256": signature(secret, body),
+               "X-Shopify-Shop-Domain": "cafe-andino.myshopify.com", "Content-Type": "application/json"}
+    return orders.receive(integration["id"], headers, body)
+
+
+def work(orders: StoreOrders, queue: list[dict]) -> None:
+    while queue:
+        orders.process(queue.pop(0))
+
+
+def account_documents() -> list[dict]:
+    return documents.default_service().list(ACCOUNT, "test").data
+
+
+def test_an_invalid_signature_is_401_and_nothing_is_stored(orders, integration, queue):
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    assert deliver(orders, integration, order, secret="not-the-secret") == 401
+    assert queue == [] and integrations.default_service().order(integration["id"], str(order["id"])) is None
+    assert orders.receive("int_00000000000000000000", {}, b"{}") == 404
+
+
+def test_an_order_delivered_twice_issues_one_invoice(orders, integration, queue):
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    assert deliver(orders, integration, order) == 200
+    assert deliver(orders, integration, order) == 200  # Shopify's retry of the same delivery
+    assert len(queue) == 2
+    work(orders, queue)
+    record = integrations.default_service().order(integration["id"], str(order["id"]))
+    assert record["status"] == "invoiced" and len(record["document_ids"]) == 1
+    [document] = account_documents()
+    assert document.id == record["document_ids"][0] and document.totals.total == Decimal("37.15")
+    assert deliver(orders, integration, order) == 200  # a late duplicate, after the invoice
+    work(orders, queue)
+    assert len(account_documents()) == 1
+    assert integrations.default_service().order(integration["id"], str(order["id"]))["status"] == "invoiced"
+
+
+def test_an_order_without_the_tax_id_is_not_invoiceable_until_the_integration_allows_it(orders, integration, queue):
+    order = copy.deepcopy(load_event("stores/shopify_orders_paid_ec.json"))
+    order["note_attributes"] = []
+    order["line_items"] = order["line_items"][1:]
+    assert deliver(orders, integration, order) == 200
+    work(orders, queue)
+    service = integrations.default_service()
+    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    assert (listed.status, listed.reason.code, listed.reason.path) == ("not_invoiceable", "customer_tax_id_missing",
+                                                                       "ruc")
+    assert account_documents() == []
+    service.update(ACCOUNT, integration["id"], {"allow_anonymous": True})
+    service.retry(ACCOUNT, integration["id"], str(order["id"]))
+    orders.process({"integration_id": integration["id"], "order_id": str(order["id"])})
+    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    assert listed.status == "invoiced" and listed.reason is None and len(account_documents()) == 1
+
+
+def test_other_topics_and_bad_json_are_not_queued(orders, integration, queue):
+    assert deliver(orders, integration, {"id": 1}, topic="orders/create") == 200
+    body = b"not json"
+    assert orders.receive(integration["id"], {"X-Shopify-Hmac-Sha256": signature(SECRET, body)}, body) == 400
+    assert queue == []
+
+
+def test_the_inbound_function_and_the_worker(aws, integration, monkeypatch):
+    """The inbound function answers from the raw body (base64 as API Gateway passes binary bodies); with
+    a queue it only queues, and the worker's SQS batch issues the document."""
+    from functions.integrations import inbound, worker
+    from sello.adapters import aws as aws_clients
+
+    sqs = aws_clients.client("sqs")
+    queue_url = sqs.create_queue(QueueName="sello-test-store-orders")["QueueUrl"]
+    monkeypatch.setenv("SELLO_STORE_ORDERS_QUEUE_URL", queue_url)
+    get_settings.cache_clear()
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    body = json.dumps(order, ensure_ascii=False).encode()
+    path = f"/v1/integrations/{integration['id']}/inbound"
+    event = api_event("POST", path, body, headers={"X-Shopify-Topic": "orders/paid",
+                                                   "X-Shopify-Hmac-Sha256": signature(SECRET, body)})
+    event["pathParameters"] = {"integration_id": integration["id"]}
+    answer = inbound.handler(event, None)
+    assert answer["statusCode"] == 200 and account_documents() == []
+    forged = {**event, "headers": {**event["headers"], "X-Shopify-Hmac-Sha256": signature("forged", body)}}
+    assert (inbound.handler(forged, None)["statusCode"], json.loads(inbound.handler(forged, None)["body"])) == \
+        (401, {"error": {"code": "invalid_signature"}})
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
+    assert worker.handler(batch, None) == {"batchItemFailures": []}
+    assert worker.handler(batch, None) == {"batchItemFailures": []}  # SQS delivers at least once
+    assert len(account_documents()) == 1
+    assert worker.handler({"Records": [{"messageId": "m-1", "body": "{}"}]}, None) == \
+        {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    get_settings.cache_clear()
