@@ -101,6 +101,12 @@ class Settings(BaseModel):
     sw_test_credentials: SecretStr = SecretStr("")
     sw_live_credentials: SecretStr = SecretStr("")
 
+    # Outgoing events (webhook endpoints). The local stack sets the first to let events go to plain
+    # http on a loopback address (a receiver on the same machine); deployed, only public https URLs.
+    webhook_allow_loopback_http: bool = False
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=30)
+    webhook_response_excerpt_bytes: int = Field(default=512, ge=0, le=4096)
+
     @model_validator(mode="before")
     @classmethod
     def _from_environment(cls, data: Any) -> Any:
