@@ -38,6 +38,8 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # documents, their numbers, idempotency claims (released on failure), pending-start marks; lists
     # through the index
     "documents": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    # webhook endpoints: registered, listed, changed, deleted
+    "webhooks": frozenset({"GetItem", "Query", "PutItem", "DeleteItem"}),
     # each task reads its document and records its step on it; sign also reads the issuer and its
     # certificate
     **{name: frozenset({"GetItem", "UpdateItem"}) for name in ("sign", "submit", "poll", "render", "notify",

@@ -396,6 +396,7 @@ TABLE_ACTIONS = {
     "certificate_expiry": {"GetItem", "Query", "UpdateItem"},
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
+    "webhooks": {"GetItem", "Query", "PutItem", "DeleteItem"},
 }
 INDEX_READERS = {"documents", "certificate_expiry"}
 

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from sello.adapters.webhook_http import Target, UnsafeUrl, check_url, is_global_address, post
+from sello.errors import Unprocessable
+from sello.adapters.webhook_http import Target, check_url, is_global_address, post
 from tests.webhook_receiver import Receiver
 
 
@@ -25,7 +26,7 @@ def resolver(*addresses):
 ])
 def test_non_global_addresses_are_refused(address):
     assert not is_global_address(address)
-    with pytest.raises(UnsafeUrl) as refused:
+    with pytest.raises(Unprocessable) as refused:
         check_url("https://hooks.example.com/in", resolver=resolver(address))
     assert (refused.value.code, refused.value.path, refused.value.reason) == \
         ("webhook_url_not_allowed", "url", "address")
@@ -39,7 +40,7 @@ def test_global_addresses_are_allowed(address):
 
 def test_one_private_answer_among_public_ones_is_enough_to_refuse():
     """A host that answers with a public and a private address could be connected to either."""
-    with pytest.raises(UnsafeUrl):
+    with pytest.raises(Unprocessable):
         check_url("https://rebind.example.com/", resolver=resolver("8.8.8.8", "10.1.2.3"))
 
 
@@ -54,7 +55,7 @@ def test_one_private_answer_among_public_ones_is_enough_to_refuse():
     ("https://hooks.example.com/" + "a" * 3000, "host"),
 ])
 def test_malformed_or_unsafe_urls_are_refused(url, reason):
-    with pytest.raises(UnsafeUrl) as refused:
+    with pytest.raises(Unprocessable) as refused:
         check_url(url, resolver=resolver("8.8.8.8"))
     assert refused.value.reason == reason
 
@@ -63,27 +64,27 @@ def test_unresolvable_host_is_refused():
     def fails(host, port):
         raise OSError("no such host")
 
-    with pytest.raises(UnsafeUrl) as refused:
+    with pytest.raises(Unprocessable) as refused:
         check_url("https://nowhere.invalid/", resolver=fails)
     assert refused.value.reason == "unresolvable"
 
 
 def test_ip_literals_are_checked_too():
-    with pytest.raises(UnsafeUrl):
+    with pytest.raises(Unprocessable):
         check_url("https://169.254.169.254/latest/meta-data/")
-    with pytest.raises(UnsafeUrl):
+    with pytest.raises(Unprocessable):
         check_url("https://[::ffff:7f00:1]/")
 
 
 def test_loopback_http_only_with_the_local_setting():
-    with pytest.raises(UnsafeUrl):
+    with pytest.raises(Unprocessable):
         check_url("http://127.0.0.1:8080/hooks")
     target = check_url("http://127.0.0.1:8080/hooks", allow_loopback_http=True)
     assert target.address == "127.0.0.1"
     # the setting opens loopback only: private networks and metadata stay closed, and plain http elsewhere
     for url, address in (("http://10.0.0.1/", "10.0.0.1"), ("http://169.254.169.254/", "169.254.169.254"),
                          ("http://hooks.example.com/", "8.8.8.8")):
-        with pytest.raises(UnsafeUrl):
+        with pytest.raises(Unprocessable):
             check_url(url, allow_loopback_http=True, resolver=resolver(address))
 
 

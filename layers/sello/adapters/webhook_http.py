@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import httpcore
 
 from sello.errors import Unprocessable
-from sello.i18n import _l
+from sello.i18n import Message, _l
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 DEFAULT_EXCERPT_BYTES = 512
@@ -39,12 +39,15 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 Resolver = Callable[[str, int], list[str]]
 
 
-class UnsafeUrl(Unprocessable):
-    code = "webhook_url_not_allowed"
+URL_NOT_ALLOWED = "webhook_url_not_allowed"
 
-    def __init__(self, message, reason: str):
-        super().__init__(message, path="url")
-        self.reason = reason  # stable, for delivery records: scheme, userinfo, host, unresolvable, address
+
+def _refused(message: Message, reason: str) -> Unprocessable:
+    """422 webhook_url_not_allowed at `url`; `reason` (scheme, userinfo, host, unresolvable, address) is
+    kept on the error for delivery records, which have no reader's language."""
+    error = Unprocessable(message, code="webhook_url_not_allowed", path="url")
+    error.reason = reason
+    return error
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -94,34 +97,34 @@ class Target:
 
 
 def check_url(url: str, *, allow_loopback_http: bool = False, resolver: Resolver = resolve) -> Target:
-    """The URL's target when the rules above allow it; UnsafeUrl (422, path url) otherwise."""
+    """The URL's target when the rules above allow it; 422 webhook_url_not_allowed otherwise."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         host = parts.hostname
     except ValueError:
-        raise UnsafeUrl(_l("The URL is not valid."), "host") from None
+        raise _refused(_l("The URL is not valid."), reason="host") from None
     if len(url) > MAX_URL_LENGTH:
-        raise UnsafeUrl(_l("The URL is longer than {limit} characters.", limit=MAX_URL_LENGTH), "host")
+        raise _refused(_l("The URL is longer than {limit} characters.", limit=MAX_URL_LENGTH), reason="host")
     if parts.scheme not in ("https", "http"):
-        raise UnsafeUrl(_l("The URL must start with https://."), "scheme")
+        raise _refused(_l("The URL must start with https://."), reason="scheme")
     if parts.username is not None or parts.password is not None:
-        raise UnsafeUrl(_l("The URL cannot carry a user name or password."), "userinfo")
+        raise _refused(_l("The URL cannot carry a user name or password."), reason="userinfo")
     if not host:
-        raise UnsafeUrl(_l("The URL has no host."), "host")
+        raise _refused(_l("The URL has no host."), reason="host")
     try:
         addresses = resolver(host, port)
     except (OSError, UnicodeError):
         addresses = []
     if not addresses:
-        raise UnsafeUrl(_l("The URL's host {host} could not be resolved.", host=host), "unresolvable")
+        raise _refused(_l("The URL's host {host} could not be resolved.", host=host), reason="unresolvable")
     local = allow_loopback_http and all(is_loopback_address(address) for address in addresses)
     if parts.scheme != "https" and not local:
-        raise UnsafeUrl(_l("The URL must start with https://."), "scheme")
+        raise _refused(_l("The URL must start with https://."), reason="scheme")
     if not local and not all(is_global_address(address) for address in addresses):
-        raise UnsafeUrl(_l("The URL's host {host} resolves to an address that is not public (private, "
+        raise _refused(_l("The URL's host {host} resolves to an address that is not public (private, "
                            "loopback, link-local or reserved); events are sent only to the internet.",
-                           host=host), "address")
+                           host=host), reason="address")
     return Target(url=url, scheme=parts.scheme, host=host, port=port, address=addresses[0])
 
 
