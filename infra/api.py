@@ -41,7 +41,7 @@ READS_DOCUMENT_FILES = {"documents"}
 # Stores, reads and removes issuers' logos.
 WRITES_ISSUER_FILES = {"issuers"}
 # Lists a page at a time with sealed cursors (the key is a secret of Data).
-HANDS_OUT_CURSORS = {"issuers", "documents"}
+HANDS_OUT_CURSORS = {"issuers", "documents", "webhooks"}
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
 PUBLIC_BECAUSE = {
     "accounts": "sign-up and confirmation happen before the caller has an API key",

@@ -43,11 +43,13 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # each task reads its document and records its step on it; sign also reads the issuer and its
     # certificate
     **{name: frozenset({"GetItem", "UpdateItem"}) for name in ("sign", "submit", "poll", "render", "notify",
-                                                               "finish", "cancel", "cancellation_status",
-                                                               "cancellation_finish")},
+                                                               "cancel", "cancellation_status")},
+    # ... and the two that end a document's or a cancellation's run record its event and read the
+    # account's webhook endpoints (services/events.py)
+    **{name: frozenset({"GetItem", "UpdateItem", "PutItem", "Query"}) for name in ("finish", "cancellation_finish")},
     # certificates by expiry day (index), each warning claimed (or released) on the certificate; the
     # issuer and account for the address
-    "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem"}),
+    "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem", "PutItem"}),  # PutItem: events
     # the pending marks, each document marked started and its mark removed
     "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
 }

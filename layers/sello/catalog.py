@@ -28,7 +28,7 @@ API_FUNCTIONS = (
     FunctionSpec("documents", "api.documents.handler", "Documents: issue, read, download and email again",
                  prefixes=("/v1/documents",)),
     FunctionSpec("webhooks", "api.webhooks.handler", "Webhook endpoints, events and their deliveries",
-                 prefixes=("/v1/webhook-endpoints",)),
+                 prefixes=("/v1/webhook-endpoints", "/v1/events")),
     # What the API's address answers, without a key: its index, the OpenAPI document, the Swagger UI.
     FunctionSpec("docs", "api.docs.handler", "The API's index, its OpenAPI document and the Swagger UI",
                  paths=("/", "/v1", "/openapi.json", "/docs", "/docs/swagger-ui-bundle.min.js",

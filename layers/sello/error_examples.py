@@ -295,6 +295,7 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         example(Conflict, "cancellation_receipt_not_available", "The document has no cancellation receipt: no "
                 "cancellation was requested, or the authority has not taken it yet."),
         # Webhook endpoints (services/webhooks.py, adapters/webhook_http.py) -------------------------------
+        example(NotFound, "event_not_found", "No event with this id.", path="event_id"),
         example(NotFound, "webhook_endpoint_not_found", "No webhook endpoint with this id.", path="endpoint_id"),
         example(Conflict, "too_many_webhook_endpoints", "This account already has {limit} webhook endpoints in "
                 "this environment; delete one first.", limit=16),

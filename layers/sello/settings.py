@@ -106,6 +106,8 @@ class Settings(BaseModel):
     webhook_allow_loopback_http: bool = False
     webhook_timeout_seconds: float = Field(default=10, gt=0, le=30)
     webhook_response_excerpt_bytes: int = Field(default=512, ge=0, le=4096)
+    # The SQS queue of pending deliveries. Empty: events are recorded (GET /v1/events) but not sent.
+    events_queue_url: str = ""
 
     @model_validator(mode="before")
     @classmethod

@@ -23,10 +23,12 @@ BODY = {"url": URL, "enabled_events": ["document.authorized", "document.rejected
 pytestmark = pytest.mark.usefixtures("aws")
 
 
-def request(method: str, path: str, body=None, principal: dict = TEST) -> tuple[int, dict | None]:
+def request(method: str, path: str, body=None, principal: dict = TEST, query: dict | None = None
+            ) -> tuple[int, dict | None]:
     from functions.api import webhooks
 
-    response = webhooks.handler(api_event(method, path, body, principal=principal), context_for(WEBHOOKS))
+    response = webhooks.handler(api_event(method, path, body, principal=principal, query=query),
+                                context_for(WEBHOOKS))
     return response["statusCode"], response_json(response)
 
 

@@ -111,13 +111,57 @@ class WebhookEndpointList(Model):
 class Event(Model):
     """One event, as sent: `data` is the object as its GET shows it."""
 
-    id: str = Field(examples=["evt_0mq3ab7c9d1e2f3g4h5i"])
-    type: EventType
-    created: datetime
-    environment: Environment
-    data: dict[str, Any]
+    id: str = Field(description="The same on every delivery of the event (the `webhook-id` header).",
+                    examples=["evt_0mq3ab7c9d1e2f3g4h5i"])
+    type: EventType = Field(examples=["document.authorized"])
+    created: datetime = Field(examples=["2026-03-02T15:00:04Z"])
+    environment: Environment = Field(examples=["test"])
+    data: dict[str, Any] = Field(description="The object as its GET shows it (a document, a certificate).",
+                                 examples=[{"id": "doc_7m2k9x4v1c8b3n6q0w5e", "object": "document",
+                                            "status": "authorized"}])
 
 
 class EventList(Model):
     data: list[Event]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.")
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=["AZh2bX0kq3tVY9fE1wLrC8pN5sG7jD4uB6xM2nQ0iHkT"])
+
+
+class DeliveryAttempt(Model):
+    """One try to deliver an event to an endpoint."""
+
+    event_id: str = Field(examples=["evt_0mq3ab7c9d1e2f3g4h5i"])
+    event_type: str = Field(examples=["document.authorized"])
+    endpoint_id: str = Field(examples=["whep_0a1b2c3d4e5f6g7h8i9j"])
+    attempt: int = Field(description="1 for the first try of this event at this endpoint.", examples=[1])
+    attempted_at: datetime = Field(examples=["2026-03-02T15:00:05Z"])
+    status_code: int | None = Field(default=None, description="The endpoint's HTTP status; null when there "
+                                                              "was no answer (see `error`).", examples=[503])
+    duration_ms: int = Field(examples=[182])
+    succeeded: bool = Field(description="A 2xx answer.", examples=[False])
+    error: str | None = absent(description="Why there was no answer: `timeout`, `connection: …`, or the URL "
+                                           "refused by the address rules (`url_not_allowed: address`).",
+                               examples=["timeout"])
+    response_excerpt: str = Field(default="", description="The first bytes of the answer (at most 512).",
+                                  examples=["Service Unavailable"])
+    next_retry_at: datetime | None = absent(description="When the next try is due; absent after a success or "
+                                                        "the last try.", examples=["2026-03-02T15:05:10Z"])
+
+
+class DeliveryAttemptList(Model):
+    data: list[DeliveryAttempt]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` to get the next page.",
+                                    examples=["AZh2bX0kq3tVY9fE1wLrC8pN5sG7jD4uB6xM2nQ0iHkT"])
+
+
+class RedeliveryRequest(RequestBody):
+    endpoint_id: str | None = Field(default=None, description="Only to this endpoint (even if it no longer "
+                                                              "wants the type); by default to every enabled "
+                                                              "endpoint that wants it.",
+                                    examples=["whep_0a1b2c3d4e5f6g7h8i9j"])
+
+
+class Redelivery(Model):
+    event_id: str = Field(examples=["evt_0mq3ab7c9d1e2f3g4h5i"])
+    endpoint_ids: list[str] = Field(description="The endpoints a delivery was queued for.",
+                                    examples=[["whep_0a1b2c3d4e5f6g7h8i9j"]])
