@@ -108,6 +108,8 @@ class Settings(BaseModel):
     webhook_response_excerpt_bytes: int = Field(default=512, ge=0, le=4096)
     # The SQS queue of pending deliveries. Empty: events are recorded (GET /v1/events) but not sent.
     events_queue_url: str = ""
+    # Where a delivery goes once its retry window has passed (the delivery function's dead-letter queue).
+    events_dead_letter_url: str = ""
 
     @model_validator(mode="before")
     @classmethod
