@@ -50,6 +50,9 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # certificates by expiry day (index), each warning claimed (or released) on the certificate; the
     # issuer and account for the address
     "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem", "PutItem"}),  # PutItem: events
+    # the event and endpoint of each try, the try recorded, the endpoint's failures and disabling;
+    # the account of a disabled endpoint's owner
+    "deliver": frozenset({"GetItem", "PutItem"}),
     # the pending marks, each document marked started and its mark removed
     "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
 }

@@ -7,6 +7,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.data import Data
+from infra.events import Events
 from infra.function import handler_code
 from infra.jobs import Jobs
 from infra.layer import DependencyLayer
@@ -36,11 +37,17 @@ class SelloStack(Stack):
         self.workflow = Workflow(self, "Workflow", **common)
         self.workflow.grant_start(self.api.functions["documents"])
         self.jobs = Jobs(self, "Jobs", workflow=self.workflow, **common)
+        self.events = Events(self, "Events", **common)
+        for fn in (self.api.functions["issuers"], self.api.functions["webhooks"], self.workflow.functions["finish"],
+                   self.workflow.functions["cancellation_finish"], self.jobs.functions["certificate_expiry"]):
+            self.events.grant_emit(fn)
         self.monitoring = Monitoring(
             self, "Monitoring",
             functions=[self.api.authorizer_function, *self.api.functions.values(),
-                       *self.workflow.functions.values(), *self.jobs.functions.values()],
-            state_machine=self.workflow.state_machine, api=self.api.rest_api, queues=self.jobs.queues)
+                       *self.workflow.functions.values(), *self.jobs.functions.values(),
+                       self.events.function],
+            state_machine=self.workflow.state_machine, api=self.api.rest_api,
+            queues=[*self.jobs.queues, self.events.dead_letters])
 
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)

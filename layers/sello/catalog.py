@@ -45,6 +45,13 @@ SCHEDULED_FUNCTIONS = (
                  schedule="rate(5 minutes)"),
 )
 
+# Outgoing events: the consumer of the deliveries queue (infra/events.py). One try waits at most
+# settings.webhook_timeout_seconds (10 s by default) per network step; a batch holds a few tries.
+EVENT_FUNCTIONS = (
+    FunctionSpec("deliver", "events.deliver.handler", "Delivers signed events to webhook endpoints",
+                 timeout_s=120),
+)
+
 # Step Functions tasks, one function each; the ASL refers to them as ${fn_<name>}.
 WORKFLOW_FUNCTIONS = (
     FunctionSpec("sign", "workflow.sign.handler", "Builds and signs the document", memory_mb=1024),

@@ -14,6 +14,7 @@ from sello.catalog import (
     GATEWAY_ERRORS,
     PUBLIC_ROUTES,
     SCHEDULED_FUNCTIONS,
+    EVENT_FUNCTIONS,
     TABLE,
     WORKFLOW_FUNCTIONS,
     function_for_path,
@@ -27,7 +28,7 @@ from tests.infra.conftest import ACCOUNT, REGION, SENDER, STAGE
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
-ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS)
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *EVENT_FUNCTIONS)
 NAMES = resource_names(STAGE, ACCOUNT)
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                  "s3:PutObject", "kms:Encrypt", "kms:GenerateDataKey", "ses:SendEmail",
@@ -95,9 +96,9 @@ def test_resource_counts(synth):
         "AWS::SES::ConfigurationSet": 1,
         "AWS::SecretsManager::Secret": 3,  # the key of the paging cursors; the PAC credentials, test and live
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
-        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS),
+        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS) + 2,  # + the deliveries queue and its dead letters
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
-        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS),
+        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS) + 1,
     }
     for type_, count in counts.items():
         synth.template.resource_count_is(type_, count)
@@ -121,7 +122,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     table = {"Ref": logical_id(synth, "AWS::DynamoDB::Table", "DataTable")}
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
-    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
+    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish", "deliver"}
     key = {"issuers", "sign", "cancel"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
@@ -396,6 +397,7 @@ TABLE_ACTIONS = {
     "certificate_expiry": {"GetItem", "Query", "UpdateItem", "PutItem"},
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
+    "deliver": {"GetItem", "PutItem"},
     "webhooks": {"GetItem", "Query", "PutItem", "DeleteItem"},
 }
 INDEX_READERS = {"documents", "certificate_expiry"}
@@ -505,7 +507,8 @@ def test_only_the_tasks_that_call_the_authority_read_the_pac_credentials(synth, 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
     senders = {name for name, stmts in statements.items() if granted(stmts, "ses:SendEmail")}
-    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
+    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish",
+                       "deliver"}
     for name in senders:
         (stmt,) = granted(statements[name], "ses:SendEmail")
         assert stmt["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
@@ -665,7 +668,7 @@ def test_alarms_cover_every_function_the_workflow_the_api_and_the_dlqs(synth, fu
     assert watched("AWS/States", "ExecutionsFailed") == [{"Ref": machine}]
     assert watched("AWS/ApiGateway", "5XXError") == [f"sello-{STAGE}"]
     queues = [logical_id(synth, "AWS::SQS::Queue", f"Jobs{construct_name(spec)}DeadLetters")
-              for spec in SCHEDULED_FUNCTIONS]
+              for spec in SCHEDULED_FUNCTIONS] + [logical_id(synth, "AWS::SQS::Queue", "EventsDeliveryDeadLetters")]
     assert sorted(watched("AWS/SQS", "ApproximateNumberOfMessagesVisible"), key=str) == sorted(
         ({"Fn::GetAtt": [queue, "QueueName"]} for queue in queues), key=str)
     for alarm in alarms:
