@@ -102,3 +102,13 @@ console.log(JSON.stringify([verify(secret, headers, Buffer.from(body)), verify(o
 def test_a_message_id_with_a_dot_is_refused():
     with pytest.raises(ValueError):
         webhook_signing.signed_headers([webhook_signing.new_secret()], "evt.1", 1, b"{}")
+
+
+def test_the_sample_delivery_in_events_verifies():
+    from tests.helpers import load_event
+
+    sample = load_event("webhooks/document_authorized.delivery.json")
+    body = sample["raw_body"].encode()
+    assert readme_verify()(sample["secret"], sample["headers"], body, tolerance=10 ** 10)
+    assert sample["headers"]["webhook-signature"] == webhook_signing.sign(
+        sample["secret"], sample["headers"]["webhook-id"], int(sample["headers"]["webhook-timestamp"]), body)
