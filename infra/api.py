@@ -41,7 +41,7 @@ READS_DOCUMENT_FILES = {"documents"}
 # Stores, reads and removes issuers' logos.
 WRITES_ISSUER_FILES = {"issuers"}
 # Lists a page at a time with sealed cursors (the key is a secret of Data).
-HANDS_OUT_CURSORS = {"issuers", "documents", "integrations"}
+HANDS_OUT_CURSORS = {"issuers", "documents", "integrations", "webhooks"}
 # Envelope-encrypts the webhook secrets of connected stores (never unwraps one here).
 SEALS_STORE_SECRETS = {"integrations"}
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).

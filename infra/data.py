@@ -42,14 +42,21 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     # documents, their numbers, idempotency claims (released on failure), pending-start marks; lists
     # through the index
     "documents": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    # webhook endpoints: registered, listed, changed, deleted
+    "webhooks": frozenset({"GetItem", "Query", "PutItem", "DeleteItem"}),
     # each task reads its document and records its step on it; sign also reads the issuer and its
     # certificate
     **{name: frozenset({"GetItem", "UpdateItem"}) for name in ("sign", "submit", "poll", "render", "notify",
-                                                               "finish", "cancel", "cancellation_status",
-                                                               "cancellation_finish")},
+                                                               "cancel", "cancellation_status")},
+    # ... and the two that end a document's or a cancellation's run record its event and read the
+    # account's webhook endpoints (services/events.py)
+    **{name: frozenset({"GetItem", "UpdateItem", "PutItem", "Query"}) for name in ("finish", "cancellation_finish")},
     # certificates by expiry day (index), each warning claimed (or released) on the certificate; the
     # issuer and account for the address
-    "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem"}),
+    "certificate_expiry": frozenset({"GetItem", "Query", "UpdateItem", "PutItem"}),  # PutItem: events
+    # the event and endpoint of each try, the try recorded, the endpoint's failures and disabling;
+    # the account of a disabled endpoint's owner
+    "deliver": frozenset({"GetItem", "PutItem"}),
     # the pending marks, each document marked started and its mark removed
     "workflow_restart": frozenset({"Query", "UpdateItem", "DeleteItem"}),
 }

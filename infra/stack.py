@@ -7,6 +7,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.data import Data
+from infra.events import Events
 from infra.function import handler_code
 from infra.integrations import Integrations
 from infra.jobs import Jobs
@@ -39,13 +40,17 @@ class SelloStack(Stack):
         self.jobs = Jobs(self, "Jobs", workflow=self.workflow, **common)
         self.integrations = Integrations(self, "Integrations", workflow=self.workflow, **common)
         self.integrations.grant_send(self.api.functions["integrations"])
+        self.events = Events(self, "Events", **common)
+        for fn in (self.api.functions["issuers"], self.api.functions["webhooks"], self.workflow.functions["finish"],
+                   self.workflow.functions["cancellation_finish"], self.jobs.functions["certificate_expiry"]):
+            self.events.grant_emit(fn)
         self.monitoring = Monitoring(
             self, "Monitoring",
             functions=[self.api.authorizer_function, *self.api.functions.values(),
                        *self.workflow.functions.values(), *self.jobs.functions.values(),
-                       *self.integrations.functions.values()],
+                       *self.integrations.functions.values(), self.events.function],
             state_machine=self.workflow.state_machine, api=self.api.rest_api,
-            queues=[*self.jobs.queues, self.integrations.dead_letters])
+            queues=[*self.jobs.queues, self.integrations.dead_letters, self.events.dead_letters])
 
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.data.bucket.bucket_name)

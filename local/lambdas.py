@@ -18,6 +18,7 @@ from sello.catalog import (
     API_FUNCTIONS,
     AUTHORIZER,
     SCHEDULED_FUNCTIONS,
+    EVENT_FUNCTIONS,
     WORKFLOW_FUNCTIONS,
     FunctionSpec,
     function_name,
@@ -41,7 +42,8 @@ class LambdaContext:
 
 
 def all_specs() -> dict[str, FunctionSpec]:
-    return {s.name: s for s in (*API_FUNCTIONS, AUTHORIZER, *SCHEDULED_FUNCTIONS, *WORKFLOW_FUNCTIONS)}
+    return {s.name: s for s in (*API_FUNCTIONS, AUTHORIZER, *SCHEDULED_FUNCTIONS, *WORKFLOW_FUNCTIONS,
+                                *EVENT_FUNCTIONS)}
 
 
 def load_handler(spec: FunctionSpec):

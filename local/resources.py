@@ -132,6 +132,13 @@ def create_resources(stage: str, sender: str) -> dict[str, str]:
         # (services/store_orders.default_service).
         "SELLO_STORE_ORDERS_QUEUE_URL": "",
     }
+    # Outgoing events: the deliveries queue and its dead letters (infra/events.py); locally a poller
+    # thread consumes the queue (local/deliveries.py), since the emulator hands delayed messages to no
+    # function.
+    sqs = aws.client("sqs")
+    dead_letters = sqs.create_queue(QueueName=f"sello-{stage}-event-dead-letters")["QueueUrl"]
+    env["SELLO_EVENTS_QUEUE_URL"] = sqs.create_queue(QueueName=f"sello-{stage}-events")["QueueUrl"]
+    env["SELLO_EVENTS_DEAD_LETTER_URL"] = dead_letters
     definition = ASL_FILE.read_text()
     for placeholder, value in asl_substitutions(stage).items():
         definition = definition.replace("${" + placeholder + "}", value)

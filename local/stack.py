@@ -29,6 +29,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from local import certs, emulator, gateway, lambdas, resources
+from local.deliveries import DeliveryPoller
 from local.limits import RequestLimits
 from local.outbox import Outbox
 from local.pac.simulator import DEFAULT_PASSWORD as PAC_PASSWORD
@@ -247,6 +248,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, pac
                          SELLO_SW_LIVE_API_URL=pac.url, SELLO_SW_TEST_CREDENTIALS=pac_credentials,
                          SELLO_SW_LIVE_CREDENTIALS=pac_credentials,
                          SELLO_SAT_STATUS_URL=f"{pac.url}{PAC_STATUS_PATH}")
+        # Events may go to a receiver on this machine over plain http (deployed: public https only).
+        stack.env["SELLO_WEBHOOK_ALLOW_LOOPBACK_HTTP"] = "true"
         if "SELLO_TRUSTED_CA_PATH" not in os.environ:
             stack.env["SELLO_TRUSTED_CA_PATH"] = _trust_local_ca(stack)
         os.environ.update(stack.env)
@@ -255,6 +258,8 @@ def start_stack(api_port: int = 0, moto_port: int = 0, *, sri_port: int = 0, pac
 
         app.outbox.start()
         stack._stops.append(app.outbox.stop)
+        deliveries = DeliveryPoller(stack.env["SELLO_EVENTS_QUEUE_URL"]).start()
+        stack._stops.append(deliveries.stop)
         _serve(server, "api")
         stack._stops.append(server.shutdown)
 

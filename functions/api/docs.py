@@ -33,7 +33,8 @@ DESCRIPTION = (
     "`Authorization: Bearer sk_test_...`. Keys starting with `sk_test_` act on test data only, "
     "`sk_live_` keys on live data."
 )
-TAG_ORDER = ("API", "Accounts", "API keys", "Issuers", "Certificates", "Logos", "Documents", "Store integrations")
+TAG_ORDER = ("API", "Accounts", "API keys", "Issuers", "Certificates", "Logos", "Documents", "Webhooks",
+             "Store integrations")
 _ASSETS = Path(swagger_ui.__file__).parent
 _ASSET_TYPES = {"swagger-ui-bundle.min.js": "text/javascript", "swagger-ui.min.css": "text/css"}
 

@@ -1,8 +1,13 @@
 """Step Functions task: renders the cancelled document's PDF, emails the customer the cancellation's
-final state and records it."""
+final state and records it, then emits document.cancellation_updated to the account's webhook
+endpoints."""
 
+from sello.services import events
 from sello.services.cancellation import CancellationFinishInput, CancellationWorkflow
 
 
 def handler(event, context):
-    return CancellationWorkflow.from_settings().cancel_finish(CancellationFinishInput.model_validate(event))
+    task = CancellationFinishInput.model_validate(event)
+    result = CancellationWorkflow.from_settings().cancel_finish(task)
+    events.emit_document(task.account_id, task.document_id, "document.cancellation_updated")
+    return result

@@ -1,7 +1,13 @@
-"""Step Functions task: records the document's final status (authorized, rejected or failed)."""
+"""Step Functions task: records the document's final status (authorized, rejected or failed), then
+emits its event (document.authorized, .rejected or .failed) to the account's webhook endpoints."""
 
+from sello.services import events
 from sello.services.workflow import DocumentWorkflow, FinishInput
 
 
 def handler(event, context):
-    return DocumentWorkflow.from_settings().finish(FinishInput.model_validate(event))
+    task = FinishInput.model_validate(event)
+    result = DocumentWorkflow.from_settings().finish(task)
+    if result["status"] == task.status:  # recorded now (or by an earlier run of this task)
+        events.emit_document(task.account_id, task.document_id, f"document.{task.status}")
+    return result

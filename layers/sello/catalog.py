@@ -29,6 +29,8 @@ API_FUNCTIONS = (
                  prefixes=("/v1/documents",)),
     FunctionSpec("integrations", "api.integrations.handler", "Store integrations: connections and their orders",
                  prefixes=("/v1/integrations",)),
+    FunctionSpec("webhooks", "api.webhooks.handler", "Webhook endpoints, events and their deliveries",
+                 prefixes=("/v1/webhook-endpoints", "/v1/events")),
     # What the API's address answers, without a key: its index, the OpenAPI document, the Swagger UI.
     FunctionSpec("docs", "api.docs.handler", "The API's index, its OpenAPI document and the Swagger UI",
                  paths=("/", "/v1", "/openapi.json", "/docs", "/docs/swagger-ui-bundle.min.js",
@@ -49,6 +51,13 @@ SCHEDULED_FUNCTIONS = (
 # retry route fill.
 STORE_FUNCTIONS = (
     FunctionSpec("store_worker", "integrations.worker.handler", "Issues the documents of queued store orders",
+                 timeout_s=120),
+)
+
+# Outgoing events: the consumer of the deliveries queue (infra/events.py). One try waits at most
+# settings.webhook_timeout_seconds (10 s by default) per network step; a batch holds a few tries.
+EVENT_FUNCTIONS = (
+    FunctionSpec("deliver", "events.deliver.handler", "Delivers signed events to webhook endpoints",
                  timeout_s=120),
 )
 

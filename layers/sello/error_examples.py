@@ -305,6 +305,14 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
                 "The cancellation could not be started; request it again in a few minutes.", context="cancel"),
         example(Conflict, "cancellation_receipt_not_available", "The document has no cancellation receipt: no "
                 "cancellation was requested, or the authority has not taken it yet."),
+        # Webhook endpoints (services/webhooks.py, adapters/webhook_http.py) -------------------------------
+        example(NotFound, "event_not_found", "No event with this id.", path="event_id"),
+        example(NotFound, "webhook_endpoint_not_found", "No webhook endpoint with this id.", path="endpoint_id"),
+        example(Conflict, "too_many_webhook_endpoints", "This account already has {limit} webhook endpoints in "
+                "this environment; delete one first.", limit=16),
+        example(Unprocessable, "webhook_url_not_allowed", "The URL's host {host} resolves to an address that is "
+                "not public (private, loopback, link-local or reserved); events are sent only to the internet.",
+                path="url", host="intranet.example.com"),
         # Shared by the countries (countries/__init__.py) --------------------------------------------------
         example(Unprocessable, "unsupported_country", "Country {country} is not supported; supported: {supported}.",
                 path="country", country="'PE'", supported="EC"),

@@ -104,6 +104,16 @@ class Settings(BaseModel):
     sw_test_credentials: SecretStr = SecretStr("")
     sw_live_credentials: SecretStr = SecretStr("")
 
+    # Outgoing events (webhook endpoints). The local stack sets the first to let events go to plain
+    # http on a loopback address (a receiver on the same machine); deployed, only public https URLs.
+    webhook_allow_loopback_http: bool = False
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=30)
+    webhook_response_excerpt_bytes: int = Field(default=512, ge=0, le=4096)
+    # The SQS queue of pending deliveries. Empty: events are recorded (GET /v1/events) but not sent.
+    events_queue_url: str = ""
+    # Where a delivery goes once its retry window has passed (the delivery function's dead-letter queue).
+    events_dead_letter_url: str = ""
+
     @model_validator(mode="before")
     @classmethod
     def _from_environment(cls, data: Any) -> Any:

@@ -14,6 +14,7 @@ from sello.catalog import (
     GATEWAY_ERRORS,
     PUBLIC_ROUTES,
     SCHEDULED_FUNCTIONS,
+    EVENT_FUNCTIONS,
     STORE_FUNCTIONS,
     TABLE,
     WORKFLOW_FUNCTIONS,
@@ -28,7 +29,8 @@ from tests.infra.conftest import ACCOUNT, REGION, SENDER, STAGE
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
-ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *STORE_FUNCTIONS)
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *WORKFLOW_FUNCTIONS, *SCHEDULED_FUNCTIONS, *STORE_FUNCTIONS,
+                 *EVENT_FUNCTIONS)
 NAMES = resource_names(STAGE, ACCOUNT)
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
                  "s3:PutObject", "kms:Encrypt", "kms:GenerateDataKey", "ses:SendEmail",
@@ -96,10 +98,11 @@ def test_resource_counts(synth):
         "AWS::SES::ConfigurationSet": 1,
         "AWS::SecretsManager::Secret": 3,  # the key of the paging cursors; the PAC credentials, test and live
         "AWS::Events::Rule": len(SCHEDULED_FUNCTIONS),
-        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS) + 2,  # + the store orders queue and its DLQ
+        # + the store orders queue and its DLQ, the deliveries queue and its dead letters
+        "AWS::SQS::Queue": len(SCHEDULED_FUNCTIONS) + 4,
         # one per function, failed + timed-out executions, API 5xx, one per DLQ
-        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS) + 1,
-        "AWS::Lambda::EventSourceMapping": 1,
+        "AWS::CloudWatch::Alarm": len(ALL_FUNCTIONS) + 2 + 1 + len(SCHEDULED_FUNCTIONS) + 2,
+        "AWS::Lambda::EventSourceMapping": 2,  # the store orders worker, the deliveries
     }
     for type_, count in counts.items():
         synth.template.resource_count_is(type_, count)
@@ -123,7 +126,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     table = {"Ref": logical_id(synth, "AWS::DynamoDB::Table", "DataTable")}
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
-    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
+    email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish", "deliver"}
     key = {"issuers", "sign", "cancel", "integrations"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
@@ -393,13 +396,15 @@ TABLE_ACTIONS = {
     "poll": {"GetItem", "UpdateItem"},
     "render": {"GetItem", "UpdateItem"},
     "notify": {"GetItem", "UpdateItem"},
-    "finish": {"GetItem", "UpdateItem"},
+    "finish": {"GetItem", "UpdateItem", "PutItem", "Query"},
     "cancel": {"GetItem", "UpdateItem"},
     "cancellation_status": {"GetItem", "UpdateItem"},
-    "cancellation_finish": {"GetItem", "UpdateItem"},
-    "certificate_expiry": {"GetItem", "Query", "UpdateItem"},
+    "cancellation_finish": {"GetItem", "UpdateItem", "PutItem", "Query"},
+    "certificate_expiry": {"GetItem", "Query", "UpdateItem", "PutItem"},
     "workflow_restart": {"Query", "UpdateItem", "DeleteItem"},
     "docs": set(),  # the API's index and documentation: no data
+    "deliver": {"GetItem", "PutItem"},
+    "webhooks": {"GetItem", "Query", "PutItem", "DeleteItem"},
 }
 INDEX_READERS = {"documents", "certificate_expiry", "integrations"}
 
@@ -482,7 +487,7 @@ def test_only_the_functions_that_page_read_the_cursor_key(synth, functions, stat
     secret = {"Ref": logical_id(synth, "AWS::SecretsManager::Secret", "DataCursorKey")}
     readers = {name for name, stmts in statements.items()
                if any(secret in as_list(s["Resource"]) for s in stmts)}
-    assert readers == {"issuers", "documents", "integrations"}
+    assert readers == {"issuers", "documents", "integrations", "webhooks"}
     for name in readers:
         (stmt,) = [s for s in statements[name] if secret in as_list(s["Resource"])]
         assert as_list(stmt["Action"]) == ["secretsmanager:GetSecretValue"]
@@ -509,7 +514,8 @@ def test_only_the_tasks_that_call_the_authority_read_the_pac_credentials(synth, 
 
 def test_only_mail_senders_send_email_from_the_sender_address(statements):
     senders = {name for name, stmts in statements.items() if granted(stmts, "ses:SendEmail")}
-    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish"}
+    assert senders == {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish",
+                       "deliver"}
     for name in senders:
         (stmt,) = granted(statements[name], "ses:SendEmail")
         assert stmt["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
@@ -671,6 +677,7 @@ def test_alarms_cover_every_function_the_workflow_the_api_and_the_dlqs(synth, fu
     queues = [logical_id(synth, "AWS::SQS::Queue", f"Jobs{construct_name(spec)}DeadLetters")
               for spec in SCHEDULED_FUNCTIONS]
     queues.append(logical_id(synth, "AWS::SQS::Queue", "IntegrationsStoreOrdersDeadLetters"))
+    queues.append(logical_id(synth, "AWS::SQS::Queue", "EventsDeliveryDeadLetters"))
     assert sorted(watched("AWS/SQS", "ApproximateNumberOfMessagesVisible"), key=str) == sorted(
         ({"Fn::GetAtt": [queue, "QueueName"]} for queue in queues), key=str)
     for alarm in alarms:
@@ -685,9 +692,9 @@ def test_store_orders_go_through_a_queue_with_a_dead_letter_queue_to_the_worker(
     orders = queues[orders_id]["Properties"]
     assert orders["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_id, "Arn"]}, "maxReceiveCount": 5}
     assert orders["VisibilityTimeout"] == 6 * 120 and orders["SqsManagedSseEnabled"] is True
-    (mapping,) = synth.template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    (mapping,) = [m for m in synth.template.find_resources("AWS::Lambda::EventSourceMapping").values()
+                  if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [orders_id, "Arn"]}]
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [orders_id, "Arn"]}
     alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
     assert any(a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_id, "QueueName"]}}]
                for a in alarms.values() if "Dimensions" in a["Properties"])

@@ -43,7 +43,7 @@ from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.countries import CountryPlugin, get_plugin, trust
 from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.i18n import Translator, _l, _ln, translator
-from sello.ids import utcnow
+from sello.ids import iso, utcnow
 from sello.models.accounts import Account, Environment
 from sello.models.certificate_files import CertificateUpload, UploadedFile
 from sello.models.certificates import (
@@ -465,6 +465,7 @@ class CertificateService:
                         failed += 1
                     else:
                         sent += 1
+                        _emit_expiring(certificate, days)
         return ExpiryReport(date=today.isoformat(), sent=sent, failed=failed)
 
     def _warn(self, certificate: Certificate, days: int) -> None:
@@ -543,3 +544,13 @@ def default_service() -> CertificateService:
 def send_expiry_warnings(today: date) -> ExpiryReport:
     return default_service().send_expiry_warnings(today)
 
+
+def _emit_expiring(certificate: Certificate, days: int) -> None:
+    """certificate.expiring, with the warning: a certificate signs both environments' documents, so
+    the endpoints of both hear of it. Never raises (services.events.emit)."""
+    from sello.services import events
+
+    data = {"object": "certificate", "issuer_id": certificate.issuer_id, "serial": certificate.serial,
+            "subject": certificate.subject, "valid_to": iso(certificate.valid_to), "days_left": days}
+    for environment in ("test", "live"):
+        events.emit(certificate.account_id, environment, "certificate.expiring", data)
