@@ -3,6 +3,7 @@ shared by the tests."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import sys
@@ -194,3 +195,17 @@ def install_country(monkeypatch, plugin: Any, code: str = "ZZ") -> None:
     monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
     monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")
     get_settings.cache_clear()
+
+
+def parse_source(path: str | Path) -> ast.Module:
+    """The module at `path` as an AST. CPython 3.11 keeps the depth counter of its AST conversion per
+    interpreter rather than per thread, so a parse that runs while another thread compiles (a server
+    thread of another test importing a module from source) may fail with a spurious SystemError
+    ("AST constructor recursion depth mismatch"); the same parse then succeeds."""
+    source = Path(path).read_text(encoding="utf-8")
+    for _ in range(4):
+        try:
+            return ast.parse(source, str(path))
+        except SystemError:
+            time.sleep(0.05)
+    return ast.parse(source, str(path))

@@ -11,7 +11,7 @@ import pytest
 
 from local.lambdas import context_for
 from sello import catalog
-from tests.helpers import api_event, load_event, response_json
+from tests.helpers import api_event, load_event, parse_source, response_json
 
 FUNCTIONS = {s.name: s for s in catalog.API_FUNCTIONS}
 ACCOUNT = {"account_id": "acct_l0000000000000000000", "environment": "test", "key_id": "key_l"}
@@ -148,7 +148,7 @@ def test_no_model_validator_answers_in_one_language_only():
     package = Path(sello.__file__).parent
     plain = []
     for source in [*sorted((package / "models").rglob("*.py")), package / "validation.py"]:
-        for node in ast.walk(ast.parse(source.read_text())):
+        for node in ast.walk(parse_source(source)):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 name = ast.unparse(node.exc.func).rpartition(".")[2]
                 if name in ("ValueError", "AssertionError", "PydanticCustomError"):

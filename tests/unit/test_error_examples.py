@@ -20,6 +20,7 @@ from sello.http import ErrorBody, ErrorDetail, error_doc, error_examples_registr
 from sello.i18n import Message
 
 from tests.conftest import REPO_ROOT
+from tests.helpers import parse_source
 
 SOURCES = (REPO_ROOT / "layers" / "sello", REPO_ROOT / "functions")
 ERROR_CLASSES = {name: cls for name, cls in vars(errors).items()
@@ -154,7 +155,7 @@ def sources() -> list[Path]:
 def raised() -> dict[tuple[str, int], set[str]]:
     scan = _Scan()
     for path in sources():
-        scan.module(ast.parse(path.read_text(), str(path)))
+        scan.module(parse_source(path))
     scan.resolve_helpers()
     return dict(scan.raised)
 
@@ -220,7 +221,7 @@ def test_an_examples_path_is_the_one_its_message_is_raised_with():
     """Where the raise site of the example's message names a literal path, the example shows it."""
     literal: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     for path in sources():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse_source(path)):
             if isinstance(node, ast.Call) and node.args and _is_l(node.args[0]):
                 keywords = {k.arg: k.value for k in node.keywords}
                 code, where = _literal(keywords.get("code")), _literal(keywords.get("path"))

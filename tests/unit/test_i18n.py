@@ -27,6 +27,7 @@ from sello.i18n import (
     translator,
 )
 from tools import messages
+from tests.helpers import parse_source
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGS = [(domain, language) for domain, source in DOMAINS.items() for language in LANGUAGES
@@ -113,7 +114,7 @@ def test_no_error_is_raised_with_a_text_that_cannot_be_translated():
     found = []
     for folder in ("layers/sello", "functions"):
         for path in (ROOT / folder).rglob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text())):
+            for node in ast.walk(parse_source(path)):
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 func = node.func

@@ -36,6 +36,7 @@ from sello.models.documents import Document
 from local import certs
 from local import sealed_cfdi
 from tests.unit import test_error_examples as shared
+from tests.helpers import parse_source
 
 NOW = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)  # 12:00 in Pachuca (42501)
 BRANCHES = [
@@ -113,8 +114,7 @@ def test_every_listed_code_has_an_example_and_every_example_a_listed_code(mexico
 def test_the_module_loads_no_plugin_code():
     """Like Ecuador's, the examples are data: reading them imports none of Mexico's checks."""
     source = find_spec("sello.countries.mx.error_examples").origin
-    with open(source, encoding="utf-8") as file:
-        tree = ast.parse(file.read())
+    tree = parse_source(source)
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not any(module.startswith("sello.countries") for module in imported)
 
