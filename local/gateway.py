@@ -300,8 +300,9 @@ class Gateway:
     # --- /v1: what API Gateway does -------------------------------------------------------------
     def api(self, request: Request) -> Response:
         route = match(request.path)
+        # also a method its resource does not have (the inbound URL has POST only)
         if route is None or (route.function.public and (request.method, route.resource) not in route.function.public):
-            return gateway_error("MISSING_AUTHENTICATION_TOKEN")  # also a method its resource does not have
+            return gateway_error("MISSING_AUTHENTICATION_TOKEN")
         body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
         if len(body) > MAX_PAYLOAD_BYTES:
             while request.stream.read(1 << 20):  # let the client finish sending before it reads the answer
@@ -318,7 +319,8 @@ class Gateway:
                 return gateway_error("DEFAULT_4XX", status=403, message="Forbidden")
             if not allowed:
                 return throttled()
-        elif self.limits and not self.limits.allow_route(request.method, route.resource):  # per resource, as the stage's method settings
+        elif self.limits and not self.limits.allow_route(request.method, route.resource):
+            # per resource, as the stage's method settings: one bucket for every store's inbound URL
             return throttled()
         event = proxy_event(request, route, body, authorizer)
         if event_size(event) > MAX_EVENT_BYTES:  # Lambda refuses the invocation; the function never runs

@@ -245,7 +245,8 @@ def test_routes_come_from_the_catalog_public_ones_without_the_authorizer(synth, 
     assert set(methods) == expected
     # the stores' inbound URL: a fixed child of {integration_id}, POST only, beside the integrations' {proxy+}
     assert ("POST", "/v1/integrations/{integration_id}/inbound") in methods
-    assert {("ANY", "/v1/integrations/{integration_id}"), ("ANY", "/v1/integrations/{integration_id}/{proxy+}")} <= set(methods)
+    assert {("ANY", "/v1/integrations/{integration_id}"),
+            ("ANY", "/v1/integrations/{integration_id}/{proxy+}")} <= set(methods)
     assert not any(path == "/v1/integrations/{integration_id}/inbound" and m != "POST" for m, path in methods)
 
     for (http_method, path), props in methods.items():
