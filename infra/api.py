@@ -21,6 +21,7 @@ from sello.catalog import (
     GATEWAY_HEADERS,
     PUBLIC_ROUTES,
     function_for_path,
+    resources,
 )
 from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, STAGE_LIMITS, usage_plan_name
 
@@ -44,9 +45,13 @@ WRITES_ISSUER_FILES = {"issuers"}
 HANDS_OUT_CURSORS = {"issuers", "documents", "integrations", "webhooks"}
 # Envelope-encrypts the webhook secrets of connected stores (never unwraps one here).
 SEALS_STORE_SECRETS = {"integrations"}
+# Opens the webhook secrets of connected stores to check a delivery's signature (never seals one).
+OPENS_STORE_SECRETS = {"store_inbound"}
 # Why each function's public routes need no API key (cdk-nag AwsSolutions-APIG4).
 PUBLIC_BECAUSE = {
     "accounts": "sign-up and confirmation happen before the caller has an API key",
+    "store_inbound": "a store's webhook deliveries carry no API key; the function accepts only bodies signed "
+                     "with the integration's own secret (HMAC-SHA256 over the raw body) and answers 401 otherwise",
     "docs": "the API's index, OpenAPI document and Swagger UI describe the API to anyone about to use it, "
             "and hold no data",
 }
@@ -101,6 +106,8 @@ class Api(Construct):
                 data.grant_cursor_key(fn)
             if spec.name in SEALS_STORE_SECRETS:
                 data.grant_certificate_key(fn, "kms:GenerateDataKey")
+            if spec.name in OPENS_STORE_SECRETS:
+                data.grant_certificate_key(fn, "kms:Decrypt")
             self.functions[spec.name] = fn
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.THREE_MONTHS)
@@ -183,15 +190,15 @@ class Api(Construct):
                      "api_key_required": True}
         for spec in API_FUNCTIONS:
             integration = apigw.LambdaIntegration(self.functions[spec.name].function, allow_test_invoke=False)
-            for prefix in spec.prefixes:
-                resource = self.rest_api.root.resource_for_path(prefix)
-                resource.add_method("ANY", integration, **protected)
-                resource.add_resource("{proxy+}").add_method("ANY", integration, **protected)
+            for path in resources(spec):
+                if path in spec.prefixes or path.endswith("/{proxy+}"):
+                    self.rest_api.root.resource_for_path(path).add_method("ANY", integration, **protected)
             for method, path in PUBLIC_ROUTES:
                 if function_for_path(path) != spec:
                     continue
                 resource = self.rest_api.root.resource_for_path(path)
-                if path not in spec.prefixes:  # a fixed path beside {proxy+}: other methods stay protected
+                if path not in spec.prefixes and (method, path) not in spec.public:
+                    # a fixed path beside {proxy+}: other methods stay protected
                     resource.add_method("ANY", integration, **protected)
                 public = resource.add_method(method, integration,
                                              authorization_type=apigw.AuthorizationType.NONE)

@@ -37,6 +37,8 @@ TABLE_ACTIONS: dict[str, frozenset[str]] = {
     "issuers": frozenset({"GetItem", "Query", "PutItem", "UpdateItem"}),
     # store integrations (one item each, listed through the index) and their orders' records
     "integrations": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
+    # a store's delivery: its integration, then the order's record (created or updated in place)
+    "store_inbound": frozenset({"GetItem", "UpdateItem"}),
     # a queued order: its integration and record, then the document as the documents function issues it
     "store_worker": frozenset({"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"}),
     # documents, their numbers, idempotency claims (released on failure), pending-start marks; lists

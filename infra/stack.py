@@ -39,7 +39,8 @@ class SelloStack(Stack):
         self.workflow.grant_start(self.api.functions["documents"])
         self.jobs = Jobs(self, "Jobs", workflow=self.workflow, **common)
         self.integrations = Integrations(self, "Integrations", workflow=self.workflow, **common)
-        self.integrations.grant_send(self.api.functions["integrations"])
+        for name in ("integrations", "store_inbound"):  # the retry route; a store's deliveries
+            self.integrations.grant_send(self.api.functions[name])
         self.events = Events(self, "Events", **common)
         for fn in (self.api.functions["issuers"], self.api.functions["webhooks"], self.workflow.functions["finish"],
                    self.workflow.functions["cancellation_finish"], self.jobs.functions["certificate_expiry"]):

@@ -73,17 +73,17 @@ class Route:
 
 
 def match(path: str) -> Route | None:
+    """The resource API Gateway picks for `path` (a fixed one before a variable or {proxy+} one) and its
+    path parameters."""
     spec = catalog.function_for_path(path)
     if spec is None:
         return None
     if any(path == public for _, public in catalog.PUBLIC_ROUTES):  # a fixed resource beside {proxy+}
         return Route(spec, path, None)
-    for prefix in spec.prefixes:
-        rest = path[len(prefix):] if path.startswith(prefix) else None
-        if rest in ("", "/"):
-            return Route(spec, prefix, None)
-        if rest is not None and rest.startswith("/"):
-            return Route(spec, prefix + "/{proxy+}", {"proxy": rest[1:]})
+    for resource in catalog.resources(spec):
+        parameters = catalog.path_parameters(resource, path.rstrip("/") or "/")
+        if parameters is not None:
+            return Route(spec, resource, parameters or None)
     return None
 
 
@@ -300,7 +300,8 @@ class Gateway:
     # --- /v1: what API Gateway does -------------------------------------------------------------
     def api(self, request: Request) -> Response:
         route = match(request.path)
-        if route is None:
+        # also a method its resource does not have (the inbound URL has POST only)
+        if route is None or (route.function.public and (request.method, route.resource) not in route.function.public):
             return gateway_error("MISSING_AUTHENTICATION_TOKEN")
         body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
         if len(body) > MAX_PAYLOAD_BYTES:
@@ -318,7 +319,8 @@ class Gateway:
                 return gateway_error("DEFAULT_4XX", status=403, message="Forbidden")
             if not allowed:
                 return throttled()
-        elif self.limits and not self.limits.allow_route(request.method, request.path.rstrip("/")):
+        elif self.limits and not self.limits.allow_route(request.method, route.resource):
+            # per resource, as the stage's method settings: one bucket for every store's inbound URL
             return throttled()
         event = proxy_event(request, route, body, authorizer)
         if event_size(event) > MAX_EVENT_BYTES:  # Lambda refuses the invocation; the function never runs

@@ -141,6 +141,8 @@ def _routers():
     """The router of every API function, this one included, imported as this module was: `api.<name>`
     in Lambda (functions/ is the code's root), `functions.api.<name>` locally."""
     for spec in catalog.API_FUNCTIONS:
+        if not spec.handler.startswith("api."):  # the stores' inbound URL: no router, not part of the API
+            continue
         module = spec.handler.rpartition(".")[0].rpartition(".")[2]
         yield importlib.import_module(f"{__package__}.{module}").router
 

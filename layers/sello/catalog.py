@@ -3,7 +3,9 @@ resources are named and shaped. The CDK app and the local stack both read it."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 
 from sello.plans import RETRY_AFTER_SECONDS
 
@@ -13,11 +15,16 @@ class FunctionSpec:
     name: str
     handler: str  # module path inside functions/, then ".handler"
     description: str
-    prefixes: tuple[str, ...] = ()  # API paths served (each also with /{proxy+} below it)
+    # API paths served, each also with /{proxy+} below it unless another prefix of the function is a
+    # path variable right below it (API Gateway allows one variable part per level, {proxy+} included)
+    prefixes: tuple[str, ...] = ()
     memory_mb: int = 512
     timeout_s: int = 29
     schedule: str | None = None  # scheduled functions: an EventBridge schedule expression
     paths: tuple[str, ...] = ()  # single API paths served, nothing below them (each a public GET route)
+    # (method, resource) served without an API key, nothing below them; the resource may hold path
+    # variables ({name}), and is a fixed child beside the other function's variable part
+    public: tuple[tuple[str, str], ...] = ()
 
 
 API_FUNCTIONS = (
@@ -27,8 +34,14 @@ API_FUNCTIONS = (
                  prefixes=("/v1/issuers",)),
     FunctionSpec("documents", "api.documents.handler", "Documents: issue, read, download and email again",
                  prefixes=("/v1/documents",)),
+    # /v1/integrations/{integration_id} is a resource of its own so that the stores' inbound URL below it
+    # can be a fixed child served by another function.
     FunctionSpec("integrations", "api.integrations.handler", "Store integrations: connections and their orders",
-                 prefixes=("/v1/integrations",)),
+                 prefixes=("/v1/integrations", "/v1/integrations/{integration_id}")),
+    # A store's webhook deliveries: the store signs the raw body with the integration's secret, and has
+    # no API key (functions/integrations/inbound.py).
+    FunctionSpec("store_inbound", "integrations.inbound.handler", "Receives the signed webhooks of stores",
+                 public=(("POST", "/v1/integrations/{integration_id}/inbound"),)),
     FunctionSpec("webhooks", "api.webhooks.handler", "Webhook endpoints, events and their deliveries",
                  prefixes=("/v1/webhook-endpoints", "/v1/events")),
     # What the API's address answers, without a key: its index, the OpenAPI document, the Swagger UI.
@@ -88,13 +101,42 @@ PUBLIC_ROUTES = (
     ("POST", "/v1/accounts/confirm"),
     ("POST", "/v1/accounts/resend-confirmation"),
     *(("GET", path) for spec in API_FUNCTIONS for path in spec.paths),
+    *(route for spec in API_FUNCTIONS for route in spec.public),
 )
 
 
+@cache
+def _pattern(resource: str) -> re.Pattern[str]:
+    """A resource template as a regular expression: {name} is one path segment, {name+} the rest."""
+    parts = re.split(r"\{(\w+)(\+?)\}", resource)
+    regex = "".join(re.escape(part) if i % 3 == 0 else
+                    (f"(?P<{part}>.+)" if parts[i + 1] else f"(?P<{part}>[^/]+)") if i % 3 == 1 else ""
+                    for i, part in enumerate(parts))
+    return re.compile(regex)
+
+
+def path_parameters(resource: str, path: str) -> dict[str, str] | None:
+    """The path parameters of `path` as API Gateway gives them for `resource`; None when it does not
+    match. A template matches itself as well (a variable's own `{name}` is a segment)."""
+    found = _pattern(resource).fullmatch(path)
+    return found.groupdict() if found else None
+
+
+def resources(spec: FunctionSpec) -> tuple[str, ...]:
+    """The API Gateway resources that lead to `spec`, fixed ones before those with {proxy+}."""
+    fixed = (*spec.prefixes, *spec.paths, *(path for _, path in spec.public))
+    proxies = tuple(f"{prefix}/{{proxy+}}" for prefix in spec.prefixes
+                    if not any(re.fullmatch(re.escape(prefix) + r"/\{\w+\}", other) for other in spec.prefixes))
+    return (*dict.fromkeys(fixed), *proxies)
+
+
 def function_for_path(path: str) -> FunctionSpec | None:
+    """The function serving `path` (a request's path or a resource template); fixed resources and
+    public routes win over the prefixes that hold them."""
     for spec in API_FUNCTIONS:
-        if path in spec.paths:
+        if path in spec.paths or any(path_parameters(public, path) is not None for _, public in spec.public):
             return spec
+    for spec in API_FUNCTIONS:
         for prefix in spec.prefixes:
             if path == prefix or path.startswith(prefix + "/"):
                 return spec
@@ -102,7 +144,9 @@ def function_for_path(path: str) -> FunctionSpec | None:
 
 
 def is_public(method: str, path: str) -> bool:
-    return (method.upper(), path.rstrip("/") or "/") in PUBLIC_ROUTES
+    path = path.rstrip("/") or "/"
+    return any(method.upper() == public_method and path_parameters(public, path) is not None
+               for public_method, public in PUBLIC_ROUTES)
 
 
 # DynamoDB single table: key names and the one GSI.

@@ -127,7 +127,7 @@ def test_environment_names_are_settings_fields_and_follow_the_grants(synth, func
     documents = {"Ref": logical_id(synth, "AWS::S3::Bucket", "DataDocuments")}
     fields = {f"SELLO_{name.upper()}" for name in Settings.model_fields}
     email = {"accounts", "issuers", "documents", "notify", "certificate_expiry", "cancellation_finish", "deliver"}
-    key = {"issuers", "sign", "cancel", "integrations"}
+    key = {"issuers", "sign", "cancel", "integrations", "store_inbound"}
     bucket = {"documents", "issuers"} | {spec.name for spec in WORKFLOW_FUNCTIONS}
     state_machine = {"Ref": logical_id(synth, "AWS::StepFunctions::StateMachine", "WorkflowStateMachine")}
     authority = {"submit", "poll", "cancel"}
@@ -238,8 +238,16 @@ def test_routes_come_from_the_catalog_public_ones_without_the_authorizer(synth, 
     for spec in API_FUNCTIONS:
         for prefix in spec.prefixes:
             expected |= {("ANY", prefix), ("ANY", f"{prefix}/{{proxy+}}")}
-    expected |= {("ANY", path) for _, path in PUBLIC_ROUTES}
+    # a variable part below a prefix takes the place of its {proxy+} (one variable part per level)
+    expected -= {("ANY", "/v1/integrations/{proxy+}")}
+    expected |= {("ANY", path) for method, path in PUBLIC_ROUTES
+                 if (method, path) not in function_for_path(path).public}
     assert set(methods) == expected
+    # the stores' inbound URL: a fixed child of {integration_id}, POST only, beside the integrations' {proxy+}
+    assert ("POST", "/v1/integrations/{integration_id}/inbound") in methods
+    assert {("ANY", "/v1/integrations/{integration_id}"),
+            ("ANY", "/v1/integrations/{integration_id}/{proxy+}")} <= set(methods)
+    assert not any(path == "/v1/integrations/{integration_id}/inbound" and m != "POST" for m, path in methods)
 
     for (http_method, path), props in methods.items():
         if (http_method, path) in PUBLIC_ROUTES:
@@ -391,6 +399,7 @@ TABLE_ACTIONS = {
     "documents": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "integrations": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "store_worker": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "store_inbound": {"GetItem", "UpdateItem"},  # the integration; the order recorded with UpdateItem
     "sign": {"GetItem", "UpdateItem"},
     "submit": {"GetItem", "UpdateItem"},
     "poll": {"GetItem", "UpdateItem"},
@@ -474,10 +483,10 @@ def test_only_sign_cancel_and_issuers_use_the_certificate_key(synth, statements)
                 if any(certificate_key in as_list(s["Resource"]) for s in granted(stmts, action))}
 
     # issuers only seals uploaded keys, integrations stores' webhook secrets; sign (documents) and cancel
-    # (cancellation requests) unwrap keys
-    assert users("kms:Decrypt") == {"sign", "cancel"}
+    # (cancellation requests) unwrap keys, store_inbound a store's secret to check its signature
+    assert users("kms:Decrypt") == {"sign", "cancel", "store_inbound"}
     assert users("kms:GenerateDataKey") == {"issuers", "integrations"}
-    for name, allowed in (("sign", {"kms:Decrypt"}), ("cancel", {"kms:Decrypt"}),
+    for name, allowed in (("sign", {"kms:Decrypt"}), ("cancel", {"kms:Decrypt"}), ("store_inbound", {"kms:Decrypt"}),
                           ("issuers", {"kms:GenerateDataKey"}), ("integrations", {"kms:GenerateDataKey"})):
         on_key = [s for s in statements[name] if certificate_key in as_list(s["Resource"])]
         assert actions_of(on_key) == allowed, name
@@ -698,7 +707,7 @@ def test_store_orders_go_through_a_queue_with_a_dead_letter_queue_to_the_worker(
     alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
     assert any(a["Properties"]["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_id, "QueueName"]}}]
                for a in alarms.values() if "Dimensions" in a["Properties"])
-    # only the retry route queues orders; only the worker reads them
+    # only the retry route and the stores' deliveries queue orders; only the worker reads them
     arn = {"Fn::GetAtt": [orders_id, "Arn"]}
 
     def users(action: str) -> set[str]:
@@ -706,4 +715,4 @@ def test_store_orders_go_through_a_queue_with_a_dead_letter_queue_to_the_worker(
                 if any(arn in as_list(s["Resource"]) for s in granted(stmts, action))}
 
     senders, readers = users("sqs:SendMessage"), users("sqs:ReceiveMessage")
-    assert (senders, readers) == ({"integrations"}, {"store_worker"})
+    assert (senders, readers) == ({"integrations", "store_inbound"}, {"store_worker"})

@@ -148,3 +148,49 @@ def test_the_inbound_function_and_the_worker(aws, integration, monkeypatch):
     assert worker.handler({"Records": [{"messageId": "m-1", "body": "{}"}]}, None) == \
         {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     get_settings.cache_clear()
+
+
+def test_the_inbound_url_over_http_without_an_api_key(aws, integration, monkeypatch):
+    """POST /v1/integrations/{id}/inbound through the local API Gateway: no Authorization header, the
+    inbound function checks the store's signature over the bytes as sent (a JSON body reaches it as
+    text, unchanged), records the order and queues it; a forged signature is 401. The integration's
+    other routes below the same {integration_id} stay with the integrations function and its key."""
+    from werkzeug.test import Client
+
+    from local.gateway import Gateway
+    from sello.adapters import aws as aws_clients
+    from sello.services.accounts import seed_account
+
+    sqs = aws_clients.client("sqs")
+    queue_url = sqs.create_queue(QueueName="sello-test-store-orders")["QueueUrl"]
+    monkeypatch.setenv("SELLO_STORE_ORDERS_QUEUE_URL", queue_url)
+    get_settings.cache_clear()
+    client = Client(Gateway())
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    # as Shopify sends it: its own spacing and non-ASCII text, which a re-serialised body would not match
+    body = json.dumps(order, ensure_ascii=False, indent=1).encode()
+    path = f"/v1/integrations/{integration['id']}/inbound"
+
+    def post(secret: str):
+        return client.post(path, data=body, headers={
+            "Content-Type": "application/json", "X-Shopify-Topic": "orders/paid",
+            "X-Shopify-Hmac-Sha256": signature(secret, body)})
+
+    forged = post("forged")
+    assert (forged.status_code, forged.json) == (401, {"error": {"code": "invalid_signature"}})
+    assert integrations.default_service().order(integration["id"], str(order["id"])) is None
+    answer = post(SECRET)
+    assert (answer.status_code, answer.json) == (200, {"status": "received"})
+    recorded = integrations.default_service().order(integration["id"], str(order["id"]))
+    assert recorded["status"] == "pending" and json.loads(recorded["payload"]) == order
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"]) for m in messages] == [
+        {"integration_id": integration["id"], "order_id": str(order["id"])}]
+
+    # only POST is public there; the rest of /v1/integrations/{id} needs a key and reaches its function
+    assert client.get(path).json["error"]["code"] == "route_not_found"
+    assert client.get(f"/v1/integrations/{integration['id']}/orders").status_code == 401
+    key = seed_account("Comercial Andina S.A.", "ana.torres@example.com")[1]
+    other = client.get(f"/v1/integrations/{integration['id']}/orders", headers={"Authorization": f"Bearer {key}"})
+    assert (other.status_code, other.json["error"]["code"]) == (404, "integration_not_found")  # another account's
+    get_settings.cache_clear()
