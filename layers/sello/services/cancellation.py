@@ -47,6 +47,7 @@ from sello.services.workflow import (
     DocumentWorkflow,
     StateError,
     TaskInput,
+    WaitFields,
     _cut,
     _messages,
 )
@@ -56,6 +57,9 @@ from sello.validation import validate_body
 log = logging.getLogger(__name__)
 
 RECEIPT_FILE = "cancellation-receipt.xml"
+# Where a cancellation records its wait for an unreachable authority (DocumentWorkflow._unreachable).
+CANCELLATION_WAIT = WaitFields("cancellation_unreachable_since", "cancellation_next_attempt_at",
+                               "cancellation_unreachable_count")
 # Cleared when a cancellation is requested again: they belong to the one before.
 _PREVIOUS = ("cancellation_finished_at", "cancellation_authority_status", "cancellation_messages",
              "cancellation_receipt_key", "cancellation_next_attempt_at", "cancellation_error",
@@ -213,7 +217,7 @@ class CancellationWorkflow(DocumentWorkflow):
             outcome = self._plugin(doc).cancel(doc, doc["cancellation_request"], key, cert, doc["environment"])
         except AuthorityUnavailable as exc:
             log.warning("authority unavailable while cancelling document %s: %s", task.document_id, exc)
-            return self._cancel_unreachable(doc)
+            return self._unreachable(doc, CANCELLATION_WAIT)
         fields: dict[str, Any] = {"cancellation_messages": _messages(outcome.messages)}
         if outcome.receipt:
             blob = document_key(task.account_id, task.document_id, RECEIPT_FILE)
@@ -282,16 +286,6 @@ class CancellationWorkflow(DocumentWorkflow):
         return {"status": task.status}
 
     # -- helpers -------------------------------------------------------------------------------------
-
-    def _cancel_unreachable(self, doc: Mapping[str, Any]) -> dict:
-        now = self.clock()
-        since = doc.get("cancellation_unreachable_since") or iso(now)
-        if now >= datetime.fromisoformat(since) + self._window():
-            return {"status": "unreachable", "wait_seconds": 0}
-        wait = self._wait(int(doc.get("cancellation_unreachable_count", 0)))
-        self._update(doc, add={"cancellation_unreachable_count": 1}, cancellation_unreachable_since=since,
-                     cancellation_next_attempt_at=iso(now + timedelta(seconds=wait)))
-        return {"status": "unavailable", "wait_seconds": wait}
 
     def _render_cancelled(self, task: TaskInput, doc: Mapping[str, Any]) -> None:
         if doc.get("cancellation_pdf_at") or not doc.get("authorized_key"):

@@ -75,6 +75,19 @@ _FAILURES = {
 _FAILED = ("processing_failed", "The document could not be processed.")
 # What only matters while the document waits for the authority; gone once the authority has answered.
 _WAITING = ("authority_unreachable_since", "next_attempt_at", "unreachable_count")
+
+
+@dataclass(frozen=True)
+class WaitFields:
+    """Where an item records its wait for an unreachable authority: since when, when it is asked
+    again, and how many attempts found it unreachable."""
+
+    since: str
+    next_attempt: str
+    count: str
+
+
+DOCUMENT_WAIT = WaitFields(*_WAITING)
 _UNDELIVERED = ("delivery_failed", "The document is authorized, but its PDF or email could not be delivered.")
 
 
@@ -243,7 +256,7 @@ class DocumentWorkflow:
             outcome = plugin.submit(signed, doc["environment"])
         except AuthorityUnavailable as exc:
             log.warning("authority unavailable while submitting document %s: %s", task.document_id, exc)
-            return self._unreachable(doc, since=doc.get("authority_unreachable_since"))
+            return self._unreachable(doc, DOCUMENT_WAIT)
         if outcome.status == "authorized":
             return self._authorized(task, doc, outcome)
         if outcome.status == "received":
@@ -362,16 +375,17 @@ class DocumentWorkflow:
                      error=_rejection(messages), remove=_WAITING)
         return {"status": "rejected", "wait_seconds": 0}
 
-    def _unreachable(self, doc: Mapping[str, Any], since: str | None) -> dict:
-        """The authority could not be reached to send the document: wait and try again, growing the
-        wait, until the window since it was first unreachable has passed."""
+    def _unreachable(self, doc: Mapping[str, Any], fields: WaitFields) -> dict:
+        """The authority could not be reached to send the document (or its cancellation, with the
+        cancellation's `fields`): wait and try again, growing the wait, until the window since it was
+        first unreachable has passed."""
         now = self.clock()
-        since = since or iso(now)
+        since = doc.get(fields.since) or iso(now)
         if now >= datetime.fromisoformat(since) + self._window():
             return {"status": "unreachable", "wait_seconds": 0}
-        wait = self._wait(int(doc.get("unreachable_count", 0)))
-        self._update(doc, add={"unreachable_count": 1}, authority_unreachable_since=since,
-                     next_attempt_at=iso(now + timedelta(seconds=wait)))
+        wait = self._wait(int(doc.get(fields.count, 0)))
+        self._update(doc, add={fields.count: 1}, **{fields.since: since,
+                                                    fields.next_attempt: iso(now + timedelta(seconds=wait))})
         return {"status": "unavailable", "wait_seconds": wait}
 
     def _check_certificate(self, doc: Mapping[str, Any]) -> None:
