@@ -201,14 +201,15 @@ def test_a_shopify_order_with_taxes_included_becomes_a_cfdi():
     assert [(i["description"], i["quantity"], i["unit_price"], i["discount"], i["product_code"], i["unit_code"])
             for i in body["items"]] == [
         ("Playera de algodón orgánico - M / Añil", "2", "300.000000", "60.00", "01010101", "H87"),
-        ("Taza de cerámica Día de Muertos", "1", "171.551724", "17.16", "01010101", "H87"),
+        ("Taza de cerámica Día de Muertos", "1", "171.551724", "17.15", "01010101", "H87"),
         ("Estafeta día siguiente", "1", "100.000000", "0.00", "78102203", "E48"),
     ]
     assert (body["payment_form"], body["payment_method"], body["branch"]) == ("04", "PUE", "MATRIZ")
     prepared = mx_prepare(body)
     assert prepared.totals["tax"] == D("127.10")  # the store's total_tax
-    # Prices with IVA included, taken out to 6 decimals per unit and 2 per discount: within a cent.
-    assert abs(prepared.totals["total"] - D("921.50")) <= D("0.01")
+    # Prices with IVA included: each line's amount paid, taken out of tax, is its amount before tax, so
+    # the CFDI's total is the store's total_price to the cent.
+    assert prepared.totals["total"] == D("921.50")
 
 
 def test_without_an_rfc_the_order_goes_to_the_general_public():
@@ -241,7 +242,8 @@ def test_a_shopify_refund_becomes_a_credit_note_related_to_the_invoice():
     body = credit_note_request(MX, refund, ref, MX_SETTINGS)
     assert (body["type"], body["related"], body["customer"]["cfdi_use"]) == ("credit_note",
                                                                               ["doc_7m2k9x4v1c8b3n6q0w5e"], "G02")
-    assert [(i["quantity"], i["unit_price"], i["discount"]) for i in body["items"]] == [("1", "171.551724", "17.16")]
+    assert [(i["quantity"], i["unit_price"], i["discount"]) for i in body["items"]] == [("1", "171.551724", "17.15")]
+    assert mx_prepare(body).totals["total"] == D("179.10")  # the refund's transaction amount
     request = MX.document_request_model.model_validate(body)
     assert request.related == ["doc_7m2k9x4v1c8b3n6q0w5e"]
 

@@ -9,7 +9,7 @@ attributes the checkout collected (cart attributes)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sello.i18n import _l
@@ -68,9 +68,16 @@ def _line(item: Mapping[str, Any], path: str, settings: StoreSettings, taxes_inc
     discount = _discount(item, path)
     if quantity is not None and ordered:
         discount = discount * quantity / ordered
-    if taxes_included:
-        price, discount = without_tax(price, rate, UNIT_PLACES), without_tax(discount, rate, CENTS)
     count = quantity if quantity is not None else ordered
+    if taxes_included:
+        # What the buyer paid for the line, taken out of tax to the cent, is the line's amount before
+        # tax; the discount is what brings quantity × unit price to it. Taking the tax out of the price
+        # and of the discount apart, each rounded, could leave the line (and the document's total) a
+        # cent off what the store charged.
+        net = without_tax(count * price - discount, rate, CENTS)
+        price = without_tax(price, rate, UNIT_PLACES)
+        if discount:
+            discount = max((count * price - net).quantize(CENTS, ROUND_HALF_UP), Decimal(0))
     # A discount taken out of a price with tax may round above the line's amount: a document line's
     # discount is at most its amount.
     discount = min(discount.quantize(CENTS), (count * price).quantize(CENTS, ROUND_DOWN))
