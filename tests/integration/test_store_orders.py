@@ -111,6 +111,18 @@ def test_an_order_without_the_tax_id_is_not_invoiceable_until_the_integration_al
     assert listed.status == "invoiced" and listed.reason is None and len(account_documents()) == 1
 
 
+def test_retrying_an_invoiced_order_leaves_it_invoiced(orders, integration, queue):
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    assert deliver(orders, integration, order) == 200
+    work(orders, queue)
+    service = integrations.default_service()
+    _, retried = service.retry(ACCOUNT, integration["id"], str(order["id"]))
+    assert retried["status"] == "invoiced"
+    orders.process({"integration_id": integration["id"], "order_id": str(order["id"])})
+    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    assert (listed.status, len(listed.document_ids)) == ("invoiced", 1) and len(account_documents()) == 1
+
+
 def test_other_topics_and_bad_json_are_not_queued(orders, integration, queue):
     assert deliver(orders, integration, {"id": 1}, topic="orders/create") == 200
     body = b"not json"

@@ -234,12 +234,16 @@ class IntegrationService:
 
     def retry(self, account_id: str, integration_id: str, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(integration, order) of an order recorded as not invoiceable, now pending again (the caller
-        queues it); other orders are not retried."""
+        queues it). Any other order is returned as it is: its documents are issued already, or it is
+        still pending, and queueing it again issues only what it lacks; marking it pending would leave
+        an invoiced order pending for good, since the worker records a status only when it issues."""
         integration = self.find(account_id, integration_id)
         item = self.order(integration_id, order_id) if len(order_id) <= 64 else None
         if item is None:
             raise NotFound(_l("No order with this id in this integration."), code="store_order_not_found",
                            path="order_id")
+        if item.get("status") != "not_invoiceable":
+            return integration, item
         return integration, self.record_order(integration_id, order_id, status="pending")
 
 
