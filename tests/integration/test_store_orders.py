@@ -206,3 +206,23 @@ def test_the_inbound_url_over_http_without_an_api_key(aws, integration, monkeypa
     other = client.get(f"/v1/integrations/{integration['id']}/orders", headers={"Authorization": f"Bearer {key}"})
     assert (other.status_code, other.json["error"]["code"]) == (404, "integration_not_found")  # another account's
     get_settings.cache_clear()
+
+
+def test_a_refund_of_an_ecuadorian_order_becomes_a_credit_note_once(orders, integration, queue):
+    """Ecuador's credit note references the invoice by its number and date, as recorded when the invoice
+    was issued; a refund delivered again is not credited twice."""
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    line = order["line_items"][0]
+    refund = {"id": 930044556, "order_id": order["id"], "note": "Café en mal estado",
+              "refund_line_items": [{"id": 1, "line_item_id": line["id"], "quantity": 1, "line_item": line}],
+              "order_adjustments": []}
+    assert deliver(orders, integration, order) == 200
+    work(orders, queue)
+    assert deliver(orders, integration, refund, topic="refunds/create") == 200
+    assert deliver(orders, integration, refund, topic="refunds/create") == 200
+    work(orders, queue)
+    record = integrations.default_service().order(integration["id"], str(order["id"]))
+    assert record["status"] == "credited" and len(record["document_ids"]) == 2, record
+    notes = [d for d in account_documents() if d.type == "credit_note"]
+    assert [d.id for d in notes] == [record["document_ids"][1]]
+    assert notes[0].totals.total == Decimal("6.98")  # 6.75 less its half of the 1.35 discount, and 15 % IVA
