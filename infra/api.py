@@ -23,7 +23,7 @@ from sello.catalog import (
     function_for_path,
     resources,
 )
-from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, STAGE_LIMITS, usage_plan_name
+from sello.plans import PLANS, STAGE_LIMITS, public_route_limits, usage_plan_name
 
 from infra.data import TABLE_ACTIONS, Data
 from infra.function import SelloFunction, construct_name
@@ -125,8 +125,9 @@ class Api(Construct):
                 throttling_rate_limit=STAGE_LIMITS.rate,
                 throttling_burst_limit=STAGE_LIMITS.burst,
                 method_options={f"{path}/{method}": apigw.MethodDeploymentOptions(
-                    throttling_rate_limit=PUBLIC_ROUTE_LIMITS.rate,
-                    throttling_burst_limit=PUBLIC_ROUTE_LIMITS.burst) for method, path in PUBLIC_ROUTES},
+                    throttling_rate_limit=public_route_limits(method, path).rate,
+                    throttling_burst_limit=public_route_limits(method, path).burst)
+                    for method, path in PUBLIC_ROUTES},
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG)),
                 metrics_enabled=True,
@@ -205,7 +206,7 @@ class Api(Construct):
                 acknowledge(public, "AwsSolutions-APIG4",
                             f"{method} {path} is public on purpose (catalog.PUBLIC_ROUTES): "
                             f"{PUBLIC_BECAUSE[spec.name]}; its own method throttle "
-                            "(sello.plans.PUBLIC_ROUTE_LIMITS) and the service's limits protect it.")
+                            "(sello.plans.public_route_limits) and the service's limits protect it.")
 
     def _acknowledge(self) -> None:
         api = self.rest_api

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from sello.adapters import aws
-from sello.plans import PUBLIC_ROUTE_LIMITS, Limits
+from sello.plans import Limits, public_route_limits
 
 
 class TokenBucket:
@@ -69,4 +69,4 @@ class RequestLimits:
 
     def allow_route(self, method: str, path: str) -> bool:
         """Whether a request to this public route is within the route's own throttle (all callers)."""
-        return self._take(("route", method.upper(), path), PUBLIC_ROUTE_LIMITS)
+        return self._take(("route", method.upper(), path), public_route_limits(method, path))

@@ -41,12 +41,21 @@ DEFAULT_PLAN = "standard"  # the plan of a new account
 # Sign-up, confirmation and resending a code (catalog.PUBLIC_ROUTES) have no API key: each route is
 # limited across all callers, so a flood of sign-ups cannot crowd out the rest of the API.
 PUBLIC_ROUTE_LIMITS = Limits(rate=2, burst=5)
+# The stores' inbound URL is one route for every connected store: orders arrive in bursts (a sale, a
+# store sending its backlog after an outage), and WooCommerce disables a webhook after a few failed
+# deliveries in a row, so it has a throttle of its own, still well inside the stage's.
+ROUTE_LIMITS = {("POST", "/v1/integrations/{integration_id}/inbound"): Limits(rate=25, burst=50)}
 # The whole stage, every caller together: above any one plan, so one account alone cannot use it up.
 STAGE_LIMITS = Limits(rate=100, burst=200)
 
 # Seconds a client is told to wait (Retry-After) after a 429: the throttle's bucket refills within a
 # second; a used-up quota only at the start of the next period, so a client retrying hourly is told so.
 RETRY_AFTER_SECONDS = {"THROTTLED": 1, "QUOTA_EXCEEDED": 3600}
+
+
+def public_route_limits(method: str, resource: str) -> Limits:
+    """The throttle of a public route (a resource template), all its callers together."""
+    return ROUTE_LIMITS.get((method.upper(), resource), PUBLIC_ROUTE_LIMITS)
 
 
 def usage_plan_name(stage: str, plan: str) -> str:

@@ -14,7 +14,7 @@ from local.gateway import Gateway
 from local.limits import RequestLimits, TokenBucket
 from sello.adapters import aws as aws_clients
 from sello.catalog import GATEWAY_ERRORS
-from sello.plans import DEFAULT_PLAN, PLANS, PUBLIC_ROUTE_LIMITS, Limits, usage_key
+from sello.plans import DEFAULT_PLAN, PLANS, PUBLIC_ROUTE_LIMITS, ROUTE_LIMITS, Limits, usage_key
 from sello.services.accounts import seed_account
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
@@ -103,3 +103,17 @@ def test_public_routes_have_their_own_throttle(aws):
     signup = client.post("/v1/accounts", data=json.dumps({"company_name": "Nueva S.A.", "email": "n@example.com"}),
                          content_type="application/json")
     assert signup.status_code == 202, signup.json
+
+
+def test_the_stores_inbound_url_has_a_higher_throttle_of_its_own():
+    """Every store's deliveries share one resource, so it holds a larger burst than the sign-up routes,
+    in its own bucket: a busy store neither is cut at the sign-up routes' burst nor crowds them out."""
+    clock = Clock()
+    limits = RequestLimits(throttle_of=lambda key: None, clock=clock)
+    inbound = ("POST", "/v1/integrations/{integration_id}/inbound")
+    own = ROUTE_LIMITS[inbound]
+    assert own.burst > PUBLIC_ROUTE_LIMITS.burst
+    assert [limits.allow_route(*inbound) for _ in range(own.burst + 1)] == [True] * own.burst + [False]
+    assert limits.allow_route("POST", "/v1/accounts") is True
+    clock.now += 1.5 / own.rate  # a token and a half
+    assert limits.allow_route(*inbound) is True and limits.allow_route(*inbound) is False

@@ -21,7 +21,7 @@ from sello.catalog import (
     function_for_path,
     resource_names,
 )
-from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, RETRY_AFTER_SECONDS, STAGE_LIMITS
+from sello.plans import PLANS, PUBLIC_ROUTE_LIMITS, RETRY_AFTER_SECONDS, ROUTE_LIMITS, STAGE_LIMITS
 from sello.settings import Settings
 
 from infra.function import construct_name
@@ -315,9 +315,12 @@ def test_stage_is_throttled_and_access_logged_and_accepts_multipart(synth):
     # (the root resource is "/" itself)
     assert set(settings) == {("/" + path.replace("/", "~1") if path != "/" else "/", method)
                              for method, path in PUBLIC_ROUTES}
-    for public in settings.values():
-        assert (public["ThrottlingRateLimit"], public["ThrottlingBurstLimit"]) == (
-            PUBLIC_ROUTE_LIMITS.rate, PUBLIC_ROUTE_LIMITS.burst)
+    for (path, method), public in settings.items():
+        limits = ROUTE_LIMITS.get((method, path[1:].replace("~1", "/")), PUBLIC_ROUTE_LIMITS)
+        assert (public["ThrottlingRateLimit"], public["ThrottlingBurstLimit"]) == (limits.rate, limits.burst)
+    # the stores' inbound URL has its own, higher throttle, inside the stage's
+    inbound = settings[("/~1v1~1integrations~1{integration_id}~1inbound", "POST")]
+    assert PUBLIC_ROUTE_LIMITS.rate < inbound["ThrottlingRateLimit"] < STAGE_LIMITS.rate
     access_logs = logical_id(synth, "AWS::Logs::LogGroup", "ApiAccessLogs")
     assert props["AccessLogSetting"]["DestinationArn"] == {"Fn::GetAtt": [access_logs, "Arn"]}
     log_format = json.loads(props["AccessLogSetting"]["Format"])

@@ -82,10 +82,22 @@ def test_orders_are_recorded_listed_retried_and_deleted_with_the_integration(ser
     created = service.create(ACCOUNT, "test", body(issuer_id))
     reason = {"code": "customer_tax_id_missing", "message": "…", "path": "ruc"}
     service.record_order(created.id, "1042", status="not_invoiceable", reason=reason, payload={"id": 1042})
-    service.record_order(created.id, "1043", status="invoiced", document_ids=["doc_aaaaaaaaaaaaaaaaaaaa"])
+    service.record_order(created.id, "1043", status="invoiced", invoice={"document_id": "doc_aaaaaaaaaaaaaaaaaaaa"})
+    # each refund and credit note is one entry of the record, written without reading it first: two
+    # recorded at the same moment both stay
+    for refund_id in ("10", "9"):
+        service.record_refund(created.id, "1043", refund_id, {"id": int(refund_id)})
+    service.record_credit(created.id, "1043", "10", "doc_cccccccccccccccccccc")
+    service.record_credit(created.id, "1043", "9", "doc_bbbbbbbbbbbbbbbbbbbb")
     listed = {o.id: o for o in service.orders(ACCOUNT, created.id).data}
     assert (listed["1042"].status, listed["1042"].reason.code) == ("not_invoiceable", "customer_tax_id_missing")
-    assert listed["1043"].document_ids == ["doc_aaaaaaaaaaaaaaaaaaaa"]
+    assert listed["1043"].status == "invoiced"  # the worker sets it once the credit notes are issued
+    assert listed["1043"].document_ids == ["doc_aaaaaaaaaaaaaaaaaaaa", "doc_bbbbbbbbbbbbbbbbbbbb",
+                                           "doc_cccccccccccccccccccc"]
+    assert set(service.order(created.id, "1043")["refunds"]) == {"9", "10"}
+    # a refund of an order not reported yet makes a pending record, without a payload to issue from
+    record = service.record_refund(created.id, "1044", "11", {"id": 11})
+    assert (record["status"], list(record["refunds"])) == ("pending", ["11"]) and "payload" not in record
     _, order = service.retry(ACCOUNT, created.id, "1042")
     assert order["status"] == "pending" and "reason" not in order and order["payload"] == '{"id":1042}'
     with pytest.raises(NotFound) as caught:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from sello.adapters.documents_repo import DynamoDocumentsRepo
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.ids import new_id
@@ -84,13 +85,51 @@ def test_an_order_delivered_twice_issues_one_invoice(orders, integration, queue)
     assert len(queue) == 2
     work(orders, queue)
     record = integrations.default_service().order(integration["id"], str(order["id"]))
-    assert record["status"] == "invoiced" and len(record["document_ids"]) == 1
+    assert record["status"] == "invoiced" and len(integrations.order_documents(record)) == 1
     [document] = account_documents()
-    assert document.id == record["document_ids"][0] and document.totals.total == Decimal("37.15")
+    assert [document.id] == integrations.order_documents(record) and document.totals.total == Decimal("37.15")
     assert deliver(orders, integration, order) == 200  # a late duplicate, after the invoice
     work(orders, queue)
     assert len(account_documents()) == 1
     assert integrations.default_service().order(integration["id"], str(order["id"]))["status"] == "invoiced"
+    # a retry of an order already invoiced issues nothing and leaves it invoiced, not pending
+    integrations.default_service().retry(ACCOUNT, integration["id"], str(order["id"]))
+    orders.process({"integration_id": integration["id"], "order_id": str(order["id"])})
+    assert integrations.default_service().order(integration["id"], str(order["id"]))["status"] == "invoiced"
+    assert len(account_documents()) == 1
+
+
+def ec_refund(order: dict, refund_id: int, line: int, quantity: int) -> dict:
+    """A refunds/create body for part of the Ecuador sample order, in the shape Shopify documents."""
+    item = order["line_items"][line]
+    return {"id": refund_id, "order_id": order["id"], "note": "Devolución", "restock": True,
+            "refund_line_items": [{"id": refund_id + 1, "line_item_id": item["id"], "quantity": quantity,
+                                   "line_item": item}], "order_adjustments": []}
+
+
+def test_each_refund_becomes_one_credit_note_of_that_invoice(orders, integration, queue):
+    order = load_event("stores/shopify_orders_paid_ec.json")
+    assert deliver(orders, integration, order) == 200
+    first, second = ec_refund(order, 8801, line=0, quantity=1), ec_refund(order, 8802, line=1, quantity=1)
+    for refund in (first, first, second):  # the first one delivered twice
+        assert deliver(orders, integration, refund, topic="refunds/create") == 200
+    work(orders, queue)
+    record = integrations.default_service().order(integration["id"], str(order["id"]))
+    invoice_id, *credit_ids = integrations.order_documents(record)
+    assert record["status"] == "credited" and len(credit_ids) == 2 and set(record["credited"]) == {"8801", "8802"}
+    issued = {document.id: document for document in account_documents()}
+    assert set(issued) == {invoice_id, *credit_ids}
+    notes = [documents.default_service().get(ACCOUNT, "test", document_id) for document_id in credit_ids]
+    assert {note.type for note in notes} == {"credit_note"}
+    # each note names the invoice it corrects and returns one unit of its line: 6.75 less its half of the
+    # line's 1.35 discount (0.68), plus 15 % VAT; 18.00 at 0 %
+    assert [note.totals.total for note in notes] == [Decimal("6.98"), Decimal("18.00")]
+    stored = DynamoDocumentsRepo(DynamoStore(get_settings().table_name))
+    invoice = stored.get(ACCOUNT, invoice_id)
+    assert [stored.get(ACCOUNT, note.id).content["reference"]["number"] for note in notes] == [invoice.number] * 2
+    assert deliver(orders, integration, second, topic="refunds/create") == 200  # a late duplicate
+    work(orders, queue)
+    assert len(account_documents()) == 3
 
 
 def test_an_order_without_the_tax_id_is_not_invoiceable_until_the_integration_allows_it(orders, integration, queue):

@@ -96,10 +96,17 @@ def view(item: Mapping[str, Any]) -> IntegrationView:
         created_at=datetime.fromisoformat(item["created_at"]), updated_at=datetime.fromisoformat(item["updated_at"]))
 
 
+def order_documents(item: Mapping[str, Any]) -> list[str]:
+    """The ids of the documents issued for an order: its invoice, then its credit notes in the order of
+    their refunds' ids (the stores number refunds upwards)."""
+    invoice = [item["invoice"]["document_id"]] if item.get("invoice") else []
+    credited = sorted((item.get("credited") or {}).items(), key=lambda entry: (len(entry[0]), entry[0]))
+    return invoice + [document_id for _, document_id in credited]
+
+
 def order_view(item: Mapping[str, Any]) -> StoreOrderView:
     return StoreOrderView(id=item["order_id"], status=item["status"], reason=item.get("reason"),
-                          document_ids=list(item.get("document_ids") or []),
-                          updated_at=datetime.fromisoformat(item["updated_at"]))
+                          document_ids=order_documents(item), updated_at=datetime.fromisoformat(item["updated_at"]))
 
 
 class IntegrationService:
@@ -204,16 +211,13 @@ class IntegrationService:
         return self.store.get(integration_pk(integration_id), f"ORDER#{order_id}")
 
     def record_order(self, integration_id: str, order_id: str, *, status: str, reason: dict | None = None,
-                     document_ids: list[str] | None = None, payload: Mapping[str, Any] | None = None,
-                     keep_status: bool = False, **details: Any) -> dict:
+                     payload: Mapping[str, Any] | None = None, keep_status: bool = False, **details: Any) -> dict:
         """What became of an order, with the store's payload when given (a retry reads it again) and
-        `details` (the invoice issued, the refunds credited). `keep_status`: a delivery of an order
-        already recorded leaves its status as it is (the worker decides what it still lacks)."""
+        `details` (the invoice issued). `keep_status`: a delivery of an order already recorded leaves
+        its status as it is (the worker decides what it still lacks)."""
         values: dict[str, Any] = {"order_id": order_id, "updated_at": self._now(), "type": "store_order", **details}
         if not keep_status or self.order(integration_id, order_id) is None:
             values["status"] = status
-        if document_ids is not None:
-            values["document_ids"] = document_ids
         if payload is not None:
             values["payload"] = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
         if reason:
@@ -221,16 +225,31 @@ class IntegrationService:
         return self.store.update(integration_pk(integration_id), f"ORDER#{order_id}", set_=values,
                                  remove=() if reason or keep_status else ("reason",))
 
+    def _set_entry(self, integration_id: str, order_id: str, field: str, key: str, value: Any) -> dict:
+        """Sets one entry of a map of the order's record (`refunds`, `credited`), the record and the map
+        made first when missing; the other entries stay as they are, so two refunds recorded at the
+        same moment are both kept. The record as it is now."""
+        table, item_key = self.store.table, {PK: integration_pk(integration_id), SK: f"ORDER#{order_id}"}
+        table.update_item(
+            Key=item_key,
+            UpdateExpression="SET #map = if_not_exists(#map, :empty), #status = if_not_exists(#status, :pending), "
+                             "#order = :order, #type = :type",
+            ExpressionAttributeNames={"#map": field, "#status": "status", "#order": "order_id", "#type": "type"},
+            ExpressionAttributeValues={":empty": {}, ":pending": "pending", ":order": order_id,
+                                       ":type": "store_order"})
+        return table.update_item(
+            Key=item_key, UpdateExpression="SET #map.#key = :value, #updated = :now", ReturnValues="ALL_NEW",
+            ExpressionAttributeNames={"#map": field, "#key": key, "#updated": "updated_at"},
+            ExpressionAttributeValues={":value": value, ":now": self._now()})["Attributes"]
+
     def record_refund(self, integration_id: str, order_id: str, refund_id: str, payload: Mapping[str, Any]) -> dict:
         """A refund the store reported for an order (Shopify's refunds/create), kept with the order."""
-        current = self.order(integration_id, order_id) or {}
-        refunds = {**(current.get("refunds") or {}),
-                   refund_id: json.dumps(payload, separators=(",", ":"), ensure_ascii=False)}
-        values: dict[str, Any] = {"order_id": order_id, "updated_at": self._now(), "type": "store_order",
-                                  "refunds": refunds}
-        if not current:
-            values["status"] = "pending"
-        return self.store.update(integration_pk(integration_id), f"ORDER#{order_id}", set_=values)
+        return self._set_entry(integration_id, order_id, "refunds", refund_id,
+                               json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+
+    def record_credit(self, integration_id: str, order_id: str, refund_id: str, document_id: str) -> dict:
+        """The credit note issued for one of the order's refunds."""
+        return self._set_entry(integration_id, order_id, "credited", refund_id, document_id)
 
     def retry(self, account_id: str, integration_id: str, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(integration, order) of an order recorded as not invoiceable, now pending again (the caller

@@ -94,7 +94,11 @@ class StoreOrders:
         try:
             if not order.get("invoice"):
                 order = self._invoice(integration, order)
-            self._refunds(integration, order)
+            order = self._refunds(integration, order)
+            # also when nothing was missing (a retry, a late duplicate): the order is not left pending
+            done = "credited" if order.get("credited") else "invoiced"
+            if order["status"] != done:
+                self.integrations.record_order(integration["id"], order["order_id"], status=done)
         except NotInvoiceable as exc:
             self._not_invoiceable(integration, order, exc.to_dict())
         except SelloError as exc:
@@ -123,9 +127,10 @@ class StoreOrders:
                    "issue_date": (document.issue_date or date.today()).isoformat(), "customer": body["customer"]}
         logger.info("store order invoiced", integration_id=integration["id"], document_id=document.id)
         return self.integrations.record_order(integration["id"], order["order_id"], status="invoiced",
-                                              document_ids=[document.id], invoice=invoice)
+                                              invoice=invoice)
 
-    def _refunds(self, integration: Mapping[str, Any], order: Mapping[str, Any]) -> None:
+    def _refunds(self, integration: Mapping[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+        """Issues a credit note for each refund not credited yet; the order's record as it is then."""
         settings = store_settings(integration)
         if integration["kind"] == "woocommerce":
             refunds = woocommerce.parse_refunds(json.loads(order["payload"]), settings)
@@ -133,7 +138,7 @@ class StoreOrders:
             taxes_included = bool(json.loads(order["payload"]).get("taxes_included"))
             refunds = [shopify.parse_refund(json.loads(raw), settings, taxes_included=taxes_included)
                        for raw in (order.get("refunds") or {}).values()]
-        credited = dict(order.get("credited") or {})
+        credited = order.get("credited") or {}
         stored = order["invoice"]
         invoice = InvoiceRef(document_id=stored["document_id"], number=stored["number"],
                              issue_date=date.fromisoformat(stored["issue_date"]), customer=stored["customer"])
@@ -144,10 +149,9 @@ class StoreOrders:
             issued = self.documents().create(integration["account_id"], integration["environment"], body,
                                              idempotency_key=idempotency_key(integration["id"], order["order_id"],
                                                                              refund.id))
-            credited[refund.id] = issued.document.id
-            self.integrations.record_order(integration["id"], order["order_id"], status="credited",
-                                           document_ids=[stored["document_id"], *credited.values()],
-                                           credited=credited)
+            order = self.integrations.record_credit(integration["id"], order["order_id"], refund.id,
+                                                    issued.document.id)
+        return order
 
 
 def sqs_enqueue(queue_url: str) -> Callable[[dict[str, str]], None]:
