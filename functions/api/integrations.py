@@ -95,7 +95,8 @@ def list_orders(integration_id: _INTEGRATION_ID, limit: PageLimit = DEFAULT_PAGE
     "/v1/integrations/<integration_id>/orders/<order_id>/retry", summary="Retry an order", tags=_TAGS,
     status_code=202,
     description="Issues an order's document again from the payload the store sent, with the integration as it "
-                "is now (e.g. after allowing the consumidor final): the order is `pending` until it is done. "
+                "is now (e.g. after allowing the consumidor final): an order recorded as not invoiceable is "
+                "`pending` until it is done; any other order is answered as it is and gets only what it lacks. "
                 "The order's id stays the idempotency key, so a document already issued is never issued twice.",
     responses=route_responses(202, "Order pending", {404: error_doc("integration_not_found",
                                                                     "store_order_not_found")}))

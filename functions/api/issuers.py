@@ -38,7 +38,7 @@ from sello.models.certificates import CertificateView
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import IssuerBody, certificate_upload_body
 from sello.models.issuers import MAX_ISSUER_BYTES, IssuerList, IssuerView
-from sello.services import accounts, certificates, events, issuers, logos
+from sello.services import accounts, certificates, issuers, logos
 
 router = Router()
 
@@ -124,15 +124,7 @@ def upload_certificate(issuer_id: _ISSUER_ID) -> CertificateView:
     accounts.default_service().check_shared_change(caller.account_id, caller.environment)
     service = certificates.default_service()
     request = _upload_request(service.upload_format(caller.account_id, issuer_id))
-    try:
-        view = service.upload(caller.account_id, issuer_id, request, caller.environment)
-    except Unprocessable as exc:  # the files were read and refused: the upload's outcome
-        events.emit(caller.account_id, caller.environment, "certificate.rejected",
-                    {"object": "certificate", "issuer_id": issuer_id, "error": {"code": exc.code, "message": exc.message}})
-        raise
-    events.emit(caller.account_id, caller.environment, "certificate.accepted",
-                {**view.model_dump(mode="json", exclude_none=True), "issuer_id": issuer_id})
-    return _translated(view)
+    return _translated(service.upload(caller.account_id, issuer_id, request, caller.environment))
 
 
 @router.get("/v1/issuers/<issuer_id>/certificate", summary="Get the signing certificate", tags=_CERTIFICATES,

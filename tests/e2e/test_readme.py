@@ -125,6 +125,21 @@ def test_the_mexican_walkthrough_stamps_a_cfdi(local_stack, tmp_path):
 
 
 @needs_shell
+def test_the_store_walkthrough_issues_one_invoice_per_order_and_a_credit_note(local_stack, tmp_path):
+    """The Ecuador walk-through, then the store's block in the same shell, as the README says to run it."""
+    (block, *_) = sh_blocks(section("Connecting a store"))
+    env = {"API": local_stack.api_url, "SRI": local_stack.sri_url.removesuffix(BASE_PATH), "OUT": str(tmp_path)}
+    done = bash(walkthrough() + "\n" + block, env)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines.count('{"status": "received"}') == 3  # the order twice, then its refund
+    assert "401" in lines and "store order authorized" in lines and "document.authorized" in lines
+    [order] = json.loads(lines[-1])["data"]
+    assert (order["id"], order["status"], len(order["document_ids"])) == ("5901234567890", "credited", 2)
+
+
+@needs_shell
 def test_a_failing_step_shows_the_apis_answer_not_a_traceback(local_stack):
     """Step 3 with a wrong code: curl names the status, the API's error is shown, the script stops."""
     block = walkthrough()

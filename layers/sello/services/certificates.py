@@ -347,12 +347,19 @@ class CertificateService:
             logger.info("certificate rejected", account_id=account_id, issuer_id=issuer_id, code=exc.code)
             if request.notification_email:
                 self._notify_rejected(issuer, plugin, request.notification_email, exc)
+            if isinstance(exc, Unprocessable):  # the files were read and refused: the upload's outcome
+                _emit(account_id, environment, "certificate.rejected", {
+                    "object": "certificate", "issuer_id": issuer_id,
+                    "error": {"code": exc.code, "message": exc.message}})
             raise
         logger.info("certificate stored", account_id=account_id, issuer_id=issuer_id,
                     serial=certificate.serial)
         if request.notification_email:
             self._notify_accepted(issuer, plugin, certificate, checked.warnings)
-        return self.view(account_id, issuer_id, warnings=checked.warnings)
+        view = self.view(account_id, issuer_id, warnings=checked.warnings)
+        _emit(account_id, environment, "certificate.accepted",
+              {**view.model_dump(mode="json", exclude_none=True), "issuer_id": issuer_id})
+        return view
 
     def _store(self, issuer: Issuer, checked: CheckedCertificate, notification_email: str | None,
                now: datetime, signature_size: int) -> Certificate:
@@ -545,12 +552,17 @@ def send_expiry_warnings(today: date) -> ExpiryReport:
     return default_service().send_expiry_warnings(today)
 
 
-def _emit_expiring(certificate: Certificate, days: int) -> None:
-    """certificate.expiring, with the warning: a certificate signs both environments' documents, so
-    the endpoints of both hear of it. Never raises (services.events.emit)."""
+def _emit(account_id: str, environment: str, event_type: str, data: dict) -> None:
+    """A certificate's event; never raises (services.events.emit)."""
     from sello.services import events
 
+    events.emit(account_id, environment, event_type, data)
+
+
+def _emit_expiring(certificate: Certificate, days: int) -> None:
+    """certificate.expiring, with the warning: a certificate signs both environments' documents, so
+    the endpoints of both hear of it."""
     data = {"object": "certificate", "issuer_id": certificate.issuer_id, "serial": certificate.serial,
             "subject": certificate.subject, "valid_to": iso(certificate.valid_to), "days_left": days}
     for environment in ("test", "live"):
-        events.emit(certificate.account_id, environment, "certificate.expiring", data)
+        _emit(certificate.account_id, environment, "certificate.expiring", data)

@@ -253,9 +253,7 @@ class IntegrationService:
 
     def retry(self, account_id: str, integration_id: str, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(integration, order) of an order recorded as not invoiceable, now pending again (the caller
-        queues it). Any other order is returned as it is: its documents are issued already, or it is
-        still pending, and queueing it again issues only what it lacks; marking it pending would leave
-        an invoiced order pending for good, since the worker records a status only when it issues."""
+        queues it). Any other order is returned as it is: queued again, it gets only what it lacks."""
         integration = self.find(account_id, integration_id)
         item = self.order(integration_id, order_id) if len(order_id) <= 64 else None
         if item is None:
