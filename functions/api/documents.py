@@ -38,8 +38,8 @@ from sello.models.documents import (
 )
 from sello.errors import Unprocessable
 from sello.i18n import _l
-from sello.models.stamping import StampDocumentRequest, StampOptions
-from sello.services import cancellation, documents, stamping
+from sello.models.stamping import MAX_EXTERNAL_BYTES, StampDocumentRequest, StampOptions
+from sello.services import documents
 from sello.validation import validate_body
 from sello.services.documents import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_TTL_SECONDS, REPLAY_WAIT_SECONDS
 
@@ -140,7 +140,7 @@ def _stamp_body() -> dict:
                 "processing as an issued one, without signing it again: stamping at the PAC, the PDF and the "
                 "email. The body is JSON with the document in base64 (`xml_base64`), or the XML itself "
                 "(`Content-Type: application/xml`) with `issuer_id` and `customer_email` as query parameters. "
-                f"The document may have at most {stamping.MAX_EXTERNAL_BYTES:,} bytes. It is checked before "
+                f"The document may have at most {MAX_EXTERNAL_BYTES:,} bytes. It is checked before "
                 "anything is stored: well-formed UTF-8 XML without DTD or entities, SAT's schema, an invoice (I) "
                 "or credit note (E), Fecha within SAT's 72 hours, the seal over the cadena original with the "
                 "certificate it carries, that certificate a CSD of the issuer's RFC valid at Fecha (with a live "
@@ -172,6 +172,8 @@ def stamp_document(
     customer_email: Annotated[str | None, Query(description="With an XML body: where the document is emailed.",
                                                 examples=["compras@example.com"])] = None,
 ) -> Response[DocumentView]:
+    from sello.services import stamping  # this route's alone: not loaded by a cold start for another
+
     caller = principal(router)
     issued = stamping.default_stamping_service().stamp(caller.account_id, caller.environment,
                                                        _stamp_request(issuer_id, customer_email))
@@ -180,8 +182,11 @@ def stamp_document(
                     headers=headers)
 
 
-def _stamp_request(issuer_id: str | None, customer_email: str | None) -> stamping.StampRequest:
-    """The body, JSON or the XML itself, read here rather than by the resolver (it takes either)."""
+def _stamp_request(issuer_id: str | None, customer_email: str | None):
+    """The StampRequest: the body, JSON or the XML itself, read here rather than by the resolver (it
+    takes either)."""
+    from sello.services.stamping import StampRequest
+
     event = router.current_event
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
     if media_type(request_content_type(event)) in _XML_TYPES:
@@ -201,7 +206,7 @@ def _stamp_request(issuer_id: str | None, customer_email: str | None) -> stampin
         except (binascii.Error, ValueError):
             raise Unprocessable(_l("xml_base64 is not valid base64."), code="invalid_value",
                                 path="xml_base64") from None
-    return stamping.StampRequest(issuer_id=options.issuer_id, data=data,
+    return StampRequest(issuer_id=options.issuer_id, data=data,
                                  customer_email=str(options.customer_email) if options.customer_email else None)
 
 
@@ -356,6 +361,8 @@ def retry_document(document_id: _DOCUMENT_ID) -> DocumentView:
                  503: error_doc("workflow_unavailable", note="the cancellation could not be started; request it "
                                                              "again", context="cancel")}, body=True))
 def cancel_document(document_id: _DOCUMENT_ID, body: Annotated[CancelBody, Body()]) -> DocumentView:
+    from sello.services import cancellation  # like stamping, loaded by the routes that use it
+
     caller = principal(router)
     return cancellation.default_service().request(caller.account_id, caller.environment, document_id, body)
 
@@ -370,6 +377,8 @@ def cancel_document(document_id: _DOCUMENT_ID, body: Annotated[CancelBody, Body(
                 example=("accounts/acct_9f2c4e7a1b3d5f6a8c0e/documents/doc_7h3k9m2p4r6t8v1x3z5b/"
                          "cancellation-receipt.xml", "A-1.cancelacion.xml", "application/xml")))
 def get_document_cancellation_receipt(document_id: _DOCUMENT_ID):
+    from sello.services import cancellation
+
     caller = principal(router)
     return file_redirect(cancellation.default_service().receipt(caller.account_id, caller.environment, document_id))
 

@@ -59,9 +59,10 @@ def absent(**field: Any) -> Any:
 
 
 class RequestBody(BaseModel):
-    """A request body: a field it does not declare is refused (unknown_field)."""
+    """A request body: a field it does not declare is refused (unknown_field). Built on first use, like
+    Model: a function imports the bodies of other routes it never validates (through the services)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _printable(value: str) -> str:

@@ -7,6 +7,11 @@ from pydantic import Field
 
 from sello.models.common import EmailStr, RequestBody, text
 
+# The largest document taken, in bytes, checked before it is parsed. A CFDI of a few hundred lines is
+# tens of kilobytes; Sello's own are capped at 1 MB (countries.mx.documents.MAX_DOCUMENT_BYTES), and
+# so are the ones it stamps for others. (API Gateway's 10 MB and Lambda's 6 MB bound the body itself.)
+MAX_EXTERNAL_BYTES = 1_000_000
+
 
 class StampOptions(RequestBody):
     """What comes with the document: as query parameters when the body is the XML itself."""
@@ -19,7 +24,7 @@ class StampOptions(RequestBody):
 
 
 class StampDocumentRequest(StampOptions):
-    # Its size is checked once decoded (services.stamping.MAX_EXTERNAL_BYTES), as for an XML body.
+    # Its size is checked once decoded (MAX_EXTERNAL_BYTES), as for an XML body.
     xml_base64: str = Field(min_length=1,
                             description="The sealed document (Mexico: a CFDI 4.0, sealed with the issuer's CSD, "
                                         "not stamped), base64-encoded.",

@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
@@ -76,12 +76,14 @@ from sello.models.documents import (
     Totals,
 )
 from sello.models.issuers import Issuer
-from sello.services import downloads, settlements
-from sello.services.delivery import PDF, XML, document_mail, file_name
-from sello.services.email_limits import RateLimiter, document_email_limits, take_email
+from sello.services import settlements
 from sello.services.issuers import IssuerLookup, issuer_not_found, lookup_issuer
 from sello.settings import Settings, get_settings
 from sello.validation import InvalidBody, body_errors, validate_body
+
+if TYPE_CHECKING:  # downloads, delivery and email limits load with the routes that use them
+    from sello.services.downloads import Download
+    from sello.services.email_limits import RateLimiter
 
 logger = Logger(service="sello")
 
@@ -580,10 +582,13 @@ class DocumentService:
         return DocumentList(data=[DocumentView.of(d) for d in docs], next_cursor=next_cursor)
 
     def download(self, account_id: str, environment: Environment, document_id: str,
-                 kind: Literal["xml", "pdf"]) -> downloads.Download:
+                 kind: Literal["xml", "pdf"]) -> Download:
         """A short-lived URL of the authorized XML (while the document is processing, the signed one)
         or of the PDF. A document that ended rejected or failed has neither (409
         document_not_authorized); one still on its way has not yet (409 document_not_ready)."""
+        from sello.services import downloads
+        from sello.services.delivery import PDF, XML, file_name
+
         doc = self._find(account_id, environment, document_id)
         what = "XML" if kind == "xml" else "PDF"
         if doc.status in ("rejected", "failed"):
@@ -628,6 +633,9 @@ class DocumentService:
              to: str | None) -> DocumentEmail:
         """Emails the authorized XML and the PDF to `to`, or to the customer's email; each request
         counts against the email limits (services/email_limits.py), a 429 beyond them."""
+        from sello.services.delivery import document_mail
+        from sello.services.email_limits import document_email_limits, take_email
+
         doc = self._find(account_id, environment, document_id)
         ready = doc.status == "authorized" and doc.authorized_key and doc.pdf_key
         xml = self.files.get(doc.authorized_key) if ready else None

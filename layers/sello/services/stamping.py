@@ -40,13 +40,10 @@ from sello.models.documents import Document, DocumentView, Totals
 from sello.services.certificates import check_signer, extra_authorities
 from sello.services.delivery import XML
 from sello.services.documents import DocumentService, Issued, default_service
+from sello.models.stamping import MAX_EXTERNAL_BYTES
 from sello.services.issuers import find_issuer
 from sello.settings import get_settings
 
-# The largest document taken, in bytes, checked before it is parsed. A CFDI of a few hundred lines is
-# tens of kilobytes; Sello's own are capped at 1 MB (countries.mx.documents.MAX_DOCUMENT_BYTES), and
-# so are the ones it stamps for others. (API Gateway's 10 MB and Lambda's 6 MB bound the body itself.)
-MAX_EXTERNAL_BYTES = 1_000_000
 SIGNED_FILE = "signed.xml"
 
 

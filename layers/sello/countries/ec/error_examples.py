@@ -4,7 +4,6 @@ raises it with (tests/unit/test_error_examples.py compares them)."""
 
 from __future__ import annotations
 
-from sello.error_examples import example
 from sello.errors import Unprocessable
 
 # The codes of `normalize_tax_id` (an issuer's RUC) and of `prepare` (a document request).
@@ -24,6 +23,8 @@ _422 = Unprocessable
 
 
 def examples() -> tuple:
+    from sello.error_examples import example  # the OpenAPI document's alone: the code lists load without it
+
     return (
         # Parties and tax ids (tax_ids.py, documents.py)
         example(_422, "invalid_tax_id", "{value} is not a valid RUC. {reason}", path="customer.tax_id",

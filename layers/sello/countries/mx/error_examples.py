@@ -13,7 +13,6 @@ routes (context "documents")."""
 
 from __future__ import annotations
 
-from sello.error_examples import example
 from sello.errors import Unprocessable
 
 # The codes of `normalize_tax_id` (an issuer's RFC) and of `prepare` (a document request), the latter
@@ -63,6 +62,8 @@ _422 = Unprocessable
 
 
 def examples() -> tuple:
+    from sello.error_examples import example  # the OpenAPI document's alone: the code lists load without it
+
     return (
         # The RFC and the issuer (rfc.py, issuer.py) -----------------------------------------------------
         example(_422, "invalid_tax_id", "{value} is not a valid RFC. {reason}", path="tax_id",
