@@ -28,6 +28,7 @@ from sello.errors import (
     SelloError,
     ServiceUnavailable,
     TooManyRequests,
+    Unauthorized,
     Unprocessable,
 )
 from sello.i18n import SOURCE, Message
@@ -150,6 +151,10 @@ def _sello_examples() -> tuple[ErrorExample, ...]:
         # Store integrations (services/integrations.py) -------------------------------------------------
         example(NotFound, "integration_not_found", "No integration with this id.", path="integration_id"),
         example(NotFound, "store_order_not_found", "No order with this id in this integration.", path="order_id"),
+        example(BadRequest, "invalid_body", "The body is not JSON; the store sends its webhooks as JSON.",
+                path="body"),
+        example(Unauthorized, "invalid_signature", "The signature does not match the body and this integration's "
+                "secret: give Sello the secret the store signs its webhooks with (webhook_secret)."),
         example(Unprocessable, "store_country_not_supported",
                 "Orders from stores are not issued for issuers of {country} yet.", path="issuer_id",
                 country="Colombia"),

@@ -25,7 +25,10 @@ def png(size: tuple[int, int], color=(20, 50, 110)) -> bytes:
 
 @pytest.fixture(scope="module")
 def issuer(local_stack: LocalStack) -> tuple[str, str]:
-    """(test API key, issuer id) of an account of this module's own, with a signing certificate."""
+    """(test API key, issuer id) of an account of this module's own, with a signing certificate. The
+    SRI simulator starts afresh: it knows the demo RUC's numbers whoever sent them, and this new
+    account's first number may be one another module already sent (SRI's 45)."""
+    local_stack.sri("reset")
     return local_stack.new_issuer('Logos E2E S.A.')
 
 

@@ -129,7 +129,7 @@ def test_a_shopify_order_delivered_twice_is_one_authorized_invoice_and_one_event
                               emission_point="001", tax_id_field="ruc", allow_anonymous=False)
 
         forged = shopify_delivery(store, integration, order, "orders/paid", secret="not-the-store-secret")
-        assert (forged.status_code, forged.json()) == (401, {"error": {"code": "invalid_signature"}})
+        assert (forged.status_code, forged.json()["error"]["code"]) == (401, "invalid_signature")
         assert orders(client, integration) == {} and documents(client) == []
 
         received(shopify_delivery(store, integration, order, "orders/paid"))

@@ -14,36 +14,25 @@ from datetime import UTC, datetime
 import pytest
 from lxml import etree
 
-from local.pac.simulator import STATUS_PATH, PacSimulator
+from local.pac.simulator import STATUS_PATH
 from sello.countries.mx import cancellation
 from sello.countries.mx.pac import CancelRejected, SwSapienClient, forget_tokens
 from sello.countries.mx.sat_status import SatStatusClient
 from sello.settings import Settings
 from tests.integration.test_pac_simulator import Sw, build, concepto, csd
-from tests.integration.test_pac_sat_status import stamped
+# the simulator (module-scoped) and the stamping client are those of the status tests; `pac` is this module's
+from tests.integration.test_pac_sat_status import simulator, stamped, sw  # noqa: F401
 
 CFDI = "http://www.sat.gob.mx/cfd/4"
 
 
-@pytest.fixture(scope="module")
-def simulator():
-    with PacSimulator(accept_any_issuer=True) as sim:
-        yield sim
-
-
 @pytest.fixture
 def pac(simulator):
+    """The simulator at its defaults, and no PAC token kept from another test."""
     simulator.reset()
     forget_tokens()
     yield simulator
     simulator.reset()
-
-
-@pytest.fixture
-def sw(pac):
-    client = Sw(pac)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -180,8 +180,17 @@ def test_the_inbound_function_and_the_worker(aws, integration, monkeypatch):
     answer = inbound.handler(event, None)
     assert answer["statusCode"] == 200 and account_documents() == []
     forged = {**event, "headers": {**event["headers"], "X-Shopify-Hmac-Sha256": signature("forged", body)}}
-    assert (inbound.handler(forged, None)["statusCode"], json.loads(inbound.handler(forged, None)["body"])) == \
-        (401, {"error": {"code": "invalid_signature"}})
+    refused = inbound.handler(forged, None)
+    error = json.loads(refused["body"])["error"]
+    # the API's usual error: a stable code and a message, in Spanish unless the store asks otherwise
+    assert (refused["statusCode"], error["code"]) == (401, "invalid_signature")
+    assert error["message"].startswith("La firma no corresponde")
+    english = inbound.handler({**forged, "headers": {**forged["headers"], "Accept-Language": "en"}}, None)
+    assert json.loads(english["body"])["error"]["message"].startswith("The signature does not match")
+    unknown = {**event, "pathParameters": {"integration_id": "int_00000000000000000000"}}
+    assert json.loads(inbound.handler(unknown, None)["body"])["error"] == {
+        "code": "integration_not_found", "message": "No hay ninguna integración con este id.",
+        "path": "integration_id"}
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 1
     batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"]} for m in messages]}
@@ -220,7 +229,7 @@ def test_the_inbound_url_over_http_without_an_api_key(aws, integration, monkeypa
             "X-Shopify-Hmac-Sha256": signature(secret, body)})
 
     forged = post("forged")
-    assert (forged.status_code, forged.json) == (401, {"error": {"code": "invalid_signature"}})
+    assert (forged.status_code, forged.json["error"]["code"]) == (401, "invalid_signature")
     assert integrations.default_service().order(integration["id"], str(order["id"])) is None
     answer = post(SECRET)
     assert (answer.status_code, answer.json) == (200, {"status": "received"})

@@ -18,11 +18,11 @@ from tests.conftest import REPO_ROOT
 BODY = json.dumps({"type": "document.authorized", "data": {"id": "doc_1"}}).encode()
 
 
-def readme_block(language: str) -> str:
+def readme_block(language: str, index: int = 0) -> str:
     text = (REPO_ROOT / "README.md").read_text()
     start = text.index("\n## Receiving events\n")
     section = text[start:text.index("\n## ", start + 1)]
-    return re.findall(rf"^```{language}\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)[0]
+    return re.findall(rf"^```{language}\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)[index]
 
 
 def readme_verify():
@@ -112,3 +112,23 @@ def test_the_sample_delivery_in_events_verifies():
     assert readme_verify()(sample["secret"], sample["headers"], body, tolerance=10 ** 10)
     assert sample["headers"]["webhook-signature"] == webhook_signing.sign(
         sample["secret"], sample["headers"]["webhook-id"], int(sample["headers"]["webhook-timestamp"]), body)
+
+
+@pytest.mark.skipif(not shutil.which("node") or not (REPO_ROOT / "node_modules" / "standardwebhooks").is_dir(),
+                    reason="needs node and the npm packages `make install` puts in node_modules")
+def test_the_readmes_javascript_library_example_verifies_and_refuses():
+    """The README's second JavaScript block: the specification's npm library (package.json) verifies a
+    delivery Sello signed, and throws for another secret or a changed body."""
+    secret = webhook_signing.new_secret()
+    headers = signed([secret])
+    script = """
+const [secret, headers, body, other] = JSON.parse(process.argv[1]);
+const attempt = (secret, body) => { try { return (() => {""" + readme_block("javascript", 1) + """
+return event; })(); } catch (error) { return error.name; } };
+console.log(JSON.stringify([attempt(secret, body), attempt(other, body), attempt(secret, body + " ")]));
+"""
+    arguments = json.dumps([secret, headers, BODY.decode(), webhook_signing.new_secret()])
+    result = subprocess.run(["node", "-e", script, arguments], capture_output=True, text=True, timeout=30,
+                            cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [json.loads(BODY), "WebhookVerificationError", "WebhookVerificationError"]
