@@ -134,7 +134,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,6 +144,7 @@ from lxml import etree
 
 from local.pac import arithmetic, cancellation, certificates, payments, registry, sat, sat_status, timbre
 from local.pac.registry import Taxpayer
+from local.simserver import SimulatorServer
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,9 @@ def _fault_list(value: Any) -> list[tuple[str, str]]:
     return faults
 
 
-class PacSimulator:
+class PacSimulator(SimulatorServer):
+    name = "PAC"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, user: str = DEFAULT_USER,
                  password: str = DEFAULT_PASSWORD, mode: str = "test", accept_any_issuer: bool = False,
                  token_ttl_seconds: int = DEFAULT_TOKEN_TTL, hold_seconds: float = DEFAULT_HOLD_SECONDS,
@@ -323,7 +326,7 @@ class PacSimulator:
                  registry: Iterable[Taxpayer | Mapping] = (), clock: Callable[[], datetime] | None = None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self.host, self.port = host, port
+        super().__init__(host, port)
         self.user, self.password = user, password
         self.clock = clock or (lambda: datetime.now(UTC))
         self.test_cas = None if test_cas is None else _cas(test_cas)
@@ -334,46 +337,18 @@ class PacSimulator:
         self.sat = timbre.LocalSat.generate()
         self._secret = secrets.token_bytes(32)
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._held = 0
-        self._server: ThreadingHTTPServer | None = None
         self._reset()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the PAC simulator is not running")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     @property
     def sat_certificate(self) -> x509.Certificate:
         """The local "SAT" certificate whose key signs every SelloSAT (NoCertificadoSAT: its number)."""
         return self.sat.certificate
-
-    def start(self) -> PacSimulator:
-        if self._server is None:
-            self._stopping.clear()
-            self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-            self._server.daemon_threads = True
-            self._server.simulator = self  # type: ignore[attr-defined]
-            threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                             name="pac-simulator", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()  # ends held connections
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> PacSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     # -- knobs -------------------------------------------------------------------------------------
 

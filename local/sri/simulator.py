@@ -80,7 +80,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,6 +88,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from local.sri.arithmetic import differences
+from local.simserver import SimulatorServer
 from local.sri.signature import InvalidSignature, verify
 from sello.countries import AuthorityMessage
 from sello.countries.ec import clave as claves
@@ -276,50 +277,25 @@ def _wsdl(service: Service, url: str) -> bytes:
 """.encode()
 
 
-class SriSimulator:
+class SriSimulator(SimulatorServer):
+    name = "SRI"
+    base_path = BASE_PATH
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, xsd_dir: str | None = None,
                  verify_signature: bool = True):
-        self.host, self.port = host, port
+        super().__init__(host, port)
         self.xsd_dir = Path(xsd_dir) if xsd_dir else None
         self.verify_signature = verify_signature
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._held = 0  # connections held open by a timeout fault right now
-        self._server: ThreadingHTTPServer | None = None
         self._schemas: dict[Path, etree.XMLSchema] = {}
         self._schema_lock = threading.Lock()  # compiled schemas are compiled and used one thread at a time
         self._reset()
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the SRI simulator is not running")
-        return f"http://{self.host}:{self._server.server_address[1]}{BASE_PATH}"
-
-    def start(self) -> SriSimulator:
-        if self._server is None:
-            self._stopping.clear()
-            self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-            self._server.daemon_threads = True
-            self._server.simulator = self  # type: ignore[attr-defined]
-            threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                             name="sri-simulator", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._stopping.set()  # ends held connections
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> SriSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
+    def handler(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
     # -- knobs -------------------------------------------------------------------------------------
 

@@ -96,6 +96,23 @@ class LocalStack:
             assert uploaded.status_code == 200, uploaded.text
         return key, issuer_id
 
+    def new_mexican_issuer(self, company_name: str) -> tuple[str, dict, dict]:
+        """(test API key, the issuer, the certificate upload's answer) of a new account with the sample
+        Mexican issuer and a CSD made by local.certs (the local PAC takes any issuing CA for test
+        documents), as a client sets them up."""
+        _, key = self.new_account(company_name)
+        with self.client(key) as client:
+            created = client.post("/v1/issuers", json=load_event("issuers/create_issuer_mx.body.json"))
+            assert created.status_code == 201, created.text
+            issuer = created.json()
+            cer, key_file = certs.make_csd(rfc=issuer["tax_id"], name=issuer["legal_name"], password="clave-csd")
+            uploaded = client.put(f"/v1/issuers/{issuer['id']}/certificate",
+                                  files={"cer": ("csd.cer", cer, "application/pkix-cert"),
+                                         "key": ("csd.key", key_file, "application/octet-stream")},
+                                  data={"password": "clave-csd"})
+            assert uploaded.status_code == 200, uploaded.text
+        return key, issuer, uploaded.json()
+
     def go_live(self, account: dict, test_key: str) -> dict:
         """The account's first live key, as its owner gets it: a test key asks, the code arrives by
         email, the code confirms. The answer of the confirmation (the key in `key`)."""

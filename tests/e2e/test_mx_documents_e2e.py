@@ -57,19 +57,9 @@ def schema() -> etree.XMLSchema:
 def mexico(local_stack: LocalStack) -> tuple[str, str]:
     """(test API key, issuer id): a Mexican issuer of this module's own account, with a CSD made by
     local.certs (the local PAC takes any issuing CA for test documents)."""
-    _, key = local_stack.new_account("Kemper Urgate E2E")
-    with local_stack.client(key) as client:
-        created = client.post("/v1/issuers", json=load_event("issuers/create_issuer_mx.body.json"))
-        assert created.status_code == 201, created.text
-        issuer = created.json()
-        assert issuer["country"] == "MX" and issuer["branches"][1]["zip"] == "22000"
-        cer, key_file = certs.make_csd(rfc=issuer["tax_id"], name=issuer["legal_name"], password="clave-csd")
-        uploaded = client.put(f"/v1/issuers/{issuer['id']}/certificate",
-                              files={"cer": ("csd.cer", cer, "application/pkix-cert"),
-                                     "key": ("csd.key", key_file, "application/octet-stream")},
-                              data={"password": "clave-csd"})
-        assert uploaded.status_code == 200, uploaded.text
-        assert uploaded.json()["number"] == "30001000000500000001"
+    key, issuer, certificate = local_stack.new_mexican_issuer("Kemper Urgate E2E")
+    assert issuer["country"] == "MX" and issuer["branches"][1]["zip"] == "22000"
+    assert certificate["number"] == "30001000000500000001"
     return key, issuer["id"]
 
 

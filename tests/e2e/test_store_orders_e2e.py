@@ -25,7 +25,6 @@ import httpx
 import pytest
 from lxml import etree
 
-from local import certs
 from sello.stores import signature
 from tests.e2e.conftest import LocalStack, wait_final
 from tests.e2e.test_mx_documents_e2e import CFDI, download
@@ -86,19 +85,8 @@ def documents(client: httpx.Client) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def mexico(local_stack: LocalStack) -> tuple[str, str]:
-    """(test API key, issuer id): a Mexican issuer of this module's own account with a CSD made by
-    local.certs, as tests/e2e/test_mx_documents_e2e.py sets it up."""
-    _, key = local_stack.new_account("Tienda Kemper E2E")
-    with local_stack.client(key) as client:
-        created = client.post("/v1/issuers", json=load_event("issuers/create_issuer_mx.body.json"))
-        assert created.status_code == 201, created.text
-        issuer = created.json()
-        cer, key_file = certs.make_csd(rfc=issuer["tax_id"], name=issuer["legal_name"], password="clave-csd")
-        uploaded = client.put(f"/v1/issuers/{issuer['id']}/certificate",
-                              files={"cer": ("csd.cer", cer, "application/pkix-cert"),
-                                     "key": ("csd.key", key_file, "application/octet-stream")},
-                              data={"password": "clave-csd"})
-        assert uploaded.status_code == 200, uploaded.text
+    """(test API key, issuer id): a Mexican issuer of this module's own account with a CSD."""
+    key, issuer, _ = local_stack.new_mexican_issuer("Tienda Kemper E2E")
     return key, issuer["id"]
 
 
