@@ -1,6 +1,7 @@
 """The page-layout engine the printed documents share (Ecuador's RIDE, Mexico's printed CFDI): blocks
 (boxes of labelled fields, tables, two stacks side by side) flowed onto A4 pages and drawn with
-reportlab's canvas. A country adds its masthead, its own blocks and its page footer.
+reportlab's canvas, and the pieces a masthead is made of (bold lines, "Label: value" rows, the
+issuer's logo scaled to its area). A country adds its masthead, its own blocks and its page footer.
 
 Layout and painting are two passes: layout places everything into one display list per page, then
 the painter draws them, so every page can say "Página i de N". Tables repeat their title and header
@@ -206,6 +207,12 @@ class Layout:
     def image(self, x: float, y: float, w: float, h: float, image: ImageReader) -> None:
         self.pages[self.page].append(("I", x, y, w, h, image))
 
+    def logo(self, image: ImageReader, x: float, top: float, width: float, height: float, *, centred: bool) -> None:
+        """Draws `image` scaled to fit the area `width` x `height` whose top left is (x, top), in the
+        middle of its height and, when `centred`, of its width (else at its left)."""
+        w, h = scaled(image, width, height)
+        self.image(x + (width - w) / 2 if centred else x, top - (height + h) / 2, w, h, image)
+
     def need(self, height: float) -> bool:
         """Moves to the next page unless `height` fits below the cursor; True when it moved."""
         if self.y - height >= self.bottom or self.y >= CONTINUATION_TOP:
@@ -259,6 +266,21 @@ class Layout:
             top -= lead
         for i, text in enumerate(lines):
             self.text(x if below else x + label_w, baseline(top - i * lead, lead, size), text, font, size)
+
+    def bold_steps(self, text: str, size: float, lead: float, width: float,
+                   max_lines: int) -> list[tuple[float, tuple]]:
+        """("T", ...) steps for `draw_steps`: `text` in bold wrapped to `width`, `lead` per line."""
+        return [(lead, ("T", line, BOLD, size)) for line in self.wrap(text, BOLD, size, width, max_lines)]
+
+    def label_value_steps(self, rows: Sequence[tuple[str, str]], width: float, max_lines: int,
+                          lead: float) -> list[tuple[float, tuple]]:
+        """("LV", ...) steps for `draw_steps`: a "Label: value" per row with a value, `lead` per line."""
+        steps: list[tuple[float, tuple]] = []
+        for label, value in rows:
+            if value:
+                label_w, lines, below = self.label_value(label, value, width, max_lines)
+                steps.append(((len(lines) + below) * lead, ("LV", label, label_w, lines, below)))
+        return steps
 
     def draw_steps(self, x: float, top: float, steps: Sequence[tuple[float, tuple]], lead: float) -> None:
         """Draws (height, step) steps one under the other from `top`: ("T", text, font, size) a line,

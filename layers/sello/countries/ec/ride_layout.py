@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sello import pdf_layout
 from sello.pdf_fonts import BOLD, REGULAR, text_width
 from sello.pdf_layout import (
-    BOX_PAD, CONTENT_W, GAP, MARGIN, PAGE_H, PAGE_W, SIZE, TOP, Column, Columns, Fields, Table, baseline, fit, scaled,
+    BOX_PAD, CONTENT_W, GAP, MARGIN, PAGE_H, PAGE_W, SIZE, TOP, Column, Columns, Fields, Table, baseline, fit,
 )
 
 __all__ = ["BOX_PAD", "CONTENT_W", "MARGIN", "PAGE_H", "PAGE_W", "REGULAR", "SIZE", "TOP", "Column", "Columns",
@@ -70,20 +70,13 @@ class _Layout(pdf_layout.Layout):
 
         # Left: the issuer. Laid out first as (line height, draw) steps to know the box height.
         inner = left_w - 2 * BOX_PAD
-        steps: list[tuple[float, tuple]] = []
-        for text in self.wrap(m.name, BOLD, 11, inner, 3):
-            steps.append((13.0, ("T", text, BOLD, 11.0)))
+        steps = self.bold_steps(m.name, 11.0, 13.0, inner, 3)
         if m.trade_name and m.trade_name != m.name:
-            for text in self.wrap(m.trade_name, BOLD, 9, inner, 2):
-                steps.append((11.0, ("T", text, BOLD, 9.0)))
+            steps += self.bold_steps(m.trade_name, 9.0, 11.0, inner, 2)
         steps.append((4.0, ("S",)))
-        for label, value in m.details:
-            if value:
-                label_w, lines, below = self.label_value(label, value, inner, 4)
-                steps.append(((len(lines) + below) * 9.5, ("LV", label, label_w, lines, below)))
+        steps += self.label_value_steps(m.details, inner, 4, 9.5)
         for legend in m.legends:
-            for text in self.wrap(legend, BOLD, SIZE, inner, 2):
-                steps.append((9.5, ("T", text, BOLD, SIZE)))
+            steps += self.bold_steps(legend, SIZE, 9.5, inner, 2)
         left_h = sum(h for h, _ in steps) + 2 * BOX_PAD
 
         # Right: tax id, document, authorization, barcode.
@@ -96,9 +89,7 @@ class _Layout(pdf_layout.Layout):
         if m.logo is not None:
             height = max(left_h + GAP + LOGO_MIN_H, right_h)
             area_h = min(height - left_h - GAP, LOGO_MAX_H)
-            w, h = scaled(m.logo, left_w, area_h)
-            area_top = top - (height - left_h - GAP - area_h) / 2
-            self.image(MARGIN + (left_w - w) / 2, area_top - (area_h + h) / 2, w, h, m.logo)
+            self.logo(m.logo, MARGIN, top - (height - left_h - GAP - area_h) / 2, left_w, area_h, centred=True)
         self.box(MARGIN, top - height, left_w, left_h)
         self.draw_steps(MARGIN + BOX_PAD, top - height + left_h - BOX_PAD, steps, lead=9.5)
 

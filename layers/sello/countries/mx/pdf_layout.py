@@ -19,7 +19,7 @@ from sello import pdf_layout
 from sello.pdf_fonts import BOLD, REGULAR, text_width
 from sello.pdf_layout import (
     BOX_PAD, CONTENT_W, GAP, LEAD, MARGIN, PAD_X, PAD_Y, PAGE_H, PAGE_W, SIZE, TOP, Column, Columns, Fields, Table,
-    baseline, fit, scaled, wrap,
+    baseline, fit, wrap,
 )
 
 __all__ = ["CONTENT_W", "MARGIN", "PAGE_H", "PAGE_W", "REGULAR", "SIZE", "TOP", "Column", "Columns", "Fields",
@@ -75,11 +75,7 @@ class _Layout(pdf_layout.Layout):
         title_h = LEAD + 2 * PAD_Y
         inner_x = self.x + QR_SIDE + GAP
         inner_w = self.w - QR_SIDE - GAP - PAD_X
-        steps: list[tuple[float, tuple]] = []  # (height, what to draw) beside the code
-        for label, value in block.facts:
-            if value:
-                label_w, lines, below = self.label_value(label, value, inner_w, 2)
-                steps.append(((len(lines) + below) * LEAD, ("LV", label, label_w, lines, below)))
+        steps = self.label_value_steps(block.facts, inner_w, 2, LEAD)  # (height, what to draw) beside the code
         for label, value in block.texts:
             if value:
                 steps.append((LEAD, ("T", label)))
@@ -113,33 +109,22 @@ class _Layout(pdf_layout.Layout):
 
         # Left: the issuer, laid out first as (line height, draw) steps to know the box height.
         inner = left_w - 2 * BOX_PAD
-        steps: list[tuple[float, tuple]] = []
-        for text in self.wrap(m.name, BOLD, 11, inner, 3):
-            steps.append((13.0, ("T", text, BOLD, 11.0)))
+        steps = self.bold_steps(m.name, 11.0, 13.0, inner, 3)
         steps.append((3.0, ("S",)))
-        for label, value in m.issuer_rows:
-            if value:
-                label_w, lines, below = self.label_value(label, value, inner, 3)
-                steps.append(((len(lines) + below) * 9.5, ("LV", label, label_w, lines, below)))
+        steps += self.label_value_steps(m.issuer_rows, inner, 3, 9.5)
         left_h = sum(h for h, _ in steps) + 2 * BOX_PAD
 
         # Right: the document's name and identity.
         inner_r = right_w - 2 * BOX_PAD
-        rows = []
-        for label, value in m.document_rows:
-            if value:
-                label_w, lines, below = self.label_value(label, value, inner_r, 2)
-                rows.append(((len(lines) + below) * 10.0, label, label_w, lines, below))
-        right_h = 18 + sum(r[0] for r in rows) + 2 * BOX_PAD
+        rows = self.label_value_steps(m.document_rows, inner_r, 2, 10.0)
+        right_h = 18 + sum(h for h, _ in rows) + 2 * BOX_PAD
         height = max(left_h, right_h)
 
         # The issuer's box sits at the bottom of the masthead, under the logo when there is one.
         if m.logo is not None:
             height = max(left_h + GAP + LOGO_MIN_H, right_h)
             area_h = min(height - left_h - GAP, LOGO_MAX_H)
-            w, h = scaled(m.logo, left_w, area_h)
-            area_top = top - (height - left_h - GAP - area_h) / 2
-            self.image(MARGIN, area_top - (area_h + h) / 2, w, h, m.logo)
+            self.logo(m.logo, MARGIN, top - (height - left_h - GAP - area_h) / 2, left_w, area_h, centred=False)
         else:  # without a logo, the issuer's box takes the masthead's whole height
             left_h = height
         self.box(MARGIN, top - height, left_w, left_h)
@@ -149,10 +134,7 @@ class _Layout(pdf_layout.Layout):
         x, y = right_x + BOX_PAD, top - BOX_PAD
         title, size = fit(m.title, BOLD, 13, inner_r, shrink=True)
         self.text(x, baseline(y, 18, size), title, BOLD, size)
-        y -= 18
-        for row_h, label, label_w, lines, below in rows:
-            self.draw_label_value(x, y, label, label_w, lines, below, lead=10.0)
-            y -= row_h
+        self.draw_steps(x, y - 18, rows, lead=10.0)
         self.y = top - height - GAP
 
     # -- painting -----------------------------------------------------------------------------
