@@ -139,8 +139,9 @@ class LocalStackProcess:
         self.workdir = workdir
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SELLO_", "MOTO_"))}
         env.update(extra_env or {})
+        # every port free, the PAC simulator's too: two stacks (a benchmark and a test) can run at once
         command = [sys.executable, "-m", "local", "--api-port", "0", "--moto-port", "0", "--sri-port", "0",
-                   "--json-ready", "--outbox-dir", str(workdir / "outbox")]
+                   "--pac-port", "0", "--json-ready", "--outbox-dir", str(workdir / "outbox")]
         self.stdout, self.stderr = workdir / "stdout.log", workdir / "stderr.log"
         with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
             self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err,
