@@ -207,7 +207,7 @@ def _stamp_request(issuer_id: str | None, customer_email: str | None):
             raise Unprocessable(_l("xml_base64 is not valid base64."), code="invalid_value",
                                 path="xml_base64") from None
     return StampRequest(issuer_id=options.issuer_id, data=data,
-                                 customer_email=str(options.customer_email) if options.customer_email else None)
+                        customer_email=str(options.customer_email) if options.customer_email else None)
 
 
 @router.get("/v1/documents", summary="List documents", tags=_DOCUMENTS,
