@@ -138,9 +138,10 @@ def read_private_key(data: bytes, password: str, *, path: str = "private_key",
 
     A wrong password and a damaged file are told apart where the file allows it: the key's structure
     is read first without the password (a file that is not a key at all fails there), then decrypted.
-    Damage inside the encrypted part mostly still decrypts, to something that is not a key: reported
-    as a damaged file. Damage in its last cipher blocks breaks the decryption's padding check exactly
-    as a wrong password does, and is reported as one (nothing in the file can tell the two apart)."""
+    What fails after that is reported on the password: a wrong password mostly breaks the decryption's
+    padding check, but about one time in 256 the padding happens to check and it decrypts to something
+    that is not a key, which is also what damage inside the encrypted part does; nothing in the file
+    tells those apart without the right password, so that answer names both."""
 
     def not_a_key(message=None) -> Unprocessable:
         return Unprocessable(message or _l("The file is not a private key (.key), or it is damaged."),
@@ -169,11 +170,12 @@ def read_private_key(data: bytes, password: str, *, path: str = "private_key",
         try:
             key = load(data, password.encode())
         except ValueError as exc:
-            # cryptography: "Incorrect password, could not decrypt key" when the decryption fails,
-            # "Invalid private key" when it decrypts to something that is not a key (damage).
+            # cryptography: "Incorrect password, could not decrypt key" when the padding check fails,
+            # "Invalid private key" when it decrypts to something that is not a key (see above).
             if "password" in str(exc).lower():
                 raise wrong_password() from None
-            raise not_a_key() from None
+            raise Unprocessable(_l("The password does not open this private key (.key), or the file is "
+                                   "damaged."), code="wrong_certificate_password", path=password_path) from None
         except UnsupportedAlgorithm:
             raise not_a_key(unreadable) from None
     except UnsupportedAlgorithm:
