@@ -36,10 +36,6 @@ logger = Logger(service="sello")
 STORES = {"shopify": shopify, "woocommerce": woocommerce}
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    return next((value for key, value in headers.items() if key.lower() == name), None)
-
-
 def idempotency_key(integration_id: str, order_id: str, refund_id: str | None = None) -> str:
     key = f"store:{integration_id}:order:{order_id}"
     return f"{key}:refund:{refund_id}" if refund_id else key

@@ -30,7 +30,6 @@ from sello.stores import (
 
 SIGNATURE_HEADER = "x-shopify-hmac-sha256"
 TOPIC_HEADER = "x-shopify-topic"
-DELIVERY_HEADERS = ("x-shopify-event-id", "x-shopify-webhook-id")
 PAID_TOPICS = frozenset({"orders/paid"})
 REFUND_TOPICS = frozenset({"refunds/create"})
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})

@@ -30,7 +30,6 @@ from sello.stores import (
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPIC_HEADER = "x-wc-webhook-topic"
-DELIVERY_HEADERS = ("x-wc-webhook-delivery-id",)
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 PAID_STATUSES = frozenset({"processing", "completed", "refunded"})
 
