@@ -3,7 +3,11 @@ its own role (no managed policies) and its own log group."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+import shutil
+from pathlib import Path
+
+import jsii
+from aws_cdk import BundlingOptions, Duration, ILocalBundling, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -11,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from sello.catalog import FunctionSpec, function_name
 
-from infra.layer import ARCHITECTURE, ROOT, RUNTIME
+from infra.layer import ARCHITECTURE, HANDLER_PATH, IGNORED, ROOT, RUNTIME, compile_bytecode
 from infra.nag import acknowledge
 
 SERVICE_NAME = "sello"
@@ -22,9 +26,21 @@ def construct_name(spec: FunctionSpec) -> str:
     return "".join(part.capitalize() for part in spec.name.split("_"))
 
 
+@jsii.implements(ILocalBundling)
+class HandlerBundling:
+    """Local bundling of the handlers: the functions/ folder with its CPython 3.13 bytecode, like the
+    layer's (/var/task is read-only too: without it every cold start compiles its handler again)."""
+
+    def try_bundle(self, output_dir: str, options: BundlingOptions) -> bool:  # options: nothing to read
+        shutil.copytree(ROOT / "functions", output_dir, ignore=IGNORED, dirs_exist_ok=True)
+        compile_bytecode(Path(output_dir), HANDLER_PATH)
+        return True
+
+
 def handler_code() -> lambda_.Code:
     """The functions/ folder, shared by every function (one asset)."""
-    return lambda_.Code.from_asset(str(ROOT / "functions"), exclude=["**/__pycache__", "*.pyc"])
+    return lambda_.Code.from_asset(str(ROOT / "functions"), exclude=["**/__pycache__", "*.pyc"],
+                                   bundling=BundlingOptions(image=RUNTIME.bundling_image, local=HandlerBundling()))
 
 
 class SelloFunction(Construct):

@@ -27,6 +27,7 @@ LOCK_FILE = ROOT / "uv.lock"
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 RUNTIME_PATH = "/opt/python"  # where Lambda puts a layer's python/ folder
+HANDLER_PATH = "/var/task"  # where Lambda puts a function's code
 # The bytecode compiler: CPython 3.13 as WebAssembly (npm package `pyodide`, pinned in package.json),
 # run by Node, which the CDK needs anyway. Bytecode is platform independent; only the version counts.
 COMPILER = ROOT / "infra" / "compile_bytecode.mjs"
@@ -101,14 +102,15 @@ def _run(cmd: list[str]) -> str:
     return done.stdout
 
 
-def compile_bytecode(folder: Path) -> None:
+def compile_bytecode(folder: Path, runtime_path: str = RUNTIME_PATH) -> None:
     """Writes the CPython 3.13 bytecode of every module under `folder` (unchecked-hash .pyc files,
-    valid whatever the files' timestamps become), naming the sources by their path on Lambda."""
+    valid whatever the files' timestamps become), naming the sources by their path on Lambda,
+    `runtime_path`."""
     node = shutil.which("node")
     if not node or not (NODE_MODULES / "pyodide").is_dir():
-        raise RuntimeError("compiling the Lambda layer's bytecode needs Node and the npm package pyodide "
+        raise RuntimeError("compiling the Lambda bytecode needs Node and the npm package pyodide "
                            f"in {NODE_MODULES}; `make install` (npm ci) installs it")
-    _run([node, str(COMPILER), str(folder), RUNTIME_PATH])
+    _run([node, str(COMPILER), str(folder), runtime_path])
 
 
 @jsii.implements(ILocalBundling)

@@ -98,7 +98,8 @@ def test_the_bootstrap_location_is_the_one_the_makefile_uses():
 
 @pytest.mark.slow
 def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
-    """Slow (pip downloads about 20 MB of wheels on a cold cache): the layer exactly as deployed."""
+    """Slow (pip downloads about 20 MB of wheels on a cold cache): the layer and the handlers' code
+    exactly as deployed."""
     try:
         _, template = synthesize(tmp_path, bundle=True)
     except RuntimeError as exc:
@@ -141,6 +142,16 @@ def test_real_synthesis_builds_an_arm64_layer_with_sello(tmp_path):
     for source in sources:  # pydantic, Powertools, lxml's Python parts, sello: all compiled for 3.13
         assert_runtime_bytecode(source)
     assert {p.name.split(".")[-2] for p in asset.rglob("*.pyc")} == {"cpython-313"}
+    # The handlers' own code, in every function's asset, compiled the same way for /var/task.
+    keys = {r["Properties"]["Code"]["S3Key"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Lambda::Function" and "S3Key" in r["Properties"].get("Code", {})}
+    (handlers,) = [tmp_path / f"asset.{key.removesuffix('.zip')}" for key in keys
+                   if (tmp_path / f"asset.{key.removesuffix('.zip')}" / "api" / "documents.py").is_file()]
+    sources = list(handlers.rglob("*.py"))
+    assert len(sources) > 20
+    for source in sources:
+        assert_runtime_bytecode(source)
+    assert b"/var/task/api/documents.py" in (handlers / "api" / "__pycache__" / "documents.cpython-313.pyc").read_bytes()
 
 
 def assert_runtime_bytecode(source):
