@@ -19,17 +19,20 @@ BASELINES = (
     ("baseline_boto3", "boto3"),
     ("baseline_runtime", "bench.baseline_runtime"),
 )
-# A country's modules load on a function's first call (sello.countries.ec.plugin imports each step's
-# module when the step runs), so they are counted with the function that first calls them.
+# A country's modules load on a function's first call (get_plugin loads the country's plugin module, which
+# imports each step's module when the step runs), so they are counted with the function that first calls
+# them.
+_EC = "sello.countries.ec.plugin"
+_EC_DOCUMENTS = f"functions.api.documents, {_EC}, sello.countries.ec.documents, sello.countries.ec.xml"
 COLD_IMPORTS = (
     ("api_accounts", "functions.api.accounts", 300),
     ("api_issuers", "functions.api.issuers", 300),
-    ("api_documents", "functions.api.documents, sello.countries.ec.documents, sello.countries.ec.xml", 300),
+    ("api_documents", _EC_DOCUMENTS, 300),
     ("authorizer", "functions.api.authorizer", 300),
-    ("workflow_sign", "functions.workflow.sign, sello.countries.ec.xml, sello.countries.ec.xades", 700),
-    ("workflow_sign_mx", "functions.workflow.sign, sello.countries.mx.cfdi", None),
-    ("workflow_submit", "functions.workflow.submit, sello.countries.ec.sri", None),
-    ("workflow_render", "functions.workflow.render, sello.countries.ec.ride, sello.countries.ec.ride_layout",
+    ("workflow_sign", f"functions.workflow.sign, {_EC}, sello.countries.ec.xml, sello.countries.ec.xades", 700),
+    ("workflow_sign_mx", "functions.workflow.sign, sello.countries.mx.plugin, sello.countries.mx.cfdi", None),
+    ("workflow_submit", f"functions.workflow.submit, {_EC}, sello.countries.ec.sri", None),
+    ("workflow_render", f"functions.workflow.render, {_EC}, sello.countries.ec.ride, sello.countries.ec.ride_layout",
      None),
     ("certificate_expiry", "functions.scheduled.certificate_expiry", None),
     ("workflow_restart", "functions.scheduled.workflow_restart", None),
@@ -38,7 +41,7 @@ COLD_IMPORTS = (
 # (name, modules, code): the cold import and then the first request's own work, which a cold start also
 # pays (a model's validator is built when it first validates). Reported next to the import alone.
 FIRST_USE = (
-    ("api_documents_first_body", "functions.api.documents, sello.countries.ec.documents, sello.countries.ec.xml",
+    ("api_documents_first_body", _EC_DOCUMENTS,
      "from sello.models.document_request import CreateDocumentRequest; "
      "CreateDocumentRequest.model_validate_json(open('events/documents/create_invoice.body.json').read())"),
 )

@@ -185,12 +185,13 @@ def install_country(monkeypatch, plugin: Any, code: str = "ZZ") -> None:
     from sello.settings import get_settings
 
     module = types.ModuleType(f"country_{code.lower()}")
-    module.plugin = plugin
-    module.__path__ = []  # a package, so that its (empty) error examples import as a plugin's do
+    module.__path__ = []  # a package, so that its plugin and (empty) error examples import as a country's do
+    plugin_module = types.ModuleType(f"{module.__name__}.plugin")
+    plugin_module.plugin = plugin
     examples = types.ModuleType(f"{module.__name__}.error_examples")
     examples.TAX_ID_CODES, examples.DOCUMENT_CODES, examples.examples = (), (), lambda: ()
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    monkeypatch.setitem(sys.modules, examples.__name__, examples)
+    for each in (module, plugin_module, examples):
+        monkeypatch.setitem(sys.modules, each.__name__, each)
     monkeypatch.setitem(countries._PLUGINS, code, module.__name__)
     monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
     monkeypatch.setenv("SELLO_POLL_FIRST_WAIT_SECONDS", "0")

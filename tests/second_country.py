@@ -28,13 +28,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pydantic import ConfigDict, Field, StringConstraints
 
 from local import certs
-from sello.countries import (
-    AuthorityUnavailable,
-    NumberedDocument,
-    PollOutcome,
-    PreparedDocument,
-    SubmitOutcome,
-)
+from sello.countries import AuthorityUnavailable, NumberedDocument, PreparedDocument
+from sello.countries.outcomes import PollOutcome, SubmitOutcome
 from sello.errors import Unprocessable
 from sello.models.certificate_files import CertificateFile, CertificateUpload, UploadedFile
 from sello.models.certificates import Password

@@ -90,7 +90,7 @@ from lxml import etree
 from local.sri.arithmetic import differences
 from local.simserver import SimulatorServer
 from local.sri.signature import InvalidSignature, verify
-from sello.countries import AuthorityMessage
+from sello.countries.outcomes import AuthorityMessage
 from sello.countries.ec import clave as claves
 # The schemas as SRI applies them (both RIMPE legends), compiled by the one function Sello's check uses.
 from sello.countries.ec.xsd import compile_schema

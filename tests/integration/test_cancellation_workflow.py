@@ -10,7 +10,8 @@ import pytest
 
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.workflow import StepFunctionsStarter
-from sello.countries import AuthorityMessage, AuthorityUnavailable, CancellationOutcome, CancelOutcome
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage, CancellationOutcome, CancelOutcome
 from sello.settings import get_settings
 from tests.helpers import install_country
 from tests.integration.test_workflow import ACCOUNT, CUSTOMER, ScriptedAuthority, blob, wait_for

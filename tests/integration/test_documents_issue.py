@@ -31,7 +31,8 @@ from sello.adapters.documents_repo import DynamoDocumentsRepo, DynamoIdempotency
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.sequences import DynamoSequences, SequenceKey
-from sello.countries import NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import NumberedDocument, PreparedDocument
+from sello.countries.outcomes import PollOutcome, SubmitOutcome
 from sello.errors import SelloError, Unprocessable
 from sello.ids import new_id
 from sello.models.certificates import CertificateSummary, UploadCertificateRequest

@@ -14,14 +14,8 @@ from sello.adapters import aws as aws_clients
 from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.dynamo import DynamoStore
 from sello.adapters.workflow import StepFunctionsStarter
-from sello.countries import (
-    AuthorityMessage,
-    AuthorityUnavailable,
-    CancellationOutcome,
-    CancelOutcome,
-    PollOutcome,
-    SubmitOutcome,
-)
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage, CancellationOutcome, CancelOutcome, PollOutcome, SubmitOutcome
 from sello.services import workflow
 from sello.services.logos import logo_key
 from sello.services.workflow import poll_wait_seconds

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from lxml import etree
 
-from sello.countries import AuthorityMessage, AuthorityUnavailable
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage
 from sello.countries.ec.sri import SriClient
 from sello.settings import Settings
 

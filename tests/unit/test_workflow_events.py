@@ -57,8 +57,11 @@ def country(aws, monkeypatch):
 
     plugin = ScriptedAuthority()
     module = types.ModuleType("scripted_country")
-    module.plugin = plugin
+    module.__path__ = []
+    plugin_module = types.ModuleType("scripted_country.plugin")
+    plugin_module.plugin = plugin
     monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(sys.modules, plugin_module.__name__, plugin_module)
     monkeypatch.setitem(countries._PLUGINS, COUNTRY, module.__name__)
     monkeypatch.setattr(sign_task, "credentials", FakeCredentials)
     return plugin

@@ -33,7 +33,8 @@ from typing import Any, Literal
 from sello.adapters.blobs import document_key
 from sello.adapters.documents_repo import document_keys
 from sello.adapters.dynamo import ConditionFailed
-from sello.countries import AuthorityMessage, AuthorityUnavailable, get_plugin
+from sello.countries import AuthorityUnavailable, get_plugin
+from sello.countries.outcomes import AuthorityMessage
 from sello.errors import Conflict, ServiceUnavailable
 from sello.i18n import DEFAULT_LANGUAGE, _l
 from sello.ids import iso, utcnow

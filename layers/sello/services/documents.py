@@ -52,8 +52,6 @@ from sello.adapters.blobs import S3Blobs
 from sello.adapters.documents_repo import Claim, DynamoDocumentsRepo, DynamoIdempotency
 from sello.adapters.dynamo import MAX_ITEM_BYTES, DynamoStore, item_size
 from sello.adapters.issuers_repo import DynamoIssuersRepo
-from sello.adapters.mailer import Mailer, SesMailer
-from sello.adapters.rate_limits import DynamoRateLimiter
 from sello.adapters.sequences import DynamoSequences, SequenceKey
 from sello.adapters.workflow import StepFunctionsStarter
 from sello.countries import AuthorityUnavailable, CountryPlugin, PreparedDocument, get_plugin, supported_countries
@@ -82,6 +80,7 @@ from sello.settings import Settings, get_settings
 from sello.validation import InvalidBody, body_errors, validate_body
 
 if TYPE_CHECKING:  # downloads, delivery and email limits load with the routes that use them
+    from sello.adapters.mailer import Mailer
     from sello.services.downloads import Download
     from sello.services.email_limits import RateLimiter
 
@@ -331,6 +330,8 @@ class DocumentService:
         self.claims = claims
         self.starter = starter
         self.files = files
+        # Made when the first email is sent if not given (SES, the table's counters): a cold start of
+        # any other request loads neither.
         self.mailer = mailer
         self.limiter = limiter
         self.settings = settings
@@ -647,6 +648,12 @@ class DocumentService:
             raise Unprocessable(_l("The document's customer has no email; give the address in `to`."),
                                 code="email_required", path="to")
         settings = self.settings or get_settings()
+        if self.mailer is None:
+            from sello.adapters.mailer import SesMailer
+            self.mailer = SesMailer()
+        if self.limiter is None:
+            from sello.adapters.rate_limits import DynamoRateLimiter
+            self.limiter = DynamoRateLimiter(DynamoStore(settings.table_name))
         take_email(self.limiter, settings, account_id, document_email_limits(settings, environment, doc.id),
                    self.clock(), "document")
         issuer = self.issuers.get_issuer(account_id, doc.issuer_id) if self.issuers is not None else None
@@ -678,5 +685,4 @@ def default_service() -> DocumentService:
     return DocumentService(
         DynamoDocumentsRepo(store), issuers=DynamoIssuersRepo(store), sequences=DynamoSequences(store),
         claims=DynamoIdempotency(store), starter=StepFunctionsStarter(settings.state_machine_arn),
-        files=S3Blobs(settings.bucket_name), mailer=SesMailer(), limiter=DynamoRateLimiter(store),
-        settings=settings)
+        files=S3Blobs(settings.bucket_name), settings=settings)

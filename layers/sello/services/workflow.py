@@ -40,7 +40,8 @@ from sello.adapters.blobs import S3Blobs, document_key
 from sello.adapters.documents_repo import document_keys
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore
 from sello.adapters.mailer import Mailer, SesMailer
-from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage, PollOutcome, SubmitOutcome
 from sello.ids import iso, utcnow
 from sello.i18n import DEFAULT_LANGUAGE
 from sello.models.common import Model

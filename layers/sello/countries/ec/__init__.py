@@ -1,5 +1,1 @@
 """Ecuador: SRI's offline electronic-invoicing scheme."""
-
-from sello.countries.ec.plugin import plugin
-
-__all__ = ["plugin"]

@@ -12,13 +12,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sello.countries import NeutralCountry, NumberedDocument, PollOutcome, PreparedDocument, SubmitOutcome
+from sello.countries import NeutralCountry, NumberedDocument, PreparedDocument
 from sello.countries.ec import tax_ids
 from sello.countries.ec.issuer_flags import EcuadorIssuerFlags
 from sello.settings import get_settings
 
 if TYPE_CHECKING:
     from cryptography import x509
+
+    from sello.countries.outcomes import PollOutcome, SubmitOutcome
 
 
 TITLES = {"invoice": "Factura", "credit_note": "Nota de crédito", "debit_note": "Nota de débito",

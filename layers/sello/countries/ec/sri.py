@@ -30,7 +30,8 @@ from typing import Literal
 import httpx
 from lxml import etree
 
-from sello.countries import AuthorityMessage, AuthorityUnavailable, PollOutcome, SubmitOutcome
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage, PollOutcome, SubmitOutcome
 from sello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

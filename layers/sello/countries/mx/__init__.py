@@ -14,7 +14,3 @@ The fiscal core is a set of plain modules, each importable on its own:
 - pac: the PAC port and its SW Sapien adapter (stamp, recover).
 - cfdi: the CFDI built from a prepared document, sealed with the CSD and checked against the XSD.
 """
-
-from sello.countries.mx.plugin import plugin
-
-__all__ = ["plugin"]

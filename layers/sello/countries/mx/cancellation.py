@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field
 
-from sello.countries import AuthorityMessage, CancellationOutcome
+from sello.countries.outcomes import AuthorityMessage, CancellationOutcome
 from sello.countries.mx.requests import RelatedDocument
 from sello.errors import Unprocessable
 from sello.i18n import _l

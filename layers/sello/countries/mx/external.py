@@ -43,7 +43,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from sello.countries import ExternalDocument, PreparedDocument
+from sello.countries import PreparedDocument
+from sello.countries.outcomes import ExternalDocument
 from sello.countries.mx import catalogs, cfdi, csd
 from sello.countries.mx.documents import CFDI_TYPES
 from sello.errors import Unprocessable

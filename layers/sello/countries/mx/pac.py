@@ -54,7 +54,8 @@ from urllib.parse import urlsplit
 import httpx
 from lxml import etree
 
-from sello.countries import AuthorityMessage, AuthorityUnavailable
+from sello.countries import AuthorityUnavailable
+from sello.countries.outcomes import AuthorityMessage
 from sello.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

@@ -19,16 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sello.countries import (
-    AuthorityUnavailable,
-    CancellationOutcome,
-    CancelOutcome,
-    ExternalDocument,
-    NumberedDocument,
-    PollOutcome,
-    PreparedDocument,
-    SubmitOutcome,
-)
+from sello.countries import AuthorityUnavailable, NumberedDocument, PreparedDocument
+from sello.countries.outcomes import CancellationOutcome, CancelOutcome, ExternalDocument, PollOutcome, SubmitOutcome
 from sello.countries.mx import rfc
 from sello.settings import get_settings
 
