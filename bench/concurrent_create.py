@@ -70,7 +70,7 @@ def measure(creations: int) -> dict:
     from local.certs import DEMO_PASSWORD, DEMO_RUC, make_p12
     from local.stack import HOST, _set_environment, serialize_dynamodb
     from sello.adapters import aws
-    from sello.models.certificates import UploadCertificateRequest
+    from sello.models.certificate_api import UploadCertificateRequest
     from sello.models.document_request import CreateDocumentRequest
     from sello.models.issuers import CreateIssuerRequest
     from sello.services import accounts, certificates, documents, issuers

@@ -34,7 +34,7 @@ from sello.http import (
 from sello import countries
 from sello.i18n import _l
 from sello.models.certificate_files import CertificateUpload
-from sello.models.certificates import CertificateView
+from sello.models.certificate_api import CertificateView
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import IssuerBody, certificate_upload_body
 from sello.models.issuers import MAX_ISSUER_BYTES, IssuerList, IssuerView

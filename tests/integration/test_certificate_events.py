@@ -12,7 +12,7 @@ import pytest
 
 from local import certs
 from sello.errors import Unprocessable
-from sello.models.certificates import UploadCertificateForm
+from sello.models.certificate_api import UploadCertificateForm
 from sello.services import events
 from sello.services.webhooks import default_service as webhooks
 from sello.settings import get_settings

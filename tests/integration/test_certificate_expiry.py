@@ -19,7 +19,7 @@ from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore
 from sello.adapters.mailer import Mail, SesMailer
 from sello.models.accounts import Account
-from sello.models.certificates import UploadCertificateForm
+from sello.models.certificate_api import UploadCertificateForm
 from sello.models.issuers import CreateIssuerRequest, Issuer
 from sello.services.certificates import CertificateService
 from sello.services.issuers import IssuerService

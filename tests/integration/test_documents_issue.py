@@ -35,7 +35,8 @@ from sello.countries import NumberedDocument, PreparedDocument
 from sello.countries.outcomes import PollOutcome, SubmitOutcome
 from sello.errors import SelloError, Unprocessable
 from sello.ids import new_id
-from sello.models.certificates import CertificateSummary, UploadCertificateRequest
+from sello.models.certificate_api import UploadCertificateRequest
+from sello.models.certificates import CertificateSummary
 from sello.models.document_request import CreateDocumentRequest
 from sello.models.documents import Document
 from sello.models.issuers import EmissionPoint, Establishment, Issuer

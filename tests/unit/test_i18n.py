@@ -208,7 +208,7 @@ def test_the_ride_domain_is_written_in_spanish_and_translated_to_english():
 
 
 def test_certificate_warnings_are_answered_in_the_request_language():
-    from sello.models.certificates import CertificateWarning
+    from sello.models.certificate_api import CertificateWarning
 
     warning = CertificateWarning.of("certificate_expiring", _l(
         "The certificate expires on {date}; upload its replacement.", date="2026-05-01 00:00 UTC"))

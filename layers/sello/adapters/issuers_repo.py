@@ -21,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
-from sello.adapters.kms import Sealed
 from sello.catalog import TABLE
 from sello.ids import iso
 from sello.models.certificates import Certificate, CertificateSummary
@@ -123,6 +122,8 @@ def _certificate_item(c: Certificate) -> dict:
 
 
 def _certificate(item: dict) -> Certificate:
+    from sello.adapters.kms import Sealed  # with the first certificate read: a lookup of issuers needs none
+
     sealed = item.get("private_key")
     return Certificate(
         account_id=item["account_id"], issuer_id=item["issuer_id"], serial=item["serial"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sello.models.certificates import UploadCertificateForm, UploadCertificateRequest
+from sello.models.certificate_api import UploadCertificateForm, UploadCertificateRequest
 from sello.models.common import RequestBody
 
 

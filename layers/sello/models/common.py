@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import core_schema
 
@@ -31,14 +30,25 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
 
-class EmailStr(pydantic.EmailStr):
-    """pydantic's EmailStr (the same validation, errors and schema), except that email-validator,
-    whose import compiles large regular expressions, loads with the first address validated instead of
-    with the first model that declares one: a cold start that validates no address skips it."""
+class EmailStr(str):
+    """An email address, validated as pydantic's EmailStr validates it (its validate_email: the same
+    checks and errors) and shown in JSON schemas as a string of format `email`. Neither pydantic's
+    network types nor email-validator, whose import compiles large regular expressions, load before
+    the first address is validated: a cold start that validates none skips them."""
 
     @classmethod
     def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(cls._validate, core_schema.str_schema())
+        return core_schema.no_info_after_validator_function(_valid_email, core_schema.str_schema())
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: Any) -> dict[str, Any]:
+        return {**handler(schema), "type": "string", "format": "email"}
+
+
+def _valid_email(value: str) -> str:
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
 
 
 class Model(BaseModel):

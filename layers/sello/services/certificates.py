@@ -45,14 +45,9 @@ from sello.errors import Conflict, NotFound, SelloError, Unprocessable
 from sello.i18n import Translator, _l, _ln, translator
 from sello.ids import iso, utcnow
 from sello.models.accounts import Account, Environment
+from sello.models.certificate_api import CertificateHistoryEntry, CertificateView, CertificateWarning
 from sello.models.certificate_files import CertificateUpload, UploadedFile
-from sello.models.certificates import (
-    Certificate,
-    CertificateHistoryEntry,
-    CertificateView,
-    CertificateWarning,
-    certificate_status,
-)
+from sello.models.certificates import Certificate, certificate_status
 from sello.models.common import CONTROL_CHARACTERS
 from sello.models.issuers import Issuer
 from sello.services import pkcs12 as pkcs12_files
