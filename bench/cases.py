@@ -99,7 +99,8 @@ def _ecuador():
     from sello.countries import get_plugin
     from sello.countries.ec import ride
     from sello.models.document_request import CreateDocumentRequest
-    from sello.models.issuers import CreateIssuerRequest, Issuer
+    from sello.models.issuer_api import CreateIssuerRequest
+    from sello.models.issuers import Issuer
 
     events = EVENTS
     now = datetime.now(UTC)

@@ -72,7 +72,7 @@ def measure(creations: int) -> dict:
     from sello.adapters import aws
     from sello.models.certificate_api import UploadCertificateRequest
     from sello.models.document_request import CreateDocumentRequest
-    from sello.models.issuers import CreateIssuerRequest
+    from sello.models.issuer_api import CreateIssuerRequest
     from sello.services import accounts, certificates, documents, issuers
     from sello.settings import get_settings
 

@@ -34,7 +34,7 @@ from sello.errors import Unprocessable
 from sello.models.certificate_files import CertificateFile, CertificateUpload, UploadedFile
 from sello.models.certificates import Password
 from sello.models.common import EmailStr, RequestBody, text
-from sello.models.issuers import IssuerFields
+from sello.models.issuer_api import IssuerFields
 
 CODE, NAME = "XN", "Tierra Nueva"
 TAX_ID = "TNA010101AB1"

@@ -37,7 +37,8 @@ from sello.models.certificate_files import CertificateUpload
 from sello.models.certificate_api import CertificateView
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import IssuerBody, certificate_upload_body
-from sello.models.issuers import MAX_ISSUER_BYTES, IssuerList, IssuerView
+from sello.models.issuer_api import IssuerList, IssuerView
+from sello.models.issuers import MAX_ISSUER_BYTES
 from sello.services import accounts, certificates, issuers, logos
 
 router = Router()

@@ -7,7 +7,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+# The table's shape and API Gateway's own answers are the catalog's too, in modules of their own so that
+# a function's adapters and error handling load them without the rest.
+from sello.gateway_errors import GATEWAY_ERRORS  # noqa: F401
 from sello.plans import RETRY_AFTER_SECONDS
+from sello.table import TABLE, TableSpec  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -149,20 +153,6 @@ def is_public(method: str, path: str) -> bool:
                for public_method, public in PUBLIC_ROUTES)
 
 
-# DynamoDB single table: key names and the one GSI.
-@dataclass(frozen=True)
-class TableSpec:
-    partition_key: str = "pk"
-    sort_key: str = "sk"
-    gsi_name: str = "gsi1"
-    gsi_partition_key: str = "gsi1pk"
-    gsi_sort_key: str = "gsi1sk"
-    ttl_attribute: str = "expires_at"
-
-
-TABLE = TableSpec()
-
-
 def function_name(stage: str, name: str) -> str:
     """A function's physical name (FunctionSpec.name within the stage)."""
     return f"sello-{stage}-{name}"
@@ -178,31 +168,6 @@ def resource_names(stage: str, account: str) -> dict[str, str]:
         "configuration_set": f"sello-{stage}",
     }
 
-
-# What API Gateway answers by itself, before or instead of a function, by gateway response type:
-# (status, code, message). infra/api.py declares them as gateway responses and the local gateway
-# answers with them. A None status keeps API Gateway's own; a None message is its own text
-# ($context.error.messageString). `$context.authorizer.<key>` is that value of the context the
-# authorizer answered with, which API Gateway puts in (empty when the context has no such key).
-GATEWAY_ERRORS: dict[str, tuple[int | None, str, str | None]] = {
-    "UNAUTHORIZED": (401, "unauthorized", "A valid API key is required."),
-    # A Deny says why in its context: functions/api/authorizer.py sets both (e.g. api_key_revoked).
-    "ACCESS_DENIED": (403, "$context.authorizer.error_code", "$context.authorizer.error_message"),
-    # REST APIs answer a path or method no resource has with this one (a 403 by default).
-    "MISSING_AUTHENTICATION_TOKEN": (404, "route_not_found", "No such route."),
-    "REQUEST_TOO_LARGE": (413, "payload_too_large", "The request is too large."),
-    # Over the per-key throttle of the account's plan, a public route's or the stage's (sello.plans).
-    "THROTTLED": (429, "too_many_requests", "Too many requests; retry later."),
-    "QUOTA_EXCEEDED": (429, "quota_exceeded",
-                       "The request quota of this account's plan is used up until the next period starts."),
-    # The authorizer function failed (raised something other than "Unauthorized") or answered
-    # something that is not a policy.
-    "AUTHORIZER_FAILURE": (500, "authorizer_failure", "The API key could not be checked; retry later."),
-    "AUTHORIZER_CONFIGURATION_ERROR": (500, "authorizer_failure",
-                                       "The API key could not be checked; retry later."),
-    "DEFAULT_4XX": (None, "bad_request", None),
-    "DEFAULT_5XX": (None, "gateway_error", None),
-}
 
 # Headers of those answers (static values, as API Gateway allows): a 429 says when to retry.
 GATEWAY_HEADERS: dict[str, dict[str, str]] = {

@@ -24,7 +24,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from sello import validation
-from sello.catalog import GATEWAY_ERRORS
 from sello.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -33,6 +32,7 @@ from sello.errors import (
     Unprocessable,
     UnsupportedMediaType,
 )
+from sello.gateway_errors import GATEWAY_ERRORS
 from sello.i18n import DEFAULT_LANGUAGE, Message, Translator, _l, language_of, negotiate, translator
 from sello.models.common import (
     MAX_PAGE_SIZE,

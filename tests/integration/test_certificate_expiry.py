@@ -20,7 +20,8 @@ from sello.adapters.kms import KmsKeystore
 from sello.adapters.mailer import Mail, SesMailer
 from sello.models.accounts import Account
 from sello.models.certificate_api import UploadCertificateForm
-from sello.models.issuers import CreateIssuerRequest, Issuer
+from sello.models.issuer_api import CreateIssuerRequest
+from sello.models.issuers import Issuer
 from sello.services.certificates import CertificateService
 from sello.services.issuers import IssuerService
 from sello.settings import get_settings

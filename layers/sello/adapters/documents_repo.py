@@ -42,7 +42,7 @@ from sello.adapters.dynamo import (
     condition_failed,
     item_at_failure,
 )
-from sello.catalog import TABLE
+from sello.table import TABLE
 from sello.ids import iso, random_token, sha256_hex
 from sello.models.documents import Document, DocumentFilter
 

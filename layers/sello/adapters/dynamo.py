@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from sello.adapters import aws
 from sello.adapters.cursors import CursorSealer, default_sealer
-from sello.catalog import TABLE
+from sello.table import TABLE
 from sello.errors import BadRequest
 from sello.i18n import _l
 

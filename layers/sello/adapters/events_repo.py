@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sello.adapters.dynamo import PK, SK, DynamoStore, account_pk
-from sello.catalog import TABLE
+from sello.table import TABLE
 from sello.ids import iso
 
 RETENTION = timedelta(days=30)

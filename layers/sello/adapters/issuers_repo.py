@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk, parse_dt
-from sello.catalog import TABLE
+from sello.table import TABLE
 from sello.ids import iso
 from sello.models.certificates import Certificate, CertificateSummary
 from sello.models.issuers import Issuer

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sello.adapters.dynamo import PK, SK, ConditionFailed, DynamoStore, account_pk
-from sello.catalog import TABLE
+from sello.table import TABLE
 
 # A transaction can also fail because another one touched the same counter at the same moment;
 # then it is tried again, this many times in all.

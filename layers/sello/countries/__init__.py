@@ -106,7 +106,7 @@ class CountryPlugin(Protocol):
     # The same body, one model per document type (type -> model, each with `type` as a literal and an
     # example, titled "<country> · <type>"): shown in the OpenAPI document only, never run.
     document_request_variants: Mapping[str, type[BaseModel]]
-    # The body of POST /v1/issuers whose `country` is this one (models.issuers.IssuerFields and the
+    # The body of POST /v1/issuers whose `country` is this one (models.issuer_api.IssuerFields and the
     # country's own fields). Its fields are stored with the issuer as validated (models.issuers.Issuer)
     # and shown by its view; `prepare` reads them back (a country's own with `issuer.country_fields`).
     issuer_request_model: type[BaseModel]
@@ -273,7 +273,7 @@ class NoFlags(BaseModel):
 class NeutralCountry:
     """The optional members of a plugin, as a country that uses the country-neutral shapes has them:
     documents as models.document_request (establishment and emission point, one variant per type),
-    issuers as models.issuers.CreateIssuerRequest (head office, establishments, emission points, and
+    issuers as models.issuer_api.CreateIssuerRequest (head office, establishments, emission points, and
     `flags` by `issuer_flags_model`), the certificate as a PKCS#12 file, no certificate rules of its own
     and no certificate number. A plugin inherits it or not: get_plugin serves what a plugin leaves out
     from here. Models are imported when first asked for, so a function that needs none loads none."""
@@ -294,7 +294,7 @@ class NeutralCountry:
 
     @property
     def issuer_request_model(self) -> type[BaseModel]:
-        from sello.models.issuers import CreateIssuerRequest
+        from sello.models.issuer_api import CreateIssuerRequest
 
         return CreateIssuerRequest
 

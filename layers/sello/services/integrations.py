@@ -27,7 +27,7 @@ from aws_lambda_powertools import Logger
 from sello.adapters.dynamo import PK, SK, DynamoStore
 from sello.adapters.issuers_repo import DynamoIssuersRepo
 from sello.adapters.kms import KmsKeystore, Sealed, wipe
-from sello.catalog import TABLE
+from sello.table import TABLE
 from sello.countries import get_plugin
 from sello.errors import NotFound, Unprocessable
 from sello.i18n import _l

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -21,9 +21,12 @@ from sello.i18n import _l
 from sello.ids import is_id, new_id, utcnow
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.country_bodies import IssuerEnvelope
-from sello.models.issuers import MAX_ISSUER_BYTES, Issuer, IssuerList, IssuerView
+from sello.models.issuers import MAX_ISSUER_BYTES, Issuer
 from sello.settings import get_settings
 from sello.validation import validate_body
+
+if TYPE_CHECKING:
+    from sello.models.issuer_api import IssuerList, IssuerView
 
 logger = Logger(service="sello")
 
@@ -56,6 +59,9 @@ def find_issuer(repo: IssuerLookup, account_id: str, issuer_id: str) -> Issuer:
 
 
 class IssuerService:
+    """The issuers API's service. Its views (models.issuer_api) load with its first answer: the documents
+    API imports this module for the lookups above and never answers with them."""
+
     def __init__(self, repo: IssuersRepo, clock: Callable[[], datetime] = utcnow):
         self.repo = repo
         self.clock = clock
@@ -86,12 +92,18 @@ class IssuerService:
                               tax_id=tax_id),
                            code="issuer_exists", path="tax_id")
         logger.info("issuer created", account_id=account_id, issuer_id=issuer.id, country=issuer.country)
+        from sello.models.issuer_api import IssuerView
+
         return IssuerView.of(issuer, now)
 
     def view(self, account_id: str, issuer_id: str) -> IssuerView:
+        from sello.models.issuer_api import IssuerView
+
         return IssuerView.of(find_issuer(self.repo, account_id, issuer_id), self.clock())
 
     def list(self, account_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> IssuerList:
+        from sello.models.issuer_api import IssuerList, IssuerView
+
         issuers, next_cursor = self.repo.list_issuers(account_id, limit, cursor)
         now = self.clock()
         return IssuerList(data=[IssuerView.of(i, now) for i in issuers], next_cursor=next_cursor)

@@ -10,7 +10,7 @@ from sello.countries.mx.issuer import MexicoIssuerFields, validate_issuer
 from sello.models.certificate_files import CertificateFile, CertificateUpload
 from sello.models.certificates import Password
 from sello.models.common import EmailStr, RequestBody
-from sello.models.issuers import IssuerFields
+from sello.models.issuer_api import IssuerFields
 
 ISSUER_EXAMPLE = {
     "country": "MX", "tax_id": "EKU9003173C9", "legal_name": "ESCUELA KEMPER URGATE",
