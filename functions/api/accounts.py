@@ -8,6 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+import sello
 from sello.http import error_doc, make_app, principal, request_translator, route_responses
 from sello.models.accounts import (
     SIGN_UP_ACCEPTED,
@@ -189,3 +190,6 @@ app = make_app(router)
 
 def handler(event, context):
     return app.resolve(event, context)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -27,6 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponse,
 )
 
+import sello
 from sello.errors import Forbidden, Unauthorized
 from sello.i18n import negotiate, translator
 from sello.plans import usage_key
@@ -88,3 +89,6 @@ def handler(event, context):
         usage_identifier_key=usage_key(key.account_id))
     policy.allow_all_routes()
     return policy.asdict()
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi import swagger_ui
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from pydantic import Field
 
+import sello
 from sello import catalog
 from sello.http import make_app, request_translator, route_responses
 from sello.i18n import _l
@@ -205,3 +206,6 @@ app = make_app(router)
 
 def handler(event, context):
     return app.resolve(event, context)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
+import sello
 from sello.http import (
     PageCursor,
     PageLimit,
@@ -388,3 +389,6 @@ app = make_app(router, raw_paths={_STAMP_PATH: _XML_TYPES})
 
 def handler(event, context):
     return app.resolve(event, context)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from pydantic import BaseModel, ValidationError
 
+import sello
 from sello.errors import BadRequest, Unprocessable, UnsupportedMediaType
 from sello.http import (
     BodyValidationError,
@@ -293,3 +294,6 @@ app = make_app(router, multipart_paths=(r"/v1/issuers/[^/]+/certificate", _LOGO_
 
 def handler(event, context):
     return app.resolve(event, context)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+import sello
 from sello.http import PageCursor, PageLimit, error_doc, make_app, principal, route_responses
 from sello.models.common import DEFAULT_PAGE_SIZE
 from sello.models.webhooks import (
@@ -147,3 +148,6 @@ app = make_app(router)
 
 def handler(event, context):
     return app.resolve(event, context)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

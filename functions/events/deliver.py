@@ -8,6 +8,7 @@ import json
 
 from aws_lambda_powertools import Logger
 
+import sello
 from sello.services.deliveries import default_deliverer
 
 logger = Logger(service="sello")
@@ -24,3 +25,6 @@ def handler(event, context):
             logger.exception("delivery not handled", message_id=record["messageId"])
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

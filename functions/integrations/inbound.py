@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 
+import sello
 from sello.errors import BadRequest, SelloError, Unauthorized
 from sello.i18n import _l, negotiate, translator
 from sello.services.integrations import integration_not_found
@@ -39,3 +40,6 @@ def handler(event, context):
         payload = {"error": _error(status).to_dict(translator(language))}
     return {"statusCode": status, "headers": {"Content-Type": "application/json"},
             "body": json.dumps(payload, ensure_ascii=False)}
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -9,6 +9,7 @@ import json
 
 from aws_lambda_powertools import Logger
 
+import sello
 from sello.services.store_orders import default_service
 
 logger = Logger(service="sello")
@@ -24,3 +25,6 @@ def handler(event, context):
             logger.exception("store order failed", message_id=record.get("messageId"))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
+import sello
 from sello.ids import utcnow
 from sello.services.certificates import send_expiry_warnings
 
@@ -28,3 +29,6 @@ def handler(event, context):
         # Fail the invocation so it is retried (warnings already sent are not repeated) and alarms fire.
         raise RuntimeError(f"{report.failed} certificate expiry warning(s) could not be sent")
     return asdict(report)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

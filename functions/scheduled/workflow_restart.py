@@ -9,6 +9,7 @@ from dataclasses import asdict
 
 from aws_lambda_powertools import Logger
 
+import sello
 from sello.services.documents import start_pending_workflows
 
 logger = Logger(service="sello")
@@ -21,3 +22,6 @@ def handler(event, context):
         # Fail the invocation so alarms fire; the documents stay pending for the next run.
         raise RuntimeError(f"{report.failed} document workflow(s) could not be started")
     return asdict(report)
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sello
 from sello.services import certificates
 from sello.services.certificates import CertificateNotTrusted, CertificateService
 from sello.services.issuers import find_issuer
@@ -53,3 +54,6 @@ def credentials() -> SigningCredentials:
 
 def handler(event, context):
     return DocumentWorkflow.from_settings(credentials()).sign(TaskInput.model_validate(event))
+
+
+sello.loaded()  # the last line: this function's modules are loaded (sello/__init__.py)
