@@ -18,7 +18,7 @@ help:
 	@echo "make test    install, then run every test (unit, integration, infra, end-to-end)"
 	@echo "make synth   CloudFormation into cdk.out/ (offline)"
 	@echo "make demo    the main job against a fresh local stack, step by step (COUNTRY=MX for Mexico)"
-	@echo "make bench   benchmarks, JSON into bench/results.json"
+	@echo "make bench   benchmarks, JSON into bench/results.json (SECTIONS=\"cold_import warm\": only those)"
 	@echo "make messages  extract the texts people read, update the catalogs (layers/sello/locale), compile them"
 	@echo "make deploy  SENDER_EMAIL=... [STAGE=dev]: deploy to the AWS account of your credentials (CDK)"
 
@@ -52,7 +52,7 @@ demo: install
 	$(RUN) python -m local.demo --country $(COUNTRY)
 
 bench: install
-	$(RUN) python -m bench
+	$(RUN) python -m bench $(SECTIONS)
 
 messages: install
 	$(RUN) python -m tools.messages

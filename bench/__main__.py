@@ -89,22 +89,17 @@ def timed(fn, runs: int) -> dict:
     return {"median_ms": median_ms(samples), "runs": runs}
 
 
-def main() -> None:
-    from bench import cases, concurrent_create, localload
+def cold_imports() -> dict:
+    from bench import cases
 
-    results = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count()},
-        "cold_import": {},
-        "warm": {},
-    }
+    results = {}
     compile_sources()
     # Each case with bytecode (what Lambda runs) and compiled from source (what it ran before the layer
     # shipped bytecode), each run beside a run of the baseline measured the same way.
     for name, modules in cases.BASELINES:
         r = cold_import(modules)
         r["from_source"] = cold_import(modules, from_source=True)
-        results["cold_import"][name] = r
+        results[name] = r
     baseline = dict(cases.BASELINES)["baseline_runtime"]
     for name, module, target_ms in cases.COLD_IMPORTS:
         r = cold_import_against(module, baseline)
@@ -112,25 +107,67 @@ def main() -> None:
         r["meets_target"] = target_ms is None or r["median_ms"] < target_ms
         r["from_source"] = cold_import_against(module, baseline, from_source=True)
         r["bytecode_to_source"] = round(r["median_ms"] / r["from_source"]["median_ms"], 2)
-        results["cold_import"][name] = r
+        results[name] = r
     # Models build their validators on first use, not on import: what that first use adds.
     for name, modules, then in cases.FIRST_USE:
-        results["cold_import"][name] = cold_import_against(modules, baseline, then=then)
+        results[name] = cold_import_against(modules, baseline, then=then)
+    return results
+
+
+def warm() -> dict:
+    from bench import cases
+
+    results = {}
     for name, fn, runs, target_ms in cases.warm_cases():
         r = timed(fn, runs)
         r["target_ms"] = target_ms
         r["meets_target"] = target_ms is None or r["median_ms"] < target_ms
-        results["warm"][name] = r
-    warm = results["warm"]
+        results[name] = r
     # Mexico's signing path against satcfdi's own build and sign, measured in this run (aim: no slower).
-    warm["build_seal_validate_10_concept_cfdi"]["ratio_to_satcfdi"] = round(
-        warm["build_seal_validate_10_concept_cfdi"]["median_ms"]
-        / warm["satcfdi_build_and_sign_10_concept_cfdi"]["median_ms"], 2)
-    results["concurrent_create"] = concurrent_create.run()
-    results["local_load"] = localload.run()
+    results["build_seal_validate_10_concept_cfdi"]["ratio_to_satcfdi"] = round(
+        results["build_seal_validate_10_concept_cfdi"]["median_ms"]
+        / results["satcfdi_build_and_sign_10_concept_cfdi"]["median_ms"], 2)
+    return results
+
+
+def _concurrent_create() -> dict:
+    from bench import concurrent_create
+
+    return concurrent_create.run()
+
+
+def _local_load() -> dict:
+    from bench import localload
+
+    return localload.run()
+
+
+SECTIONS = {"cold_import": cold_imports, "warm": warm, "concurrent_create": _concurrent_create,
+            "local_load": _local_load}
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench` runs every section; `python -m bench cold_import warm` only those, keeping the
+    other sections of results.json as they were. Each section says when and where it ran (`runs`): the
+    figures compared within a section always come from the same run."""
+    unknown = [name for name in argv if name not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"unknown section {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
+    chosen = argv or list(SECTIONS)
+    results = json.loads(OUT.read_text()) if argv and OUT.exists() else {}
+    machine = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    runs = results.setdefault("runs", {})
+    earlier = results.pop("machine", None)  # files written before sections said where they ran
+    for name in SECTIONS:
+        if earlier and name in results:
+            runs.setdefault(name, earlier)
+    for name in chosen:
+        results[name] = SECTIONS[name]()
+        runs[name] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **machine}
+    results = {"runs": runs, **{name: results[name] for name in SECTIONS if name in results}}
     OUT.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
