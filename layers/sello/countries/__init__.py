@@ -1,6 +1,7 @@
 """Country plugins. The API and the workflow pick a plugin by the issuer's country and never branch
-on the country otherwise. Adding a country means adding a package here (its plugin, and the examples of
-its errors for the OpenAPI document: `error_examples`, see below) and one line in _PLUGINS.
+on the country otherwise. Adding a country means adding a package here (its `plugin` module, and the
+examples of its errors for the OpenAPI document: `error_examples`, see below) and one line in _PLUGINS.
+What an authority answers the workflow's steps is in `outcomes`.
 
 A plugin owns everything that differs between countries: the shape of the requests (the document
 body, the issuer body, the certificate files), the tax id, the certificate rules, and each step of
