@@ -1,6 +1,8 @@
 """Store integrations: connect a Shopify or WooCommerce store to an issuer, read and change the
 connection, and see what became of each order the store reported (services/integrations.py). The
-store's webhook secret is taken once and never shown."""
+store's webhook secret is taken once and never shown. An integration is of the API key's environment,
+and the other environment's integrations are not found (a test key never changes how live orders are
+issued)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,12 @@ _NOT_FOUND = error_doc("integration_not_found")
 _SETTINGS_ERRORS = {404: error_doc("issuer_not_found"), 422: error_doc("store_country_not_supported")}
 
 
+def _scope() -> tuple[str, str]:
+    """The caller's account and environment, which every integration route is confined to."""
+    caller = principal(router)
+    return caller.account_id, caller.environment
+
+
 @router.post(
     "/v1/integrations", summary="Connect a store", tags=_TAGS, status_code=201,
     description="Connects a Shopify or WooCommerce store to an issuer: paid orders become invoices and refunds "
@@ -43,20 +51,19 @@ _SETTINGS_ERRORS = {404: error_doc("issuer_not_found"), 422: error_doc("store_co
     responses=route_responses(201, "Store connected", _SETTINGS_ERRORS, body=True),
 )
 def create_integration(body: Annotated[CreateIntegrationRequest, Body()]) -> IntegrationView:
-    caller = principal(router)
-    return integrations.default_service().create(caller.account_id, caller.environment, body)
+    return integrations.default_service().create(*_scope(), body)
 
 
 @router.get("/v1/integrations", summary="List store integrations", tags=_TAGS,
             responses=route_responses(200, "A page of integrations", {400: error_doc("invalid_cursor")}))
 def list_integrations(limit: PageLimit = DEFAULT_PAGE_SIZE, cursor: PageCursor = None) -> IntegrationList:
-    return integrations.default_service().list(principal(router).account_id, limit, cursor)
+    return integrations.default_service().list(*_scope(), limit, cursor)
 
 
 @router.get("/v1/integrations/<integration_id>", summary="Get a store integration", tags=_TAGS,
             responses=route_responses(200, "The integration", {404: _NOT_FOUND}))
 def get_integration(integration_id: _INTEGRATION_ID) -> IntegrationView:
-    return integrations.default_service().view(principal(router).account_id, integration_id)
+    return integrations.default_service().view(*_scope(), integration_id)
 
 
 @router.patch(
@@ -69,7 +76,7 @@ def get_integration(integration_id: _INTEGRATION_ID) -> IntegrationView:
 )
 def update_integration(integration_id: _INTEGRATION_ID,
                        body: Annotated[UpdateIntegrationRequest, Body()]) -> IntegrationView:
-    return integrations.default_service().update(principal(router).account_id, integration_id, body)
+    return integrations.default_service().update(*_scope(), integration_id, body)
 
 
 @router.delete("/v1/integrations/<integration_id>", summary="Disconnect a store", tags=_TAGS, status_code=204,
@@ -77,7 +84,7 @@ def update_integration(integration_id: _INTEGRATION_ID,
                responses={**route_responses(204, "Disconnected", {404: _NOT_FOUND}),
                           204: {"description": "Disconnected", "content": {}}})  # no body
 def delete_integration(integration_id: _INTEGRATION_ID):
-    integrations.default_service().delete(principal(router).account_id, integration_id)
+    integrations.default_service().delete(*_scope(), integration_id)
     return Response(status_code=204)
 
 
@@ -89,7 +96,7 @@ def delete_integration(integration_id: _INTEGRATION_ID):
     responses=route_responses(200, "A page of orders", {400: error_doc("invalid_cursor"), 404: _NOT_FOUND}))
 def list_orders(integration_id: _INTEGRATION_ID, limit: PageLimit = DEFAULT_PAGE_SIZE,
                 cursor: PageCursor = None) -> StoreOrderList:
-    return integrations.default_service().orders(principal(router).account_id, integration_id, limit, cursor)
+    return integrations.default_service().orders(*_scope(), integration_id, limit, cursor)
 
 
 @router.post(
@@ -102,7 +109,7 @@ def list_orders(integration_id: _INTEGRATION_ID, limit: PageLimit = DEFAULT_PAGE
     responses=route_responses(202, "Order pending", {404: error_doc("integration_not_found",
                                                                     "store_order_not_found")}))
 def retry_order(integration_id: _INTEGRATION_ID, order_id: _ORDER_ID) -> StoreOrderView:
-    _, order = integrations.default_service().retry(principal(router).account_id, integration_id, order_id)
+    _, order = integrations.default_service().retry(*_scope(), integration_id, order_id)
     store_orders.default_service().enqueue({"integration_id": integration_id, "order_id": order_id})
     return integrations.order_view(order)
 

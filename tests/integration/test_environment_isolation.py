@@ -7,7 +7,10 @@ real account taken live by its owner:
   account is live; from then on a test key cannot register an issuer, replace a certificate (which
   would change what live documents are signed with) or change a logo, and reading stays open;
 - documents: a test key does not see, download or email live documents; what it issues is a test
-  document, numbered and idempotent in the test environment only (test_documents_issue.py)."""
+  document, numbered and idempotent in the test environment only (test_documents_issue.py), and it
+  cannot cancel one (test_documents_cancel.py);
+- store integrations, webhook endpoints and events belong to one environment: a test key does not see
+  or change the live ones (test_integrations_api.py, test_webhooks_api.py)."""
 
 from __future__ import annotations
 

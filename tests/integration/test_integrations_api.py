@@ -71,3 +71,26 @@ def test_bad_bodies_are_422_with_the_field(issuer_id):
                                                          "webhook_secret": "12345678",
                                                          "issuer_id": "iss_00000000000000000000"})
     assert (status, error["error"]["code"]) == (404, "issuer_not_found")
+
+
+def test_a_test_key_neither_sees_nor_changes_a_live_integration(issuer_id):
+    live = dict(ACCOUNT_A, environment="live", key_id="key_live")
+    body = {"kind": "shopify", "store_domain": "cafe.myshopify.com", "webhook_secret": "shpss_0123456789",
+            "issuer_id": issuer_id, "establishment": "001", "emission_point": "001", "allow_anonymous": False}
+    status, created = request("POST", "/v1/integrations", body, principal=live)
+    assert (status, created["environment"]) == (201, "live")
+    service = integrations.default_service()
+    reason = {"code": "customer_tax_id_missing", "message": "no RUC", "path": "tax_id"}
+    service.record_order(created["id"], "5901234567890", status="not_invoiceable", reason=reason,
+                         payload={"id": 5901234567890})
+    before = (service.get(created["id"]), service.order(created["id"], "5901234567890"))
+    path = f"/v1/integrations/{created['id']}"
+    for method, route, sent in (("GET", path, None), ("PATCH", path, {"allow_anonymous": True}),
+                                ("DELETE", path, None), ("GET", f"{path}/orders", None),
+                                ("POST", f"{path}/orders/5901234567890/retry", None)):
+        status, error = request(method, route, sent)
+        assert (status, error["error"]["code"]) == (404, "integration_not_found"), (method, route)
+    assert request("GET", "/v1/integrations")[1]["data"] == []
+    assert (service.get(created["id"]), service.order(created["id"], "5901234567890")) == before
+    assert [i["id"] for i in request("GET", "/v1/integrations", principal=live)[1]["data"]] == [created["id"]]
+    assert request("PATCH", path, {"allow_anonymous": True}, principal=live)[0] == 200

@@ -33,21 +33,22 @@ def test_a_store_is_connected_to_an_issuer(service, issuer_id):
     assert created.id.startswith("int_") and created.inbound_path == f"/v1/integrations/{created.id}/inbound"
     assert (created.store_domain, created.tax_id_field, created.allow_anonymous, created.environment) == \
         ("cafe-andino.myshopify.com", "ruc", True, "test")
-    shown = service.view(ACCOUNT, created.id).model_dump(mode="json")
+    shown = service.view(ACCOUNT, "test", created.id).model_dump(mode="json")
     assert "webhook_secret" not in shown and "s3cr3t" not in str(shown)
     item = service.get(created.id)
     assert b"s3cr3t" not in bytes(item["webhook_secret"]["ciphertext"])  # sealed with KMS
     assert service.secret(item) == "s3cr3t-de-la-tienda"
-    assert [i.id for i in service.list(ACCOUNT).data] == [created.id]
-    assert service.list(OTHER).data == []
+    assert [i.id for i in service.list(ACCOUNT, "test").data] == [created.id]
+    assert service.list(OTHER, "test").data == []
     settings = integrations.store_settings(item)
     assert (settings.issuer_id, settings.establishment, settings.tax_id_field) == (issuer_id, "001", "ruc")
 
 
 def test_another_accounts_integration_is_not_found(service, issuer_id):
     created = service.create(ACCOUNT, "test", body(issuer_id))
-    for call in (lambda: service.view(OTHER, created.id), lambda: service.delete(OTHER, created.id),
-                 lambda: service.view(ACCOUNT, "int_doesnotexist"), lambda: service.orders(OTHER, created.id)):
+    for call in (lambda: service.view(OTHER, "test", created.id), lambda: service.delete(OTHER, "test", created.id),
+                 lambda: service.view(ACCOUNT, "test", "int_doesnotexist"),
+                 lambda: service.orders(OTHER, "test", created.id)):
         with pytest.raises(NotFound) as caught:
             call()
         assert caught.value.code == "integration_not_found"
@@ -72,10 +73,11 @@ def test_a_country_without_a_store_mapping_cannot_connect_a_store(service, issue
 
 def test_an_integration_is_updated_and_its_secret_rotated(service, issuer_id):
     created = service.create(ACCOUNT, "test", body(issuer_id))
-    updated = service.update(ACCOUNT, created.id, {"allow_anonymous": False, "webhook_secret": "nuevo-secreto-1"})
+    updated = service.update(ACCOUNT, "test", created.id,
+                             {"allow_anonymous": False, "webhook_secret": "nuevo-secreto-1"})
     assert (updated.allow_anonymous, updated.tax_id_field, updated.establishment) == (False, "ruc", "001")
     assert service.secret(service.get(created.id)) == "nuevo-secreto-1"
-    assert [i.id for i in service.list(ACCOUNT).data] == [created.id]
+    assert [i.id for i in service.list(ACCOUNT, "test").data] == [created.id]
 
 
 def test_orders_are_recorded_listed_retried_and_deleted_with_the_integration(service, issuer_id):
@@ -89,7 +91,7 @@ def test_orders_are_recorded_listed_retried_and_deleted_with_the_integration(ser
         service.record_refund(created.id, "1043", refund_id, {"id": int(refund_id)})
     service.record_credit(created.id, "1043", "10", "doc_cccccccccccccccccccc")
     service.record_credit(created.id, "1043", "9", "doc_bbbbbbbbbbbbbbbbbbbb")
-    listed = {o.id: o for o in service.orders(ACCOUNT, created.id).data}
+    listed = {o.id: o for o in service.orders(ACCOUNT, "test", created.id).data}
     assert (listed["1042"].status, listed["1042"].reason.code) == ("not_invoiceable", "customer_tax_id_missing")
     assert listed["1043"].status == "invoiced"  # the worker sets it once the credit notes are issued
     assert listed["1043"].document_ids == ["doc_aaaaaaaaaaaaaaaaaaaa", "doc_bbbbbbbbbbbbbbbbbbbb",
@@ -98,10 +100,10 @@ def test_orders_are_recorded_listed_retried_and_deleted_with_the_integration(ser
     # a refund of an order not reported yet makes a pending record, without a payload to issue from
     record = service.record_refund(created.id, "1044", "11", {"id": 11})
     assert (record["status"], list(record["refunds"])) == ("pending", ["11"]) and "payload" not in record
-    _, order = service.retry(ACCOUNT, created.id, "1042")
+    _, order = service.retry(ACCOUNT, "test", created.id, "1042")
     assert order["status"] == "pending" and "reason" not in order and order["payload"] == '{"id":1042}'
     with pytest.raises(NotFound) as caught:
-        service.retry(ACCOUNT, created.id, "9999")
+        service.retry(ACCOUNT, "test", created.id, "9999")
     assert caught.value.code == "store_order_not_found"
-    service.delete(ACCOUNT, created.id)
+    service.delete(ACCOUNT, "test", created.id)
     assert service.get(created.id) is None and service.order(created.id, "1043") is None

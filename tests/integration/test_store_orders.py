@@ -131,14 +131,14 @@ def test_an_order_without_the_tax_id_is_not_invoiceable_until_the_integration_al
     assert deliver(orders, integration, order) == 200
     work(orders, queue)
     service = integrations.default_service()
-    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    [listed] = service.orders(ACCOUNT, "test", integration["id"]).data
     assert (listed.status, listed.reason.code, listed.reason.path) == ("not_invoiceable", "customer_tax_id_missing",
                                                                        "ruc")
     assert account_documents() == []
-    service.update(ACCOUNT, integration["id"], {"allow_anonymous": True})
-    service.retry(ACCOUNT, integration["id"], str(order["id"]))
+    service.update(ACCOUNT, "test", integration["id"], {"allow_anonymous": True})
+    service.retry(ACCOUNT, "test", integration["id"], str(order["id"]))
     orders.process({"integration_id": integration["id"], "order_id": str(order["id"])})
-    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    [listed] = service.orders(ACCOUNT, "test", integration["id"]).data
     assert listed.status == "invoiced" and listed.reason is None and len(account_documents()) == 1
 
 
@@ -147,10 +147,10 @@ def test_retrying_an_invoiced_order_leaves_it_invoiced(orders, integration, queu
     assert deliver(orders, integration, order) == 200
     work(orders, queue)
     service = integrations.default_service()
-    _, retried = service.retry(ACCOUNT, integration["id"], str(order["id"]))
+    _, retried = service.retry(ACCOUNT, "test", integration["id"], str(order["id"]))
     assert retried["status"] == "invoiced"
     orders.process({"integration_id": integration["id"], "order_id": str(order["id"])})
-    [listed] = service.orders(ACCOUNT, integration["id"]).data
+    [listed] = service.orders(ACCOUNT, "test", integration["id"]).data
     assert (listed.status, len(listed.document_ids)) == ("invoiced", 1) and len(account_documents()) == 1
 
 

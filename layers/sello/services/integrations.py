@@ -6,12 +6,14 @@ Items (single table):
 
 | item        | pk                 | sk                | gsi1pk                          |
 |-------------|--------------------|-------------------|---------------------------------|
-| integration | INTEGRATION#<id>   | INTEGRATION       | ACCOUNT#<account>#INTEGRATIONS  |
-| order       | INTEGRATION#<id>   | ORDER#<order id>  |                                 |
+| integration | INTEGRATION#<id>   | INTEGRATION       | ACCOUNT#<account>#INTEGRATIONS#<environment> |
+| order       | INTEGRATION#<id>   | ORDER#<order id>  |                                              |
 
 An integration is keyed by its own id because the store's deliveries name only that (the inbound URL
-carries no API key); the account's list goes through the index. Every read on behalf of a caller
-checks the account, so another account's integration is simply not found. The store's webhook secret
+carries no API key); the account's list goes through the index. An integration belongs to the
+environment of the key that connected it (its orders become documents of that environment), and every
+read or change on behalf of a caller checks the account and the environment, so another account's
+integration, or one of the other environment, is simply not found. The store's webhook secret
 is sealed with KMS (bound to the integration and account) and never returned or logged."""
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ def integration_pk(integration_id: str) -> str:
     return f"INTEGRATION#{integration_id}"
 
 
-def integrations_index(account_id: str) -> str:
-    return f"ACCOUNT#{account_id}#INTEGRATIONS"
+def integrations_index(account_id: str, environment: str) -> str:
+    return f"ACCOUNT#{account_id}#INTEGRATIONS#{environment}"
 
 
 def inbound_path(integration_id: str) -> str:
@@ -148,12 +150,13 @@ class IntegrationService:
     def _stored(item: dict[str, Any]) -> dict[str, Any]:
         stored = {key: value for key, value in item.items() if value is not None}
         stored.update({PK: integration_pk(item["id"]), SK: INTEGRATION_SK, "type": "integration",
-                       GSI_PK: integrations_index(item["account_id"]), GSI_SK: item["created_at"] + "#" + item["id"]})
+                       GSI_PK: integrations_index(item["account_id"], item["environment"]),
+                       GSI_SK: item["created_at"] + "#" + item["id"]})
         return stored
 
-    def find(self, account_id: str, integration_id: str) -> dict[str, Any]:
+    def find(self, account_id: str, environment: str, integration_id: str) -> dict[str, Any]:
         item = self.get(integration_id)
-        if item is None or item["account_id"] != account_id:
+        if item is None or (item["account_id"], item["environment"]) != (account_id, environment):
             raise integration_not_found()
         return item
 
@@ -163,16 +166,18 @@ class IntegrationService:
             return None
         return self.store.get(integration_pk(integration_id), INTEGRATION_SK)
 
-    def view(self, account_id: str, integration_id: str) -> IntegrationView:
-        return view(self.find(account_id, integration_id))
+    def view(self, account_id: str, environment: str, integration_id: str) -> IntegrationView:
+        return view(self.find(account_id, environment, integration_id))
 
-    def list(self, account_id: str, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None) -> IntegrationList:
-        items, next_cursor = self.store.query(integrations_index(account_id), limit=limit, cursor=cursor, index=True)
+    def list(self, account_id: str, environment: str, limit: int = DEFAULT_PAGE_SIZE,
+             cursor: str | None = None) -> IntegrationList:
+        items, next_cursor = self.store.query(integrations_index(account_id, environment), limit=limit,
+                                              cursor=cursor, index=True)
         return IntegrationList(data=[view(item) for item in items], next_cursor=next_cursor)
 
-    def update(self, account_id: str, integration_id: str, body: Any) -> IntegrationView:
+    def update(self, account_id: str, environment: str, integration_id: str, body: Any) -> IntegrationView:
         request = validate_body(UpdateIntegrationRequest, body)
-        item = self.find(account_id, integration_id)
+        item = self.find(account_id, environment, integration_id)
         item.update(self._settings_fields(request, account_id, item))
         if request.store_domain:
             item["store_domain"] = request.store_domain
@@ -183,9 +188,9 @@ class IntegrationService:
         logger.info("integration updated", account_id=account_id, integration_id=integration_id)
         return view(item)
 
-    def delete(self, account_id: str, integration_id: str) -> None:
+    def delete(self, account_id: str, environment: str, integration_id: str) -> None:
         """The integration and its orders' records; the documents issued stay."""
-        self.find(account_id, integration_id)
+        self.find(account_id, environment, integration_id)
         pk = integration_pk(integration_id)
         for item in self.store.query_all(pk):
             self.store.table.delete_item(Key={PK: pk, SK: item[SK]})
@@ -201,9 +206,9 @@ class IntegrationService:
 
     # Orders -------------------------------------------------------------------------------------------
 
-    def orders(self, account_id: str, integration_id: str, limit: int = DEFAULT_PAGE_SIZE,
+    def orders(self, account_id: str, environment: str, integration_id: str, limit: int = DEFAULT_PAGE_SIZE,
                cursor: str | None = None) -> StoreOrderList:
-        self.find(account_id, integration_id)
+        self.find(account_id, environment, integration_id)
         items, next_cursor = self.store.query(integration_pk(integration_id), "ORDER#", limit=limit, cursor=cursor)
         return StoreOrderList(data=[order_view(item) for item in items], next_cursor=next_cursor)
 
@@ -251,10 +256,11 @@ class IntegrationService:
         """The credit note issued for one of the order's refunds."""
         return self._set_entry(integration_id, order_id, "credited", refund_id, document_id)
 
-    def retry(self, account_id: str, integration_id: str, order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def retry(self, account_id: str, environment: str, integration_id: str,
+              order_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """(integration, order) of an order recorded as not invoiceable, now pending again (the caller
         queues it). Any other order is returned as it is: queued again, it gets only what it lacks."""
-        integration = self.find(account_id, integration_id)
+        integration = self.find(account_id, environment, integration_id)
         item = self.order(integration_id, order_id) if len(order_id) <= 64 else None
         if item is None:
             raise NotFound(_l("No order with this id in this integration."), code="store_order_not_found",
