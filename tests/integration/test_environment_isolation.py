@@ -10,7 +10,7 @@ real account taken live by its owner:
   document, numbered and idempotent in the test environment only (test_documents_issue.py), and it
   cannot cancel one (test_documents_cancel.py);
 - store integrations, webhook endpoints and events belong to one environment: a test key does not see
-  or change the live ones (test_integrations_api.py, test_webhooks_api.py)."""
+  or change the live ones (test_integrations_api.py, test_webhooks_api.py, test_events_api.py)."""
 
 from __future__ import annotations
 

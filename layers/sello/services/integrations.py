@@ -4,8 +4,8 @@ with its reason, or pending).
 
 Items (single table):
 
-| item        | pk                 | sk                | gsi1pk                          |
-|-------------|--------------------|-------------------|---------------------------------|
+| item        | pk                 | sk                | gsi1pk                                       |
+|-------------|--------------------|-------------------|----------------------------------------------|
 | integration | INTEGRATION#<id>   | INTEGRATION       | ACCOUNT#<account>#INTEGRATIONS#<environment> |
 | order       | INTEGRATION#<id>   | ORDER#<order id>  |                                              |
 
